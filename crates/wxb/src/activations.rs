@@ -1,0 +1,421 @@
+//! Activation functions: each is `f(x)` with its derivative `df(x)`, as Keras 3 defines them.
+//!
+//! Element-wise activations act on every value; `softmax` and `log_softmax` act on each row (the last
+//! axis) and are computed stably by subtracting the row maximum first.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::tensor::Tensor;
+
+/// SELU's α (Klambauer et al. 2017), as in Keras/TensorFlow.
+pub const SELU_ALPHA: f32 = 1.673_263_2;
+/// SELU's scale λ.
+pub const SELU_SCALE: f32 = 1.050_701;
+
+/// An activation function, named as in Keras (`"relu"`, `"softmax"`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Activation {
+    /// `f(x) = x`.
+    #[default]
+    Linear,
+    /// `f(x) = max(x, 0)`.
+    Relu,
+    /// `f(x) = x` for `x > 0`, else `negative_slope·x` (Keras' default slope: 0.2).
+    LeakyRelu {
+        /// The slope for negative inputs.
+        negative_slope: f32,
+    },
+    /// `f(x) = x` for `x > 0`, else `alpha·(eˣ − 1)`.
+    Elu {
+        /// The scale of the negative part (Keras' default: 1.0).
+        alpha: f32,
+    },
+    /// `f(x) = λ·x` for `x > 0`, else `λ·α·(eˣ − 1)` with the constants [`SELU_SCALE`], [`SELU_ALPHA`].
+    Selu,
+    /// Exact GELU: `f(x) = x·Φ(x) = ½·x·(1 + erf(x/√2))`.
+    Gelu,
+    /// GELU's tanh approximation: `½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+    GeluTanh,
+    /// `f(x) = 1 / (1 + e⁻ˣ)`.
+    Sigmoid,
+    /// Keras 3's hard sigmoid: `relu6(x + 3) / 6`, i.e. 0 below −3, 1 above 3, `x/6 + ½` between.
+    HardSigmoid,
+    /// `f(x) = tanh(x)`.
+    Tanh,
+    /// `f(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ)` over each row.
+    Softmax,
+    /// `f(x)ᵢ = xᵢ − log Σⱼ e^(xⱼ)` over each row.
+    LogSoftmax,
+    /// `f(x) = ln(1 + eˣ)`.
+    Softplus,
+    /// `f(x) = x / (1 + |x|)`.
+    Softsign,
+    /// SiLU, also called swish: `f(x) = x·σ(x)`.
+    Silu,
+    /// `f(x) = x·tanh(softplus(x))`.
+    Mish,
+}
+
+impl Activation {
+    /// Keras' default LeakyReLU activation (`keras.activations.leaky_relu`): slope 0.2.
+    pub const LEAKY_RELU: Activation = Activation::LeakyRelu { negative_slope: 0.2 };
+    /// Keras' default ELU: α = 1.
+    pub const ELU: Activation = Activation::Elu { alpha: 1.0 };
+
+    /// Whether the activation works on each value alone (all but softmax and log_softmax).
+    pub fn is_elementwise(self) -> bool {
+        !matches!(self, Activation::Softmax | Activation::LogSoftmax)
+    }
+
+    /// `f(x)` for an element-wise activation.
+    ///
+    /// # Panics
+    /// For `Softmax` and `LogSoftmax`, which need a whole row: use [`Activation::forward`].
+    pub fn f(self, x: f32) -> f32 {
+        match self {
+            Activation::Linear => x,
+            Activation::Relu => x.max(0.0),
+            Activation::LeakyRelu { negative_slope } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    negative_slope * x
+                }
+            }
+            Activation::Elu { alpha } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    alpha * x.exp_m1()
+                }
+            }
+            Activation::Selu => {
+                if x > 0.0 {
+                    SELU_SCALE * x
+                } else {
+                    SELU_SCALE * SELU_ALPHA * x.exp_m1()
+                }
+            }
+            Activation::Gelu => 0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2)),
+            Activation::GeluTanh => 0.5 * x * (1.0 + gelu_tanh_inner(x).tanh()),
+            Activation::Sigmoid => sigmoid(x),
+            Activation::HardSigmoid => ((x + 3.0).clamp(0.0, 6.0)) / 6.0,
+            Activation::Tanh => x.tanh(),
+            Activation::Softplus => softplus(x),
+            Activation::Softsign => x / (1.0 + x.abs()),
+            Activation::Silu => x * sigmoid(x),
+            Activation::Mish => x * softplus(x).tanh(),
+            Activation::Softmax | Activation::LogSoftmax => {
+                panic!("{self} acts on whole rows: use Activation::forward")
+            }
+        }
+    }
+
+    /// `f'(x)` for an element-wise activation, given the input `x` and the output `y = f(x)`
+    /// (some derivatives are cheapest from `y`).
+    ///
+    /// # Panics
+    /// For `Softmax` and `LogSoftmax`: use [`Activation::backward`].
+    pub fn df(self, x: f32, y: f32) -> f32 {
+        match self {
+            Activation::Linear => 1.0,
+            Activation::Relu => step(x),
+            Activation::LeakyRelu { negative_slope } => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    negative_slope
+                }
+            }
+            Activation::Elu { alpha } => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    y + alpha
+                }
+            }
+            Activation::Selu => {
+                if x > 0.0 {
+                    SELU_SCALE
+                } else {
+                    y + SELU_SCALE * SELU_ALPHA
+                }
+            }
+            Activation::Gelu => {
+                let cdf = 0.5 * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2));
+                let pdf = (-0.5 * x * x).exp() * 0.398_942_3; // 1/√(2π)
+                cdf + x * pdf
+            }
+            Activation::GeluTanh => {
+                const C: f32 = 0.797_884_6; // √(2/π)
+                let t = gelu_tanh_inner(x).tanh();
+                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3.0 * 0.044_715 * x * x)
+            }
+            Activation::Sigmoid => y * (1.0 - y),
+            Activation::HardSigmoid => {
+                if x > -3.0 && x < 3.0 {
+                    1.0 / 6.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::Tanh => 1.0 - y * y,
+            Activation::Softplus => sigmoid(x),
+            Activation::Softsign => {
+                let d = 1.0 + x.abs();
+                1.0 / (d * d)
+            }
+            Activation::Silu => {
+                let s = sigmoid(x);
+                s * (1.0 + x * (1.0 - s))
+            }
+            Activation::Mish => {
+                let t = softplus(x).tanh();
+                t + x * (1.0 - t * t) * sigmoid(x)
+            }
+            Activation::Softmax | Activation::LogSoftmax => {
+                panic!("{self} acts on whole rows: use Activation::backward")
+            }
+        }
+    }
+
+    /// `y = f(z)`, row by row for softmax/log_softmax. `y` is resized to `z`'s shape.
+    pub fn forward(self, z: &Tensor, y: &mut Tensor) {
+        y.resize(z.shape());
+        let cols = z.cols().max(1);
+        match self {
+            Activation::Linear => y.data_mut().copy_from_slice(z.data()),
+            Activation::Relu => map_into(z, y, |x| x.max(0.0)),
+            Activation::Softmax => {
+                for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
+                    softmax_row(zr, yr);
+                }
+            }
+            Activation::LogSoftmax => {
+                for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
+                    log_softmax_row(zr, yr);
+                }
+            }
+            other => map_into(z, y, |x| other.f(x)),
+        }
+    }
+
+    /// `dz = dy · ∂y/∂z`, given the forward input `z` and output `y`. `dz` is resized to `z`'s shape.
+    ///
+    /// For softmax, `dzᵢ = yᵢ·(dyᵢ − Σⱼ dyⱼ·yⱼ)`; for log_softmax, `dzᵢ = dyᵢ − softmax(z)ᵢ·Σⱼ dyⱼ`.
+    pub fn backward(self, z: &Tensor, y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
+        assert_eq!(z.shape(), dy.shape(), "{self} backward: input {:?} vs gradient {:?}", z.shape(), dy.shape());
+        dz.resize(z.shape());
+        let cols = z.cols().max(1);
+        match self {
+            Activation::Linear => dz.data_mut().copy_from_slice(dy.data()),
+            Activation::Relu => {
+                for ((d, &g), &x) in dz.data_mut().iter_mut().zip(dy.data()).zip(z.data()) {
+                    *d = if x > 0.0 { g } else { 0.0 };
+                }
+            }
+            Activation::Softmax => {
+                let rows = y.data().chunks_exact(cols).zip(dy.data().chunks_exact(cols));
+                for ((yr, gr), dr) in rows.zip(dz.data_mut().chunks_exact_mut(cols)) {
+                    let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
+                    for ((d, &yi), &gi) in dr.iter_mut().zip(yr).zip(gr) {
+                        *d = yi * (gi - dot);
+                    }
+                }
+            }
+            Activation::LogSoftmax => {
+                let rows = y.data().chunks_exact(cols).zip(dy.data().chunks_exact(cols));
+                for ((yr, gr), dr) in rows.zip(dz.data_mut().chunks_exact_mut(cols)) {
+                    let total: f32 = gr.iter().sum();
+                    for ((d, &yi), &gi) in dr.iter_mut().zip(yr).zip(gr) {
+                        *d = gi - yi.exp() * total;
+                    }
+                }
+            }
+            other => {
+                let it = dz.data_mut().iter_mut().zip(dy.data()).zip(z.data()).zip(y.data());
+                for (((d, &g), &x), &yv) in it {
+                    *d = g * other.df(x, yv);
+                }
+            }
+        }
+    }
+
+    /// Keras' name of the activation (`"relu"`, `"gelu"`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu { .. } => "leaky_relu",
+            Activation::Elu { .. } => "elu",
+            Activation::Selu => "selu",
+            Activation::Gelu => "gelu",
+            Activation::GeluTanh => "gelu_tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::HardSigmoid => "hard_sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Softmax => "softmax",
+            Activation::LogSoftmax => "log_softmax",
+            Activation::Softplus => "softplus",
+            Activation::Softsign => "softsign",
+            Activation::Silu => "silu",
+            Activation::Mish => "mish",
+        }
+    }
+
+    /// Every activation, with Keras' default parameters.
+    pub const ALL: [Activation; 16] = [
+        Activation::Linear,
+        Activation::Relu,
+        Activation::LEAKY_RELU,
+        Activation::ELU,
+        Activation::Selu,
+        Activation::Gelu,
+        Activation::GeluTanh,
+        Activation::Sigmoid,
+        Activation::HardSigmoid,
+        Activation::Tanh,
+        Activation::Softmax,
+        Activation::LogSoftmax,
+        Activation::Softplus,
+        Activation::Softsign,
+        Activation::Silu,
+        Activation::Mish,
+    ];
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An activation name that wxb does not know.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown activation {name:?}; expected one of: {}", Activation::ALL.map(|a| a.name()).join(", "))]
+#[non_exhaustive]
+pub struct UnknownActivation {
+    /// The name that was given.
+    pub name: String,
+}
+
+impl FromStr for Activation {
+    type Err = UnknownActivation;
+
+    /// Parses Keras' names, with Keras' default parameters; `swish` is an alias of `silu`,
+    /// `None`/`none` of `linear`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let key = s.trim().to_ascii_lowercase();
+        let alias = match key.as_str() {
+            "swish" => Some(Activation::Silu),
+            "none" | "identity" => Some(Activation::Linear),
+            "gelu_approximate" | "approximate_gelu" => Some(Activation::GeluTanh),
+            _ => None,
+        };
+        alias
+            .or_else(|| Activation::ALL.into_iter().find(|a| a.name() == key))
+            .ok_or(UnknownActivation { name: s.to_string() })
+    }
+}
+
+fn map_into(z: &Tensor, y: &mut Tensor, f: impl Fn(f32) -> f32) {
+    for (o, &x) in y.data_mut().iter_mut().zip(z.data()) {
+        *o = f(x);
+    }
+}
+
+fn step(x: f32) -> f32 {
+    if x > 0.0 { 1.0 } else { 0.0 }
+}
+
+fn gelu_tanh_inner(x: f32) -> f32 {
+    0.797_884_6 * (x + 0.044_715 * x * x * x)
+}
+
+/// The logistic function, stable for large |x|.
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + eˣ)`, stable for large |x|.
+pub fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// Softmax of one row, after subtracting its maximum.
+pub fn softmax_row(z: &[f32], y: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for (o, &x) in y.iter_mut().zip(z) {
+        *o = (x - max).exp();
+        sum += *o;
+    }
+    let inv = 1.0 / sum;
+    y.iter_mut().for_each(|o| *o *= inv);
+}
+
+/// Log-softmax of one row: `(zᵢ − max) − ln Σ e^(zⱼ − max)` (shifting first keeps the precision
+/// of large logits).
+pub fn log_softmax_row(z: &[f32], y: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_sum = z.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+    for (o, &x) in y.iter_mut().zip(z) {
+        *o = (x - max) - log_sum;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(a.name().parse::<Activation>().unwrap(), a);
+        }
+        assert_eq!("swish".parse::<Activation>().unwrap(), Activation::Silu);
+        let err = "relu7".parse::<Activation>().unwrap_err().to_string();
+        assert!(err.contains("\"relu7\"") && err.contains("softmax"), "{err}");
+    }
+
+    #[test]
+    fn softmax_is_stable_for_huge_logits() {
+        let z = Tensor::from_vec(&[1, 3], vec![1000.0, 1001.0, 1002.0]);
+        let mut y = Tensor::default();
+        Activation::Softmax.forward(&z, &mut y);
+        assert!(y.is_finite());
+        assert!((y.sum() - 1.0).abs() < 1e-6);
+        Activation::LogSoftmax.forward(&z, &mut y);
+        // keras.activations.log_softmax([[1000., 1001., 1002.]]) = [-2.4076059, -1.4076059, -0.40760595]
+        assert!((y.at(&[0, 2]) - (-0.407_605_95)).abs() < 1e-6, "{y:?}");
+    }
+
+    #[test]
+    fn known_values() {
+        // Keras 3.15 / TF 2.21: x = np.array([-1.5, 0.7], "float32");
+        // keras.activations.<name>(x) (gelu_tanh: keras.activations.gelu(x, approximate=True)).
+        let cases: [(Activation, [f32; 2]); 6] = [
+            (Activation::Selu, [-1.365_814_3, 0.735_490_7]),
+            (Activation::Gelu, [-0.100_210_83, 0.530_625_4]),
+            (Activation::GeluTanh, [-0.100_428_43, 0.530_570_15]),
+            (Activation::HardSigmoid, [0.25, 0.616_666_7]),
+            (Activation::Mish, [-0.298_099_76, 0.561_148_4]),
+            (Activation::Softplus, [0.201_413_29, 1.103_186]),
+        ];
+        for (a, want) in cases {
+            for (x, w) in [-1.5f32, 0.7].into_iter().zip(want) {
+                assert!((a.f(x) - w).abs() < 1e-6, "{a}({x}) = {} want {w}", a.f(x));
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Layers: the [`Layer`] trait, trainable [`Param`]s, and the serialisable [`LayerConfig`].
+//!
+//! A layer maps a batch `x: [batch, …]` to `y: [batch, …]` in [`Layer::forward`], keeps what its
+//! backward pass needs, and in [`Layer::backward`] turns `∂L/∂y` into `∂L/∂x` while writing the
+//! gradients of its parameters. Buffers are owned by the layer and reused from batch to batch.
+
+mod dense;
+
+pub use dense::{Dense, DenseConfig};
+
+use serde::{Deserialize, Serialize};
+
+use crate::activations::Activation;
+use crate::constraints::Constraint;
+use crate::regularizers::Regularizer;
+use crate::tensor::Tensor;
+
+/// Whether a forward pass is part of training (dropout active, batch statistics) or inference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Training: dropout drops, batch normalization uses and updates batch statistics.
+    Train,
+    /// Inference: dropout is the identity, batch normalization uses its moving statistics.
+    Infer,
+}
+
+/// A weight tensor of a layer, with its gradient and what the optimizer must respect.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Keras' variable name within the layer: `kernel`, `bias`, `gamma`, `moving_mean`, …
+    pub name: &'static str,
+    /// The current values.
+    pub value: Tensor,
+    /// `∂L/∂value` from the last backward pass (same shape as `value` when trainable).
+    pub grad: Tensor,
+    /// Whether the optimizer updates it (`false` for moving statistics).
+    pub trainable: bool,
+    /// A penalty added to the loss, if any.
+    pub regularizer: Option<Regularizer>,
+    /// A projection applied after each optimizer step, if any.
+    pub constraint: Option<Constraint>,
+}
+
+impl Param {
+    /// A trainable parameter with a zero gradient.
+    pub fn trainable(name: &'static str, value: Tensor) -> Self {
+        let grad = Tensor::zeros(value.shape());
+        Self { name, value, grad, trainable: true, regularizer: None, constraint: None }
+    }
+
+    /// A non-trainable parameter (no gradient).
+    pub fn non_trainable(name: &'static str, value: Tensor) -> Self {
+        Self { name, value, grad: Tensor::default(), trainable: false, regularizer: None, constraint: None }
+    }
+
+    /// The number of scalars.
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// Whether it holds no scalars.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+}
+
+/// A building block of a [`crate::Sequential`] model.
+///
+/// Shapes exclude the batch dimension where they describe one sample (`input_shape`,
+/// `output_shape`); tensors passed to `forward`/`backward` carry it first.
+pub trait Layer: Send + Sync + std::fmt::Debug {
+    /// The layer's unique name in its model (`dense`, `dense_1`, …).
+    fn name(&self) -> &str;
+
+    /// Renames the layer (the model names unnamed layers as Keras does).
+    fn set_name(&mut self, name: String);
+
+    /// Keras' class name (`Dense`, `Dropout`, …).
+    fn class_name(&self) -> &'static str;
+
+    /// Creates the weights for samples of `input_shape`, drawing from streams derived from `seed`.
+    ///
+    /// # Panics
+    /// If the layer cannot take inputs of that shape.
+    fn build(&mut self, input_shape: &[usize], seed: u64);
+
+    /// The shape of one output sample, once built.
+    fn output_shape(&self) -> Vec<usize>;
+
+    /// `y = layer(x)` for a batch. `y` is the model's buffer for this layer's output: resize it
+    /// (reusing its allocation) and overwrite it. Keep whatever the backward pass needs.
+    fn forward(&mut self, x: &Tensor, y: &mut Tensor, mode: Mode);
+
+    /// Given the forward input `x`, output `y` and `dy = ∂L/∂y`, writes the parameters' gradients
+    /// (overwriting them) and, when `dx` is given, `∂L/∂x` into it (resized to `x`'s shape). The
+    /// first layer gets no `dx`, which saves its largest product.
+    fn backward(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>);
+
+    /// The activation applied last in `forward`, when the layer has one (Dense, Activation).
+    /// The model fuses a final softmax or sigmoid with a crossentropy loss through it.
+    fn output_activation(&self) -> Activation {
+        Activation::Linear
+    }
+
+    /// The pre-activation values `z` of the last forward pass, for layers whose
+    /// [`Layer::output_activation`] is not linear.
+    fn logits(&self) -> Option<&Tensor> {
+        None
+    }
+
+    /// Like [`Layer::backward`], but given `dz = ∂L/∂z` for the pre-activation values `z`, skipping
+    /// the [`Layer::output_activation`]. Used for fused softmax/sigmoid–crossentropy gradients.
+    ///
+    /// # Panics
+    /// In layers without an output activation.
+    fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>) {
+        let _ = (x, dz, dx);
+        panic!("{} ({}) has no fused output activation", self.name(), self.class_name())
+    }
+
+    /// A convenience for tests and tools: `forward` into a new tensor.
+    fn call(&mut self, x: &Tensor, mode: Mode) -> Tensor {
+        let mut y = Tensor::default();
+        self.forward(x, &mut y, mode);
+        y
+    }
+
+    /// The weights, in Keras' order (e.g. kernel, bias; gamma, beta, moving_mean, moving_variance).
+    fn params(&self) -> Vec<&Param>;
+
+    /// The weights, mutable, in the same order.
+    fn params_mut(&mut self) -> Vec<&mut Param>;
+
+    /// The configuration that rebuilds this layer (without its weights).
+    fn config(&self) -> LayerConfig;
+}
+
+/// A layer's architecture as Keras writes it: `{"class_name": "Dense", "config": {...}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "class_name", content = "config")]
+#[non_exhaustive]
+pub enum LayerConfig {
+    /// [`Dense`].
+    Dense(DenseConfig),
+}
+
+impl LayerConfig {
+    /// A new, unbuilt layer from this configuration.
+    pub fn build(&self) -> Box<dyn Layer> {
+        match self {
+            LayerConfig::Dense(c) => Box::new(Dense::from_config(c.clone())),
+        }
+    }
+
+    /// The name the configuration gives the layer, if any.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            LayerConfig::Dense(c) => c.name.as_deref(),
+        }
+    }
+}
+
+/// Keras' snake-cased default name stem for a class (`Dense` → `dense`,
+/// `BatchNormalization` → `batch_normalization`).
+pub fn snake_case(class_name: &str) -> String {
+    let mut s = String::new();
+    for (i, ch) in class_name.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                s.push('_');
+            }
+            s.push(ch.to_ascii_lowercase());
+        } else {
+            s.push(ch);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_names() {
+        assert_eq!(snake_case("Dense"), "dense");
+        assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
+    }
+}

@@ -1,0 +1,55 @@
+//! # wxb — the weights calculation of deep learning, `Y = X·W + b`, with exact Keras semantics
+//!
+//! A dense network multiplies its input features `X: [batch, in]` by a kernel `W: [in, units]`
+//! (one dot product per neuron), adds a bias `b: [units]`, applies an activation, and an optimizer
+//! moves `W` and `b` after each batch. wxb does this with Keras 3's initializers, activations,
+//! losses, optimizers, metrics and callbacks, formula for formula, on a fast GEMM.
+//!
+//! ```
+//! use wxb::prelude::*;
+//!
+//! // y = 3x + 2, learned by one neuron.
+//! let x = Tensor::from_vec(&[4, 1], vec![0.0, 1.0, 2.0, 3.0]);
+//! let y = x.map(|v| 3.0 * v + 2.0);
+//! let mut model = Sequential::new(&[1]).seed(0);
+//! model.add(Dense::new(1));
+//! model.compile(Optimizer::sgd(0.05), Loss::MeanSquaredError, &[]);
+//! let history = model.fit(&x, &y, &FitOptions { epochs: 300, batch_size: 4, ..FitOptions::default() }, &mut []).unwrap();
+//! assert!(history.last("loss").unwrap() < 1e-3);
+//! ```
+//!
+//! The library never prints: progress reaches the caller through [`train::Callback`]s.
+
+pub mod activations;
+pub mod constraints;
+pub mod error;
+pub mod init;
+pub mod layers;
+pub mod losses;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod regularizers;
+pub mod rng;
+pub mod tensor;
+pub mod train;
+
+pub use error::WxbError;
+pub use model::Sequential;
+pub use tensor::Tensor;
+
+/// The names most programs need.
+pub mod prelude {
+    pub use crate::WxbError;
+    pub use crate::activations::Activation;
+    pub use crate::constraints::Constraint;
+    pub use crate::init::Initializer;
+    pub use crate::layers::{Dense, Layer, LayerConfig, Mode};
+    pub use crate::losses::{Loss, Predictions};
+    pub use crate::metrics::Metric;
+    pub use crate::model::Sequential;
+    pub use crate::optim::{Clipping, LearningRate, Optimizer};
+    pub use crate::regularizers::Regularizer;
+    pub use crate::tensor::Tensor;
+    pub use crate::train::{Callback, FitOptions, History, Logs};
+}

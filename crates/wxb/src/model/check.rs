@@ -1,0 +1,67 @@
+//! Validation of user data against the model, returning typed errors.
+
+use crate::error::WxbError;
+use crate::losses::Loss;
+use crate::tensor::Tensor;
+
+/// `x` must be `[n, input_shape…]` with `n ≥ 1` and finite values.
+pub(crate) fn input(x: &Tensor, input_shape: &[usize], what: &'static str) -> Result<(), WxbError> {
+    if x.rank() == 0 || x.shape()[1..] != *input_shape {
+        let mut expected = vec![x.shape().first().copied().unwrap_or(0)];
+        expected.extend_from_slice(input_shape);
+        return Err(WxbError::Shape { what, expected, got: x.shape().to_vec() });
+    }
+    if x.rows() == 0 {
+        return Err(WxbError::Empty { what });
+    }
+    Ok(())
+}
+
+/// `y` must have one row per sample of `x` and fit the loss and the output width.
+pub(crate) fn targets(
+    y: &Tensor,
+    samples: usize,
+    outputs: usize,
+    loss: Loss,
+    what: &'static str,
+) -> Result<(), WxbError> {
+    if y.rows() != samples || y.rank() == 0 {
+        return Err(WxbError::SampleCount { what, expected: samples, got: y.rows() });
+    }
+    if loss.is_sparse() {
+        if y.cols() != 1 {
+            return Err(WxbError::Shape { what, expected: vec![samples, 1], got: y.shape().to_vec() });
+        }
+        for (index, &label) in y.data().iter().enumerate() {
+            if !(label >= 0.0 && label.fract() == 0.0 && (label as usize) < outputs) {
+                return Err(WxbError::LabelOutOfRange { what, index, label, classes: outputs });
+            }
+        }
+    } else if y.cols() != outputs {
+        return Err(WxbError::Shape { what, expected: vec![samples, outputs], got: y.shape().to_vec() });
+    }
+    Ok(())
+}
+
+/// Sample weights: one finite, non-negative value per sample.
+pub(crate) fn sample_weights(sw: &[f32], samples: usize) -> Result<(), WxbError> {
+    if sw.len() != samples {
+        return Err(WxbError::SampleCount { what: "sample_weight", expected: samples, got: sw.len() });
+    }
+    if let Some(w) = sw.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+        return Err(WxbError::InvalidArgument {
+            name: "sample_weight",
+            value: w.to_string(),
+            reason: "weights must be finite and non-negative",
+        });
+    }
+    Ok(())
+}
+
+/// A batch size of at least 1.
+pub(crate) fn batch_size(b: usize) -> Result<(), WxbError> {
+    if b == 0 {
+        return Err(WxbError::InvalidArgument { name: "batch_size", value: "0".into(), reason: "must be at least 1" });
+    }
+    Ok(())
+}

@@ -1,0 +1,316 @@
+//! The [`Sequential`] model: a stack of layers, compiled with an optimizer, a loss and metrics.
+
+pub(crate) mod check;
+mod step;
+mod summary;
+
+use std::collections::BTreeMap;
+
+use crate::error::WxbError;
+use crate::layers::{Layer, Mode, Param, snake_case};
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::optim::Optimizer;
+use crate::tensor::Tensor;
+
+/// Keras' default batch size for `predict`, `evaluate` and `fit`.
+pub const DEFAULT_BATCH_SIZE: usize = 32;
+
+/// What `compile` fixes: how the model learns and what it reports.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The optimizer and its state.
+    pub optimizer: Optimizer,
+    /// The loss.
+    pub loss: Loss,
+    /// The metrics, as asked for (`accuracy` unresolved).
+    pub metrics: Vec<Metric>,
+}
+
+/// A linear stack of layers, like `keras.Sequential`.
+///
+/// ```
+/// use wxb::prelude::*;
+/// let mut model = Sequential::new(&[784]).seed(42);
+/// model.add(Dense::new(256).activation(Activation::Relu));
+/// model.add(Dense::new(10).activation(Activation::Softmax));
+/// model.compile(Optimizer::sgd(0.01), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[Metric::Accuracy]);
+/// assert_eq!(model.count_params(), 784 * 256 + 256 + 256 * 10 + 10);
+/// ```
+#[derive(Debug)]
+pub struct Sequential {
+    name: String,
+    input_shape: Vec<usize>,
+    layers: Vec<Box<dyn Layer>>,
+    seed: u64,
+    built: bool,
+    compiled: Option<Compiled>,
+    stop_training: bool,
+    /// `acts[i]`: the output of layer `i` in the last forward pass.
+    acts: Vec<Tensor>,
+    /// `grads[i]`: `∂L/∂acts[i]` in the last backward pass.
+    grads: Vec<Tensor>,
+}
+
+impl Sequential {
+    /// An empty model for samples of `input_shape` (without the batch dimension), e.g. `&[784]`
+    /// or `&[28, 28]`, like `keras.Sequential([keras.Input(shape)])`.
+    pub fn new(input_shape: &[usize]) -> Self {
+        Self {
+            name: "sequential".into(),
+            input_shape: input_shape.to_vec(),
+            layers: Vec::new(),
+            seed: 0,
+            built: false,
+            compiled: None,
+            stop_training: false,
+            acts: Vec::new(),
+            grads: Vec::new(),
+        }
+    }
+
+    /// Sets the seed of every random draw: initial weights, dropout masks, shuffling. The same seed
+    /// gives the same weights after `fit` (on the same thread count). Default: 0.
+    ///
+    /// # Panics
+    /// Once the model is built (its weights drawn).
+    pub fn seed(mut self, seed: u64) -> Self {
+        assert!(!self.built, "set the seed before the model is built");
+        self.seed = seed;
+        self
+    }
+
+    /// Renames the model (default `sequential`).
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The seed.
+    pub fn seed_value(&self) -> u64 {
+        self.seed
+    }
+
+    /// Appends a layer. Unnamed layers get Keras' names: `dense`, `dense_1`, …
+    ///
+    /// # Panics
+    /// If the layer's name is already taken in this model.
+    pub fn add(&mut self, layer: impl Layer + 'static) {
+        self.add_boxed(Box::new(layer));
+    }
+
+    /// Appends a boxed layer (see [`Sequential::add`]).
+    pub fn add_boxed(&mut self, mut layer: Box<dyn Layer>) {
+        if layer.name().is_empty() {
+            let stem = snake_case(layer.class_name());
+            let name = (0..)
+                .map(|i| if i == 0 { stem.clone() } else { format!("{stem}_{i}") })
+                .find(|n| self.layers.iter().all(|l| l.name() != n))
+                .expect("an unused name exists");
+            layer.set_name(name);
+        }
+        assert!(
+            self.layers.iter().all(|l| l.name() != layer.name()),
+            "a layer named {:?} is already in the model",
+            layer.name()
+        );
+        if self.built {
+            let shape = self.output_shape();
+            layer.build(&shape, self.seed);
+        }
+        self.layers.push(layer);
+    }
+
+    /// Draws the weights of every layer that is not built yet (done implicitly by `compile`,
+    /// `fit`, `predict`, `summary`, …).
+    pub fn build(&mut self) {
+        if self.built {
+            return;
+        }
+        let mut shape = self.input_shape.clone();
+        for layer in &mut self.layers {
+            layer.build(&shape, self.seed);
+            shape = layer.output_shape();
+        }
+        self.built = true;
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> &[Box<dyn Layer>] {
+        &self.layers
+    }
+
+    /// The layers, mutable.
+    pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer>] {
+        &mut self.layers
+    }
+
+    /// The shape of one input sample.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// The shape of one output sample.
+    pub fn output_shape(&self) -> Vec<usize> {
+        self.layers.last().map_or_else(|| self.input_shape.clone(), |l| l.output_shape())
+    }
+
+    /// Sets the optimizer, the loss and the metrics (Keras' `compile`). Resets the optimizer's state.
+    pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: &[Metric]) {
+        self.build();
+        self.compiled = Some(Compiled { optimizer, loss, metrics: metrics.to_vec() });
+    }
+
+    /// What `compile` set, if it was called.
+    pub fn compiled(&self) -> Option<&Compiled> {
+        self.compiled.as_ref()
+    }
+
+    /// What `compile` set, mutable (callbacks change the learning rate through it).
+    pub fn compiled_mut(&mut self) -> Option<&mut Compiled> {
+        self.compiled.as_mut()
+    }
+
+    /// The optimizer, once compiled.
+    pub fn optimizer(&self) -> Option<&Optimizer> {
+        self.compiled.as_ref().map(|c| &c.optimizer)
+    }
+
+    /// The optimizer, mutable.
+    pub fn optimizer_mut(&mut self) -> Option<&mut Optimizer> {
+        self.compiled.as_mut().map(|c| &mut c.optimizer)
+    }
+
+    /// Asks `fit` to stop after the current batch (Keras' `model.stop_training = True`).
+    pub fn stop_training(&mut self) {
+        self.stop_training = true;
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_stopping(&self) -> bool {
+        self.stop_training
+    }
+
+    pub(crate) fn clear_stop(&mut self) {
+        self.stop_training = false;
+    }
+
+    /// Runs every layer on a batch `x: [batch, input_shape…]` and returns the output.
+    ///
+    /// # Panics
+    /// If `x`'s sample shape differs from the model's input shape.
+    pub fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
+        self.build();
+        assert_eq!(
+            &x.shape()[1.min(x.rank())..],
+            self.input_shape.as_slice(),
+            "model {:?}: input {:?} does not match the input shape [batch, {:?}]",
+            self.name,
+            x.shape(),
+            self.input_shape
+        );
+        let n = self.layers.len();
+        if n == 0 {
+            self.acts.resize_with(1, Tensor::default);
+            self.acts[0].assign(x);
+            return &self.acts[0];
+        }
+        self.acts.resize_with(n, Tensor::default);
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let (done, rest) = self.acts.split_at_mut(i);
+            let input = if i == 0 { x } else { &done[i - 1] };
+            layer.forward(input, &mut rest[0], mode);
+        }
+        &self.acts[n - 1]
+    }
+
+    /// The output of layer `i` in the last forward pass.
+    pub fn activation(&self, i: usize) -> &Tensor {
+        &self.acts[i]
+    }
+
+    /// Predictions for `x: [n, input_shape…]`, computed `batch_size` samples at a time in inference
+    /// mode (dropout off, moving statistics).
+    pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor, WxbError> {
+        self.build();
+        check::input(x, &self.input_shape, "x")?;
+        check::batch_size(batch_size)?;
+        let n = x.rows();
+        let out_shape = self.output_shape();
+        let width: usize = out_shape.iter().product();
+        let mut out = Vec::with_capacity(n * width);
+        let mut batch = Tensor::default();
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch_size).min(n);
+            let idx: Vec<usize> = (start..end).collect();
+            x.gather_rows_into(&idx, &mut batch);
+            out.extend_from_slice(self.forward(&batch, Mode::Infer).data());
+            start = end;
+        }
+        let mut shape = vec![n];
+        shape.extend_from_slice(&out_shape);
+        Ok(Tensor::from_vec(&shape, out))
+    }
+
+    /// Every weight tensor, layer by layer in Keras' order (`get_weights`).
+    pub fn get_weights(&self) -> Vec<Tensor> {
+        self.params().map(|(_, _, p)| p.value.clone()).collect()
+    }
+
+    /// Replaces every weight tensor (`set_weights`), checking their number and shapes.
+    pub fn set_weights(&mut self, weights: &[Tensor]) -> Result<(), WxbError> {
+        self.build();
+        let expected: Vec<(String, Vec<usize>)> =
+            self.params().map(|(l, _, p)| (format!("{l}/{}", p.name), p.value.shape().to_vec())).collect();
+        if expected.len() != weights.len() {
+            return Err(WxbError::WeightCount { expected: expected.len(), got: weights.len() });
+        }
+        for ((name, shape), w) in expected.iter().zip(weights) {
+            if shape.as_slice() != w.shape() {
+                return Err(WxbError::WeightShape {
+                    name: name.clone(),
+                    expected: shape.clone(),
+                    got: w.shape().to_vec(),
+                });
+            }
+        }
+        let mut it = weights.iter();
+        for layer in &mut self.layers {
+            for p in layer.params_mut() {
+                p.value.assign(it.next().expect("counted above"));
+            }
+        }
+        Ok(())
+    }
+
+    /// `(layer index, layer name, parameter)` for every weight, in order.
+    pub fn params(&self) -> impl Iterator<Item = (usize, &str, &Param)> {
+        self.layers.iter().enumerate().flat_map(|(i, l)| l.params().into_iter().map(move |p| (i, l.name(), p)))
+    }
+
+    /// Every weight by its safetensors name, `layers.{i}.{variable}` (e.g. `layers.0.kernel`).
+    pub fn named_weights(&self) -> BTreeMap<String, &Tensor> {
+        self.params().map(|(i, _, p)| (format!("layers.{i}.{}", p.name), &p.value)).collect()
+    }
+
+    /// The number of scalars in all weights.
+    pub fn count_params(&self) -> usize {
+        self.params().map(|(_, _, p)| p.len()).sum()
+    }
+
+    /// The number of trainable scalars.
+    pub fn count_trainable_params(&self) -> usize {
+        self.params().filter(|(_, _, p)| p.trainable).map(|(_, _, p)| p.len()).sum()
+    }
+
+    /// The sum of every regularizer's penalty (Keras' `sum(model.losses)`).
+    pub fn regularization_loss(&self) -> f32 {
+        self.params().filter_map(|(_, _, p)| p.regularizer.map(|r| r.loss(&p.value))).sum()
+    }
+}

@@ -1,0 +1,148 @@
+//! One training step (forward, loss, backward, update) and evaluation.
+
+use super::{Sequential, check};
+use crate::error::WxbError;
+use crate::layers::{Mode, Param};
+use crate::metrics::MetricState;
+use crate::tensor::Tensor;
+use crate::train::Logs;
+
+impl Sequential {
+    /// The compiled metrics as fresh streaming states, `accuracy` resolved for targets of
+    /// `y_true_cols` columns.
+    pub(crate) fn metric_states(&self, y_true_cols: usize) -> Vec<MetricState> {
+        let outputs: usize = self.output_shape().iter().product();
+        let compiled = self.compiled.as_ref().expect("compiled");
+        compiled.metrics.iter().map(|m| MetricState::new(m.name(), m.resolve(y_true_cols, outputs))).collect()
+    }
+
+    /// Checks that the model is compiled and that `x`/`y` fit it.
+    pub(crate) fn check_data(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        what: (&'static str, &'static str),
+    ) -> Result<(), WxbError> {
+        let loss = self.compiled.as_ref().ok_or(WxbError::NotCompiled)?.loss;
+        self.build();
+        check::input(x, &self.input_shape, what.0)?;
+        let outputs = self.output_shape().iter().product();
+        check::targets(y, x.rows(), outputs, loss, what.1)
+    }
+
+    /// Forward in training mode, loss, backward, regularization, one optimizer step. Returns the
+    /// batch loss (regularization included, as Keras reports it); the predictions stay in the last
+    /// activation for the metrics.
+    pub(crate) fn train_step(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&[f32]>) -> f32 {
+        let compiled = self.compiled.as_ref().expect("compiled");
+        let loss = compiled.loss;
+        self.forward(x, Mode::Train);
+        let n = self.layers.len();
+        if n == 0 {
+            return loss.compute(y, x, sample_weight);
+        }
+        let last = n - 1;
+        self.grads.resize_with(n, Tensor::default);
+        let activation = self.layers[last].output_activation();
+        let mut value = if loss.fuses_with(activation) {
+            let z = self.layers[last].logits().expect("a layer with an activation keeps its logits");
+            loss.value_and_grad_logits(activation, y, z, sample_weight, &mut self.grads[last])
+        } else {
+            loss.value_and_grad(y, &self.acts[last], sample_weight, &mut self.grads[last])
+        };
+        for i in (0..n).rev() {
+            let (lower, upper) = self.grads.split_at_mut(i);
+            let dy = &upper[0];
+            let dx = lower.last_mut();
+            let input = if i == 0 { x } else { &self.acts[i - 1] };
+            if i == last && loss.fuses_with(activation) {
+                self.layers[i].backward_from_logits(input, dy, dx);
+            } else {
+                self.layers[i].backward(input, &self.acts[i], dy, dx);
+            }
+        }
+        let mut params: Vec<&mut Param> =
+            self.layers.iter_mut().flat_map(|l| l.params_mut()).filter(|p| p.trainable).collect();
+        for p in params.iter_mut() {
+            if let Some(r) = p.regularizer {
+                value += r.loss(&p.value);
+                let Param { value: w, grad, .. } = &mut **p;
+                r.add_gradient(w, grad);
+            }
+        }
+        let compiled = self.compiled.as_mut().expect("compiled");
+        compiled.optimizer.apply(&mut params);
+        value
+    }
+
+    /// The loss of a batch in inference mode (regularization included); predictions stay in the last
+    /// activation.
+    pub(crate) fn test_step(&mut self, x: &Tensor, y: &Tensor) -> f32 {
+        let loss = self.compiled.as_ref().expect("compiled").loss;
+        self.forward(x, Mode::Infer);
+        let reg = self.regularization_loss();
+        let Some(last) = self.layers.len().checked_sub(1) else {
+            return loss.compute(y, x, None) + reg;
+        };
+        let activation = self.layers[last].output_activation();
+        let value = if loss.fuses_with(activation) {
+            let z = self.layers[last].logits().expect("a layer with an activation keeps its logits");
+            loss.compute_logits(activation, y, z, None)
+        } else {
+            loss.compute(y, &self.acts[last], None)
+        };
+        value + reg
+    }
+
+    /// Loss and metrics on `(x, y)`, `batch_size` samples at a time in inference mode (Keras'
+    /// `evaluate(..., return_dict=True)`).
+    pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs, WxbError> {
+        self.check_data(x, y, ("x", "y"))?;
+        check::batch_size(batch_size)?;
+        Ok(self.evaluate_unchecked(x, y, batch_size))
+    }
+
+    pub(crate) fn evaluate_unchecked(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Logs {
+        let mut metrics = self.metric_states(y.cols());
+        let (mut bx, mut by) = (Tensor::default(), Tensor::default());
+        let n = x.rows();
+        let mut total = 0.0f64;
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch_size).min(n);
+            let idx: Vec<usize> = (start..end).collect();
+            x.gather_rows_into(&idx, &mut bx);
+            y.gather_rows_into(&idx, &mut by);
+            let l = self.test_step(&bx, &by);
+            total += f64::from(l) * (end - start) as f64;
+            let pred = self.acts.last().expect("a forward pass ran");
+            metrics.iter_mut().for_each(|m| m.update(&by, pred, None));
+            start = end;
+        }
+        let mut logs = Logs::new();
+        logs.insert("loss".into(), total / n as f64);
+        for m in &metrics {
+            logs.insert(m.name().to_string(), m.result());
+        }
+        logs
+    }
+
+    /// One optimizer step on one batch (Keras' `train_on_batch`); returns that batch's loss and
+    /// metrics (computed before the update).
+    pub fn train_on_batch(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&[f32]>) -> Result<Logs, WxbError> {
+        self.check_data(x, y, ("x", "y"))?;
+        if let Some(sw) = sample_weight {
+            check::sample_weights(sw, x.rows())?;
+        }
+        let mut metrics = self.metric_states(y.cols());
+        let loss = self.train_step(x, y, sample_weight);
+        let pred = self.acts.last().expect("a forward pass ran");
+        metrics.iter_mut().for_each(|m| m.update(y, pred, None));
+        let mut logs = Logs::new();
+        logs.insert("loss".into(), f64::from(loss));
+        for m in &metrics {
+            logs.insert(m.name().to_string(), m.result());
+        }
+        Ok(logs)
+    }
+}

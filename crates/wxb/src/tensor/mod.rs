@@ -1,0 +1,316 @@
+//! Row-major `f32` tensors with a runtime shape.
+//!
+//! A [`Tensor`] is a flat `Vec<f32>` plus a shape. Dense networks use rank 2, `[batch, features]`;
+//! the shape is a list so that convolutional layers can use `[batch, height, width, channels]` later.
+//! Most layer maths views a tensor as a matrix of `rows() = shape[0]` by `cols() = product of the rest`.
+
+mod gemm;
+
+pub use gemm::{Transpose, matmul_into};
+
+use std::fmt;
+
+/// A dense, row-major `f32` tensor.
+#[derive(Clone, PartialEq, Default)]
+pub struct Tensor {
+    shape: Vec<usize>,
+    data: Vec<f32>,
+}
+
+impl Tensor {
+    /// A tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self { shape: shape.to_vec(), data: vec![0.0; numel(shape)] }
+    }
+
+    /// A tensor whose every element is `value`.
+    pub fn full(shape: &[usize], value: f32) -> Self {
+        Self { shape: shape.to_vec(), data: vec![value; numel(shape)] }
+    }
+
+    /// Wraps `data` (row-major) with `shape`.
+    ///
+    /// # Panics
+    /// If `data.len()` differs from the product of `shape`.
+    pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Self {
+        assert_eq!(
+            data.len(),
+            numel(shape),
+            "Tensor::from_vec: shape {shape:?} holds {} elements, got {}",
+            numel(shape),
+            data.len()
+        );
+        Self { shape: shape.to_vec(), data }
+    }
+
+    /// A matrix from rows of equal length.
+    ///
+    /// # Panics
+    /// If the rows differ in length.
+    pub fn from_rows<R: AsRef<[f32]>>(rows: &[R]) -> Self {
+        let cols = rows.first().map_or(0, |r| r.as_ref().len());
+        let mut data = Vec::with_capacity(rows.len() * cols);
+        for (i, r) in rows.iter().enumerate() {
+            let r = r.as_ref();
+            assert_eq!(r.len(), cols, "Tensor::from_rows: row {i} has {} values, row 0 has {cols}", r.len());
+            data.extend_from_slice(r);
+        }
+        Self { shape: vec![rows.len(), cols], data }
+    }
+
+    /// The shape, outermost dimension first.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The number of dimensions.
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the tensor has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The first dimension (the batch for activations); 1 for a scalar.
+    pub fn rows(&self) -> usize {
+        self.shape.first().copied().unwrap_or(1)
+    }
+
+    /// The product of all dimensions but the first.
+    pub fn cols(&self) -> usize {
+        self.shape.iter().skip(1).product()
+    }
+
+    /// The elements, row-major.
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The elements, row-major, mutable.
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// Consumes the tensor and returns its elements.
+    pub fn into_vec(self) -> Vec<f32> {
+        self.data
+    }
+
+    /// Row `i` of the matrix view.
+    pub fn row(&self, i: usize) -> &[f32] {
+        let c = self.cols();
+        &self.data[i * c..(i + 1) * c]
+    }
+
+    /// Row `i` of the matrix view, mutable.
+    pub fn row_mut(&mut self, i: usize) -> &mut [f32] {
+        let c = self.cols();
+        &mut self.data[i * c..(i + 1) * c]
+    }
+
+    /// The element at a multi-index.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds.
+    pub fn at(&self, index: &[usize]) -> f32 {
+        self.data[self.offset(index)]
+    }
+
+    /// Sets the element at a multi-index.
+    pub fn set(&mut self, index: &[usize], value: f32) {
+        let o = self.offset(index);
+        self.data[o] = value;
+    }
+
+    fn offset(&self, index: &[usize]) -> usize {
+        assert_eq!(index.len(), self.shape.len(), "index {index:?} for a tensor of shape {:?}", self.shape);
+        let mut o = 0;
+        for (&i, &d) in index.iter().zip(&self.shape) {
+            assert!(i < d, "index {index:?} out of bounds for shape {:?}", self.shape);
+            o = o * d + i;
+        }
+        o
+    }
+
+    /// Gives the tensor a new shape with the same number of elements.
+    ///
+    /// # Panics
+    /// If the element counts differ.
+    pub fn reshape(mut self, shape: &[usize]) -> Self {
+        assert_eq!(numel(shape), self.data.len(), "reshape {:?} -> {shape:?}: element counts differ", self.shape);
+        self.shape = shape.to_vec();
+        self
+    }
+
+    /// Makes this tensor `shape`-shaped, reusing its allocation when it is large enough. The contents
+    /// are unspecified afterwards (callers overwrite them). Used for the per-batch buffers of layers.
+    pub fn resize(&mut self, shape: &[usize]) {
+        let n = numel(shape);
+        if self.shape != shape {
+            self.shape.clear();
+            self.shape.extend_from_slice(shape);
+        }
+        if self.data.len() != n {
+            self.data.resize(n, 0.0);
+        }
+    }
+
+    /// Copies `other`'s shape and elements into this tensor, reusing the allocation.
+    pub fn assign(&mut self, other: &Tensor) {
+        self.resize(&other.shape);
+        self.data.copy_from_slice(&other.data);
+    }
+
+    /// Sets every element to `value`.
+    pub fn fill(&mut self, value: f32) {
+        self.data.fill(value);
+    }
+
+    /// Applies `f` to every element.
+    pub fn map(&self, f: impl Fn(f32) -> f32) -> Tensor {
+        Tensor { shape: self.shape.clone(), data: self.data.iter().map(|&x| f(x)).collect() }
+    }
+
+    /// The rows listed in `indices`, in that order, as a new tensor `[indices.len(), ...]`.
+    pub fn gather_rows(&self, indices: &[usize]) -> Tensor {
+        let mut out = Tensor::default();
+        self.gather_rows_into(indices, &mut out);
+        out
+    }
+
+    /// Copies the rows listed in `indices` into `out`, reusing its allocation.
+    pub fn gather_rows_into(&self, indices: &[usize], out: &mut Tensor) {
+        let c = self.cols();
+        let mut shape = self.shape.clone();
+        if shape.is_empty() {
+            shape.push(1);
+        }
+        shape[0] = indices.len();
+        out.resize(&shape);
+        for (dst, &i) in out.data.chunks_exact_mut(c.max(1)).zip(indices) {
+            dst.copy_from_slice(&self.data[i * c..(i + 1) * c]);
+        }
+    }
+
+    /// Rows `start..end` as a new tensor.
+    pub fn slice_rows(&self, start: usize, end: usize) -> Tensor {
+        let c = self.cols();
+        let mut shape = self.shape.clone();
+        shape[0] = end - start;
+        Tensor { shape, data: self.data[start * c..end * c].to_vec() }
+    }
+
+    /// The transposed matrix, `[cols, rows]`.
+    pub fn transpose(&self) -> Tensor {
+        let (r, c) = (self.rows(), self.cols());
+        let mut data = vec![0.0; r * c];
+        for i in 0..r {
+            for j in 0..c {
+                data[j * r + i] = self.data[i * c + j];
+            }
+        }
+        Tensor { shape: vec![c, r], data }
+    }
+
+    /// The matrix product `self · other` of the matrix views, `[m, k]·[k, n] = [m, n]`.
+    ///
+    /// # Panics
+    /// If the inner dimensions differ.
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        let mut out = Tensor::default();
+        matmul_into(&mut out, self, Transpose::No, other, Transpose::No, 0.0);
+        out
+    }
+
+    /// The largest absolute difference to `other` (of equal shape).
+    pub fn max_abs_diff(&self, other: &Tensor) -> f32 {
+        assert_eq!(self.shape, other.shape, "max_abs_diff: shapes differ");
+        self.data.iter().zip(&other.data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
+    }
+
+    /// Whether every element is finite.
+    pub fn is_finite(&self) -> bool {
+        self.data.iter().all(|x| x.is_finite())
+    }
+
+    /// The sum of all elements, accumulated in f64.
+    pub fn sum(&self) -> f64 {
+        self.data.iter().map(|&x| f64::from(x)).sum()
+    }
+
+    /// The index of the largest element of each row.
+    pub fn argmax_rows(&self) -> Vec<usize> {
+        (0..self.rows()).map(|i| argmax(self.row(i))).collect()
+    }
+}
+
+/// The index of the largest value (the first one on ties; NaN is never chosen over a number).
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] || values[best].is_nan() {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The number of elements of a shape.
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+impl fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 8;
+        write!(f, "Tensor{:?} [", self.shape)?;
+        for (i, x) in self.data.iter().take(SHOWN).enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{x}")?;
+        }
+        if self.data.len() > SHOWN {
+            write!(f, ", … ({} more)", self.data.len() - SHOWN)?;
+        }
+        write!(f, "]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_and_indexing() {
+        let t = Tensor::from_vec(&[2, 3], vec![1., 2., 3., 4., 5., 6.]);
+        assert_eq!((t.rows(), t.cols()), (2, 3));
+        assert_eq!(t.row(1), &[4., 5., 6.]);
+        assert_eq!(t.at(&[1, 2]), 6.);
+        assert_eq!(t.transpose().data(), &[1., 4., 2., 5., 3., 6.]);
+        assert_eq!(t.gather_rows(&[1, 0, 1]).data(), &[4., 5., 6., 1., 2., 3., 4., 5., 6.]);
+        assert_eq!(t.argmax_rows(), vec![2, 2]);
+    }
+
+    #[test]
+    #[should_panic(expected = "shape [2, 2] holds 4 elements, got 3")]
+    fn from_vec_names_both_sizes() {
+        let _ = Tensor::from_vec(&[2, 2], vec![1., 2., 3.]);
+    }
+
+    #[test]
+    fn resize_reuses_the_allocation() {
+        let mut t = Tensor::zeros(&[4, 8]);
+        let p = t.data().as_ptr();
+        t.resize(&[2, 8]);
+        t.resize(&[4, 8]);
+        assert_eq!(t.data().as_ptr(), p);
+    }
+}

@@ -1,0 +1,178 @@
+//! `Sequential::fit`: Keras' training loop.
+
+use super::{Callback, FitOptions, History, Logs, Shuffle, TrainParams};
+use crate::error::WxbError;
+use crate::model::{Sequential, check};
+use crate::rng::WxbRng;
+use crate::tensor::{Tensor, argmax};
+
+/// The training and validation arrays of one `fit` call.
+struct Split {
+    x: Tensor,
+    y: Tensor,
+    sample_weight: Option<Vec<f32>>,
+    validation: Option<(Tensor, Tensor)>,
+}
+
+impl Sequential {
+    /// Trains the model on `x: [n, input_shape…]` and targets `y` (`[n, outputs]`, or `[n, 1]` class
+    /// indices for sparse crossentropy), as Keras' `fit`:
+    ///
+    /// - each epoch visits the training samples in batches of `batch_size` (the last one smaller),
+    ///   in a new random order when shuffling, taking one optimizer step per batch;
+    /// - `validation_split` holds out the **last** fraction of the samples, before shuffling;
+    /// - the logged `loss` is the mean of the batch losses weighted by batch size (regularization
+    ///   included), each measured before that batch's update; metrics likewise;
+    /// - validation runs in inference mode after each `validation_freq`-th epoch (`val_` logs).
+    ///
+    /// Callbacks are called in order after the built-in [`History`], which is returned.
+    pub fn fit(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        options: &FitOptions,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History, WxbError> {
+        self.check_data(x, y, ("x", "y"))?;
+        check::batch_size(options.batch_size)?;
+        let split = split(self, x, y, options)?;
+        let n = split.x.rows();
+        let steps = n.div_ceil(options.batch_size);
+        let params = TrainParams {
+            epochs: options.epochs,
+            initial_epoch: options.initial_epoch,
+            steps,
+            samples: n,
+            validation_samples: split.validation.as_ref().map_or(0, |(vx, _)| vx.rows()),
+        };
+        let mut history = History::default();
+        self.clear_stop();
+        history.on_train_begin(self, &params);
+        for cb in callbacks.iter_mut() {
+            cb.on_train_begin(self, &params);
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        let (mut bx, mut by, mut bsw) = (Tensor::default(), Tensor::default(), Vec::new());
+        let mut metrics = self.metric_states(split.y.cols());
+        let mut logs = Logs::new();
+        for epoch in options.initial_epoch..options.epochs {
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_begin(self, epoch);
+            }
+            if options.shuffle == Shuffle::EveryEpoch {
+                order.sort_unstable();
+                WxbRng::derive(self.seed_value(), &format!("fit/shuffle/{epoch}")).shuffle(&mut order);
+            }
+            metrics.iter_mut().for_each(|m| m.reset());
+            let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+            for (step, idx) in order.chunks(options.batch_size).enumerate() {
+                for cb in callbacks.iter_mut() {
+                    cb.on_batch_begin(self, step);
+                }
+                split.x.gather_rows_into(idx, &mut bx);
+                split.y.gather_rows_into(idx, &mut by);
+                let sw = split.sample_weight.as_ref().map(|w| {
+                    bsw.clear();
+                    bsw.extend(idx.iter().map(|&i| w[i]));
+                    bsw.as_slice()
+                });
+                let loss = self.train_step(&bx, &by, sw);
+                loss_sum += f64::from(loss) * idx.len() as f64;
+                seen += idx.len();
+                let pred = self.activation(self.layers().len().saturating_sub(1));
+                metrics.iter_mut().for_each(|m| m.update(&by, pred, None));
+                logs.clear();
+                logs.insert("loss".into(), loss_sum / seen as f64);
+                for m in &metrics {
+                    logs.insert(m.name().to_string(), m.result());
+                }
+                for cb in callbacks.iter_mut() {
+                    cb.on_batch_end(self, step, &logs);
+                }
+                if self.is_stopping() {
+                    break;
+                }
+            }
+            if let Some((vx, vy)) = &split.validation {
+                if (epoch + 1) % options.validation_freq.max(1) == 0 {
+                    let vb = options.validation_batch_size.unwrap_or(options.batch_size).max(1);
+                    for (k, v) in self.evaluate_unchecked(vx, vy, vb) {
+                        logs.insert(format!("val_{k}"), v);
+                    }
+                }
+            }
+            history.on_epoch_end(self, epoch, &logs);
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_end(self, epoch, &logs);
+            }
+            if self.is_stopping() {
+                break;
+            }
+        }
+        for cb in callbacks.iter_mut() {
+            cb.on_train_end(self, &logs);
+        }
+        Ok(history)
+    }
+}
+
+/// Applies `validation_split`/`validation_data` and turns `class_weight` into sample weights.
+fn split(model: &mut Sequential, x: &Tensor, y: &Tensor, options: &FitOptions) -> Result<Split, WxbError> {
+    let n = x.rows();
+    if options.class_weight.is_some() && options.sample_weight.is_some() {
+        return Err(WxbError::InvalidArgument {
+            name: "class_weight",
+            value: "given with sample_weight".into(),
+            reason: "use class_weight or sample_weight, not both (as Keras)",
+        });
+    }
+    let mut weights = options.sample_weight.clone();
+    if let Some(w) = &weights {
+        check::sample_weights(w, n)?;
+    }
+    if let Some(cw) = &options.class_weight {
+        let w = (0..n)
+            .map(|i| {
+                let row = y.row(i);
+                let class = if row.len() == 1 { row[0].round() as usize } else { argmax(row) };
+                cw.get(&class).copied().unwrap_or(1.0)
+            })
+            .collect();
+        weights = Some(w);
+    }
+    let vs = options.validation_split;
+    if !(0.0..1.0).contains(&vs) {
+        return Err(WxbError::InvalidArgument {
+            name: "validation_split",
+            value: vs.to_string(),
+            reason: "must be in [0, 1)",
+        });
+    }
+    if let Some((vx, vy)) = &options.validation_data {
+        model.check_data(vx, vy, ("validation x", "validation y"))?;
+        return Ok(Split {
+            x: x.clone(),
+            y: y.clone(),
+            sample_weight: weights,
+            validation: Some((vx.clone(), vy.clone())),
+        });
+    }
+    if vs == 0.0 {
+        return Ok(Split { x: x.clone(), y: y.clone(), sample_weight: weights, validation: None });
+    }
+    // Keras: split_at = floor(n · (1 − validation_split)); the validation part is the tail.
+    let split_at = (n as f64 * (1.0 - vs)).floor() as usize;
+    if split_at == 0 || split_at == n {
+        return Err(WxbError::InvalidArgument {
+            name: "validation_split",
+            value: vs.to_string(),
+            reason: "leaves no training or no validation samples",
+        });
+    }
+    Ok(Split {
+        x: x.slice_rows(0, split_at),
+        y: y.slice_rows(0, split_at),
+        sample_weight: weights.map(|w| w[..split_at].to_vec()),
+        validation: Some((x.slice_rows(split_at, n), y.slice_rows(split_at, n))),
+    })
+}

@@ -1,0 +1,41 @@
+//! [`History`]: every epoch's logs, as Keras' `History` callback records them.
+
+use std::collections::BTreeMap;
+
+use super::{Callback, Logs};
+use crate::model::Sequential;
+
+/// Per-epoch values of the loss and metrics (`history["loss"][i]` is epoch `epochs[i]`'s loss).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// The epochs recorded, in order.
+    pub epochs: Vec<usize>,
+    /// Each log key's values, one per recorded epoch.
+    pub history: BTreeMap<String, Vec<f64>>,
+}
+
+impl History {
+    /// The values of `key` (`loss`, `val_accuracy`, …), if recorded.
+    pub fn get(&self, key: &str) -> Option<&[f64]> {
+        self.history.get(key).map(Vec::as_slice)
+    }
+
+    /// The last value of `key`.
+    pub fn last(&self, key: &str) -> Option<f64> {
+        self.get(key).and_then(|v| v.last().copied())
+    }
+
+    /// The recorded keys.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.history.keys().map(String::as_str)
+    }
+}
+
+impl Callback for History {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &Logs) {
+        self.epochs.push(epoch);
+        for (k, &v) in logs {
+            self.history.entry(k.clone()).or_default().push(v);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Training: [`FitOptions`], the [`Callback`] hooks, [`History`] and the built-in callbacks.
+//!
+//! `fit` calls every callback at the start and end of training, of each epoch and of each batch,
+//! with a [`Logs`] map of the values so far (`loss`, each metric, and `val_…` at epoch ends). The
+//! library itself never prints: a progress bar is a callback of the program that shows it.
+
+mod fit;
+mod history;
+
+pub use history::History;
+
+use std::collections::BTreeMap;
+
+use crate::model::Sequential;
+use crate::tensor::Tensor;
+
+/// Named values reported to callbacks: `loss`, the metrics, and `val_loss`, `val_<metric>`.
+/// Ordered by name, as Keras' progress bar shows them.
+pub type Logs = BTreeMap<String, f64>;
+
+/// Whether `fit` shuffles the training samples before each epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Shuffle {
+    /// A new random order every epoch (Keras' default, `shuffle=True`).
+    #[default]
+    EveryEpoch,
+    /// The samples in their given order (`shuffle=False`).
+    Never,
+}
+
+/// `fit`'s options, with Keras' defaults.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    /// The epoch to stop before (default 1).
+    pub epochs: usize,
+    /// Samples per gradient step (default 32).
+    pub batch_size: usize,
+    /// Shuffling of the training samples (default: every epoch).
+    pub shuffle: Shuffle,
+    /// The fraction of the samples, taken from the **end** of `x`/`y` before any shuffling, held out
+    /// for validation (default 0). Ignored when `validation_data` is given.
+    pub validation_split: f64,
+    /// Explicit validation inputs and targets.
+    pub validation_data: Option<(Tensor, Tensor)>,
+    /// Validate every this many epochs (default 1).
+    pub validation_freq: usize,
+    /// Batch size for validation (default: `batch_size`).
+    pub validation_batch_size: Option<usize>,
+    /// Loss weight of each class (integer label or arg-max of a one-hot target); others weigh 1.
+    pub class_weight: Option<BTreeMap<usize, f32>>,
+    /// Loss weight of each training sample (cannot be combined with `class_weight`).
+    pub sample_weight: Option<Vec<f32>>,
+    /// The epoch to start at, for resuming (default 0).
+    pub initial_epoch: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 1,
+            batch_size: crate::model::DEFAULT_BATCH_SIZE,
+            shuffle: Shuffle::EveryEpoch,
+            validation_split: 0.0,
+            validation_data: None,
+            validation_freq: 1,
+            validation_batch_size: None,
+            class_weight: None,
+            sample_weight: None,
+            initial_epoch: 0,
+        }
+    }
+}
+
+/// What a callback learns at the start of training (Keras' `callback.params`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrainParams {
+    /// The epoch training stops before.
+    pub epochs: usize,
+    /// The first epoch.
+    pub initial_epoch: usize,
+    /// Batches per epoch.
+    pub steps: usize,
+    /// Training samples.
+    pub samples: usize,
+    /// Validation samples (0 without validation).
+    pub validation_samples: usize,
+}
+
+/// Hooks that `fit` calls; every method has an empty default. Callbacks receive the model to read
+/// or change it (its weights, its optimizer's learning rate) or to stop training
+/// ([`Sequential::stop_training`]).
+pub trait Callback {
+    /// Before the first epoch.
+    fn on_train_begin(&mut self, _model: &mut Sequential, _params: &TrainParams) {}
+    /// After the last epoch, with the last epoch's logs.
+    fn on_train_end(&mut self, _model: &mut Sequential, _logs: &Logs) {}
+    /// Before each epoch (numbered from 0).
+    fn on_epoch_begin(&mut self, _model: &mut Sequential, _epoch: usize) {}
+    /// After each epoch, with its training and validation logs.
+    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, _logs: &Logs) {}
+    /// Before each batch (numbered from 0 within the epoch).
+    fn on_batch_begin(&mut self, _model: &mut Sequential, _batch: usize) {}
+    /// After each batch, with the epoch's running loss and metrics.
+    fn on_batch_end(&mut self, _model: &mut Sequential, _batch: usize, _logs: &Logs) {}
+}
