@@ -267,7 +267,7 @@ impl Sequential {
     pub fn set_weights(&mut self, weights: &[Tensor]) -> Result<(), WxbError> {
         self.build();
         let expected: Vec<(String, Vec<usize>)> =
-            self.params().map(|(l, _, p)| (format!("{l}/{}", p.name), p.value.shape().to_vec())).collect();
+            self.params().map(|(_, l, p)| (format!("{l}/{}", p.name), p.value.shape().to_vec())).collect();
         if expected.len() != weights.len() {
             return Err(WxbError::WeightCount { expected: expected.len(), got: weights.len() });
         }
