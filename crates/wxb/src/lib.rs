@@ -24,6 +24,7 @@ pub mod activations;
 pub mod constraints;
 pub mod error;
 pub mod init;
+pub mod io;
 pub mod layers;
 pub mod losses;
 pub mod metrics;

@@ -1,0 +1,79 @@
+//! Errors of saving and loading model directories.
+
+use std::path::PathBuf;
+
+/// What can go wrong reading or writing a model directory. Each message names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelIoError {
+    /// The operating system refused a read or write.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The system error.
+        source: std::io::Error,
+    },
+    /// `config.json` is not valid JSON or does not describe a model.
+    #[error("{}:{line}:{column}: invalid model configuration: {message}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// `model.safetensors` is truncated, corrupt or not a wxb weights file.
+    #[error("{}: corrupt weights file: {message}", path.display())]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A tensor the configuration needs is missing from the weights file.
+    #[error("{}: missing tensor {name:?} (the configuration needs it)", path.display())]
+    MissingTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor name, e.g. `layers.0.kernel`.
+        name: String,
+    },
+    /// A tensor in the weights file that the configuration does not know.
+    #[error("{}: unexpected tensor {name:?} (not in the configuration)", path.display())]
+    UnexpectedTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor name.
+        name: String,
+    },
+    /// A tensor whose shape or dtype disagrees with the configuration.
+    #[error("{}: tensor {name:?} has shape {got:?} ({dtype}), the configuration needs {expected:?} (F32)", path.display())]
+    TensorShape {
+        /// The file.
+        path: PathBuf,
+        /// The tensor name.
+        name: String,
+        /// The shape the configuration implies.
+        expected: Vec<usize>,
+        /// The shape in the file.
+        got: Vec<usize>,
+        /// The dtype in the file.
+        dtype: String,
+    },
+    /// A format version this wxb cannot read.
+    #[error("{}: model format version {found} is not supported (this wxb reads versions 1 to {supported}); {hint}", path.display())]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u64,
+        /// The newest version this build reads.
+        supported: u64,
+        /// What to do.
+        hint: &'static str,
+    },
+}

@@ -1,0 +1,239 @@
+//! Saving and loading models: a directory with `config.json` and `model.safetensors`.
+//!
+//! - `config.json`: the architecture as Keras-like layer configs (`{"class_name": "Dense",
+//!   "config": {...}}`), the compile settings, the optimizer's step count, application metadata
+//!   (the CLI keeps preprocessing there: standardization, class names), and wxb's format version.
+//! - `model.safetensors`: f32 little-endian tensors named `layers.{i}.{variable}` (e.g.
+//!   `layers.0.kernel`, `layers.0.bias`) — `safetensors.numpy.load_file` reads it — plus the
+//!   optimizer's slots as `optimizer.{variable}.{slot}` when saved with training state. Its header
+//!   metadata embeds a copy of the configuration.
+//!
+//! Every file is replaced atomically ([`atomic::write_atomic`]). The weights file is written first
+//! and is self-contained; `config.json` carries the same `generation` stamp. If a crash falls
+//! between the two writes, the stamps differ and the loader uses the configuration embedded in the
+//! weights file, so a load always sees one consistent state, old or new.
+
+pub mod atomic;
+mod error;
+mod weights;
+
+pub use error::ModelIoError;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::layers::LayerConfig;
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::model::Sequential;
+use crate::optim::{Optimizer, OptimizerConfig};
+
+/// The newest model format this build writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+/// The value of the `format` key.
+pub const FORMAT_NAME: &str = "wxb-model";
+/// The configuration file's name.
+pub const CONFIG_FILE: &str = "config.json";
+/// The weights file's name.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+
+/// The architecture of a Sequential model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequentialConfig {
+    /// The model's name.
+    pub name: String,
+    /// The shape of one input sample.
+    pub input_shape: Vec<usize>,
+    /// The seed of its random draws.
+    pub seed: u64,
+    /// The layers, in order.
+    pub layers: Vec<LayerConfig>,
+}
+
+/// `compile`'s settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompileConfig {
+    /// The optimizer.
+    pub optimizer: OptimizerConfig,
+    /// The loss.
+    pub loss: Loss,
+    /// The metrics.
+    pub metrics: Vec<Metric>,
+}
+
+/// The contents of `config.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// The format version (see [`FORMAT_VERSION`]).
+    pub format_version: u64,
+    /// Pairs this file with the weights file written with it.
+    #[serde(default)]
+    pub generation: String,
+    /// The architecture, Keras-style: `{"class_name": "Sequential", "config": {...}}`.
+    pub model: ModelEntry,
+    /// The compile settings, if the model was compiled.
+    #[serde(default)]
+    pub compile: Option<CompileConfig>,
+    /// Optimizer steps taken, when the optimizer state was saved.
+    #[serde(default)]
+    pub optimizer_iterations: Option<u64>,
+    /// Application data (the CLI keeps preprocessing and training progress here).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+/// `{"class_name": "Sequential", "config": ...}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "class_name", content = "config")]
+pub enum ModelEntry {
+    /// A [`Sequential`] model.
+    Sequential(SequentialConfig),
+}
+
+/// Whether the optimizer's state goes into the files, so that training can resume exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerState {
+    /// Save the slots and the step count (for `--resume` and checkpoints).
+    Include,
+    /// Save only the model (smaller; enough for evaluate/predict).
+    Exclude,
+}
+
+/// A model read back from disk.
+#[derive(Debug)]
+pub struct LoadedModel {
+    /// The model, compiled if it was saved compiled, with its optimizer state if it was saved.
+    pub model: Sequential,
+    /// The application metadata.
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+/// The configuration describing `model` (without a generation stamp).
+pub fn model_file(
+    model: &Sequential,
+    metadata: &BTreeMap<String, serde_json::Value>,
+    state: OptimizerState,
+) -> ModelFile {
+    let compiled = model.compiled();
+    ModelFile {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        generation: String::new(),
+        model: ModelEntry::Sequential(SequentialConfig {
+            name: model.name().into(),
+            input_shape: model.input_shape().to_vec(),
+            seed: model.seed_value(),
+            layers: model.layers().iter().map(|l| l.config()).collect(),
+        }),
+        compile: compiled.map(|c| CompileConfig {
+            optimizer: c.optimizer.config().clone(),
+            loss: c.loss,
+            metrics: c.metrics.clone(),
+        }),
+        optimizer_iterations: match state {
+            OptimizerState::Include => compiled.map(|c| c.optimizer.iterations()),
+            OptimizerState::Exclude => None,
+        },
+        metadata: metadata.clone(),
+    }
+}
+
+/// Saves `model` into `dir` (created if needed): `model.safetensors`, then `config.json`, each
+/// replaced atomically.
+pub fn save(
+    model: &mut Sequential,
+    dir: &Path,
+    metadata: &BTreeMap<String, serde_json::Value>,
+    state: OptimizerState,
+) -> Result<(), ModelIoError> {
+    model.build();
+    std::fs::create_dir_all(dir).map_err(|source| ModelIoError::Io { path: dir.to_path_buf(), source })?;
+    let mut file = model_file(model, metadata, state);
+    let embedded = serde_json::to_string(&file).expect("model configs serialise");
+    let (bytes, generation) = weights::encode(model, &embedded, state);
+    file.generation = generation;
+    let weights_path = dir.join(WEIGHTS_FILE);
+    atomic::write_atomic(&weights_path, &bytes).map_err(|source| ModelIoError::Io { path: weights_path, source })?;
+    let mut json = serde_json::to_string_pretty(&file).expect("model configs serialise");
+    json.push('\n');
+    let config_path = dir.join(CONFIG_FILE);
+    atomic::write_atomic(&config_path, json.as_bytes()).map_err(|source| ModelIoError::Io { path: config_path, source })
+}
+
+/// Loads a model directory written by [`save`].
+pub fn load(dir: &Path) -> Result<LoadedModel, ModelIoError> {
+    let config_path = dir.join(CONFIG_FILE);
+    let weights_path = dir.join(WEIGHTS_FILE);
+    let text = read(&config_path)?;
+    let text =
+        String::from_utf8(text).map_err(|e| config_error(&config_path, 1, 1, format!("not UTF-8 text ({e})")))?;
+    let config = parse_model_file(&config_path, &text)?;
+    let bytes = read(&weights_path)?;
+    let decoded = weights::decode(&weights_path, &bytes)?;
+    // A crash between the two writes leaves an older config.json: trust the weights file's copy.
+    let config = if config.generation == decoded.generation {
+        config
+    } else {
+        parse_model_file(&weights_path, &decoded.embedded_config)?
+    };
+    let ModelEntry::Sequential(arch) = &config.model;
+    let mut model = Sequential::new(&arch.input_shape).named(&arch.name).seed(arch.seed);
+    for layer in &arch.layers {
+        model.add_boxed(layer.build());
+    }
+    model.build();
+    if let Some(c) = &config.compile {
+        model.compile(Optimizer::from_config(c.optimizer.clone()), c.loss, &c.metrics);
+    }
+    weights::restore(&weights_path, &decoded, &mut model, config.optimizer_iterations)?;
+    Ok(LoadedModel { model, metadata: config.metadata })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ModelIoError> {
+    std::fs::read(path).map_err(|source| ModelIoError::Io { path: path.to_path_buf(), source })
+}
+
+fn config_error(path: &Path, line: usize, column: usize, message: String) -> ModelIoError {
+    ModelIoError::Config { path: path.to_path_buf(), line, column, message }
+}
+
+/// Parses and version-checks a `config.json` text.
+fn parse_model_file(path: &Path, text: &str) -> Result<ModelFile, ModelIoError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| config_error(path, e.line(), e.column(), e.to_string()))?;
+    let version = value.get("format_version").and_then(serde_json::Value::as_u64);
+    let format = value.get("format").and_then(serde_json::Value::as_str);
+    if format != Some(FORMAT_NAME) {
+        return Err(config_error(
+            path,
+            1,
+            1,
+            format!("not a wxb model (\"format\" is {format:?}, expected {FORMAT_NAME:?})"),
+        ));
+    }
+    match version {
+        Some(v) if (1..=FORMAT_VERSION).contains(&v) => {}
+        Some(v) => {
+            return Err(ModelIoError::Version {
+                path: path.to_path_buf(),
+                found: v,
+                supported: FORMAT_VERSION,
+                hint: "it was saved by a newer wxb: upgrade wxb to load it",
+            });
+        }
+        None => return Err(config_error(path, 1, 1, "missing \"format_version\"".into())),
+    }
+    serde_json::from_str(text).map_err(|e| config_error(path, e.line(), e.column(), e.to_string()))
+}
+
+/// The path of a file in a model directory.
+pub fn file_in(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}

@@ -1,0 +1,161 @@
+//! `model.safetensors`: the weights (and optionally the optimizer slots) as f32 tensors.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors, View};
+
+use super::{FORMAT_NAME, ModelIoError, OptimizerState};
+use crate::model::Sequential;
+use crate::tensor::Tensor;
+
+struct F32View<'a>(&'a Tensor);
+
+impl View for F32View<'_> {
+    fn dtype(&self) -> Dtype {
+        Dtype::F32
+    }
+    fn shape(&self) -> &[usize] {
+        self.0.shape()
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.0.data().iter().flat_map(|x| x.to_le_bytes()).collect())
+    }
+    fn data_len(&self) -> usize {
+        self.0.len() * 4
+    }
+}
+
+/// The safetensors bytes for `model` with `config` embedded, and their generation stamp.
+pub(super) fn encode(model: &Sequential, config: &str, state: OptimizerState) -> (Vec<u8>, String) {
+    let mut tensors: BTreeMap<String, &Tensor> = model.named_weights();
+    if let (OptimizerState::Include, Some(opt)) = (state, model.optimizer()) {
+        let names = opt.slot_names();
+        for (v, slots) in opt.slots().iter().enumerate() {
+            for (s, t) in slots.iter().enumerate() {
+                tensors.insert(format!("optimizer.{v}.{}", names[s]), t);
+            }
+        }
+    }
+    let generation = stamp(config, &tensors);
+    let mut meta = HashMap::new();
+    meta.insert("format".to_string(), FORMAT_NAME.to_string());
+    meta.insert("generation".to_string(), generation.clone());
+    meta.insert("config".to_string(), config.to_string());
+    let views = tensors.iter().map(|(k, t)| (k.clone(), F32View(t)));
+    let bytes = safetensors::serialize(views, Some(meta)).expect("f32 tensors serialise");
+    (bytes, generation)
+}
+
+/// FNV-1a over the configuration and every tensor's name and bytes.
+fn stamp(config: &str, tensors: &BTreeMap<String, &Tensor>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(config.as_bytes());
+    for (name, t) in tensors {
+        eat(name.as_bytes());
+        t.data().iter().for_each(|x| eat(&x.to_le_bytes()));
+    }
+    format!("{h:016x}")
+}
+
+/// A decoded weights file.
+pub(super) struct Decoded {
+    pub generation: String,
+    pub embedded_config: String,
+    pub tensors: BTreeMap<String, (Vec<usize>, Dtype, Vec<f32>)>,
+}
+
+pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, ModelIoError> {
+    let err = |message: String| ModelIoError::Weights { path: path.to_path_buf(), message };
+    let st = SafeTensors::deserialize(bytes).map_err(|e| err(e.to_string()))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| err(e.to_string()))?;
+    let meta = meta.metadata().clone().unwrap_or_default();
+    if meta.get("format").map(String::as_str) != Some(FORMAT_NAME) {
+        return Err(err(format!("no \"format\": {FORMAT_NAME:?} in its metadata: not written by wxb")));
+    }
+    let generation = meta.get("generation").cloned().ok_or_else(|| err("no generation stamp".into()))?;
+    let embedded_config = meta.get("config").cloned().ok_or_else(|| err("no embedded configuration".into()))?;
+    let mut tensors = BTreeMap::new();
+    for (name, view) in st.tensors() {
+        let data = if view.dtype() == Dtype::F32 {
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+        } else {
+            Vec::new()
+        };
+        tensors.insert(name, (view.shape().to_vec(), view.dtype(), data));
+    }
+    Ok(Decoded { generation, embedded_config, tensors })
+}
+
+/// Copies the decoded tensors into `model`, checking names, shapes and dtypes.
+pub(super) fn restore(
+    path: &Path,
+    decoded: &Decoded,
+    model: &mut Sequential,
+    optimizer_iterations: Option<u64>,
+) -> Result<(), ModelIoError> {
+    let mut wanted: Vec<String> = Vec::new();
+    let mut weights = Vec::new();
+    for (i, layer) in model.layers().iter().enumerate() {
+        for p in layer.params() {
+            let name = format!("layers.{i}.{}", p.name);
+            weights.push(fetch(path, decoded, &name, p.value.shape())?);
+            wanted.push(name);
+        }
+    }
+    model.set_weights(&weights).expect("shapes checked against the configuration");
+    if let Some(iterations) = optimizer_iterations {
+        let shapes: Vec<Vec<usize>> =
+            model.params().filter(|(_, _, p)| p.trainable).map(|(_, _, p)| p.value.shape().to_vec()).collect();
+        if let Some(opt) = model.optimizer_mut() {
+            let names = opt.slot_names();
+            // The optimizer creates its slots at its first step: none saved before that.
+            let saved = decoded.tensors.keys().any(|k| k.starts_with("optimizer."));
+            if saved || !names.is_empty() && iterations > 0 {
+                let mut slots = Vec::with_capacity(shapes.len());
+                for (v, shape) in shapes.iter().enumerate() {
+                    let mut var = Vec::with_capacity(names.len());
+                    for s in &names {
+                        let name = format!("optimizer.{v}.{s}");
+                        var.push(fetch(path, decoded, &name, shape)?);
+                        wanted.push(name);
+                    }
+                    slots.push(var);
+                }
+                opt.restore_state(iterations, slots);
+            } else {
+                opt.restore_state(iterations, Vec::new());
+            }
+        }
+    }
+    for name in decoded.tensors.keys() {
+        if !wanted.contains(name) {
+            return Err(ModelIoError::UnexpectedTensor { path: path.to_path_buf(), name: name.clone() });
+        }
+    }
+    Ok(())
+}
+
+fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<Tensor, ModelIoError> {
+    let (got, dtype, data) = decoded
+        .tensors
+        .get(name)
+        .ok_or_else(|| ModelIoError::MissingTensor { path: path.to_path_buf(), name: name.to_string() })?;
+    if got != shape || *dtype != Dtype::F32 {
+        return Err(ModelIoError::TensorShape {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            expected: shape.to_vec(),
+            got: got.clone(),
+            dtype: format!("{dtype:?}"),
+        });
+    }
+    Ok(Tensor::from_vec(shape, data.clone()))
+}
