@@ -1,0 +1,177 @@
+//! The command line, as clap parses it. Strings become wxb's named enums here, at the boundary.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::progress::Verbosity;
+
+/// wxb — the weights calculation of deep learning, Y = X·W + b, made visible.
+#[derive(Debug, Parser)]
+#[command(name = "wxb", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model on a data file (default: the bundled MNIST digits) and save it.
+    Train(Box<TrainArgs>),
+    /// Print the loss and metrics of a saved model on a data file.
+    Evaluate(EvaluateArgs),
+    /// Write a saved model's predictions for a data file as CSV.
+    Predict(PredictArgs),
+    /// Print a saved model's layer table, as Keras' model.summary().
+    Summary(SummaryArgs),
+}
+
+/// Where the data comes from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DataArgs {
+    /// The data: a CSV file with a header, an IDX file (images, with --labels), a NumPy .npy
+    /// (with --labels) or .npz (arrays x and y).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// The labels for IDX or .npy data.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// The CSV target column, by name or 0-based index (default: the last column).
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// The CSV feature columns, by name, comma-separated (default: all but the target).
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Accept NaN, inf and values that overflow f32 in the data (refused by default).
+    #[arg(long)]
+    pub allow_nonfinite: bool,
+}
+
+/// The kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TaskArg {
+    /// Integer or text labels with few distinct values are classes; other numbers, regression.
+    #[default]
+    Auto,
+    /// Predict a class.
+    Classification,
+    /// Predict a number.
+    Regression,
+}
+
+/// `wxb train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Classification or regression (default: decided from the target column).
+    #[arg(long, value_enum, default_value_t = TaskArg::Auto)]
+    pub task: TaskArg,
+    /// Hidden layer sizes, comma-separated; empty for none (linear or logistic regression).
+    /// Default: 256,128 on the bundled MNIST, 64,32 otherwise.
+    #[arg(long, value_name = "UNITS", value_delimiter = ',', num_args = 0..)]
+    pub layers: Option<Vec<String>>,
+    /// The hidden layers' activation.
+    #[arg(long, default_value = "relu")]
+    pub activation: String,
+    /// Dropout rate after each hidden layer.
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f32>,
+    /// Batch normalization after each hidden Dense layer.
+    #[arg(long)]
+    pub batch_norm: bool,
+    /// The layers as a Keras-like JSON list instead of the flags above.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["layers", "dropout", "batch_norm"])]
+    pub spec: Option<PathBuf>,
+    /// The optimizer: sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam.
+    #[arg(long, default_value = "adam")]
+    pub optimizer: String,
+    /// The learning rate (default: the optimizer's Keras default).
+    #[arg(long, value_name = "RATE")]
+    pub lr: Option<f32>,
+    /// Clip each gradient's norm to this value.
+    #[arg(long, value_name = "NORM")]
+    pub clipnorm: Option<f32>,
+    /// The loss (default: sparse_categorical_crossentropy for classes, mean_squared_error otherwise).
+    #[arg(long)]
+    pub loss: Option<String>,
+    /// Metrics, comma-separated (default: accuracy for classes; mae,mse otherwise).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Option<Vec<String>>,
+    /// Passes over the training data (default: 10).
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Samples per step (default: 128 on the bundled MNIST, 32 otherwise, as Keras).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Fraction of the data, taken from its end, held out for validation.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub validation_split: f64,
+    /// Stop when the validation loss (or the loss) has not improved for this many epochs, and keep
+    /// the best weights.
+    #[arg(long, value_name = "PATIENCE")]
+    pub early_stopping: Option<usize>,
+    /// The seed of every random draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Standardize features (z-score from the training data; saved with the model).
+    #[arg(long)]
+    pub standardize: bool,
+    /// Where to save the model.
+    #[arg(long, value_name = "DIR", default_value = "wxb-model")]
+    pub out: PathBuf,
+    /// Save the best and the last model after every epoch under DIR/checkpoints/.
+    #[arg(long)]
+    pub checkpoint: bool,
+    /// Continue training a model saved with its optimizer state (a checkpoint or an --out folder).
+    #[arg(long, value_name = "DIR", conflicts_with = "spec")]
+    pub resume: Option<PathBuf>,
+    /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).
+    #[arg(long, value_enum, default_value = "1")]
+    pub verbose: Verbosity,
+}
+
+/// `wxb evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The model folder.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Print one JSON object with Keras' names instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+/// `wxb predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model folder.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Write the predictions here (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+/// `wxb summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The model folder.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+}

@@ -1,0 +1,110 @@
+//! Pictures drawn with plotters into PNG files, with the DejaVu Sans font compiled into the
+//! binary (no system fonts needed).
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Context, Result, anyhow};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use wxb::train::History;
+
+/// The font family name every drawing uses.
+pub const FONT: &str = "sans-serif";
+
+/// Registers the embedded DejaVu Sans as `sans-serif` (once per process).
+pub fn init_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is valid"));
+        plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold())
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans Bold font is valid"));
+    });
+}
+
+/// A drawing error (plotters' errors borrow the backend) as an anyhow error.
+pub fn draw_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing failed: {e:?}")
+}
+
+/// Draws a PNG through a temporary file in the same folder, then fsyncs and renames it over
+/// `path`, so a crash never leaves a half-written picture.
+pub fn write_png_atomic(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
+    let result = draw(&tmp).and_then(|()| {
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        wxb::io::atomic::sync_dir(dir)?;
+        Ok(())
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+/// `training.png`: one panel per quantity (loss, then each metric), the training curve in blue and
+/// the validation curve in orange, over the epochs.
+pub fn training_curves(history: &History, path: &Path) -> Result<()> {
+    write_png_atomic(path, |tmp| draw_training_curves(history, tmp))
+}
+
+fn draw_training_curves(history: &History, path: &Path) -> Result<()> {
+    init_fonts();
+    let panels: Vec<&str> = history.keys().filter(|k| !k.starts_with("val_") && *k != "learning_rate").collect();
+    let panels: Vec<&str> = std::iter::once("loss").chain(panels.into_iter().filter(|k| *k != "loss")).collect();
+    let (w, h) = (520u32, 380u32);
+    let root = BitMapBackend::new(path, (w * panels.len().max(1) as u32, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(draw_err)?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    let epochs: Vec<f64> = history.epochs.iter().map(|&e| (e + 1) as f64).collect();
+    for (area, key) in areas.iter().zip(&panels) {
+        let train = history.get(key).unwrap_or(&[]);
+        let val_key = format!("val_{key}");
+        let val = history.get(&val_key).unwrap_or(&[]);
+        let finite = train.iter().chain(val).copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+        let pad = ((hi - lo) * 0.08).max(1e-6);
+        let x_max = epochs.last().copied().unwrap_or(1.0).max(2.0);
+        let mut chart = ChartBuilder::on(area)
+            .caption(*key, (FONT, 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(1.0..x_max, (lo - pad)..(hi + pad))
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(*key)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .map_err(draw_err)?;
+        let series = [(train, key.to_string(), BLUE), (val, val_key, RGBColor(230, 120, 20))];
+        for (values, label, color) in series {
+            if values.is_empty() {
+                continue;
+            }
+            let pts: Vec<(f64, f64)> = epochs.iter().copied().zip(values.iter().copied()).filter(|p| p.1.is_finite()).collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .map_err(draw_err)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(draw_err)?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(draw_err)?;
+    }
+    root.present().map_err(draw_err)
+}
