@@ -52,5 +52,8 @@ pub mod prelude {
     pub use crate::optim::{Clipping, LearningRate, Optimizer};
     pub use crate::regularizers::Regularizer;
     pub use crate::tensor::Tensor;
-    pub use crate::train::{Callback, FitOptions, History, Logs};
+    pub use crate::train::{
+        Callback, CallbackIssue, EarlyStopping, FinalWeights, FitOptions, History, LearningRateScheduler, Logs,
+        MonitorMode, ReduceLROnPlateau, TerminateOnNaN,
+    };
 }

@@ -25,7 +25,9 @@ impl Sequential {
     ///   included), each measured before that batch's update; metrics likewise;
     /// - validation runs in inference mode after each `validation_freq`-th epoch (`val_` logs).
     ///
-    /// Callbacks are called in order after the built-in [`History`], which is returned.
+    /// Callbacks are called in order, then the built-in [`History`], which is returned (Keras
+    /// appends its `History` last, so it records the logs entries callbacks add, such as
+    /// `learning_rate`).
     pub fn fit(
         &mut self,
         x: &Tensor,
@@ -47,10 +49,10 @@ impl Sequential {
         };
         let mut history = History::default();
         self.clear_stop();
-        history.on_train_begin(self, &params);
         for cb in callbacks.iter_mut() {
             cb.on_train_begin(self, &params);
         }
+        history.on_train_begin(self, &params);
         let mut order: Vec<usize> = (0..n).collect();
         let (mut bx, mut by, mut bsw) = (Tensor::default(), Tensor::default(), Vec::new());
         let mut metrics = self.metric_states(split.y.cols());
@@ -101,10 +103,10 @@ impl Sequential {
                     }
                 }
             }
-            history.on_epoch_end(self, epoch, &logs);
             for cb in callbacks.iter_mut() {
-                cb.on_epoch_end(self, epoch, &logs);
+                cb.on_epoch_end_mut(self, epoch, &mut logs);
             }
+            history.on_epoch_end(self, epoch, &logs);
             if self.is_stopping() {
                 break;
             }

@@ -3,11 +3,27 @@
 //! `fit` calls every callback at the start and end of training, of each epoch and of each batch,
 //! with a [`Logs`] map of the values so far (`loss`, each metric, and `val_…` at epoch ends). The
 //! library itself never prints: a progress bar is a callback of the program that shows it.
+//!
+//! Built-in callbacks, with Keras 3's semantics: [`EarlyStopping`], [`ReduceLROnPlateau`],
+//! [`TerminateOnNaN`], [`LearningRateScheduler`]. What Keras would warn about or raise, they
+//! record as [`CallbackIssue`]s.
 
+mod early_stopping;
 mod fit;
 mod history;
+mod issue;
+mod learning_rate_scheduler;
+mod monitor;
+mod reduce_lr_on_plateau;
+mod terminate_on_nan;
 
+pub use early_stopping::{EarlyStopping, FinalWeights};
 pub use history::History;
+pub use issue::CallbackIssue;
+pub use learning_rate_scheduler::LearningRateScheduler;
+pub use monitor::{Direction, Monitor, MonitorMode};
+pub use reduce_lr_on_plateau::{LrReduction, ReduceLROnPlateau};
+pub use terminate_on_nan::{NonFiniteLoss, TerminateOnNaN};
 
 use std::collections::BTreeMap;
 
@@ -89,6 +105,11 @@ pub struct TrainParams {
 /// Hooks that `fit` calls; every method has an empty default. Callbacks receive the model to read
 /// or change it (its weights, its optimizer's learning rate) or to stop training
 /// ([`Sequential::stop_training`]).
+///
+/// `fit` calls the callbacks in the order given, then the built-in [`History`] (Keras appends its
+/// `History` last), so entries a callback adds to an epoch's logs in
+/// [`Callback::on_epoch_end_mut`] reach the callbacks after it, the returned [`History`] and
+/// `on_train_end`.
 pub trait Callback {
     /// Before the first epoch.
     fn on_train_begin(&mut self, _model: &mut Sequential, _params: &TrainParams) {}
@@ -98,6 +119,12 @@ pub trait Callback {
     fn on_epoch_begin(&mut self, _model: &mut Sequential, _epoch: usize) {}
     /// After each epoch, with its training and validation logs.
     fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, _logs: &Logs) {}
+    /// What `fit` calls after each epoch: by default [`Callback::on_epoch_end`]. Override it instead
+    /// to add entries to the epoch's logs, as Keras 3 callbacks write into their `logs` dict (e.g.
+    /// [`ReduceLROnPlateau`] adds `learning_rate`).
+    fn on_epoch_end_mut(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) {
+        self.on_epoch_end(model, epoch, logs);
+    }
     /// Before each batch (numbered from 0 within the epoch).
     fn on_batch_begin(&mut self, _model: &mut Sequential, _batch: usize) {}
     /// After each batch, with the epoch's running loss and metrics.
