@@ -151,7 +151,16 @@ pub fn load_training(args: &DataArgs, task: TaskArg) -> Result<Loaded> {
                 None => (0..x.cols()).map(|i| format!("x[{i}]")).collect(),
             };
             let format = if format == Format::Idx { InputFormat::Idx } else { InputFormat::Npy };
-            let pre = Preprocessing { format, feature_names, image_shape, scale, standardize: None, task, target: None, class_names };
+            let pre = Preprocessing {
+                format,
+                feature_names,
+                image_shape,
+                scale,
+                standardize: None,
+                task,
+                target: None,
+                class_names,
+            };
             Ok(Loaded { x, y: Some(y), pre })
         }
     }
@@ -165,7 +174,11 @@ impl DataArgs {
 }
 
 /// Features `[n, k]` (flattened), their scale, the image shape, and labels as `[n, columns]`.
-fn read_arrays(path: &Path, format: Format, labels: Option<&Path>) -> Result<(Tensor, f32, Option<Vec<usize>>, Option<Tensor>)> {
+fn read_arrays(
+    path: &Path,
+    format: Format,
+    labels: Option<&Path>,
+) -> Result<(Tensor, f32, Option<Vec<usize>>, Option<Tensor>)> {
     let (x, scale, y) = match format {
         Format::Idx => {
             let a = idx::read(path)?;
@@ -175,7 +188,9 @@ fn read_arrays(path: &Path, format: Format, labels: Option<&Path>) -> Result<(Te
         Format::Npy => (npy::read(path)?, 1.0, labels.map(npy::read).transpose()?),
         Format::Npz => {
             let mut z = npz::read(path, &npz::NpzOptions::default())?;
-            let x = z.take("x").ok_or_else(|| anyhow!("{}: no array named \"x\" (found: {})", path.display(), z.names().join(", ")))?;
+            let x = z
+                .take("x")
+                .ok_or_else(|| anyhow!("{}: no array named \"x\" (found: {})", path.display(), z.names().join(", ")))?;
             (x, 1.0, z.take("y"))
         }
         Format::Csv => unreachable!("CSV is read as a table"),
@@ -185,10 +200,19 @@ fn read_arrays(path: &Path, format: Format, labels: Option<&Path>) -> Result<(Te
     }
     let image_shape = (x.rank() == 3).then(|| x.shape()[1..].to_vec());
     let x = if x.rank() == 1 { x.clone().reshape(&[x.len(), 1]) } else { x.clone().reshape(&[x.rows(), x.cols()]) };
-    let y = y.map(|y| if y.rank() <= 1 { y.clone().reshape(&[y.len(), 1]) } else { y.clone().reshape(&[y.rows(), y.cols()]) });
+    let y =
+        y.map(
+            |y| if y.rank() <= 1 { y.clone().reshape(&[y.len(), 1]) } else { y.clone().reshape(&[y.rows(), y.cols()]) },
+        );
     if let Some(y) = &y {
         if y.rows() != x.rows() {
-            bail!("{}: {} labels for {} samples in {}", labels.unwrap_or(path).display(), y.rows(), x.rows(), path.display());
+            bail!(
+                "{}: {} labels for {} samples in {}",
+                labels.unwrap_or(path).display(),
+                y.rows(),
+                x.rows(),
+                path.display()
+            );
         }
     }
     Ok((x, scale, image_shape, y))
@@ -216,7 +240,10 @@ fn decide_task(y: &Tensor, task: TaskArg, name: &str) -> Result<(Task, Option<Ve
         return Ok((Task::Regression, None));
     }
     if distinct.len() < 2 {
-        bail!("{name}: only one class ({}) in the labels: classification needs at least two", distinct.first().copied().unwrap_or(0));
+        bail!(
+            "{name}: only one class ({}) in the labels: classification needs at least two",
+            distinct.first().copied().unwrap_or(0)
+        );
     }
     let k = *distinct.last().expect("two classes") as usize + 1;
     Ok((Task::Classification, Some((0..k).map(|c| c.to_string()).collect())))

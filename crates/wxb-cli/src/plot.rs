@@ -90,7 +90,8 @@ fn draw_training_curves(history: &History, path: &Path) -> Result<()> {
             if values.is_empty() {
                 continue;
             }
-            let pts: Vec<(f64, f64)> = epochs.iter().copied().zip(values.iter().copied()).filter(|p| p.1.is_finite()).collect();
+            let pts: Vec<(f64, f64)> =
+                epochs.iter().copied().zip(values.iter().copied()).filter(|p| p.1.is_finite()).collect();
             chart
                 .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                 .map_err(draw_err)?

@@ -58,7 +58,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut metadata = BTreeMap::new();
     metadata.insert(preprocess::KEY.to_string(), serde_json::to_value(&pre)?);
     let mut checkpoint = Checkpoint::new(&args.out, monitor, metadata.clone(), past.clone());
-    let mut early = args.early_stopping.map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
+    let mut early = args
+        .early_stopping
+        .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
     if args.checkpoint {
         callbacks.push(&mut checkpoint);
@@ -86,7 +88,12 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             tx.rows()
         );
     } else if let Some(last) = past.history.epochs.last() {
-        let logs: String = past.history.history.iter().map(|(k, v)| format!(" - {k}: {}", crate::progress::format_value(v[v.len() - 1]))).collect();
+        let logs: String = past
+            .history
+            .history
+            .iter()
+            .map(|(k, v)| format!(" - {k}: {}", crate::progress::format_value(v[v.len() - 1])))
+            .collect();
         println!("Epoch {}{logs}", last + 1);
     }
     let _ = raw_scale;
@@ -112,7 +119,12 @@ fn resume(dir: &Path, pre: &Preprocessing) -> Result<(Sequential, TrainingState)
     let loaded = io::load(dir).with_context(|| format!("resuming from {}", dir.display()))?;
     let saved = Preprocessing::from_metadata(&loaded.metadata)?;
     if saved.feature_names.len() != pre.feature_names.len() {
-        bail!("{}: the model expects {} features, the data has {}", dir.display(), saved.feature_names.len(), pre.feature_names.len());
+        bail!(
+            "{}: the model expects {} features, the data has {}",
+            dir.display(),
+            saved.feature_names.len(),
+            pre.feature_names.len()
+        );
     }
     if loaded.model.compiled().is_none() || loaded.model.optimizer().is_none() {
         bail!("{}: the model was saved without its optimizer: it cannot resume training", dir.display());
@@ -130,7 +142,12 @@ fn head(pre: &Preprocessing, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric
         Task::Classification => {
             (pre.classes(), Activation::Softmax, Loss::SPARSE_CATEGORICAL_CROSSENTROPY, vec![Metric::Accuracy])
         }
-        Task::Regression => (y.cols(), Activation::Linear, Loss::MeanSquaredError, vec![Metric::MeanAbsoluteError, Metric::MeanSquaredError]),
+        Task::Regression => (
+            y.cols(),
+            Activation::Linear,
+            Loss::MeanSquaredError,
+            vec![Metric::MeanAbsoluteError, Metric::MeanSquaredError],
+        ),
     }
 }
 
@@ -143,10 +160,14 @@ fn build(args: &TrainArgs, pre: &Preprocessing, bundled: bool, y: &Tensor) -> Re
         }
         let got: usize = model.output_shape().iter().product();
         if got != outputs {
-            bail!("{}: the last layer has {got} outputs, the data needs {outputs} ({})", spec.display(), match pre.task {
-                Task::Classification => "one per class",
-                Task::Regression => "one per target",
-            });
+            bail!(
+                "{}: the last layer has {got} outputs, the data needs {outputs} ({})",
+                spec.display(),
+                match pre.task {
+                    Task::Classification => "one per class",
+                    Task::Regression => "one per target",
+                }
+            );
         }
     } else {
         let activation: Activation = args.activation.parse()?;
@@ -206,8 +227,8 @@ fn hidden_layers(spec: Option<&[String]>, bundled: bool) -> Result<Vec<usize>> {
 /// A `--spec` file: a JSON list of Keras-style layer configs, or an object with a `layers` list.
 fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
     let layers = match value {
         serde_json::Value::Object(mut o) => o.remove("layers").unwrap_or(serde_json::Value::Null),
         v => v,
@@ -216,7 +237,12 @@ fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
 }
 
 /// Writes the model, `history.csv` and `training.png`.
-fn save(model: &mut Sequential, dir: &Path, metadata: &BTreeMap<String, serde_json::Value>, history: &History) -> Result<()> {
+fn save(
+    model: &mut Sequential,
+    dir: &Path,
+    metadata: &BTreeMap<String, serde_json::Value>,
+    history: &History,
+) -> Result<()> {
     io::save(model, dir, metadata, OptimizerState::Include)?;
     output::write_history_csv(history, &dir.join("history.csv"))?;
     crate::plot::training_curves(history, &dir.join("training.png"))

@@ -6,7 +6,7 @@ use super::{Callback, Logs};
 use crate::model::Sequential;
 
 /// Per-epoch values of the loss and metrics (`history["loss"][i]` is epoch `epochs[i]`'s loss).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct History {
     /// The epochs recorded, in order.
     pub epochs: Vec<usize>,
@@ -23,6 +23,21 @@ impl History {
     /// The last value of `key`.
     pub fn last(&self, key: &str) -> Option<f64> {
         self.get(key).and_then(|v| v.last().copied())
+    }
+
+    /// Appends the epochs of a later `fit` (e.g. after resuming).
+    pub fn extend(&mut self, later: &History) {
+        let before = self.epochs.len();
+        self.epochs.extend_from_slice(&later.epochs);
+        for (k, v) in &later.history {
+            let column = self.history.entry(k.clone()).or_default();
+            // A key that appears only later gets NaN for the earlier epochs.
+            column.resize(before.max(column.len()), f64::NAN);
+            column.extend_from_slice(v);
+        }
+        for column in self.history.values_mut() {
+            column.resize(self.epochs.len(), f64::NAN);
+        }
     }
 
     /// The recorded keys.

@@ -1,0 +1,6 @@
+//! One module per command.
+
+pub mod evaluate;
+pub mod predict;
+pub mod summary;
+pub mod train;

@@ -1,0 +1,13 @@
+//! `wxb summary`: a saved model's layer table.
+
+use anyhow::Result;
+use wxb::io;
+
+use crate::cli::SummaryArgs;
+
+/// Runs `wxb summary`.
+pub fn run(args: &SummaryArgs) -> Result<()> {
+    let mut model = io::load(&args.model)?.model;
+    print!("{}", model.summary());
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Small text outputs: `history.csv`, prediction CSVs.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use wxb::train::History;
+
+/// `history.csv` in Keras' CSVLogger layout: `epoch` then the log keys in name order.
+pub fn history_csv(history: &History) -> String {
+    let keys: Vec<&str> = history.keys().collect();
+    let mut s = String::from("epoch");
+    for k in &keys {
+        s.push(',');
+        s.push_str(k);
+    }
+    s.push('\n');
+    for (i, epoch) in history.epochs.iter().enumerate() {
+        s.push_str(&epoch.to_string());
+        for k in &keys {
+            s.push(',');
+            if let Some(v) = history.get(k).and_then(|v| v.get(i)) {
+                s.push_str(&v.to_string());
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Writes `history.csv` atomically.
+pub fn write_history_csv(history: &History, path: &Path) -> Result<()> {
+    wxb::io::atomic::write_atomic(path, history_csv(history).as_bytes()).with_context(|| format!("{}", path.display()))
+}
+
+/// Quotes a CSV field when it needs it.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_csv_has_kerass_columns() {
+        let mut h = History::default();
+        h.epochs = vec![0, 1];
+        h.history.insert("loss".into(), vec![0.5, 0.25]);
+        h.history.insert("accuracy".into(), vec![0.8, 0.9]);
+        assert_eq!(history_csv(&h), "epoch,accuracy,loss\n0,0.8,0.5\n1,0.9,0.25\n");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
+}
