@@ -16,7 +16,8 @@ pub const SELU_ALPHA: f32 = 1.673_263_2;
 pub const SELU_SCALE: f32 = 1.050_701;
 
 /// An activation function, named as in Keras (`"relu"`, `"softmax"`, …).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Activation {
@@ -389,6 +390,20 @@ mod tests {
     }
 
     #[test]
+    fn json_accepts_keras_names_and_parameters() {
+        for a in Activation::ALL {
+            let json = serde_json::to_string(&a).unwrap();
+            assert_eq!(json, format!("\"{}\"", a.name()));
+            assert_eq!(serde_json::from_str::<Activation>(&json).unwrap(), a);
+        }
+        let custom = Activation::LeakyRelu { negative_slope: 0.1 };
+        let json = serde_json::to_string(&custom).unwrap();
+        assert_eq!(json, r#"{"leaky_relu":{"negative_slope":0.1}}"#);
+        assert_eq!(serde_json::from_str::<Activation>(&json).unwrap(), custom);
+        assert!(serde_json::from_str::<Activation>("\"relu9\"").unwrap_err().to_string().contains("relu9"));
+    }
+
+    #[test]
     fn softmax_is_stable_for_huge_logits() {
         let z = Tensor::from_vec(&[1, 3], vec![1000.0, 1001.0, 1002.0]);
         let mut y = Tensor::default();
@@ -416,6 +431,31 @@ mod tests {
             for (x, w) in [-1.5f32, 0.7].into_iter().zip(want) {
                 assert!((a.f(x) - w).abs() < 1e-6, "{a}({x}) = {} want {w}", a.f(x));
             }
+        }
+    }
+}
+
+impl Serialize for Activation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Parameterless values are written as Keras writes them, a plain name.
+        if let Ok(parsed) = self.name().parse::<Activation>() {
+            if parsed == *self {
+                return serializer.serialize_str(self.name());
+            }
+        }
+        Activation::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Activation {
+    /// Accepts a Keras name (`"relu"`, `"he_normal"`, with Keras' default parameters) or the
+    /// tagged form with parameters (`{"leaky_relu": {"negative_slope": 0.1}}`).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match &value {
+            serde_json::Value::String(name) => name.parse().map_err(D::Error::custom),
+            _ => Activation::deserialize(value).map_err(D::Error::custom),
         }
     }
 }

@@ -53,6 +53,7 @@ pub enum Distribution {
 
 /// How a weight tensor gets its first values.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Initializer {
@@ -326,6 +327,15 @@ mod tests {
     }
 
     #[test]
+    fn json_accepts_keras_names_and_parameters() {
+        assert_eq!(serde_json::from_str::<Initializer>("\"he_normal\"").unwrap(), Initializer::HeNormal);
+        let custom = Initializer::RandomNormal { mean: 1.0, stddev: 0.5 };
+        let json = serde_json::to_string(&custom).unwrap();
+        assert_eq!(serde_json::from_str::<Initializer>(&json).unwrap(), custom);
+        assert_eq!(serde_json::to_string(&Initializer::GlorotUniform).unwrap(), "\"glorot_uniform\"");
+    }
+
+    #[test]
     fn glorot_uniform_stays_within_its_limit() {
         let mut rng = WxbRng::new(0);
         let w = Initializer::GlorotUniform.init(&[784, 256], &mut rng);
@@ -357,5 +367,30 @@ mod tests {
         let a = Initializer::HeNormal.init(&[10, 10], &mut WxbRng::new(5));
         let b = Initializer::HeNormal.init(&[10, 10], &mut WxbRng::new(5));
         assert_eq!(a, b);
+    }
+}
+
+impl Serialize for Initializer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Parameterless values are written as Keras writes them, a plain name.
+        if let Ok(parsed) = self.name().parse::<Initializer>() {
+            if parsed == *self {
+                return serializer.serialize_str(self.name());
+            }
+        }
+        Initializer::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Initializer {
+    /// Accepts a Keras name (`"relu"`, `"he_normal"`, with Keras' default parameters) or the
+    /// tagged form with parameters (`{"leaky_relu": {"negative_slope": 0.1}}`).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match &value {
+            serde_json::Value::String(name) => name.parse().map_err(D::Error::custom),
+            _ => Initializer::deserialize(value).map_err(D::Error::custom),
+        }
     }
 }
