@@ -10,7 +10,8 @@
 //! The target is read as numbers ([`Task::Regression`]) or class labels ([`Task::Classification`]).
 //! Class labels are any non-empty text; the classes are sorted — numerically when every label is a
 //! number (so `2` comes before `10`), otherwise by bytes — and each row's label becomes the index
-//! of its class, so integer labels `0..k` keep their values. [`Task::Auto`] chooses:
+//! of its class, so integer labels `0..k` keep their values. Labels are compared as text (trimmed):
+//! `1` and `1.0` are two classes. [`Task::Auto`] chooses:
 //! - a column of which no cell is a number holds class labels;
 //! - a column of numbers holds class labels when every value is an integer (`[+-]?[0-9]+`; `1.0`
 //!   is not), there are at most [`AUTO_MAX_CLASSES`] distinct values and at most half as many as

@@ -44,7 +44,7 @@ pub enum DataError {
         expected: usize,
     },
     /// A cell that must hold a number does not.
-    #[error("{}:{line}: column \"{column}\": {value:?} is not a number", path.display())]
+    #[error("{}:{line}: column {column:?}: {value:?} is not a number", path.display())]
     NotANumber {
         /// The file.
         path: PathBuf,
@@ -56,7 +56,7 @@ pub enum DataError {
         value: String,
     },
     /// An empty cell: missing values are not supported.
-    #[error("{}:{line}: column \"{column}\" is empty (missing values are not supported)", path.display())]
+    #[error("{}:{line}: column {column:?} is empty (missing values are not supported)", path.display())]
     MissingValue {
         /// The file.
         path: PathBuf,
@@ -67,7 +67,7 @@ pub enum DataError {
     },
     /// `nan`, `inf` or `-inf` where finite values are required.
     #[error(
-        "{}:{line}: column \"{column}\": {value:?} is not a finite number (use NonFinite::Allow to keep it)",
+        "{}:{line}: column {column:?}: {value:?} is not a finite number (use NonFinite::Allow to keep it)",
         path.display()
     )]
     NonFinite {
@@ -81,7 +81,7 @@ pub enum DataError {
         value: String,
     },
     /// A finite number too large for `f32` (it would become infinite).
-    #[error("{}:{line}: column \"{column}\": {value:?} is too large for a 32-bit float", path.display())]
+    #[error("{}:{line}: column {column:?}: {value:?} is too large for a 32-bit float", path.display())]
     OutOfRange {
         /// The file.
         path: PathBuf,
@@ -93,7 +93,7 @@ pub enum DataError {
         value: String,
     },
     /// A column asked for by name is not in the header.
-    #[error("{}: no column \"{name}\"; the columns are {}", path.display(), quoted_list(available))]
+    #[error("{}: no column {name:?}; the columns are {}", path.display(), quoted_list(available))]
     UnknownColumn {
         /// The file.
         path: PathBuf,
@@ -116,7 +116,7 @@ pub enum DataError {
         available: Vec<String>,
     },
     /// A column asked for by name appears more than once in the header.
-    #[error("{}: the header has more than one column \"{name}\"; select it by index", path.display())]
+    #[error("{}: the header has more than one column {name:?}; select it by index", path.display())]
     DuplicateColumn {
         /// The file.
         path: PathBuf,
@@ -124,7 +124,7 @@ pub enum DataError {
         name: String,
     },
     /// The target column was also selected as a feature.
-    #[error("{}: column \"{column}\" is the target, it cannot also be a feature", path.display())]
+    #[error("{}: column {column:?} is the target, it cannot also be a feature", path.display())]
     TargetIsFeature {
         /// The file.
         path: PathBuf,
@@ -141,7 +141,7 @@ pub enum DataError {
     },
     /// A classification target with fewer than two classes.
     #[error(
-        "{}: target column \"{column}\" holds the single class {class:?}; classification needs at least 2",
+        "{}: target column {column:?} holds the single class {class:?}; classification needs at least 2",
         path.display()
     )]
     SingleClass {
@@ -323,7 +323,7 @@ pub enum DataError {
         got: u32,
     },
     /// Two archive entries have the same array name.
-    #[error("{}: more than one array named \"{name}\"", path.display())]
+    #[error("{}: more than one array named {name:?}", path.display())]
     DuplicateEntry {
         /// The archive.
         path: PathBuf,

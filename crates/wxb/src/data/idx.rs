@@ -2,7 +2,8 @@
 //!
 //! Layout: two zero bytes, a type code (`0x08` u8, `0x09` i8, `0x0B` i16, `0x0C` i32, `0x0D` f32,
 //! `0x0E` f64), the rank `r` (one byte), `r` dimensions as big-endian `u32`, then the elements,
-//! row-major and big-endian. Gzip is detected by its magic bytes (`1F 8B`), not by the file name.
+//! row-major and big-endian. Gzip is detected by its magic bytes (`1F 8B`), not by the file name;
+//! a gzip file may hold several members (as `bgzip` writes), read as one stream.
 //!
 //! Checks, all before the data is allocated: the magic number, that the element and byte counts of
 //! the shape do not overflow, and that the data holds exactly the declared number of bytes (for gzip:
@@ -12,7 +13,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 
 use super::{ByteOrder, DataError, ElemType, checked_size, fill, max_inflated, read_capped, read_file};
 use crate::Tensor;
@@ -42,7 +43,7 @@ pub(super) fn decode(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
         return Err(DataError::EmptyFile { path: path.to_path_buf() });
     }
     if bytes.starts_with(&[0x1F, 0x8B]) {
-        let mut gz = GzDecoder::new(bytes);
+        let mut gz = MultiGzDecoder::new(bytes);
         let header = Header::parse(&mut gz, path)?;
         let limit = max_inflated(bytes.len() as u64);
         if header.bytes > limit {

@@ -110,6 +110,12 @@ mod tests {
     }
 
     #[test]
+    fn errors_can_cross_threads_and_box_into_dyn_error() {
+        fn check<T: Send + Sync + std::error::Error + 'static>() {}
+        check::<DataError>();
+    }
+
+    #[test]
     fn sizes_are_checked() {
         let p = Path::new("f");
         assert_eq!(checked_size(&[2, 3], 4, p).unwrap(), (vec![2, 3], 24));

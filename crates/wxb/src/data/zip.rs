@@ -34,7 +34,7 @@ pub(super) struct Entry {
 
 /// `archive[entry]`, the name errors give an entry.
 pub(super) fn entry_path(archive: &Path, entry: &str) -> PathBuf {
-    PathBuf::from(format!("{}[{entry}]", archive.display()))
+    PathBuf::from(format!("{}[{}]", archive.display(), entry.escape_debug()))
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
