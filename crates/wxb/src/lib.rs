@@ -22,6 +22,7 @@
 
 pub mod activations;
 pub mod constraints;
+pub mod data;
 pub mod error;
 pub mod init;
 pub mod io;

@@ -1,0 +1,278 @@
+//! CSV tables with a header row: a feature matrix, a target column, and their names.
+//!
+//! Format: RFC 4180 as the `csv` crate reads it — a header row naming the columns, then one row per
+//! sample with as many fields as the header; fields may be quoted; empty lines are skipped; a UTF-8
+//! byte-order mark is ignored. Cells are trimmed of ASCII blanks. Feature cells (and regression
+//! targets) are decimal numbers as Rust's `f32` parser reads them (`1`, `-0.5`, `1e-3`, `.5`);
+//! empty cells (missing values) are refused, and so, unless [`NonFinite::Allow`], are `nan`, `inf`
+//! and finite numbers beyond `f32`, like `1e39`.
+//!
+//! The target is read as numbers ([`Task::Regression`]) or class labels ([`Task::Classification`]).
+//! Class labels are any non-empty text; the classes are sorted — numerically when every label is a
+//! number (so `2` comes before `10`), otherwise by bytes — and each row's label becomes the index
+//! of its class, so integer labels `0..k` keep their values. Labels are compared as text (trimmed):
+//! `1` and `1.0` are two classes. [`Task::Auto`] chooses:
+//! - a column of which no cell is a number holds class labels;
+//! - a column of numbers holds class labels when every value is an integer (`[+-]?[0-9]+`; `1.0`
+//!   is not), there are at most [`AUTO_MAX_CLASSES`] distinct values and at most half as many as
+//!   rows; otherwise it is a regression target;
+//! - a column mixing numbers and text holds class labels when it has at most [`AUTO_MAX_CLASSES`]
+//!   distinct values; otherwise its first text cell is reported as not a number.
+//!
+//! Classification needs at least two classes. For prediction, read a file that may lack the target
+//! with [`CsvOptions::for_prediction`]: its features are picked by name, in the model's order.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use super::DataError;
+pub use super::labels::AUTO_MAX_CLASSES;
+use super::labels::{TargetColumn as Collector, checked_number};
+use crate::Tensor;
+
+/// Which column is the target.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TargetColumn {
+    /// The last column.
+    #[default]
+    Last,
+    /// The column with this header name.
+    Name(String),
+    /// The column at this 0-based index.
+    Index(usize),
+    /// No target: the file holds features only (prediction).
+    Absent,
+}
+
+/// Which columns are the features, in the order they take in the feature matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FeatureColumns {
+    /// Every column but the target, in file order.
+    #[default]
+    Rest,
+    /// The columns with these header names, in this order (other columns are ignored).
+    Names(Vec<String>),
+    /// The columns at these 0-based indices, in this order.
+    Indices(Vec<usize>),
+}
+
+/// How to read the target column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Task {
+    /// Class labels or numbers, by the rule in the [module docs](self).
+    #[default]
+    Auto,
+    /// Class labels: any text, mapped to class indices.
+    Classification,
+    /// Numbers.
+    Regression,
+}
+
+/// What to do with `nan`, `inf` and numbers that overflow `f32`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NonFinite {
+    /// Refuse them with [`DataError::NonFinite`] or [`DataError::OutOfRange`].
+    #[default]
+    Reject,
+    /// Keep them as NaN or ±infinity.
+    Allow,
+}
+
+/// How to read a CSV file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// The target column (default: the last).
+    pub target: TargetColumn,
+    /// The feature columns (default: all others).
+    pub features: FeatureColumns,
+    /// How to read the target (default: [`Task::Auto`]).
+    pub task: Task,
+    /// Whether non-finite values are refused (default) or kept.
+    pub non_finite: NonFinite,
+    /// The field delimiter (default `b','`).
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            target: TargetColumn::Last,
+            features: FeatureColumns::Rest,
+            task: Task::Auto,
+            non_finite: NonFinite::Reject,
+            delimiter: b',',
+        }
+    }
+}
+
+impl CsvOptions {
+    /// Options for data to predict on: no target, and the features a model was trained on, by name
+    /// and in that order (extra columns, such as a target, are ignored).
+    pub fn for_prediction(feature_names: &[String]) -> Self {
+        Self {
+            target: TargetColumn::Absent,
+            features: FeatureColumns::Names(feature_names.to_vec()),
+            ..Self::default()
+        }
+    }
+}
+
+/// The target column of a [`Table`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Target {
+    /// Class labels.
+    Classes {
+        /// The column's header name.
+        name: String,
+        /// The class index of each row, `[rows, 1]`.
+        labels: Tensor,
+        /// The class names, sorted; index `i` names class `i`.
+        classes: Vec<String>,
+    },
+    /// Numbers, for regression.
+    Values {
+        /// The column's header name.
+        name: String,
+        /// The value of each row, `[rows, 1]`.
+        values: Tensor,
+    },
+}
+
+impl Target {
+    /// The column's header name.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Classes { name, .. } | Target::Values { name, .. } => name,
+        }
+    }
+
+    /// The class indices or the values, `[rows, 1]`.
+    pub fn tensor(&self) -> &Tensor {
+        match self {
+            Target::Classes { labels, .. } => labels,
+            Target::Values { values, .. } => values,
+        }
+    }
+
+    /// The class names, for class labels.
+    pub fn classes(&self) -> Option<&[String]> {
+        match self {
+            Target::Classes { classes, .. } => Some(classes),
+            Target::Values { .. } => None,
+        }
+    }
+}
+
+/// A CSV file read into a feature matrix and a target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The features' header names, in matrix column order.
+    pub feature_names: Vec<String>,
+    /// The features, `[rows, feature_names.len()]`.
+    pub features: Tensor,
+    /// The target, unless [`TargetColumn::Absent`].
+    pub target: Option<Target>,
+}
+
+/// Reads a CSV file.
+pub fn read(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
+    let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    decode(file, path, options)
+}
+
+/// Reads CSV text from `reader`; `name` stands for the path in errors.
+pub fn from_reader(reader: impl Read, name: &str, options: &CsvOptions) -> Result<Table, DataError> {
+    decode(reader, Path::new(name), options)
+}
+
+fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
+    let p = || path.to_path_buf();
+    let csv_error = |e: ::csv::Error| match e.into_kind() {
+        ::csv::ErrorKind::Io(source) => DataError::Io { path: p(), source },
+        other => DataError::Io { path: p(), source: std::io::Error::other(format!("{other:?}")) },
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(reader);
+    let header = reader.byte_headers().map_err(csv_error)?;
+    if header.is_empty() {
+        return Err(DataError::EmptyFile { path: p() });
+    }
+    let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
+    let (target, features) = select(&names, options, path)?;
+    let mut collector = target.map(|t| Collector::new(path, names[t].clone(), options.task, options.non_finite));
+    let mut values: Vec<f32> = Vec::new();
+    let mut record = ::csv::ByteRecord::new();
+    let mut rows = 0usize;
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, |pos| pos.line());
+        if record.len() != names.len() {
+            return Err(DataError::RaggedRow { path: p(), line, fields: record.len(), expected: names.len() });
+        }
+        for &c in &features {
+            let place = || (line, names[c].clone());
+            values.push(checked_number(&record[c], options.non_finite, place, path)?);
+        }
+        if let (Some(collector), Some(t)) = (collector.as_mut(), target) {
+            collector.push(&record[t], line)?;
+        }
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(DataError::NoRows { path: p() });
+    }
+    Ok(Table {
+        feature_names: features.iter().map(|&c| names[c].clone()).collect(),
+        features: Tensor::from_vec(&[rows, features.len()], values),
+        target: collector.map(Collector::finish).transpose()?,
+    })
+}
+
+/// The target's column index and the features' column indices.
+fn select(names: &[String], options: &CsvOptions, path: &Path) -> Result<(Option<usize>, Vec<usize>), DataError> {
+    let by_name = |name: &str| {
+        let mut hits = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i);
+        match (hits.next(), hits.next()) {
+            (Some(i), None) => Ok(i),
+            (Some(_), Some(_)) => Err(DataError::DuplicateColumn { path: path.to_path_buf(), name: name.to_owned() }),
+            (None, _) => Err(DataError::UnknownColumn {
+                path: path.to_path_buf(),
+                name: name.to_owned(),
+                available: names.to_vec(),
+            }),
+        }
+    };
+    let by_index = |index: usize| {
+        if index < names.len() {
+            Ok(index)
+        } else {
+            Err(DataError::ColumnIndexOutOfRange { path: path.to_path_buf(), index, available: names.to_vec() })
+        }
+    };
+    let target = match &options.target {
+        TargetColumn::Last => Some(names.len() - 1),
+        TargetColumn::Name(n) => Some(by_name(n)?),
+        TargetColumn::Index(i) => Some(by_index(*i)?),
+        TargetColumn::Absent => None,
+    };
+    let features: Vec<usize> = match &options.features {
+        FeatureColumns::Rest => (0..names.len()).filter(|&c| Some(c) != target).collect(),
+        FeatureColumns::Names(list) => list.iter().map(|n| by_name(n)).collect::<Result<_, _>>()?,
+        FeatureColumns::Indices(list) => list.iter().map(|&i| by_index(i)).collect::<Result<_, _>>()?,
+    };
+    if let Some(t) = target.filter(|t| features.contains(t)) {
+        return Err(DataError::TargetIsFeature { path: path.to_path_buf(), column: names[t].clone() });
+    }
+    if features.is_empty() {
+        return Err(DataError::NoFeatures { path: path.to_path_buf(), available: names.to_vec() });
+    }
+    Ok((target, features))
+}

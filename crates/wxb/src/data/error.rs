@@ -1,0 +1,436 @@
+//! [`DataError`]: everything that can be wrong with a data file, as one actionable line.
+//!
+//! Every variant carries the offending values: the file (`path`, or the name a caller gave to bytes
+//! held in memory; `archive.npz[entry.npy]` inside archives), the 1-based line, the column, the cell
+//! text, the sizes or shapes expected and found.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// What can be wrong with a data file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file holds no bytes.
+    #[error("{}: the file is empty", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV file holds a header but no data rows.
+    #[error("{}: the file has a header but no data rows", path.display())]
+    NoRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV row has more or fewer fields than the header.
+    #[error("{}:{line}: row has {fields} fields, the header has {expected}", path.display())]
+    RaggedRow {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line where the row starts.
+        line: u64,
+        /// Fields in the row.
+        fields: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// A cell that must hold a number does not.
+    #[error("{}:{line}: column {column:?}: {value:?} is not a number", path.display())]
+    NotANumber {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The column's name in the header.
+        column: String,
+        /// The cell's text (at most 64 characters are kept).
+        value: String,
+    },
+    /// An empty cell: missing values are not supported.
+    #[error("{}:{line}: column {column:?} is empty (missing values are not supported)", path.display())]
+    MissingValue {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The column's name in the header.
+        column: String,
+    },
+    /// `nan`, `inf` or `-inf` where finite values are required.
+    #[error(
+        "{}:{line}: column {column:?}: {value:?} is not a finite number (use NonFinite::Allow to keep it)",
+        path.display()
+    )]
+    NonFinite {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The column's name in the header.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// A finite number too large for `f32` (it would become infinite).
+    #[error("{}:{line}: column {column:?}: {value:?} is too large for a 32-bit float", path.display())]
+    OutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The column's name in the header.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// A column asked for by name is not in the header.
+    #[error("{}: no column {name:?}; the columns are {}", path.display(), quoted_list(available))]
+    UnknownColumn {
+        /// The file.
+        path: PathBuf,
+        /// The name asked for.
+        name: String,
+        /// The header's names.
+        available: Vec<String>,
+    },
+    /// A column asked for by 0-based index is past the last one.
+    #[error(
+        "{}: no column at index {index} (0-based); the {} columns are {}",
+        path.display(), available.len(), quoted_list(available)
+    )]
+    ColumnIndexOutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The index asked for.
+        index: usize,
+        /// The header's names.
+        available: Vec<String>,
+    },
+    /// A column asked for by name appears more than once in the header.
+    #[error("{}: the header has more than one column {name:?}; select it by index", path.display())]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The repeated name.
+        name: String,
+    },
+    /// The target column was also selected as a feature.
+    #[error("{}: column {column:?} is the target, it cannot also be a feature", path.display())]
+    TargetIsFeature {
+        /// The file.
+        path: PathBuf,
+        /// The target column's name.
+        column: String,
+    },
+    /// No feature column is left.
+    #[error("{}: no feature columns (the header is {})", path.display(), quoted_list(available))]
+    NoFeatures {
+        /// The file.
+        path: PathBuf,
+        /// The header's names.
+        available: Vec<String>,
+    },
+    /// A classification target with fewer than two classes.
+    #[error(
+        "{}: target column {column:?} holds the single class {class:?}; classification needs at least 2",
+        path.display()
+    )]
+    SingleClass {
+        /// The file.
+        path: PathBuf,
+        /// The target column's name.
+        column: String,
+        /// The only label found.
+        class: String,
+    },
+    /// The first bytes of an IDX file are not a valid magic number.
+    #[error(
+        "{}: bad magic number 0x{magic:08X} (expected 0x0000TTRR, type TT one of 08 09 0B 0C 0D 0E and rank RR, \
+         e.g. 0x00000801 or 0x00000803 for unsigned bytes)",
+        path.display()
+    )]
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// The first four bytes, big-endian.
+        magic: u32,
+    },
+    /// The data ends inside a header.
+    #[error("{}: truncated {what}: needs {expected} bytes, the data holds {got}", path.display())]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Which part (`IDX header`, `.npy header`, ...).
+        what: &'static str,
+        /// Bytes needed.
+        expected: u64,
+        /// Bytes present.
+        got: u64,
+    },
+    /// The header's shape does not match the size of the data.
+    #[error(
+        "{}: header declares shape {} of {dtype} = {expected} bytes but the data holds {got} bytes",
+        path.display(), shape_text(shape)
+    )]
+    SizeMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The declared shape.
+        shape: Vec<usize>,
+        /// The element type.
+        dtype: &'static str,
+        /// Bytes the shape needs.
+        expected: u64,
+        /// Bytes present (for compressed data, at most `expected + 1`: reading stops there).
+        got: u64,
+    },
+    /// The number of elements (or bytes) of a declared shape overflows.
+    #[error("{}: header declares shape {}, whose size overflows", path.display(), shape_text(shape))]
+    ShapeOverflow {
+        /// The file.
+        path: PathBuf,
+        /// The declared dimensions.
+        shape: Vec<u64>,
+    },
+    /// A compressed stream declares more data than its compressed size can possibly hold.
+    #[error(
+        "{}: declares {declared} bytes of data, more than {compressed} compressed bytes can hold (at most {limit})",
+        path.display()
+    )]
+    ImplausibleSize {
+        /// The file (or archive entry).
+        path: PathBuf,
+        /// The declared uncompressed size.
+        declared: u64,
+        /// The size of the compressed stream.
+        compressed: u64,
+        /// The most that size can decompress to.
+        limit: u64,
+    },
+    /// A gzip or deflate stream is corrupt.
+    #[error("{}: corrupt compressed data: {source}", path.display())]
+    Decompress {
+        /// The file (or archive entry).
+        path: PathBuf,
+        /// The decompressor's error.
+        source: std::io::Error,
+    },
+    /// A float64 element is finite but beyond the range of `f32`.
+    #[error("{}: element {index} = {value:e} does not fit a 32-bit float", path.display())]
+    ValueOverflow {
+        /// The file.
+        path: PathBuf,
+        /// The element's flat (row-major) index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The file does not start with the `.npy` magic string.
+    #[error("{}: not a .npy file (it does not start with \\x93NUMPY)", path.display())]
+    NpyMagic {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An `.npy` format version this reader does not know.
+    #[error("{}: unsupported .npy format version {major}.{minor} (supported: 1.0, 2.0, 3.0)", path.display())]
+    NpyVersion {
+        /// The file.
+        path: PathBuf,
+        /// Major version.
+        major: u8,
+        /// Minor version.
+        minor: u8,
+    },
+    /// The `.npy` header dictionary is malformed.
+    #[error("{}: bad .npy header: {reason}: {header:?}", path.display())]
+    NpyHeader {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: &'static str,
+        /// The header text (at most 64 characters are kept).
+        header: String,
+    },
+    /// An element type this reader does not convert.
+    #[error("{}: unsupported dtype {dtype:?} (supported: {supported})", path.display())]
+    UnsupportedDtype {
+        /// The file.
+        path: PathBuf,
+        /// The dtype as written in the file.
+        dtype: String,
+        /// The supported ones.
+        supported: &'static str,
+    },
+    /// The file is not a zip archive.
+    #[error("{}: not a zip (.npz) archive: no end-of-central-directory record", path.display())]
+    NotZip {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The zip structure is inconsistent.
+    #[error("{}: corrupt zip archive: {reason}", path.display())]
+    CorruptZip {
+        /// The archive (or `archive[entry]`).
+        path: PathBuf,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A zip feature this reader does not support.
+    #[error("{}: unsupported zip entry: {reason}", path.display())]
+    UnsupportedZip {
+        /// `archive[entry]`.
+        path: PathBuf,
+        /// What it uses.
+        reason: String,
+    },
+    /// An archive entry is larger than the configured limit.
+    #[error("{}: entry declares {size} bytes, more than the limit of {limit}", path.display())]
+    EntryTooLarge {
+        /// `archive[entry]`.
+        path: PathBuf,
+        /// Its declared uncompressed size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// An archive entry decompresses to a size other than the one it declares (a zip bomb or damage).
+    #[error("{}: entry declares {declared} bytes but decompresses to {got}", path.display())]
+    EntrySize {
+        /// `archive[entry]`.
+        path: PathBuf,
+        /// Declared uncompressed size.
+        declared: u64,
+        /// Bytes produced (reading stops at `declared + 1`).
+        got: u64,
+    },
+    /// An archive entry's CRC-32 does not match its data.
+    #[error("{}: CRC-32 mismatch: the archive says {expected:08x}, the data gives {got:08x}", path.display())]
+    Checksum {
+        /// `archive[entry]`.
+        path: PathBuf,
+        /// The archive's CRC.
+        expected: u32,
+        /// The data's CRC.
+        got: u32,
+    },
+    /// Two archive entries have the same array name.
+    #[error("{}: more than one array named {name:?}", path.display())]
+    DuplicateEntry {
+        /// The archive.
+        path: PathBuf,
+        /// The name.
+        name: String,
+    },
+    /// A file of a known layout (MNIST) has another shape.
+    #[error("{}: expected {expected}, got shape {}", path.display(), shape_text(got))]
+    UnexpectedShape {
+        /// The file.
+        path: PathBuf,
+        /// What was expected, in words.
+        expected: &'static str,
+        /// The shape found.
+        got: Vec<usize>,
+    },
+    /// A file of a known layout (MNIST) has another element type.
+    #[error("{}: expected elements of type {expected}, got {got}", path.display())]
+    UnexpectedDtype {
+        /// The file.
+        path: PathBuf,
+        /// The type expected.
+        expected: &'static str,
+        /// The type found.
+        got: &'static str,
+    },
+    /// A class label outside `0..classes`.
+    #[error("{}: label {label} at index {index} is outside 0..{classes}", path.display())]
+    LabelOutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The sample.
+        index: usize,
+        /// The label.
+        label: f32,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// Images and labels disagree in their number of samples.
+    #[error("{}: {images} images but {labels} labels in {}", images_path.display(), labels_path.display())]
+    CountMismatch {
+        /// The images file.
+        images_path: PathBuf,
+        /// The labels file.
+        labels_path: PathBuf,
+        /// Number of images.
+        images: usize,
+        /// Number of labels.
+        labels: usize,
+    },
+    /// A directory lacks an expected file.
+    #[error("{}: no file named {}", dir.display(), quoted_list(expected))]
+    MissingFile {
+        /// The directory.
+        dir: PathBuf,
+        /// The names looked for.
+        expected: Vec<String>,
+    },
+}
+
+/// `"a", "b", "c"`, at most 20 names, then `… (N more)`.
+fn quoted_list(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut s = String::new();
+    for (i, n) in names.iter().take(SHOWN).enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "{n:?}");
+    }
+    if names.len() > SHOWN {
+        let _ = write!(s, ", … ({} more)", names.len() - SHOWN);
+    }
+    if names.is_empty() {
+        s.push_str("(none)");
+    }
+    s
+}
+
+/// `(2, 3)`, the way NumPy writes shapes; `(5,)` for rank 1, `()` for a scalar.
+fn shape_text<T: std::fmt::Display>(shape: &[T]) -> String {
+    let mut s = String::from("(");
+    for (i, d) in shape.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "{d}");
+    }
+    if shape.len() == 1 {
+        s.push(',');
+    }
+    s.push(')');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_shapes_read_like_python() {
+        assert_eq!(quoted_list(&["a".into(), "b c".into()]), r#""a", "b c""#);
+        assert_eq!(quoted_list(&[]), "(none)");
+        let many: Vec<String> = (0..25).map(|i| i.to_string()).collect();
+        assert!(quoted_list(&many).ends_with(r#""19", … (5 more)"#));
+        assert_eq!(shape_text(&[2usize, 3]), "(2, 3)");
+        assert_eq!(shape_text(&[5u64]), "(5,)");
+        assert_eq!(shape_text::<usize>(&[]), "()");
+    }
+}

@@ -1,0 +1,133 @@
+//! Data loaders: CSV tables, IDX files (MNIST), NumPy `.npy` arrays and `.npz` archives.
+//!
+//! Every reader turns any input, however malformed, into either data or a [`DataError`] whose
+//! message is one line naming the file, the place (line, column, element or archive entry) and the
+//! offending value — never a panic. Sizes declared by headers are checked with checked arithmetic
+//! against the data actually present *before* anything of that size is allocated, and compressed
+//! streams are decompressed with a cap of their declared size.
+//!
+//! | format | reader | result |
+//! | --- | --- | --- |
+//! | CSV with a header | [`csv::read`] | [`csv::Table`]: features `[n, k]`, target, names, class names |
+//! | IDX (raw or gzip) | [`idx::read`] | [`idx::IdxArray`]: a [`Tensor`](crate::Tensor) of the IDX shape |
+//! | MNIST's four IDX files | [`mnist::Mnist::load_dir`] | images `[n, 784]` in `[0, 1]`, labels `[n, 1]` |
+//! | `.npy` v1, v2, v3 | [`npy::read`] | a [`Tensor`](crate::Tensor) of the array's shape |
+//! | `.npz` (stored or deflated) | [`npz::read`] | [`npz::Npz`]: the arrays by name |
+//!
+//! Functions taking bytes held in memory (`from_bytes`, `from_reader`) take a `name` that stands
+//! for the path in error messages.
+
+pub mod csv;
+mod elem;
+mod error;
+pub mod idx;
+mod labels;
+pub mod mnist;
+pub mod npy;
+pub mod npz;
+mod zip;
+
+pub use elem::{ByteOrder, ElemType};
+pub use error::DataError;
+
+use std::io::Read;
+use std::path::Path;
+
+/// Reads a whole file, naming it in the error.
+fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+}
+
+/// A cell's text for an error message: lossy UTF-8, at most 64 characters.
+fn cell_text(bytes: &[u8]) -> String {
+    const KEPT: usize = 64;
+    let s = String::from_utf8_lossy(bytes);
+    match s.char_indices().nth(KEPT) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.into_owned(),
+    }
+}
+
+/// Reads into `buf` until it is full or the reader ends; returns the bytes read.
+fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The most bytes a deflate stream of `compressed` bytes can produce: deflate's best ratio is
+/// 1032:1 (a 258-byte match coded in 2 bits), plus slack for tiny streams.
+fn max_inflated(compressed: u64) -> u64 {
+    compressed.saturating_mul(1032).saturating_add(1024)
+}
+
+/// Reads at most `declared + 1` bytes of a decompressing reader, growing the buffer as data
+/// arrives (never reserving more than 64 MiB ahead of it). Reading one byte past the declared size
+/// tells a stream that is too long from one that is exactly right, and reaches the end of a gzip
+/// stream so that its CRC is checked.
+fn read_capped(r: impl Read, declared: u64, path: &Path) -> Result<Vec<u8>, DataError> {
+    const AHEAD: u64 = 64 << 20;
+    let mut out = Vec::with_capacity(usize::try_from(declared.min(AHEAD)).unwrap_or(0));
+    r.take(declared.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|source| DataError::Decompress { path: path.to_path_buf(), source })?;
+    Ok(out)
+}
+
+/// The number of elements and of bytes of a declared shape, or [`DataError::ShapeOverflow`].
+fn checked_size(dims: &[u64], elem_size: usize, path: &Path) -> Result<(Vec<usize>, u64), DataError> {
+    let overflow = || DataError::ShapeOverflow { path: path.to_path_buf(), shape: dims.to_vec() };
+    let mut shape = Vec::with_capacity(dims.len());
+    let mut n: u64 = 1;
+    for &d in dims {
+        n = n.checked_mul(d).ok_or_else(overflow)?;
+        shape.push(usize::try_from(d).map_err(|_| overflow())?);
+    }
+    let bytes = n.checked_mul(elem_size as u64).ok_or_else(overflow)?;
+    // The f32 tensor must be addressable too.
+    usize::try_from(n).ok().and_then(|n| n.checked_mul(4)).ok_or_else(overflow)?;
+    Ok((shape, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_text_is_short_and_lossy() {
+        assert_eq!(cell_text(b"abc"), "abc");
+        assert_eq!(cell_text(b"a\xffb"), "a\u{fffd}b");
+        let long = cell_text(&[b'x'; 100]);
+        assert_eq!(long.chars().count(), 65);
+        assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn errors_can_cross_threads_and_box_into_dyn_error() {
+        fn check<T: Send + Sync + std::error::Error + 'static>() {}
+        check::<DataError>();
+    }
+
+    #[test]
+    fn sizes_are_checked() {
+        let p = Path::new("f");
+        assert_eq!(checked_size(&[2, 3], 4, p).unwrap(), (vec![2, 3], 24));
+        assert_eq!(checked_size(&[], 8, p).unwrap(), (vec![], 8));
+        assert!(matches!(checked_size(&[u64::MAX, 2], 1, p), Err(DataError::ShapeOverflow { .. })));
+        assert!(matches!(checked_size(&[1 << 62], 1, p), Err(DataError::ShapeOverflow { .. })));
+    }
+
+    #[test]
+    fn read_capped_stops_one_byte_past_the_declared_size() {
+        let p = Path::new("f");
+        assert_eq!(read_capped(&[1u8, 2, 3, 4][..], 2, p).unwrap(), [1, 2, 3]);
+        assert_eq!(read_capped(&[1u8][..], 2, p).unwrap(), [1]);
+    }
+}
