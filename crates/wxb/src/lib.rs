@@ -46,7 +46,10 @@ pub mod prelude {
     pub use crate::activations::Activation;
     pub use crate::constraints::Constraint;
     pub use crate::init::Initializer;
-    pub use crate::layers::{Dense, Layer, LayerConfig, Mode};
+    pub use crate::layers::{
+        ActivationLayer, BatchNormalization, DataFormat, Dense, Dropout, Flatten, Layer, LayerConfig,
+        LayerNormalization, Mode,
+    };
     pub use crate::losses::{Loss, Predictions};
     pub use crate::metrics::Metric;
     pub use crate::model::Sequential;

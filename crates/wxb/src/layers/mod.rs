@@ -4,15 +4,27 @@
 //! backward pass needs, and in [`Layer::backward`] turns `∂L/∂y` into `∂L/∂x` while writing the
 //! gradients of its parameters. Buffers are owned by the layer and reused from batch to batch.
 
+mod activation;
+mod batch_normalization;
 mod dense;
+mod dropout;
+mod flatten;
+mod layer_normalization;
 
+pub use activation::{ActivationConfig, ActivationLayer};
+pub use batch_normalization::{BatchNormalization, BatchNormalizationConfig};
 pub use dense::{Dense, DenseConfig};
+pub use dropout::{Dropout, DropoutConfig};
+pub use flatten::{DataFormat, Flatten, FlattenConfig};
+pub use layer_normalization::{LayerNormalization, LayerNormalizationConfig};
 
 use serde::{Deserialize, Serialize};
 
 use crate::activations::Activation;
 use crate::constraints::Constraint;
+use crate::init::Initializer;
 use crate::regularizers::Regularizer;
+use crate::rng::WxbRng;
 use crate::tensor::Tensor;
 
 /// Whether a forward pass is part of training (dropout active, batch statistics) or inference.
@@ -142,6 +154,16 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
 pub enum LayerConfig {
     /// [`Dense`].
     Dense(DenseConfig),
+    /// [`ActivationLayer`].
+    Activation(ActivationConfig),
+    /// [`Dropout`].
+    Dropout(DropoutConfig),
+    /// [`BatchNormalization`].
+    BatchNormalization(BatchNormalizationConfig),
+    /// [`LayerNormalization`].
+    LayerNormalization(LayerNormalizationConfig),
+    /// [`Flatten`].
+    Flatten(FlattenConfig),
 }
 
 impl LayerConfig {
@@ -149,6 +171,11 @@ impl LayerConfig {
     pub fn build(&self) -> Box<dyn Layer> {
         match self {
             LayerConfig::Dense(c) => Box::new(Dense::from_config(c.clone())),
+            LayerConfig::Activation(c) => Box::new(ActivationLayer::from_config(c.clone())),
+            LayerConfig::Dropout(c) => Box::new(Dropout::from_config(c.clone())),
+            LayerConfig::BatchNormalization(c) => Box::new(BatchNormalization::from_config(c.clone())),
+            LayerConfig::LayerNormalization(c) => Box::new(LayerNormalization::from_config(c.clone())),
+            LayerConfig::Flatten(c) => Box::new(Flatten::from_config(c.clone())),
         }
     }
 
@@ -156,6 +183,11 @@ impl LayerConfig {
     pub fn name(&self) -> Option<&str> {
         match self {
             LayerConfig::Dense(c) => c.name.as_deref(),
+            LayerConfig::Activation(c) => c.name.as_deref(),
+            LayerConfig::Dropout(c) => c.name.as_deref(),
+            LayerConfig::BatchNormalization(c) => c.name.as_deref(),
+            LayerConfig::LayerNormalization(c) => c.name.as_deref(),
+            LayerConfig::Flatten(c) => c.name.as_deref(),
         }
     }
 }
@@ -177,6 +209,61 @@ pub fn snake_case(class_name: &str) -> String {
     s
 }
 
+// Serde defaults shared by the normalization layers' configurations (Keras' values).
+fn last_axis() -> i32 {
+    -1
+}
+fn default_epsilon() -> f32 {
+    1e-3
+}
+fn yes() -> bool {
+    true
+}
+fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+fn ones() -> Initializer {
+    Initializer::Ones
+}
+
+/// A per-feature weight (`gamma`, `beta`) of shape `[features]`, drawn from the stream
+/// `{layer}/{variable}` and carrying its penalty and projection.
+pub(crate) fn feature_param(
+    layer: &str,
+    variable: &'static str,
+    features: usize,
+    init: Initializer,
+    regularizer: Option<Regularizer>,
+    constraint: Option<Constraint>,
+    seed: u64,
+) -> Param {
+    let mut rng = WxbRng::derive(seed, &format!("{layer}/{variable}"));
+    let mut p = Param::trainable(variable, init.init(&[features], &mut rng));
+    p.regularizer = regularizer;
+    p.constraint = constraint;
+    p
+}
+
+/// The Python `float` a user most likely wrote for `x` (its shortest decimal form). Keras computes
+/// `1 − momentum` and `1 / (1 − rate)` in Python floats before TensorFlow rounds them to `f32`;
+/// doing the same keeps wxb's constants bit-identical.
+pub(crate) fn python_float(x: f32) -> f64 {
+    x.to_string().parse().expect("an f32's decimal form parses as f64")
+}
+
+/// Checks that a normalization `axis` (Keras' numbering, batch included, `-1` for the last) names
+/// the last axis of samples of `input_shape`, the only one wxb normalizes.
+///
+/// # Panics
+/// Otherwise, naming the layer, the axis and the shape.
+pub(crate) fn check_last_axis(layer: &str, axis: i32, input_shape: &[usize]) {
+    let last = input_shape.len() as i32; // batch dimension included: axes 0..=len
+    assert!(
+        !input_shape.is_empty() && (axis == -1 || axis == last),
+        "{layer}: axis {axis} for samples of shape {input_shape:?}; only the last axis (-1 or {last}) is supported"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +272,13 @@ mod tests {
     fn snake_case_names() {
         assert_eq!(snake_case("Dense"), "dense");
         assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
+        assert_eq!(snake_case("LayerNormalization"), "layer_normalization");
+    }
+
+    #[test]
+    fn python_floats_are_the_written_decimals() {
+        assert_eq!(python_float(0.99), 0.99);
+        assert_eq!(python_float(0.2), 0.2);
+        assert_eq!((1.0 - python_float(0.99)) as f32, (1.0f64 - 0.99) as f32);
     }
 }

@@ -1,0 +1,229 @@
+//! Keras' `Dropout`: inverted dropout, `y = x ⊙ m / (1 − rate)` with a random 0/1 mask `m`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Layer, LayerConfig, Mode, Param, python_float};
+use crate::rng::WxbRng;
+use crate::tensor::Tensor;
+
+/// Keras' `Dropout` configuration (`noise_shape` is not supported).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutConfig {
+    /// The layer's name; `None` lets the model choose `dropout`, `dropout_1`, …
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The fraction of inputs set to zero in training, in `[0, 1)`.
+    pub rate: f32,
+    /// The seed of the masks; `None` (Keras' default) derives them from the model's seed.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+impl DropoutConfig {
+    /// Drops a fraction `rate` of the inputs, masks seeded by the model.
+    pub fn new(rate: f32) -> Self {
+        Self { name: None, rate, seed: None }
+    }
+}
+
+/// Inverted dropout, as Keras' `Dropout`.
+///
+/// In [`Mode::Train`] each value is kept with probability `1 − rate` and scaled by `1/(1 − rate)`
+/// (TensorFlow keeps `u ≥ rate` for `u ~ U[0, 1)`), so `E[y] = x`: `y = x ⊙ m`, `m ∈ {0, 1/(1 − rate)}`.
+/// A new mask is drawn at every training forward pass from the layer's own stream (derived from
+/// the model seed and the layer's name, or from `seed` alone when set). In [`Mode::Infer`], and
+/// for `rate = 0`, `y = x`.
+///
+/// Shapes: `x`, `y`: `[batch, …]`. Backward: `dx = dy ⊙ m` with the mask of the forward pass.
+///
+/// The masks are wxb's own (ChaCha8): they follow Keras' distribution, not TensorFlow's bits.
+#[derive(Debug, Clone)]
+pub struct Dropout {
+    config: DropoutConfig,
+    name: String,
+    shape: Vec<usize>,
+    /// `1 / (1 − rate)`, rounded to f32 from the Python float as TensorFlow does.
+    scale: f32,
+    rng: WxbRng,
+    /// The mask of the last training pass: `0` or `scale` per value.
+    mask: Tensor,
+    /// Whether the last forward pass applied `mask` (a training pass with `rate > 0`).
+    masked: bool,
+}
+
+impl Dropout {
+    /// Drops a fraction `rate` of the inputs in training.
+    ///
+    /// # Panics
+    /// If `rate` is not in `[0, 1)`.
+    pub fn new(rate: f32) -> Self {
+        Self::from_config(DropoutConfig::new(rate))
+    }
+
+    /// The layer from its configuration.
+    ///
+    /// # Panics
+    /// If `config.rate` is not in `[0, 1)`.
+    pub fn from_config(config: DropoutConfig) -> Self {
+        let rate = config.rate;
+        assert!((0.0..1.0).contains(&rate), "Dropout: rate must be in [0, 1), got {rate}");
+        Self {
+            name: config.name.clone().unwrap_or_default(),
+            scale: (1.0 / (1.0 - python_float(rate))) as f32,
+            config,
+            shape: Vec::new(),
+            rng: WxbRng::new(0),
+            mask: Tensor::default(),
+            masked: false,
+        }
+    }
+
+    /// Seeds the masks with `seed` (independently of the model's seed and the layer's name).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = Some(seed);
+        self
+    }
+
+    /// Names the layer.
+    pub fn named(mut self, name: &str) -> Self {
+        self.set_name(name.to_string());
+        self
+    }
+
+    /// The fraction of values dropped in training.
+    pub fn rate(&self) -> f32 {
+        self.config.rate
+    }
+
+    fn check(&self, what: &str, t: &Tensor) {
+        assert_eq!(
+            &t.shape()[1.min(t.rank())..],
+            self.shape.as_slice(),
+            "{}: {what} {:?} does not match samples of shape {:?}",
+            self.name,
+            t.shape(),
+            self.shape
+        );
+    }
+}
+
+impl Layer for Dropout {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn set_name(&mut self, name: String) {
+        self.config.name = Some(name.clone());
+        self.name = name;
+    }
+
+    fn class_name(&self) -> &'static str {
+        "Dropout"
+    }
+
+    /// Starts the mask stream: `derive(seed, "{name}/dropout")`, or `derive(config seed, "dropout")`.
+    fn build(&mut self, input_shape: &[usize], seed: u64) {
+        self.shape = input_shape.to_vec();
+        self.rng = match self.config.seed {
+            Some(own) => WxbRng::derive(own, "dropout"),
+            None => WxbRng::derive(seed, &format!("{}/dropout", self.name)),
+        };
+    }
+
+    fn output_shape(&self) -> Vec<usize> {
+        self.shape.clone()
+    }
+
+    /// # Panics
+    /// If `x`'s samples do not have the built shape.
+    fn forward(&mut self, x: &Tensor, y: &mut Tensor, mode: Mode) {
+        self.check("input", x);
+        let rate = self.config.rate;
+        self.masked = mode == Mode::Train && rate > 0.0;
+        if !self.masked {
+            y.assign(x);
+            return;
+        }
+        self.mask.resize(x.shape());
+        let (rng, scale) = (&mut self.rng, self.scale);
+        self.mask.data_mut().iter_mut().for_each(|m| *m = if rng.uniform() >= rate { scale } else { 0.0 });
+        y.resize(x.shape());
+        for ((o, &v), &m) in y.data_mut().iter_mut().zip(x.data()).zip(self.mask.data()) {
+            *o = v * m;
+        }
+    }
+
+    /// # Panics
+    /// If `dy`'s shape differs from `x`'s.
+    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
+        assert_eq!(x.shape(), dy.shape(), "{}: input {:?} vs gradient {:?}", self.name, x.shape(), dy.shape());
+        let Some(dx) = dx else { return };
+        if !self.masked {
+            dx.assign(dy);
+            return;
+        }
+        assert_eq!(
+            self.mask.shape(),
+            dy.shape(),
+            "{}: gradient {:?} does not match the mask {:?} of the forward pass",
+            self.name,
+            dy.shape(),
+            self.mask.shape()
+        );
+        dx.resize(dy.shape());
+        for ((d, &g), &m) in dx.data_mut().iter_mut().zip(dy.data()).zip(self.mask.data()) {
+            *d = g * m;
+        }
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        Vec::new()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        Vec::new()
+    }
+
+    fn config(&self) -> LayerConfig {
+        LayerConfig::Dropout(self.config.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_is_rounded_from_the_python_float() {
+        assert_eq!(Dropout::new(0.2).scale, (1.0f64 / (1.0 - 0.2)) as f32);
+        assert_eq!(Dropout::new(0.0).scale, 1.0);
+    }
+
+    #[test]
+    fn an_explicit_seed_ignores_model_seed_and_name() {
+        let x = Tensor::full(&[4, 16], 1.0);
+        let mut a = Dropout::new(0.5).seed(9).named("a");
+        let mut b = Dropout::new(0.5).seed(9).named("b");
+        a.build(&[16], 1);
+        b.build(&[16], 2);
+        assert_eq!(a.call(&x, Mode::Train), b.call(&x, Mode::Train));
+        let mut c = Dropout::new(0.5).named("a");
+        let mut d = Dropout::new(0.5).named("a");
+        c.build(&[16], 1);
+        d.build(&[16], 2);
+        assert_ne!(c.call(&x, Mode::Train), d.call(&x, Mode::Train));
+    }
+
+    #[test]
+    #[should_panic(expected = "rate must be in [0, 1), got 1")]
+    fn rate_one_panics() {
+        let _ = Dropout::new(1.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "got -0.1")]
+    fn negative_rate_panics() {
+        let _ = Dropout::new(-0.1);
+    }
+}

@@ -1,0 +1,17 @@
+//! `summary()` against Keras' text (`tests/fixtures/summary_*.txt`, from `tests/fixtures/keras/summary.py`).
+
+use wxb::prelude::*;
+
+#[test]
+fn mixed_layers_summary_matches_keras() {
+    // Keras numbers its Dense layers globally: the script built `dense`…`dense_2` before.
+    let mut model = Sequential::new(&[28, 28]).named("sequential_1");
+    model.add(Flatten::new());
+    model.add(Dense::new(64).named("dense_3"));
+    model.add(BatchNormalization::new());
+    model.add(Dropout::new(0.2));
+    model.add(ActivationLayer::new(Activation::Relu));
+    model.add(LayerNormalization::new());
+    model.add(Dense::new(1).named("dense_4"));
+    assert_eq!(model.summary(), include_str!("fixtures/summary_mixed.txt"));
+}
