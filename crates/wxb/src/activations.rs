@@ -188,7 +188,7 @@ impl Activation {
     /// `y = f(z)`, row by row for softmax/log_softmax. `y` is resized to `z`'s shape.
     pub fn forward(self, z: &Tensor, y: &mut Tensor) {
         y.resize(z.shape());
-        let cols = z.cols().max(1);
+        let cols = last_axis(z);
         match self {
             Activation::Linear => y.data_mut().copy_from_slice(z.data()),
             Activation::Relu => map_into(z, y, |x| x.max(0.0)),
@@ -212,7 +212,7 @@ impl Activation {
     pub fn backward(self, z: &Tensor, y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
         assert_eq!(z.shape(), dy.shape(), "{self} backward: input {:?} vs gradient {:?}", z.shape(), dy.shape());
         dz.resize(z.shape());
-        let cols = z.cols().max(1);
+        let cols = last_axis(z);
         match self {
             Activation::Linear => dz.data_mut().copy_from_slice(dy.data()),
             Activation::Relu => {
@@ -322,6 +322,11 @@ impl FromStr for Activation {
             .or_else(|| Activation::ALL.into_iter().find(|a| a.name() == key))
             .ok_or(UnknownActivation { name: s.to_string() })
     }
+}
+
+/// The length of the last axis (softmax and log_softmax normalise along it, as Keras).
+fn last_axis(z: &Tensor) -> usize {
+    z.shape().last().copied().unwrap_or(1).max(1)
 }
 
 fn map_into(z: &Tensor, y: &mut Tensor, f: impl Fn(f32) -> f32) {

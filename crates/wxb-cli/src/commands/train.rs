@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use wxb::io::{self, OptimizerState};
-use wxb::layers::{Activation as ActivationLayer, BatchNormalization, Dropout, LayerConfig};
+use wxb::layers::{ActivationLayer, BatchNormalization, Dropout, LayerConfig};
 use wxb::prelude::*;
 use wxb::train::{EarlyStopping, FinalWeights, History};
 

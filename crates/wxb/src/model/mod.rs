@@ -43,7 +43,6 @@ pub struct Sequential {
     input_shape: Vec<usize>,
     layers: Vec<Box<dyn Layer>>,
     seed: u64,
-    built: bool,
     compiled: Option<Compiled>,
     stop_training: bool,
     /// `acts[i]`: the output of layer `i` in the last forward pass.
@@ -61,7 +60,6 @@ impl Sequential {
             input_shape: input_shape.to_vec(),
             layers: Vec::new(),
             seed: 0,
-            built: false,
             compiled: None,
             stop_training: false,
             acts: Vec::new(),
@@ -73,9 +71,9 @@ impl Sequential {
     /// gives the same weights after `fit` (on the same thread count). Default: 0.
     ///
     /// # Panics
-    /// Once the model is built (its weights drawn).
+    /// Once layers were added (their weights are drawn when they are added).
     pub fn seed(mut self, seed: u64) -> Self {
-        assert!(!self.built, "set the seed before the model is built");
+        assert!(self.layers.is_empty(), "set the seed before adding layers");
         self.seed = seed;
         self
     }
@@ -96,10 +94,11 @@ impl Sequential {
         self.seed
     }
 
-    /// Appends a layer. Unnamed layers get Keras' names: `dense`, `dense_1`, …
+    /// Appends a layer and draws its weights. Unnamed layers get Keras' names: `dense`, `dense_1`, …
     ///
     /// # Panics
-    /// If the layer's name is already taken in this model.
+    /// If the layer's name is already taken in this model, or the layer cannot take the previous
+    /// layer's output shape.
     pub fn add(&mut self, layer: impl Layer + 'static) {
         self.add_boxed(Box::new(layer));
     }
@@ -119,26 +118,14 @@ impl Sequential {
             "a layer named {:?} is already in the model",
             layer.name()
         );
-        if self.built {
-            let shape = self.output_shape();
-            layer.build(&shape, self.seed);
-        }
+        let shape = self.output_shape();
+        layer.build(&shape, self.seed);
         self.layers.push(layer);
     }
 
-    /// Draws the weights of every layer that is not built yet (done implicitly by `compile`,
-    /// `fit`, `predict`, `summary`, …).
-    pub fn build(&mut self) {
-        if self.built {
-            return;
-        }
-        let mut shape = self.input_shape.clone();
-        for layer in &mut self.layers {
-            layer.build(&shape, self.seed);
-            shape = layer.output_shape();
-        }
-        self.built = true;
-    }
+    /// Kept for Keras familiarity: layers are built (their weights drawn) as they are added, so
+    /// there is nothing left to do.
+    pub fn build(&mut self) {}
 
     /// The layers.
     pub fn layers(&self) -> &[Box<dyn Layer>] {
