@@ -5,25 +5,61 @@
 //! rule (one file per optimizer) only implements `update_step`: how one variable moves given its
 //! gradient, the learning rate and its slots.
 //!
-//! One step, as in Keras' `apply`: clip the gradients (`clipnorm` per variable, `clipvalue`,
-//! `global_clipnorm`), decay the weights (`w −= lr·wd·w`), run each variable's `update_step` with
-//! `lr = schedule(iterations)`, apply constraints, then `iterations += 1`.
+//! One step, as in Keras' `BaseOptimizer.apply`, with `lr = schedule(iterations)`:
+//!
+//! 1. clip the gradients ([`Clipping`]: `clipnorm` per variable, `global_clipnorm`, `clipvalue`);
+//! 2. decay the weights, when a weight decay `wd` is set: `w ← w − (w·wd)·lr`;
+//! 3. run the rule's [`UpdateRule::begin_step`] once (Nadam's `u_product`), then its
+//!    [`UpdateRule::update_step`] for each variable;
+//! 4. apply each variable's constraint;
+//! 5. `iterations += 1`.
+//!
+//! | rule | Keras class | default learning rate |
+//! |------|-------------|-----------------------|
+//! | [`Sgd`] | `SGD` | 0.01 |
+//! | [`RmsProp`] | `RMSprop` | 0.001 |
+//! | [`Adam`] | `Adam` | 0.001 |
+//! | [`AdamW`] | `AdamW` | 0.001 (weight decay 0.004) |
+//! | [`Adagrad`] | `Adagrad` | 0.001 |
+//! | [`Adadelta`] | `Adadelta` | 0.001 |
+//! | [`Adamax`] | `Adamax` | 0.001 |
+//! | [`Nadam`] | `Nadam` | 0.001 |
 
+mod adadelta;
+mod adagrad;
+mod adam;
+mod adamax;
+mod adamw;
 mod clip;
+mod nadam;
+mod optimizer;
+mod rmsprop;
+mod rule;
 mod schedules;
 mod sgd;
+mod state;
 
+pub use adadelta::Adadelta;
+pub use adagrad::Adagrad;
+pub use adam::Adam;
+pub use adamax::Adamax;
+pub use adamw::AdamW;
 pub use clip::Clipping;
-pub use schedules::LearningRate;
+pub use nadam::Nadam;
+pub use optimizer::{Optimizer, OptimizerConfig};
+pub use rmsprop::RmsProp;
+pub use rule::{Rule, UnknownOptimizer};
+pub use schedules::{
+    AfterDecay, CosineDecay, CosineDecayRestarts, ExponentialDecay, InvalidSchedule, InverseTimeDecay, LearningRate,
+    PiecewiseConstantDecay, PolynomialDecay, Progression,
+};
 pub use sgd::Sgd;
+pub use state::{OptimizerState, StateError};
 
-use serde::{Deserialize, Serialize};
-
-use crate::layers::Param;
 use crate::tensor::Tensor;
 
-/// Context of one `update_step`.
-#[derive(Clone, Copy, Debug)]
+/// Context of one optimizer step, shared by every variable's `update_step`.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Step {
     /// The learning rate for this step (the schedule evaluated at `iterations`).
     pub lr: f32,
@@ -31,217 +67,83 @@ pub struct Step {
     pub iterations: u64,
 }
 
-/// An optimizer's update rule, in Keras' terms its `update_step`.
+impl Step {
+    /// Keras' `local_step = cast(iterations + 1, float32)`, the 1-based step used in bias
+    /// corrections such as `β₁ᵗ`.
+    pub fn local_step(self) -> f32 {
+        (self.iterations + 1) as f32
+    }
+}
+
+/// An optimizer's update rule, in Keras' terms its `build` and `update_step`.
+///
+/// The shared machinery (clipping, weight decay, constraints, the step counter) lives in
+/// [`Optimizer`]; a rule only says which state it keeps and how one variable moves.
 pub trait UpdateRule {
-    /// The names of the per-variable slots (Keras' optimizer variables), e.g. `["momentum"]`.
-    fn slot_names(&self) -> Vec<&'static str>;
+    /// The names of the per-variable slots (Keras' optimizer variables, e.g. `momentum`), grouped
+    /// as Keras creates them: each inner list is one `add_optimizer_variables` call, whose slots
+    /// Keras interleaves variable by variable. [`Optimizer::state`] lists slots in this order,
+    /// which is Keras' `optimizer.variables` order.
+    fn slot_groups(&self) -> Vec<Vec<&'static str>>;
 
-    /// Moves `w` given its (clipped) gradient `g` and its slots (each of `w`'s length, zero-filled
-    /// at the first step unless [`UpdateRule::initial_slot_value`] says otherwise).
-    fn update_step(&self, step: Step, w: &mut [f32], g: &[f32], slots: &mut [Tensor]);
+    /// The slot names flattened, in the order `update_step` receives the slots.
+    fn slot_names(&self) -> Vec<&'static str> {
+        self.slot_groups().into_iter().flatten().collect()
+    }
 
-    /// The initial value of each slot (Adagrad starts its accumulator at 0.1).
+    /// The initial value of the slot at `slot` in [`UpdateRule::slot_names`] (0 unless the rule
+    /// says otherwise: Adagrad starts its accumulator at `initial_accumulator_value`).
     fn initial_slot_value(&self, _slot: usize) -> f32 {
         0.0
     }
+
+    /// Optimizer-wide scalar state with its initial values (Nadam: `u_product = 1`).
+    fn scalars(&self) -> Vec<(&'static str, f32)> {
+        Vec::new()
+    }
+
+    /// Runs once per step, after clipping and weight decay and before the first `update_step`,
+    /// to advance the scalar state (Keras' `_backend_update_step` override in Nadam).
+    fn begin_step(&self, _step: Step, _scalars: &mut [f32]) {}
+
+    /// Moves `w` given its (clipped) gradient `g`, its slots (in [`UpdateRule::slot_names`]
+    /// order, each of `w`'s length) and the scalar state after [`UpdateRule::begin_step`].
+    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]);
 }
 
-/// The update rules wxb knows, with their hyperparameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "class_name", content = "config")]
-#[non_exhaustive]
-pub enum Rule {
-    /// [`Sgd`].
-    #[serde(rename = "SGD")]
-    Sgd(Sgd),
+/// `1 − x` as Keras computes `1 - self.beta_1` (or `1 - rho`): in Python's double precision on
+/// the hyperparameter the user wrote, rounded to `float32` only when it meets a tensor.
+///
+/// wxb stores hyperparameters as `f32`; the shortest decimal that reads back as that `f32` is the
+/// literal the user wrote (`0.999`), so `1 − 0.999` is taken in `f64` exactly as Python does. In
+/// `f32`, `1 − 0.999f32` would be off by 5·10⁻⁵ relative.
+pub(crate) fn python_complement(x: f32) -> f32 {
+    (1.0 - python_float(x)) as f32
 }
 
-impl Rule {
-    fn as_update(&self) -> &dyn UpdateRule {
-        match self {
-            Rule::Sgd(r) => r,
-        }
-    }
-
-    /// Keras' class name.
-    pub fn class_name(&self) -> &'static str {
-        match self {
-            Rule::Sgd(_) => "SGD",
-        }
-    }
-
-    /// Keras' default learning rate for this optimizer.
-    pub fn default_learning_rate(&self) -> f32 {
-        match self {
-            Rule::Sgd(_) => 0.01,
-        }
-    }
-
-    /// Keras' default decoupled weight decay (AdamW: 0.004; others: none).
-    pub fn default_weight_decay(&self) -> Option<f32> {
-        None
-    }
+/// The Python float (`f64`) a user most likely wrote for the `f32` value `x`: its shortest
+/// round-tripping decimal.
+pub(crate) fn python_float(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
 }
 
-impl From<Sgd> for Rule {
-    fn from(r: Sgd) -> Self {
-        Rule::Sgd(r)
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Everything that defines an optimizer, serialisable into a model's `config.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OptimizerConfig {
-    /// The update rule and its hyperparameters.
-    pub rule: Rule,
-    /// A constant learning rate or a schedule.
-    pub learning_rate: LearningRate,
-    /// Gradient clipping.
-    #[serde(default)]
-    pub clipping: Clipping,
-    /// Decoupled weight decay `w −= lr·wd·w` before each update (Keras' `weight_decay`).
-    #[serde(default)]
-    pub weight_decay: Option<f32>,
-}
-
-/// An optimizer: an update rule plus Keras' shared machinery, and its state.
-#[derive(Clone, Debug)]
-pub struct Optimizer {
-    config: OptimizerConfig,
-    iterations: u64,
-    /// Per trainable variable, its slots.
-    slots: Vec<Vec<Tensor>>,
-}
-
-impl Optimizer {
-    /// An optimizer with the rule's Keras defaults (learning rate, weight decay, no clipping).
-    pub fn new(rule: impl Into<Rule>) -> Self {
-        let rule = rule.into();
-        let config = OptimizerConfig {
-            learning_rate: LearningRate::Constant(rule.default_learning_rate()),
-            weight_decay: rule.default_weight_decay(),
-            clipping: Clipping::default(),
-            rule,
-        };
-        Self::from_config(config)
+    #[test]
+    fn python_complement_matches_double_precision() {
+        // Python: float32(1 - 0.999) == 0.001 exactly as float32(0.001).
+        assert_eq!(python_complement(0.999), 0.001f32);
+        assert_eq!(python_complement(0.9), 0.1f32);
+        // The naive f32 difference is measurably different.
+        assert_ne!(1.0f32 - 0.999f32, 0.001f32);
+        assert_eq!(python_float(0.95), 0.95f64);
     }
 
-    /// An optimizer from its configuration, with fresh state.
-    pub fn from_config(config: OptimizerConfig) -> Self {
-        Self { config, iterations: 0, slots: Vec::new() }
-    }
-
-    /// `SGD(learning_rate)` without momentum.
-    pub fn sgd(learning_rate: f32) -> Self {
-        Self::new(Sgd::default()).with_learning_rate(learning_rate)
-    }
-
-    /// Sets a constant learning rate.
-    pub fn with_learning_rate(mut self, lr: f32) -> Self {
-        self.config.learning_rate = LearningRate::Constant(lr);
-        self
-    }
-
-    /// Sets a learning-rate schedule.
-    pub fn with_schedule(mut self, schedule: LearningRate) -> Self {
-        self.config.learning_rate = schedule;
-        self
-    }
-
-    /// Sets the gradient clipping.
-    pub fn with_clipping(mut self, clipping: Clipping) -> Self {
-        self.config.clipping = clipping;
-        self
-    }
-
-    /// Sets decoupled weight decay.
-    pub fn with_weight_decay(mut self, weight_decay: Option<f32>) -> Self {
-        self.config.weight_decay = weight_decay;
-        self
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &OptimizerConfig {
-        &self.config
-    }
-
-    /// Steps taken so far (Keras' `optimizer.iterations`).
-    pub fn iterations(&self) -> u64 {
-        self.iterations
-    }
-
-    /// The learning rate the next step will use.
-    pub fn current_learning_rate(&self) -> f32 {
-        self.config.learning_rate.at(self.iterations)
-    }
-
-    /// Replaces a constant learning rate (as callbacks such as ReduceLROnPlateau do). Returns false,
-    /// changing nothing, when the learning rate is a schedule: Keras refuses that too.
-    pub fn set_learning_rate(&mut self, lr: f32) -> bool {
-        if let LearningRate::Constant(_) = self.config.learning_rate {
-            self.config.learning_rate = LearningRate::Constant(lr);
-            true
-        } else {
-            false
-        }
-    }
-
-    /// The slots of every variable, for saving (`slots()[variable][slot]`).
-    pub fn slots(&self) -> &[Vec<Tensor>] {
-        &self.slots
-    }
-
-    /// The names of each variable's slots.
-    pub fn slot_names(&self) -> Vec<&'static str> {
-        self.config.rule.as_update().slot_names()
-    }
-
-    /// Restores a saved state: the step counter and the slots.
-    ///
-    /// # Panics
-    /// If a variable's slot count differs from the rule's.
-    pub fn restore_state(&mut self, iterations: u64, slots: Vec<Vec<Tensor>>) {
-        let want = self.slot_names().len();
-        assert!(slots.iter().all(|s| s.len() == want), "optimizer state: expected {want} slots per variable");
-        self.iterations = iterations;
-        self.slots = slots;
-    }
-
-    /// One optimizer step over the trainable parameters (their `grad` must be set): clipping,
-    /// weight decay, the rule's update, constraints, `iterations += 1`.
-    ///
-    /// # Panics
-    /// If the parameters differ in number or shape from those of earlier steps.
-    pub fn apply(&mut self, params: &mut [&mut Param]) {
-        let rule = self.config.rule.as_update();
-        if self.slots.is_empty() && !params.is_empty() {
-            let n = rule.slot_names().len();
-            self.slots = params
-                .iter()
-                .map(|p| (0..n).map(|s| Tensor::full(p.value.shape(), rule.initial_slot_value(s))).collect())
-                .collect();
-        }
-        assert_eq!(
-            self.slots.len(),
-            params.len(),
-            "optimizer built for {} variables, got {}",
-            self.slots.len(),
-            params.len()
-        );
-        self.config.clipping.clip(params);
-        let step = Step { lr: self.current_learning_rate(), iterations: self.iterations };
-        for (p, slots) in params.iter_mut().zip(&mut self.slots) {
-            assert_eq!(p.value.shape(), p.grad.shape(), "{}: gradient shape differs from the weight's", p.name);
-            if let Some(wd) = self.config.weight_decay {
-                let f = step.lr * wd;
-                p.value.data_mut().iter_mut().for_each(|w| *w -= *w * f);
-            }
-            let Param { value, grad, .. } = &mut **p;
-            rule.update_step(step, value.data_mut(), grad.data(), slots);
-            if let Some(c) = p.constraint {
-                c.apply(&mut p.value);
-            }
-        }
-        self.iterations += 1;
+    #[test]
+    fn local_step_is_one_based() {
+        assert_eq!(Step { lr: 0.1, iterations: 0 }.local_step(), 1.0);
+        assert_eq!(Step { lr: 0.1, iterations: 41 }.local_step(), 42.0);
     }
 }

@@ -1,5 +1,9 @@
-//! Stochastic gradient descent, Keras' rule: with momentum μ, `v = μ·v − lr·g; w += v`;
-//! with Nesterov, `w += μ·v − lr·g` after updating `v`.
+//! Stochastic gradient descent, Keras' `SGD`.
+//!
+//! Without momentum: `w ← w − g·lr`.
+//!
+//! With momentum μ (slot `momentum`, `v`): `v ← v·μ − g·lr`, then `w ← w + v`; with Nesterov,
+//! `w ← w + (v·μ − g·lr)` using the updated `v`.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,31 +13,31 @@ use crate::tensor::Tensor;
 /// Keras' `SGD(learning_rate=0.01, momentum=0.0, nesterov=False)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Sgd {
-    /// Momentum μ ∈ [0, 1).
+    /// Momentum μ ∈ [0, 1] (Keras' default 0: no momentum slot).
     #[serde(default)]
     pub momentum: f32,
-    /// Whether the look-ahead (Nesterov) form is used.
+    /// Whether the look-ahead (Nesterov) form is used (default false).
     #[serde(default)]
     pub nesterov: bool,
 }
 
 impl UpdateRule for Sgd {
-    fn slot_names(&self) -> Vec<&'static str> {
-        if self.momentum != 0.0 { vec!["momentum"] } else { vec![] }
+    fn slot_groups(&self) -> Vec<Vec<&'static str>> {
+        if self.momentum != 0.0 { vec![vec!["momentum"]] } else { vec![] }
     }
 
-    fn update_step(&self, step: Step, w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
         let lr = step.lr;
         if self.momentum == 0.0 {
-            w.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g);
+            w.iter_mut().zip(g).for_each(|(w, g)| *w -= g * lr);
             return;
         }
         let mu = self.momentum;
         let v = slots[0].data_mut();
         for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
-            *v = mu * *v - lr * g;
+            *v = *v * mu - g * lr;
             if self.nesterov {
-                *w += mu * *v - lr * g;
+                *w += *v * mu - g * lr;
             } else {
                 *w += *v;
             }

@@ -1,0 +1,57 @@
+//! AdamW, Keras' `AdamW`: [`Adam`]'s update with decoupled weight decay.
+//!
+//! The decay is applied by the shared [`super::Optimizer`] before the update, `w ← w − (w·wd)·lr`,
+//! with `wd` the configuration's `weight_decay` (Keras' default for AdamW: 0.004); then Adam's
+//! update runs on the decayed weights:
+//!
+//! ```text
+//! α = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ);  m ← m + (g − m)·(1 − β₁);  v ← v + (g² − v)·(1 − β₂)
+//! w ← w − m·α / (√v + ε)
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::{Adam, Step, UpdateRule};
+use crate::tensor::Tensor;
+
+/// Keras' `AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+/// epsilon=1e-7, amsgrad=False)`; the weight decay lives in [`super::OptimizerConfig`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AdamW {
+    /// Decay β₁ of the first moment (default 0.9).
+    pub beta_1: f32,
+    /// Decay β₂ of the second moment (default 0.999).
+    pub beta_2: f32,
+    /// ε added to `√v` (default 1e-7).
+    pub epsilon: f32,
+    /// Whether the AMSGrad variant is used (default false).
+    pub amsgrad: bool,
+}
+
+impl AdamW {
+    /// Keras' default decoupled weight decay for AdamW.
+    pub const DEFAULT_WEIGHT_DECAY: f32 = 0.004;
+
+    /// The Adam rule with the same hyperparameters.
+    pub fn adam(&self) -> Adam {
+        Adam { beta_1: self.beta_1, beta_2: self.beta_2, epsilon: self.epsilon, amsgrad: self.amsgrad }
+    }
+}
+
+impl Default for AdamW {
+    fn default() -> Self {
+        let a = Adam::default();
+        Self { beta_1: a.beta_1, beta_2: a.beta_2, epsilon: a.epsilon, amsgrad: a.amsgrad }
+    }
+}
+
+impl UpdateRule for AdamW {
+    fn slot_groups(&self) -> Vec<Vec<&'static str>> {
+        self.adam().slot_groups()
+    }
+
+    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+        self.adam().update_step(step, scalars, w, g, slots);
+    }
+}

@@ -1,0 +1,36 @@
+//! Keras' `ExponentialDecay`: `lr(step) = initial_learning_rate · decay_rate^p` with
+//! `p = step / decay_steps`, or `p = floor(step / decay_steps)` with [`Progression::Staircase`].
+
+use serde::{Deserialize, Serialize};
+
+use super::Progression;
+
+/// Keras' `ExponentialDecay(initial_learning_rate, decay_steps, decay_rate, staircase=False)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExponentialDecay {
+    /// The rate at step 0.
+    pub initial_learning_rate: f32,
+    /// The steps over which the rate is multiplied by `decay_rate` (positive).
+    pub decay_steps: u64,
+    /// The factor per `decay_steps`.
+    pub decay_rate: f32,
+    /// Smooth or in whole periods (Keras' `staircase`).
+    #[serde(rename = "staircase", default)]
+    pub progression: Progression,
+}
+
+impl ExponentialDecay {
+    /// A smooth (non-staircase) exponential decay.
+    pub fn new(initial_learning_rate: f32, decay_steps: u64, decay_rate: f32) -> Self {
+        Self { initial_learning_rate, decay_steps, decay_rate, progression: Progression::Continuous }
+    }
+
+    /// The rate at `step`.
+    pub fn at(&self, step: u64) -> f32 {
+        let mut p = step as f32 / self.decay_steps as f32;
+        if self.progression == Progression::Staircase {
+            p = p.floor();
+        }
+        self.initial_learning_rate * self.decay_rate.powf(p)
+    }
+}
