@@ -84,6 +84,9 @@ pub struct ModelFile {
     /// Optimizer steps taken, when the optimizer state was saved.
     #[serde(default)]
     pub optimizer_iterations: Option<u64>,
+    /// The optimizer's scalar state (Nadam's `u_product`), when saved.
+    #[serde(default)]
+    pub optimizer_scalars: BTreeMap<String, f32>,
     /// Application data (the CLI keeps preprocessing and training progress here).
     #[serde(default)]
     pub metadata: BTreeMap<String, serde_json::Value>,
@@ -141,6 +144,10 @@ pub fn model_file(
             OptimizerState::Include => compiled.map(|c| c.optimizer.iterations()),
             OptimizerState::Exclude => None,
         },
+        optimizer_scalars: match (state, compiled) {
+            (OptimizerState::Include, Some(c)) => c.optimizer.state().scalars.into_iter().collect(),
+            _ => BTreeMap::new(),
+        },
         metadata: metadata.clone(),
     }
 }
@@ -192,7 +199,8 @@ pub fn load(dir: &Path) -> Result<LoadedModel, ModelIoError> {
     if let Some(c) = &config.compile {
         model.compile(Optimizer::from_config(c.optimizer.clone()), c.loss, &c.metrics);
     }
-    weights::restore(&weights_path, &decoded, &mut model, config.optimizer_iterations)?;
+    let scalars: Vec<(String, f32)> = config.optimizer_scalars.iter().map(|(k, &v)| (k.clone(), v)).collect();
+    weights::restore(&weights_path, &decoded, &mut model, config.optimizer_iterations, &scalars)?;
     Ok(LoadedModel { model, metadata: config.metadata })
 }
 

@@ -30,13 +30,12 @@ impl View for F32View<'_> {
 /// The safetensors bytes for `model` with `config` embedded, and their generation stamp.
 pub(super) fn encode(model: &Sequential, config: &str, state: OptimizerState) -> (Vec<u8>, String) {
     let mut tensors: BTreeMap<String, &Tensor> = model.named_weights();
-    if let (OptimizerState::Include, Some(opt)) = (state, model.optimizer()) {
-        let names = opt.slot_names();
-        for (v, slots) in opt.slots().iter().enumerate() {
-            for (s, t) in slots.iter().enumerate() {
-                tensors.insert(format!("optimizer.{v}.{}", names[s]), t);
-            }
-        }
+    let snapshot = match (state, model.optimizer()) {
+        (OptimizerState::Include, Some(opt)) => opt.state().tensors,
+        _ => Vec::new(),
+    };
+    for (name, t) in &snapshot {
+        tensors.insert(format!("optimizer.{name}"), t);
     }
     let generation = stamp(config, &tensors);
     let mut meta = HashMap::new();
@@ -100,6 +99,7 @@ pub(super) fn restore(
     decoded: &Decoded,
     model: &mut Sequential,
     optimizer_iterations: Option<u64>,
+    optimizer_scalars: &[(String, f32)],
 ) -> Result<(), ModelIoError> {
     let mut wanted: Vec<String> = Vec::new();
     let mut weights = Vec::new();
@@ -112,27 +112,26 @@ pub(super) fn restore(
     }
     model.set_weights(&weights).expect("shapes checked against the configuration");
     if let Some(iterations) = optimizer_iterations {
+        // Slot "optimizer.{v}.{slot}" has the shape of trainable variable v.
         let shapes: Vec<Vec<usize>> =
             model.params().filter(|(_, _, p)| p.trainable).map(|(_, _, p)| p.value.shape().to_vec()).collect();
+        let mut tensors = Vec::new();
+        for name in decoded.tensors.keys().filter_map(|k| k.strip_prefix("optimizer.")) {
+            let v: Option<usize> = name.split('.').next().and_then(|v| v.parse().ok());
+            let Some(shape) = v.and_then(|v| shapes.get(v)) else {
+                return Err(ModelIoError::UnexpectedTensor {
+                    path: path.to_path_buf(),
+                    name: format!("optimizer.{name}"),
+                });
+            };
+            let full = format!("optimizer.{name}");
+            tensors.push((name.to_string(), fetch(path, decoded, &full, shape)?));
+            wanted.push(full);
+        }
+        let state = crate::optim::OptimizerState { iterations, tensors, scalars: optimizer_scalars.to_vec() };
         if let Some(opt) = model.optimizer_mut() {
-            let names = opt.slot_names();
-            // The optimizer creates its slots at its first step: none saved before that.
-            let saved = decoded.tensors.keys().any(|k| k.starts_with("optimizer."));
-            if saved || !names.is_empty() && iterations > 0 {
-                let mut slots = Vec::with_capacity(shapes.len());
-                for (v, shape) in shapes.iter().enumerate() {
-                    let mut var = Vec::with_capacity(names.len());
-                    for s in &names {
-                        let name = format!("optimizer.{v}.{s}");
-                        var.push(fetch(path, decoded, &name, shape)?);
-                        wanted.push(name);
-                    }
-                    slots.push(var);
-                }
-                opt.restore_state(iterations, slots);
-            } else {
-                opt.restore_state(iterations, Vec::new());
-            }
+            opt.restore_state(&state)
+                .map_err(|e| ModelIoError::Weights { path: path.to_path_buf(), message: e.to_string() })?;
         }
     }
     for name in decoded.tensors.keys() {

@@ -45,12 +45,8 @@ impl Sequential {
 
         let trainable: usize = self.params().filter(|(_, _, p)| p.trainable).map(|(_, _, p)| p.len()).sum();
         let frozen: usize = self.params().filter(|(_, _, p)| !p.trainable).map(|(_, _, p)| p.len()).sum();
-        // Keras counts the optimizer's variables once it has taken a step: its slots plus the step
-        // counter (int64) and the learning rate (float32).
-        let opt = self.optimizer().filter(|o| o.iterations() > 0).map(|o| {
-            let slots: usize = o.slots().iter().flatten().map(|t| t.len()).sum();
-            (slots + 2, slots * 4 + 8 + 4)
-        });
+        // Keras counts the optimizer's variables once it has taken a step.
+        let opt = self.optimizer().filter(|o| o.iterations() > 0).map(|o| o.keras_variables_size());
         let (opt_count, opt_bytes) = opt.unwrap_or((0, 0));
         let total = trainable + frozen + opt_count;
         let total_bytes = (trainable + frozen) * 4 + opt_bytes;
