@@ -1,14 +1,24 @@
 //! Losses with Keras' names, formulas and reduction.
 //!
-//! Every loss is defined per sample — `lᵢ = L(y_trueᵢ, y_predᵢ)`, a mean over the last axis where
-//! Keras takes one — with its gradient `∂lᵢ/∂y_predᵢ`. The batch loss is Keras'
-//! `sum_over_batch_size` reduction: `L = Σᵢ swᵢ·lᵢ / batch` (sample weights `sw` default to 1; note
-//! the division is by the batch size, not by the sum of the weights, exactly as in Keras 3).
+//! Every loss is defined per sample — `lᵢ = L(y_trueᵢ, y_predᵢ)` for `y_true, y_pred: [batch, n]`,
+//! a mean over the `n` outputs where Keras takes one — with its gradient `∂lᵢ/∂y_predᵢ`. The batch
+//! loss is Keras' `sum_over_batch_size` reduction:
 //!
-//! Crossentropies on probabilities that come out of a softmax (or sigmoid) are computed from the
-//! logits instead, stably, as Keras' TensorFlow backend does: see [`Loss::fuses_with`].
+//! `L = Σᵢ swᵢ·lᵢ / batch`, and so `∂L/∂y_predᵢ = swᵢ·∂lᵢ/∂y_predᵢ / batch`,
+//!
+//! with sample weights `sw` defaulting to 1. The division is by the batch size, not by the sum of
+//! the weights, exactly as in Keras 3 (`keras/src/losses/loss.py`, `reduce_values`).
+//!
+//! Crossentropies on the output of a softmax or sigmoid are computed from its logits instead,
+//! stably, as Keras' TensorFlow backend does: see [`Loss::fuses_with`].
+//!
+//! Golden values: `tests/fixtures/keras/losses.py` (Keras 3.15.1, TensorFlow 2.21) writes
+//! `tests/fixtures/losses.json`, which `tests/losses.rs` checks to 1e-6.
 
+mod batch;
 mod crossentropy;
+mod margin;
+mod probabilistic;
 mod regression;
 
 use std::fmt;
@@ -17,7 +27,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::activations::Activation;
-use crate::tensor::Tensor;
+
+pub use batch::reduce;
 
 /// Keras' `backend.epsilon()`: probabilities are clipped to `[ε, 1 − ε]` before a logarithm.
 pub const EPSILON: f32 = 1e-7;
@@ -33,46 +44,53 @@ pub enum Predictions {
     Logits,
 }
 
-/// A loss function, named as in Keras.
+/// A loss function, named as in Keras. Shapes: `y_true` and `y_pred` are `[batch, n]` (sparse
+/// crossentropy: `y_true` is `[batch]` or `[batch, 1]` class indices); `lᵢ` is one sample's loss and
+/// `e = ŷ − y` the error.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Loss {
-    /// `mean((y − ŷ)²)`.
+    /// `lᵢ = mean_j (ŷ − y)²`.
     MeanSquaredError,
-    /// `mean(|y − ŷ|)`.
+    /// `lᵢ = mean_j |ŷ − y|`.
     MeanAbsoluteError,
-    /// `mean(½e²)` where `|e| ≤ δ`, else `mean(δ·|e| − ½δ²)`; Keras' default δ = 1.
+    /// `lᵢ = mean_j h(e)` with `h(e) = ½e²` where `|e| ≤ δ`, else `δ·|e| − ½δ²`; Keras' default δ = 1.
     Huber {
         /// The threshold δ.
         delta: f32,
     },
-    /// `mean(log(cosh(ŷ − y)))`.
+    /// `lᵢ = mean_j log(cosh(e))`, computed as `e + softplus(−2e) − log 2`.
     LogCosh,
-    /// `mean(−(y·log p + (1 − y)·log(1 − p)))` per output unit.
+    /// `lᵢ = mean_j −(t·log p + (1 − t)·log(1 − p))` with `p = clip(ŷ, ε, 1 − ε)` and smoothed
+    /// targets `t = y·(1 − s) + s/2`; from logits, `mean_j max(z, 0) − z·t + log(1 + e^(−|z|))`.
     BinaryCrossentropy {
         /// Probabilities or logits.
         from: Predictions,
-        /// Targets become `y·(1 − s) + s/2`.
+        /// The smoothing `s` in `[0, 1]`.
         label_smoothing: f32,
     },
-    /// `−Σ y·log p` over the classes, with one-hot (or soft) targets.
+    /// `lᵢ = −Σⱼ tⱼ·log qⱼ` with `q = clip(ŷ/Σŷ, ε, 1 − ε)` (each row renormalised first) and
+    /// smoothed one-hot (or soft) targets `t = y·(1 − s) + s/n`; from logits,
+    /// `q = softmax(z)` computed as `log qⱼ = zⱼ − log Σₖ e^(zₖ)`.
     CategoricalCrossentropy {
         /// Probabilities or logits.
         from: Predictions,
-        /// Targets become `y·(1 − s) + s/classes`.
+        /// The smoothing `s` in `[0, 1]`.
         label_smoothing: f32,
     },
-    /// `−log p[y]` with integer class targets `y` (shape `[batch]` or `[batch, 1]`).
+    /// `lᵢ = −log q[yᵢ]` with integer class targets `yᵢ`, `q = c/Σc` and `c = clip(ŷ, ε, 1 − ε)`
+    /// (Keras feeds `log c` to a softmax); from logits, `q = softmax(z)`. No label smoothing in Keras.
     SparseCategoricalCrossentropy {
         /// Probabilities or logits.
         from: Predictions,
     },
-    /// `mean(max(1 − y·ŷ, 0))`, with targets in {−1, 1} (targets in {0, 1} are mapped to them).
+    /// `lᵢ = mean_j max(1 − t·ŷ, 0)`, targets expected in {−1, 1}; if every target of the batch is 0
+    /// or 1, `t = 2y − 1` (Keras decides over the whole batch, and so does wxb).
     Hinge,
-    /// `Σ y·log(y / ŷ)` with both clipped to `[ε, 1]`.
+    /// `lᵢ = Σⱼ t·log(t/q)` with `t = clip(y, ε, 1)` and `q = clip(ŷ, ε, 1)` (a sum, not a mean).
     KlDivergence,
-    /// `mean(ŷ − y·log(ŷ + ε))`.
+    /// `lᵢ = mean_j ŷ − y·log(ŷ + ε)`.
     Poisson,
 }
 
@@ -124,158 +142,32 @@ impl Loss {
         matches!(self, Loss::SparseCategoricalCrossentropy { .. })
     }
 
-    /// Whether this loss, given the *probabilities* of `activation`, is computed from the logits
-    /// instead — stably, and with the simple gradient `∂L/∂z = (p − y)·swᵢ/batch`. True for
-    /// (sparse) categorical crossentropy after softmax and binary crossentropy after sigmoid, as in
-    /// Keras' TensorFlow backend.
+    /// Whether this loss, applied to the output of `activation`, is computed from that activation's
+    /// logits `z` instead (with [`Loss::value_and_grad_logits`]), as Keras' TensorFlow backend does.
+    ///
+    /// Keras' `softmax` and `sigmoid` activations attach their input to their output
+    /// (`_keras_logits`), and every crossentropy of the TensorFlow backend then uses those logits,
+    /// whatever its `from_logits` and whichever of the two activations produced them
+    /// (`keras/src/backend/tensorflow/nn.py`, `_get_logits`). So this is true for the three
+    /// crossentropies, probabilities or logits, after `Softmax` or `Sigmoid`; the loss becomes:
+    ///
+    /// - binary crossentropy: `sigmoid_cross_entropy_with_logits(t, z)`, gradient `(σ(z) − t)/n`;
+    /// - (sparse) categorical crossentropy: `softmax_cross_entropy_with_logits(t, z)`, gradient
+    ///   `softmax(z) − t`.
+    ///
+    /// For the usual pairs (binary after sigmoid, categorical after softmax) this is the same loss,
+    /// computed stably. For the crossed pairs it is **not** the crossentropy of the activation's
+    /// output — categorical crossentropy after a sigmoid is the softmax crossentropy of the sigmoid's
+    /// logits — and wxb reproduces that Keras behaviour rather than correcting it.
     pub fn fuses_with(self, activation: Activation) -> bool {
-        match self {
-            Loss::CategoricalCrossentropy { from: Predictions::Probabilities, .. }
-            | Loss::SparseCategoricalCrossentropy { from: Predictions::Probabilities } => {
-                activation == Activation::Softmax
-            }
-            Loss::BinaryCrossentropy { from: Predictions::Probabilities, .. } => activation == Activation::Sigmoid,
-            _ => false,
-        }
-    }
-
-    /// `lᵢ` for one sample, and, if `grad` is given, `∂lᵢ/∂ŷᵢ` written into it.
-    fn sample(self, y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
-        match self {
-            Loss::MeanSquaredError => regression::mse(y, p, grad),
-            Loss::MeanAbsoluteError => regression::mae(y, p, grad),
-            Loss::Huber { delta } => regression::huber(y, p, delta, grad),
-            Loss::LogCosh => regression::log_cosh(y, p, grad),
-            Loss::BinaryCrossentropy { from, label_smoothing } => {
-                crossentropy::binary(y, p, from, label_smoothing, grad)
-            }
-            Loss::CategoricalCrossentropy { from, label_smoothing } => {
-                crossentropy::categorical(y, p, from, label_smoothing, grad)
-            }
-            Loss::SparseCategoricalCrossentropy { from } => crossentropy::sparse(class_of(y), p, from, grad),
-            Loss::Hinge => regression::hinge(y, p, grad),
-            Loss::KlDivergence => regression::kl_divergence(y, p, grad),
-            Loss::Poisson => regression::poisson(y, p, grad),
-        }
-    }
-
-    /// The same loss reading its predictions as logits.
-    fn on_logits(self) -> Loss {
-        match self {
-            Loss::BinaryCrossentropy { label_smoothing, .. } => {
-                Loss::BinaryCrossentropy { from: Predictions::Logits, label_smoothing }
-            }
-            Loss::CategoricalCrossentropy { label_smoothing, .. } => {
-                Loss::CategoricalCrossentropy { from: Predictions::Logits, label_smoothing }
-            }
-            Loss::SparseCategoricalCrossentropy { .. } => {
-                Loss::SparseCategoricalCrossentropy { from: Predictions::Logits }
-            }
-            other => other,
-        }
-    }
-
-    /// The per-sample losses `lᵢ` of a batch.
-    ///
-    /// # Panics
-    /// If the shapes of `y_true` and `y_pred` disagree (see [`Loss::check_shapes`]).
-    pub fn per_sample(self, y_true: &Tensor, y_pred: &Tensor) -> Vec<f32> {
-        self.check_shapes(y_true, y_pred);
-        (0..y_pred.rows()).map(|i| self.sample(y_true.row(i), y_pred.row(i), None)).collect()
-    }
-
-    /// The reduced loss `Σᵢ swᵢ·lᵢ / batch`.
-    pub fn compute(self, y_true: &Tensor, y_pred: &Tensor, sample_weight: Option<&[f32]>) -> f32 {
-        let l = self.per_sample(y_true, y_pred);
-        reduce(&l, sample_weight)
-    }
-
-    /// The reduced loss and its gradient `∂L/∂y_pred`, written into `grad` (resized to `y_pred`).
-    pub fn value_and_grad(
-        self,
-        y_true: &Tensor,
-        y_pred: &Tensor,
-        sample_weight: Option<&[f32]>,
-        grad: &mut Tensor,
-    ) -> f32 {
-        self.check_shapes(y_true, y_pred);
-        grad.resize(y_pred.shape());
-        let batch = y_pred.rows();
-        let cols = y_pred.cols();
-        let mut total = 0.0f64;
-        for (i, g) in grad.data_mut().chunks_exact_mut(cols.max(1)).enumerate().take(batch) {
-            let l = self.sample(y_true.row(i), y_pred.row(i), Some(g));
-            let w = sample_weight.map_or(1.0, |sw| sw[i]);
-            total += f64::from(w) * f64::from(l);
-            let scale = w / batch as f32;
-            g.iter_mut().for_each(|v| *v *= scale);
-        }
-        (total / batch.max(1) as f64) as f32
-    }
-
-    /// The loss of `activation(z)` computed from the logits `z`, with `∂L/∂z` written into `grad`,
-    /// for a loss that [`Loss::fuses_with`] the activation.
-    ///
-    /// # Panics
-    /// If the loss does not fuse with `activation`.
-    pub fn value_and_grad_logits(
-        self,
-        activation: Activation,
-        y_true: &Tensor,
-        z: &Tensor,
-        sample_weight: Option<&[f32]>,
-        grad: &mut Tensor,
-    ) -> f32 {
-        assert!(self.fuses_with(activation), "{self} does not fuse with a {activation} activation");
-        self.on_logits().value_and_grad(y_true, z, sample_weight, grad)
-    }
-
-    /// The reduced loss of `activation(z)` computed from the logits `z` (no gradient).
-    pub fn compute_logits(
-        self,
-        activation: Activation,
-        y_true: &Tensor,
-        z: &Tensor,
-        sample_weight: Option<&[f32]>,
-    ) -> f32 {
-        assert!(self.fuses_with(activation), "{self} does not fuse with a {activation} activation");
-        self.on_logits().compute(y_true, z, sample_weight)
-    }
-
-    /// Checks that `y_true` fits `y_pred`: the same shape, or one class index per row for sparse
-    /// crossentropy.
-    ///
-    /// # Panics
-    /// With both shapes named, when they disagree.
-    pub fn check_shapes(self, y_true: &Tensor, y_pred: &Tensor) {
-        let ok = if self.is_sparse() {
-            y_true.rows() == y_pred.rows() && y_true.len() == y_true.rows()
-        } else {
-            y_true.rows() == y_pred.rows() && y_true.cols() == y_pred.cols()
-        };
-        assert!(
-            ok,
-            "{self}: y_true {:?} does not fit y_pred {:?}{}",
-            y_true.shape(),
-            y_pred.shape(),
-            if self.is_sparse() { " (sparse targets are one class index per sample)" } else { "" }
+        let crossentropy = matches!(
+            self,
+            Loss::BinaryCrossentropy { .. }
+                | Loss::CategoricalCrossentropy { .. }
+                | Loss::SparseCategoricalCrossentropy { .. }
         );
+        crossentropy && matches!(activation, Activation::Softmax | Activation::Sigmoid)
     }
-}
-
-/// `Σᵢ swᵢ·lᵢ / n`, accumulated in f64.
-pub fn reduce(losses: &[f32], sample_weight: Option<&[f32]>) -> f32 {
-    let n = losses.len().max(1) as f64;
-    let total: f64 = match sample_weight {
-        Some(sw) => losses.iter().zip(sw).map(|(&l, &w)| f64::from(l) * f64::from(w)).sum(),
-        None => losses.iter().map(|&l| f64::from(l)).sum(),
-    };
-    (total / n) as f32
-}
-
-/// The class index stored in a sparse target row.
-fn class_of(y: &[f32]) -> usize {
-    y[0] as usize
 }
 
 impl fmt::Display for Loss {
@@ -296,17 +188,24 @@ pub struct UnknownLoss {
 impl FromStr for Loss {
     type Err = UnknownLoss;
 
-    /// Keras' names and aliases (`mse`, `mae`, `kld`, …) with Keras' defaults.
+    /// Keras' names with Keras' defaults: the function names (`mean_squared_error`), the class
+    /// names (`MeanSquaredError`) and the aliases (`mse`, `mae`, `kld`, `bce`, and the legacy
+    /// `logcosh`, `kullback_leibler_divergence`, `huber_loss`), case-insensitively.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let key = s.trim().to_ascii_lowercase();
-        let alias = match key.as_str() {
-            "mse" => Some(Loss::MeanSquaredError),
-            "mae" => Some(Loss::MeanAbsoluteError),
-            "kld" | "kullback_leibler_divergence" => Some(Loss::KlDivergence),
-            "logcosh" => Some(Loss::LogCosh),
-            "huber_loss" => Some(Loss::HUBER),
-            _ => None,
+        let key: String = s.trim().chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect();
+        let loss = match key.as_str() {
+            "mse" | "meansquarederror" => Loss::MeanSquaredError,
+            "mae" | "meanabsoluteerror" => Loss::MeanAbsoluteError,
+            "huber" | "huberloss" => Loss::HUBER,
+            "logcosh" => Loss::LogCosh,
+            "bce" | "binarycrossentropy" => Loss::BINARY_CROSSENTROPY,
+            "categoricalcrossentropy" => Loss::CATEGORICAL_CROSSENTROPY,
+            "sparsecategoricalcrossentropy" => Loss::SPARSE_CATEGORICAL_CROSSENTROPY,
+            "hinge" => Loss::Hinge,
+            "kld" | "kldivergence" | "kullbackleiblerdivergence" => Loss::KlDivergence,
+            "poisson" => Loss::Poisson,
+            _ => return Err(UnknownLoss { name: s.to_string() }),
         };
-        alias.or_else(|| Loss::ALL.into_iter().find(|l| l.name() == key)).ok_or(UnknownLoss { name: s.to_string() })
+        Ok(loss)
     }
 }

@@ -1,10 +1,12 @@
-//! Per-sample regression and distribution losses with their gradients, as Keras 3 writes them.
-//! Each averages over the last axis (except KL divergence, a sum).
+//! Regression losses of one sample, with their gradients: each is a mean over the sample's `n`
+//! output units of a function of the error `e = ŷ − y`, as Keras 3 writes them
+//! (`keras/src/losses/losses.py`). Where the function has a kink, the gradient is TensorFlow's:
+//! `d|e|/de = sign(e)`, 0 at `e = 0`.
 
-use super::EPSILON;
 use crate::activations::softplus;
 
-fn sign(x: f32) -> f32 {
+/// `sign(x)`, 0 at 0 (TensorFlow's gradient of `abs`).
+pub(super) fn sign(x: f32) -> f32 {
     if x > 0.0 {
         1.0
     } else if x < 0.0 {
@@ -14,8 +16,8 @@ fn sign(x: f32) -> f32 {
     }
 }
 
-/// Writes `d(p, y)/n` into `grad[j]` for each output, returns `mean_j f(p, y)`.
-fn mean_of(y: &[f32], p: &[f32], grad: Option<&mut [f32]>, f: impl Fn(f32, f32) -> (f32, f32)) -> f32 {
+/// `(1/n)·Σⱼ f(yⱼ, ŷⱼ)`, writing `∂/∂ŷⱼ = df(yⱼ, ŷⱼ)/n` into `grad`; `f` returns `(f, df)`.
+pub(super) fn mean_of(y: &[f32], p: &[f32], grad: Option<&mut [f32]>, f: impl Fn(f32, f32) -> (f32, f32)) -> f32 {
     let n = p.len() as f32;
     let mut total = 0.0;
     let mut grad = grad;
@@ -29,17 +31,23 @@ fn mean_of(y: &[f32], p: &[f32], grad: Option<&mut [f32]>, f: impl Fn(f32, f32) 
     total / n
 }
 
-/// `mean((ŷ − y)²)`.
+/// Mean squared error: `f(e) = e²`, `df = 2e`.
 pub(super) fn mse(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
-    mean_of(y, p, grad, |y, p| ((p - y) * (p - y), 2.0 * (p - y)))
+    mean_of(y, p, grad, |y, p| {
+        let e = p - y;
+        (e * e, 2.0 * e)
+    })
 }
 
-/// `mean(|ŷ − y|)`; the gradient at `ŷ = y` is 0.
+/// Mean absolute error: `f(e) = |e|`, `df = sign(e)`.
 pub(super) fn mae(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
-    mean_of(y, p, grad, |y, p| ((p - y).abs(), sign(p - y)))
+    mean_of(y, p, grad, |y, p| {
+        let e = p - y;
+        (e.abs(), sign(e))
+    })
 }
 
-/// Huber: `½e²` for `|e| ≤ δ`, else `δ|e| − ½δ²`, with `e = ŷ − y`.
+/// Huber: `f(e) = ½e²` for `|e| ≤ δ` (`df = e`), else `δ·|e| − ½δ²` (`df = δ·sign(e)`).
 pub(super) fn huber(y: &[f32], p: &[f32], delta: f32, grad: Option<&mut [f32]>) -> f32 {
     mean_of(y, p, grad, |y, p| {
         let e = p - y;
@@ -47,40 +55,10 @@ pub(super) fn huber(y: &[f32], p: &[f32], delta: f32, grad: Option<&mut [f32]>) 
     })
 }
 
-/// `log(cosh(e)) = e + softplus(−2e) − log 2`, with `e = ŷ − y`; its derivative is `tanh(e)`.
+/// Log-cosh: `f(e) = log(cosh(e))`, computed as Keras does, `e + softplus(−2e) − log 2`; `df = tanh(e)`.
 pub(super) fn log_cosh(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
     mean_of(y, p, grad, |y, p| {
         let e = p - y;
         (e + softplus(-2.0 * e) - std::f32::consts::LN_2, e.tanh())
     })
-}
-
-/// `mean(max(1 − y·ŷ, 0))`; targets in {0, 1} are mapped to {−1, 1} as Keras does.
-pub(super) fn hinge(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
-    let binary = y.iter().all(|&v| v == 0.0 || v == 1.0);
-    mean_of(y, p, grad, |y, p| {
-        let t = if binary { 2.0 * y - 1.0 } else { y };
-        let m = 1.0 - t * p;
-        if m > 0.0 { (m, -t) } else { (0.0, 0.0) }
-    })
-}
-
-/// `Σ y·log(y/ŷ)` with `y` and `ŷ` clipped to `[ε, 1]`.
-pub(super) fn kl_divergence(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
-    let mut total = 0.0;
-    let mut grad = grad;
-    for (j, (&yj, &pj)) in y.iter().zip(p).enumerate() {
-        let t = yj.clamp(EPSILON, 1.0);
-        let q = pj.clamp(EPSILON, 1.0);
-        total += t * (t / q).ln();
-        if let Some(g) = grad.as_deref_mut() {
-            g[j] = if pj > EPSILON && pj < 1.0 { -t / q } else { 0.0 };
-        }
-    }
-    total
-}
-
-/// `mean(ŷ − y·log(ŷ + ε))`.
-pub(super) fn poisson(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
-    mean_of(y, p, grad, |y, p| (p - y * (p + EPSILON).ln(), 1.0 - y / (p + EPSILON)))
 }

@@ -1,0 +1,148 @@
+//! Streaming metrics: golden values and log names from Keras, name parsing, `accuracy` resolution.
+
+mod fixture_json;
+
+use fixture_json::{Mismatches, floats, load, tensor};
+use wxb::metrics::{Metric, MetricState};
+use wxb::tensor::Tensor;
+
+/// Golden values: `tests/fixtures/keras/metrics.py` (Keras 3.15.1, TensorFlow 2.21) →
+/// `tests/fixtures/metrics.json`. Each metric is updated batch after batch and its result compared
+/// after each, to 1e-6; then it is reset and replayed, which must give the same results. R² is
+/// compared to 1e-6 with Keras run in float64, and to 1e-5 with its float32 default, whose sums
+/// lose digits to cancellation.
+fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn metrics_match_keras() {
+    let fixture = load("metrics.json");
+    let mut mismatches = Mismatches::default();
+    let cases = fixture["cases"].as_array().unwrap();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let metric: Metric = serde_json::from_value(case["metric"].clone()).unwrap();
+        let batches: Vec<(Tensor, Tensor, Option<Vec<f32>>)> = case["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (tensor(&b["y_true"]), tensor(&b["y_pred"]), b.get("sample_weight").map(floats)))
+            .collect();
+        let (y0, p0, _) = &batches[0];
+        let resolved = metric.resolve(y0.cols(), p0.cols());
+        let mut state = MetricState::new(metric.name(), resolved);
+        let keras_f32 = numbers(&case["results"]);
+        let keras_f64 = case.get("results_float64").map(numbers);
+        for round in ["first pass", "after reset"] {
+            state.reset();
+            for (b, (y, p, sw)) in batches.iter().enumerate() {
+                state.update(y, p, sw.as_deref());
+                let (what, result) = (format!("{name} ({resolved:?}), {round}, batch {b}"), state.result());
+                match &keras_f64 {
+                    // wxb accumulates in f64: to 1e-6 of Keras in float64, and within Keras' own
+                    // float32 rounding of its default result.
+                    Some(f64_results) => {
+                        mismatches.check(&format!("{what} vs float64"), result, f64_results[b], 1e-6);
+                        mismatches.check(&what, result, keras_f32[b], 1e-5);
+                    }
+                    None => mismatches.check(&what, result, keras_f32[b], 1e-6),
+                }
+            }
+        }
+    }
+    mismatches.assert_none(cases.len());
+}
+
+/// Keras logs a metric given as a string under that string; each `Metric::name` is such a string
+/// and is logged unchanged. Given as objects, Keras logs the class' default name: the same as
+/// `name` except for mean squared and absolute error (usually given as `"mse"`, `"mae"`).
+#[test]
+fn log_names_match_keras() {
+    let fixture = load("metrics.json");
+    let entries = fixture["log_names"].as_array().unwrap();
+    for entry in entries {
+        let (given, logged) = (entry["given"].as_str().unwrap(), entry["logged"].as_str().unwrap());
+        let metric: Metric = given.parse().unwrap_or_else(|e| panic!("{e}"));
+        match entry["as"].as_str().unwrap() {
+            "string" => assert_eq!(metric.name(), logged, "compile(metrics=[{given:?}])"),
+            _ => {
+                let expected = match metric {
+                    Metric::MeanSquaredError => "mean_squared_error",
+                    Metric::MeanAbsoluteError => "mean_absolute_error",
+                    other => other.name(),
+                };
+                assert_eq!(expected, logged, "compile(metrics=[{given}()])");
+            }
+        }
+    }
+    let strings = entries.iter().filter(|e| e["as"] == "string").count();
+    assert_eq!(strings, Metric::ALL.len(), "every metric's name is checked against Keras");
+}
+
+#[test]
+fn names_and_aliases_parse() {
+    for metric in Metric::ALL {
+        assert_eq!(metric.name().parse::<Metric>().unwrap(), metric);
+    }
+    for (alias, metric) in [
+        ("acc", Metric::Accuracy),
+        ("Accuracy", Metric::Accuracy),
+        ("mean_squared_error", Metric::MeanSquaredError),
+        ("MSE", Metric::MeanSquaredError),
+        ("MeanAbsoluteError", Metric::MeanAbsoluteError),
+        ("rmse", Metric::RootMeanSquaredError),
+        ("RootMeanSquaredError", Metric::RootMeanSquaredError),
+        ("AUC", Metric::AUC),
+        ("R2Score", Metric::R2Score),
+        ("TopKCategoricalAccuracy", Metric::TOP_K_CATEGORICAL_ACCURACY),
+        (" precision ", Metric::PRECISION),
+    ] {
+        assert_eq!(alias.parse::<Metric>().unwrap(), metric, "{alias}");
+    }
+    let err = "f1".parse::<Metric>().unwrap_err().to_string();
+    assert!(err.contains("\"f1\"") && err.contains("r2_score"), "{err}");
+    // The CLI's comma-separated list.
+    let parsed: Vec<Metric> = "accuracy,mae,auc".split(',').map(|s| s.parse().unwrap()).collect();
+    assert_eq!(parsed, [Metric::Accuracy, Metric::MeanAbsoluteError, Metric::AUC]);
+}
+
+#[test]
+fn accuracy_resolves_from_shapes_as_keras() {
+    assert_eq!(Metric::Accuracy.resolve(1, 1), Metric::BINARY_ACCURACY);
+    assert_eq!(Metric::Accuracy.resolve(1, 10), Metric::SparseCategoricalAccuracy);
+    assert_eq!(Metric::Accuracy.resolve(10, 10), Metric::CategoricalAccuracy);
+    assert_eq!(Metric::AUC.resolve(1, 10), Metric::AUC);
+}
+
+#[test]
+fn results_before_any_update() {
+    for metric in Metric::ALL.into_iter().filter(|&m| m != Metric::Accuracy) {
+        let state = MetricState::new(metric.name(), metric);
+        let result = state.result();
+        if metric == Metric::R2Score {
+            assert!(result.is_nan(), "r2_score without data: {result}");
+        } else {
+            assert_eq!(result, 0.0, "{metric}");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "resolve `accuracy`")]
+fn unresolved_accuracy_panics() {
+    MetricState::new("accuracy", Metric::Accuracy);
+}
+
+#[test]
+#[should_panic(expected = "mse: y_true [2, 3] does not fit y_pred [2, 2]")]
+fn mismatched_shapes_panic_naming_both() {
+    let mut state = MetricState::new("mse", Metric::MeanSquaredError);
+    state.update(&Tensor::zeros(&[2, 3]), &Tensor::zeros(&[2, 2]), None);
+}
+
+#[test]
+#[should_panic(expected = "num_thresholds must be > 1")]
+fn auc_needs_two_thresholds() {
+    MetricState::new("auc", Metric::Auc { num_thresholds: 1 });
+}
