@@ -80,6 +80,7 @@ fn draw_training_curves(history: &History, path: &Path) -> Result<()> {
         chart
             .configure_mesh()
             .x_desc("epoch")
+            .x_label_formatter(&|x| format!("{}", x.round() as i64))
             .y_desc(*key)
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 15))

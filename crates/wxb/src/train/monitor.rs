@@ -134,7 +134,12 @@ fn metric_direction(metric: Metric) -> Direction {
         Metric::Accuracy
         | Metric::BinaryAccuracy { .. }
         | Metric::CategoricalAccuracy
-        | Metric::SparseCategoricalAccuracy => Direction::Up,
-        Metric::MeanSquaredError | Metric::MeanAbsoluteError => Direction::Down,
+        | Metric::SparseCategoricalAccuracy
+        | Metric::TopKCategoricalAccuracy { .. }
+        | Metric::Precision { .. }
+        | Metric::Recall { .. }
+        | Metric::Auc { .. }
+        | Metric::R2Score => Direction::Up,
+        Metric::MeanSquaredError | Metric::MeanAbsoluteError | Metric::RootMeanSquaredError => Direction::Down,
     }
 }
