@@ -31,6 +31,7 @@ pub mod losses;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod parallel;
 pub mod regularizers;
 pub mod rng;
 pub mod tensor;

@@ -408,6 +408,16 @@ impl Layer for BatchNormalization {
         weights.chain([&mut self.moving_mean, &mut self.moving_variance]).collect()
     }
 
+    fn for_each_param(&self, f: &mut dyn FnMut(&Param)) {
+        let weights = self.gamma.iter().chain(self.beta.iter());
+        weights.chain([&self.moving_mean, &self.moving_variance]).for_each(f);
+    }
+
+    fn for_each_param_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        let weights = self.gamma.iter_mut().chain(self.beta.iter_mut());
+        weights.chain([&mut self.moving_mean, &mut self.moving_variance]).for_each(f);
+    }
+
     fn config(&self) -> LayerConfig {
         LayerConfig::BatchNormalization(self.config.clone())
     }

@@ -8,7 +8,7 @@ use crate::constraints::Constraint;
 use crate::init::Initializer;
 use crate::regularizers::Regularizer;
 use crate::rng::WxbRng;
-use crate::tensor::{Tensor, Transpose, matmul_into};
+use crate::tensor::{Fused, Tensor, Transpose, matmul_bias_act, matmul_into};
 
 /// Keras' `Dense` configuration; defaults as in Keras.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,6 +79,10 @@ impl DenseConfig {
 /// `y: [batch, units]`. Each output is one neuron's dot product `Σᵢ xᵢ·Wᵢⱼ + bⱼ`.
 ///
 /// Backward, with `dz = dy ⊙ activation'(z)`: `dW = xᵀ·dz`, `db = Σ_batch dz`, `dx = dz·Wᵀ`.
+///
+/// The bias and a linear or ReLU activation are applied by the GEMM as it stores `y` (no pass over
+/// `z`); ReLU's backward pass reads `y` (`y > 0` exactly when `z > 0`), so only the other
+/// activations keep `z`.
 #[derive(Debug, Clone)]
 pub struct Dense {
     config: DenseConfig,
@@ -86,8 +90,8 @@ pub struct Dense {
     in_features: usize,
     kernel: Param,
     bias: Option<Param>,
-    /// Pre-activation `z = x·W + b` of the last forward pass (unused for a linear activation,
-    /// where the output is `z` itself).
+    /// Pre-activation `z = x·W + b` of the last forward pass (unused for linear and ReLU
+    /// activations, fused into the product).
     z: Tensor,
     /// `∂L/∂z` of the last backward pass.
     dz: Tensor,
@@ -197,11 +201,7 @@ impl Dense {
         );
         matmul_into(&mut self.kernel.grad, x, Transpose::Yes, dz, Transpose::No, 0.0);
         if let Some(bias) = &mut self.bias {
-            let g = bias.grad.data_mut();
-            g.fill(0.0);
-            for row in dz.data().chunks_exact(self.config.units) {
-                g.iter_mut().zip(row).for_each(|(g, d)| *g += d);
-            }
+            column_sums(dz.data(), self.config.units, bias.grad.data_mut());
         }
         if let Some(dx) = dx {
             matmul_into(dx, dz, Transpose::No, &self.kernel.value, Transpose::Yes, 0.0);
@@ -262,26 +262,23 @@ impl Layer for Dense {
             x.cols(),
             self.in_features
         );
-        let (rows, units) = (x.rows(), self.config.units);
-        let linear = self.config.activation == Activation::Linear;
-        // z = x·W + b: start from b in every row, then add the product.
-        let z = if linear { &mut *y } else { &mut self.z };
-        z.resize(&[rows, units]);
-        match &self.bias {
-            Some(b) => z.data_mut().chunks_exact_mut(units).for_each(|r| r.copy_from_slice(b.value.data())),
-            None => z.fill(0.0),
-        }
-        matmul_into(z, x, Transpose::No, &self.kernel.value, Transpose::No, 1.0);
-        if !linear {
-            self.config.activation.forward(&self.z, y);
+        let bias = self.bias.as_ref().map(|b| b.value.data());
+        let w = &self.kernel.value;
+        match fusion(self.config.activation) {
+            Some(act) => matmul_bias_act(y, x, Transpose::No, w, Transpose::No, bias, act),
+            None => {
+                matmul_bias_act(&mut self.z, x, Transpose::No, w, Transpose::No, bias, Fused::Identity);
+                self.config.activation.forward(&self.z, y);
+            }
         }
     }
 
     fn backward(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
-        if self.config.activation == Activation::Linear {
-            return self.backprop(x, Some(dy), dx);
+        match self.config.activation {
+            Activation::Linear => return self.backprop(x, Some(dy), dx),
+            Activation::Relu => relu_backward_from_output(y, dy, &mut self.dz),
+            other => other.backward(&self.z, y, dy, &mut self.dz),
         }
-        self.config.activation.backward(&self.z, y, dy, &mut self.dz);
         self.backprop(x, None, dx);
     }
 
@@ -290,7 +287,7 @@ impl Layer for Dense {
     }
 
     fn logits(&self) -> Option<&Tensor> {
-        (self.config.activation != Activation::Linear).then_some(&self.z)
+        fusion(self.config.activation).is_none().then_some(&self.z)
     }
 
     fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>) {
@@ -305,8 +302,42 @@ impl Layer for Dense {
         std::iter::once(&mut self.kernel).chain(self.bias.as_mut()).collect()
     }
 
+    fn for_each_param(&self, f: &mut dyn FnMut(&Param)) {
+        std::iter::once(&self.kernel).chain(self.bias.as_ref()).for_each(f);
+    }
+
+    fn for_each_param_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        std::iter::once(&mut self.kernel).chain(self.bias.as_mut()).for_each(f);
+    }
+
     fn config(&self) -> LayerConfig {
         LayerConfig::Dense(self.config.clone())
+    }
+}
+
+/// The activation the GEMM applies while storing, for those it can (then `z` is not kept).
+fn fusion(activation: Activation) -> Option<Fused> {
+    match activation {
+        Activation::Linear => Some(Fused::Identity),
+        Activation::Relu => Some(Fused::Relu),
+        _ => None,
+    }
+}
+
+/// `dz = dy ⊙ [y > 0]` for `y = relu(z)` (`y > 0` exactly when `z > 0`).
+fn relu_backward_from_output(y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
+    assert_eq!(y.shape(), dy.shape(), "relu backward: output {:?} vs gradient {:?}", y.shape(), dy.shape());
+    dz.resize(y.shape());
+    for ((d, &g), &v) in dz.data_mut().iter_mut().zip(dy.data()).zip(y.data()) {
+        *d = if v > 0.0 { g } else { 0.0 };
+    }
+}
+
+/// `sums[j] = Σᵢ m[i, j]` for a row-major matrix of `cols` columns, summing rows in order.
+fn column_sums(m: &[f32], cols: usize, sums: &mut [f32]) {
+    sums.fill(0.0);
+    for row in m.chunks_exact(cols) {
+        sums.iter_mut().zip(row).for_each(|(s, d)| *s += d);
     }
 }
 

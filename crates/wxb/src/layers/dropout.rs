@@ -185,6 +185,10 @@ impl Layer for Dropout {
         Vec::new()
     }
 
+    fn for_each_param(&self, _f: &mut dyn FnMut(&Param)) {}
+
+    fn for_each_param_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
+
     fn config(&self) -> LayerConfig {
         LayerConfig::Dropout(self.config.clone())
     }

@@ -160,6 +160,10 @@ impl Layer for Flatten {
         Vec::new()
     }
 
+    fn for_each_param(&self, _f: &mut dyn FnMut(&Param)) {}
+
+    fn for_each_param_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
+
     fn config(&self) -> LayerConfig {
         LayerConfig::Flatten(self.config.clone())
     }

@@ -309,6 +309,14 @@ impl Layer for LayerNormalization {
         self.gamma.iter_mut().chain(self.beta.iter_mut()).collect()
     }
 
+    fn for_each_param(&self, f: &mut dyn FnMut(&Param)) {
+        self.gamma.iter().chain(self.beta.iter()).for_each(f);
+    }
+
+    fn for_each_param_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        self.gamma.iter_mut().chain(self.beta.iter_mut()).for_each(f);
+    }
+
     fn config(&self) -> LayerConfig {
         LayerConfig::LayerNormalization(self.config.clone())
     }

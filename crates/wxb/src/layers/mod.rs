@@ -115,7 +115,8 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     }
 
     /// The pre-activation values `z` of the last forward pass, for layers whose
-    /// [`Layer::output_activation`] is not linear.
+    /// [`Layer::output_activation`] is not linear (except a Dense layer with ReLU, which applies it
+    /// inside its product and keeps no `z`).
     fn logits(&self) -> Option<&Tensor> {
         None
     }
@@ -142,6 +143,24 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
 
     /// The weights, mutable, in the same order.
     fn params_mut(&mut self) -> Vec<&mut Param>;
+
+    /// Calls `f` on each weight, in [`Layer::params`] order. Used on every batch (regularization
+    /// losses), so layers with weights override it to allocate nothing (the default collects
+    /// [`Layer::params`]).
+    fn for_each_param(&self, f: &mut dyn FnMut(&Param)) {
+        for p in self.params() {
+            f(p);
+        }
+    }
+
+    /// Calls `f` on each weight, mutable, in [`Layer::params`] order. The training loop uses it on
+    /// every step, so layers with weights override it to allocate nothing (the default collects
+    /// [`Layer::params_mut`]).
+    fn for_each_param_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
+        for p in self.params_mut() {
+            f(p);
+        }
+    }
 
     /// The configuration that rebuilds this layer (without its weights).
     fn config(&self) -> LayerConfig;
@@ -248,7 +267,7 @@ pub(crate) fn feature_param(
 /// `1 − momentum` and `1 / (1 − rate)` in Python floats before TensorFlow rounds them to `f32`;
 /// doing the same keeps wxb's constants bit-identical.
 pub(crate) fn python_float(x: f32) -> f64 {
-    x.to_string().parse().expect("an f32's decimal form parses as f64")
+    crate::optim::python_float(x)
 }
 
 /// Checks that a normalization `axis` (Keras' numbering, batch included, `-1` for the last) names

@@ -3,6 +3,7 @@
 pub(crate) mod check;
 mod step;
 mod summary;
+mod trainable;
 
 use std::collections::BTreeMap;
 
@@ -49,6 +50,8 @@ pub struct Sequential {
     acts: Vec<Tensor>,
     /// `grads[i]`: `∂L/∂acts[i]` in the last backward pass.
     grads: Vec<Tensor>,
+    /// The trainable weights of a step, without allocating.
+    trainable: trainable::TrainableList,
 }
 
 impl Sequential {
@@ -64,6 +67,7 @@ impl Sequential {
             stop_training: false,
             acts: Vec::new(),
             grads: Vec::new(),
+            trainable: trainable::TrainableList::default(),
         }
     }
 
@@ -235,8 +239,7 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch_size).min(n);
-            let idx: Vec<usize> = (start..end).collect();
-            x.gather_rows_into(&idx, &mut batch);
+            x.slice_rows_into(start, end, &mut batch);
             out.extend_from_slice(self.forward(&batch, Mode::Infer).data());
             start = end;
         }
@@ -298,6 +301,14 @@ impl Sequential {
 
     /// The sum of every regularizer's penalty (Keras' `sum(model.losses)`).
     pub fn regularization_loss(&self) -> f32 {
-        self.params().filter_map(|(_, _, p)| p.regularizer.map(|r| r.loss(&p.value))).sum()
+        let mut total = 0.0;
+        for layer in &self.layers {
+            layer.for_each_param(&mut |p| {
+                if let Some(r) = p.regularizer {
+                    total += r.loss(&p.value);
+                }
+            });
+        }
+        total
     }
 }

@@ -61,17 +61,17 @@ impl Sequential {
                 self.layers[i].backward(input, &self.acts[i], dy, dx);
             }
         }
-        let mut params: Vec<&mut Param> =
-            self.layers.iter_mut().flat_map(|l| l.params_mut()).filter(|p| p.trainable).collect();
-        for p in params.iter_mut() {
-            if let Some(r) = p.regularizer {
-                value += r.loss(&p.value);
-                let Param { value: w, grad, .. } = &mut **p;
-                r.add_gradient(w, grad);
-            }
-        }
         let compiled = self.compiled.as_mut().expect("compiled");
-        compiled.optimizer.apply(&mut params);
+        self.trainable.with(&mut self.layers, |params| {
+            for p in params.iter_mut() {
+                if let Some(r) = p.regularizer {
+                    value += r.loss(&p.value);
+                    let Param { value: w, grad, .. } = &mut **p;
+                    r.add_gradient(w, grad);
+                }
+            }
+            compiled.optimizer.apply(params);
+        });
         value
     }
 
@@ -110,9 +110,8 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch_size).min(n);
-            let idx: Vec<usize> = (start..end).collect();
-            x.gather_rows_into(&idx, &mut bx);
-            y.gather_rows_into(&idx, &mut by);
+            x.slice_rows_into(start, end, &mut bx);
+            y.slice_rows_into(start, end, &mut by);
             let l = self.test_step(&bx, &by);
             total += f64::from(l) * (end - start) as f64;
             let pred = self.acts.last().expect("a forward pass ran");

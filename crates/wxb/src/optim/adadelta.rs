@@ -15,7 +15,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Step, UpdateRule, python_complement};
-use crate::tensor::Tensor;
 
 /// Keras' `Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,12 +37,14 @@ impl UpdateRule for Adadelta {
         vec![vec!["accumulated_grad", "accumulated_delta_var"]]
     }
 
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let (lr, rho, eps) = (step.lr, self.rho, self.epsilon);
         let one_minus_rho = python_complement(rho);
         let [acc_grad, acc_delta] = slots else { panic!("Adadelta keeps two slots, got {}", slots.len()) };
-        let (eg, ed) = (acc_grad.data_mut(), acc_delta.data_mut());
-        for i in 0..w.len() {
+        let n = w.len();
+        let (eg, ed, g) = (&mut acc_grad[..n], &mut acc_delta[..n], &g[..n]);
+        for i in 0..n {
             let gi = g[i];
             eg[i] = rho * eg[i] + one_minus_rho * (gi * gi);
             let delta = -(((ed[i] + eps).sqrt() * gi) / (eg[i] + eps).sqrt());

@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Step, UpdateRule};
-use crate::tensor::Tensor;
 
 /// Keras' `Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,9 +32,10 @@ impl UpdateRule for Adagrad {
         self.initial_accumulator_value
     }
 
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let (lr, eps) = (step.lr, self.epsilon);
-        let a = slots[0].data_mut();
+        let a = &mut *slots[0];
         for ((w, &g), a) in w.iter_mut().zip(g).zip(a) {
             *a += g * g;
             *w -= (lr * g) / (*a + eps).sqrt();

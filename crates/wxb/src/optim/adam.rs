@@ -15,7 +15,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Step, UpdateRule, python_complement};
-use crate::tensor::Tensor;
 
 /// Keras' `Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,28 +45,36 @@ impl UpdateRule for Adam {
         groups
     }
 
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let t = step.local_step();
         let beta_1_power = self.beta_1.powf(t);
         let beta_2_power = self.beta_2.powf(t);
         let alpha = step.lr * (1.0 - beta_2_power).sqrt() / (1.0 - beta_1_power);
         let (one_minus_beta_1, one_minus_beta_2) = (python_complement(self.beta_1), python_complement(self.beta_2));
         let eps = self.epsilon;
-        let mut slots = slots.iter_mut().map(Tensor::data_mut);
-        let (m, v) = (slots.next().expect("Adam keeps a momentum"), slots.next().expect("Adam keeps a velocity"));
-        let mut v_hat = if self.amsgrad { slots.next() } else { None };
-        for i in 0..w.len() {
-            let gi = g[i];
-            m[i] += (gi - m[i]) * one_minus_beta_1;
-            v[i] += (gi * gi - v[i]) * one_minus_beta_2;
-            let vi = match v_hat.as_deref_mut() {
-                Some(vh) => {
-                    vh[i] = vh[i].max(v[i]);
-                    vh[i]
+        let n = w.len();
+        match slots {
+            [m, v] => {
+                let (m, v, g) = (&mut m[..n], &mut v[..n], &g[..n]);
+                for i in 0..n {
+                    let gi = g[i];
+                    m[i] += (gi - m[i]) * one_minus_beta_1;
+                    v[i] += (gi * gi - v[i]) * one_minus_beta_2;
+                    w[i] -= (m[i] * alpha) / (v[i].sqrt() + eps);
                 }
-                None => v[i],
-            };
-            w[i] -= (m[i] * alpha) / (vi.sqrt() + eps);
+            }
+            [m, v, v_hat] => {
+                let (m, v, v_hat, g) = (&mut m[..n], &mut v[..n], &mut v_hat[..n], &g[..n]);
+                for i in 0..n {
+                    let gi = g[i];
+                    m[i] += (gi - m[i]) * one_minus_beta_1;
+                    v[i] += (gi * gi - v[i]) * one_minus_beta_2;
+                    v_hat[i] = v_hat[i].max(v[i]);
+                    w[i] -= (m[i] * alpha) / (v_hat[i].sqrt() + eps);
+                }
+            }
+            _ => panic!("Adam keeps two slots (three with AMSGrad), got {}", slots.len()),
         }
     }
 }

@@ -11,7 +11,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Step, UpdateRule, python_complement};
-use crate::tensor::Tensor;
 
 /// Keras' `Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,13 +35,15 @@ impl UpdateRule for Adamax {
         vec![vec!["momentum", "norm"]]
     }
 
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let (lr, beta_2, eps) = (step.lr, self.beta_2, self.epsilon);
         let one_minus_beta_1_power = 1.0 - self.beta_1.powf(step.local_step());
         let one_minus_beta_1 = python_complement(self.beta_1);
         let [momentum, norm] = slots else { panic!("Adamax keeps two slots, got {}", slots.len()) };
-        let (m, u) = (momentum.data_mut(), norm.data_mut());
-        for i in 0..w.len() {
+        let n = w.len();
+        let (m, u, g) = (&mut momentum[..n], &mut norm[..n], &g[..n]);
+        for i in 0..n {
             let gi = g[i];
             m[i] += (gi - m[i]) * one_minus_beta_1;
             u[i] = (beta_2 * u[i]).max(gi.abs());

@@ -12,7 +12,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Adam, Step, UpdateRule};
-use crate::tensor::Tensor;
 
 /// Keras' `AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
 /// epsilon=1e-7, amsgrad=False)`; the weight decay lives in [`super::OptimizerConfig`].
@@ -51,7 +50,8 @@ impl UpdateRule for AdamW {
         self.adam().slot_groups()
     }
 
-    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         self.adam().update_step(step, scalars, w, g, slots);
     }
 }

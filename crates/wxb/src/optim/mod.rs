@@ -38,6 +38,7 @@ mod rule;
 mod schedules;
 mod sgd;
 mod state;
+mod update;
 
 pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
@@ -55,8 +56,6 @@ pub use schedules::{
 };
 pub use sgd::Sgd;
 pub use state::{OptimizerState, StateError};
-
-use crate::tensor::Tensor;
 
 /// Context of one optimizer step, shared by every variable's `update_step`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -108,7 +107,10 @@ pub trait UpdateRule {
 
     /// Moves `w` given its (clipped) gradient `g`, its slots (in [`UpdateRule::slot_names`]
     /// order, each of `w`'s length) and the scalar state after [`UpdateRule::begin_step`].
-    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]);
+    ///
+    /// Every rule is element-wise: `w`, `g` and the slots may be any range of a variable's
+    /// elements (the optimizer splits large variables across threads).
+    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]);
 }
 
 /// `1 − x` as Keras computes `1 - self.beta_1` (or `1 - rho`): in Python's double precision on
@@ -123,8 +125,28 @@ pub(crate) fn python_complement(x: f32) -> f32 {
 
 /// The Python float (`f64`) a user most likely wrote for the `f32` value `x`: its shortest
 /// round-tripping decimal.
+///
+/// Formatted on the stack: optimizers call it on every step, which must not allocate.
 pub(crate) fn python_float(x: f32) -> f64 {
-    x.to_string().parse().unwrap_or(f64::from(x))
+    use std::fmt::Write;
+    /// Room for any `f32`'s shortest decimal (`Display` never uses exponents: at most 48 bytes).
+    struct Digits {
+        bytes: [u8; 64],
+        len: usize,
+    }
+    impl Write for Digits {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut d = Digits { bytes: [0; 64], len: 0 };
+    if write!(d, "{x}").is_err() {
+        return f64::from(x);
+    }
+    std::str::from_utf8(&d.bytes[..d.len]).ok().and_then(|s| s.parse().ok()).unwrap_or(f64::from(x))
 }
 
 #[cfg(test)]
@@ -139,6 +161,9 @@ mod tests {
         // The naive f32 difference is measurably different.
         assert_ne!(1.0f32 - 0.999f32, 0.001f32);
         assert_eq!(python_float(0.95), 0.95f64);
+        for x in [f32::MAX, f32::MIN_POSITIVE, 1e-45, -0.0, 1.0 / 3.0, 123_456_790.0] {
+            assert_eq!(python_float(x), x.to_string().parse::<f64>().unwrap(), "{x}");
+        }
     }
 
     #[test]

@@ -18,7 +18,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Step, UpdateRule};
-use crate::tensor::Tensor;
 
 /// The decay of Keras 3's momentum schedule, `μₜ = β₁·(1 − ½·0.96ᵗ)`.
 const SCHEDULE_DECAY: f32 = 0.96;
@@ -64,7 +63,8 @@ impl UpdateRule for Nadam {
         scalars[0] = scalars[0] * self.beta_1 * Self::schedule(step.local_step());
     }
 
-    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let (lr, beta_1, beta_2, eps) = (step.lr, self.beta_1, self.beta_2, self.epsilon);
         let t = step.local_step();
         let u_t = beta_1 * Self::schedule(t);
@@ -73,8 +73,9 @@ impl UpdateRule for Nadam {
         let u_product_t_1 = u_product_t * u_t_1;
         let beta_2_power = beta_2.powf(t);
         let [momentum, velocity] = slots else { panic!("Nadam keeps two slots, got {}", slots.len()) };
-        let (m, v) = (momentum.data_mut(), velocity.data_mut());
-        for i in 0..w.len() {
+        let n = w.len();
+        let (m, v, g) = (&mut momentum[..n], &mut velocity[..n], &g[..n]);
+        for i in 0..n {
             let gi = g[i];
             m[i] += (gi - m[i]) * (1.0 - beta_1);
             v[i] += (gi * gi - v[i]) * (1.0 - beta_2);

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::state::{parse_slot_key, slot_key};
+use super::update::{Views, update_all};
 use super::{
     Adadelta, Adagrad, Adam, AdamW, Adamax, Clipping, LearningRate, Nadam, OptimizerState, RmsProp, Rule, Sgd,
     StateError, Step, UnknownOptimizer,
@@ -54,6 +55,8 @@ pub struct Optimizer {
     slots: Vec<Vec<Tensor>>,
     /// The rule's scalar state, in its `scalars` order.
     scalars: Vec<f32>,
+    /// Scratch space of [`update_all`] (empty between steps).
+    views: Views,
 }
 
 impl Optimizer {
@@ -71,7 +74,7 @@ impl Optimizer {
             panic!("Optimizer::from_config: {e}");
         }
         let scalars = config.rule.as_update().scalars().into_iter().map(|(_, v)| v).collect();
-        Self { config, iterations: 0, slots: Vec::new(), scalars }
+        Self { config, iterations: 0, slots: Vec::new(), scalars, views: Views::default() }
     }
 
     /// An optimizer from a Keras identifier (`"adam"`, `"RMSprop"`, …) with Keras' defaults, as
@@ -310,10 +313,7 @@ impl Optimizer {
             }
         }
         rule.begin_step(step, &mut self.scalars);
-        for (p, slots) in params.iter_mut().zip(&mut self.slots) {
-            let Param { value, grad, .. } = &mut **p;
-            rule.update_step(step, &self.scalars, value.data_mut(), grad.data(), slots);
-        }
+        update_all(&self.config.rule, step, &self.scalars, params, &mut self.slots, &mut self.views);
         for p in params.iter_mut() {
             if let Some(c) = p.constraint {
                 c.apply(&mut p.value);

@@ -10,7 +10,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Step, UpdateRule, python_complement};
-use crate::tensor::Tensor;
 
 /// Keras' `RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,10 +43,11 @@ impl UpdateRule for RmsProp {
         groups
     }
 
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let (lr, rho, eps, mu) = (step.lr, self.rho, self.epsilon, self.momentum);
         let one_minus_rho = python_complement(rho);
-        let mut slots = slots.iter_mut().map(Tensor::data_mut);
+        let mut slots = slots.iter_mut().map(|s| &mut **s);
         let v = slots.next().expect("RMSprop keeps a velocity slot");
         let mut mom = if mu > 0.0 { slots.next() } else { None };
         let mut avg = if self.centered { slots.next() } else { None };

@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Step, UpdateRule};
-use crate::tensor::Tensor;
 
 /// Keras' `SGD(learning_rate=0.01, momentum=0.0, nesterov=False)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -26,14 +25,15 @@ impl UpdateRule for Sgd {
         if self.momentum != 0.0 { vec![vec!["momentum"]] } else { vec![] }
     }
 
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [Tensor]) {
+    #[inline(always)]
+    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let lr = step.lr;
         if self.momentum == 0.0 {
             w.iter_mut().zip(g).for_each(|(w, g)| *w -= g * lr);
             return;
         }
         let mu = self.momentum;
-        let v = slots[0].data_mut();
+        let v = &mut *slots[0];
         for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
             *v = *v * mu - g * lr;
             if self.nesterov {

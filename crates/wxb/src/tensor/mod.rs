@@ -5,8 +5,16 @@
 //! Most layer maths views a tensor as a matrix of `rows() = shape[0]` by `cols() = product of the rest`.
 
 mod gemm;
+mod peak;
 
-pub use gemm::{Transpose, matmul_into};
+pub(crate) use gemm::{Fused, matmul_bias_act};
+pub use gemm::{PARALLEL_MIN_MACS, Transpose, matmul_into};
+pub use peak::fma_peak_gflops;
+
+/// Whether the CPU runs AVX-512 (`x86-64-v4`) code, which wxb's hot loops then use.
+pub(crate) fn has_avx512() -> bool {
+    gemm::isa() == gemm::Isa::Avx512
+}
 
 use std::fmt;
 
@@ -188,15 +196,25 @@ impl Tensor {
     /// Copies the rows listed in `indices` into `out`, reusing its allocation.
     pub fn gather_rows_into(&self, indices: &[usize], out: &mut Tensor) {
         let c = self.cols();
-        let mut shape = self.shape.clone();
-        if shape.is_empty() {
-            shape.push(1);
-        }
-        shape[0] = indices.len();
-        out.resize(&shape);
+        self.shape_rows_into(indices.len(), out);
         for (dst, &i) in out.data.chunks_exact_mut(c.max(1)).zip(indices) {
             dst.copy_from_slice(&self.data[i * c..(i + 1) * c]);
         }
+    }
+
+    /// Copies rows `start..end` into `out`, reusing its allocation.
+    pub fn slice_rows_into(&self, start: usize, end: usize, out: &mut Tensor) {
+        let c = self.cols();
+        self.shape_rows_into(end - start, out);
+        out.data.copy_from_slice(&self.data[start * c..end * c]);
+    }
+
+    /// Gives `out` this tensor's shape with `rows` rows (without allocating once it is large enough).
+    fn shape_rows_into(&self, rows: usize, out: &mut Tensor) {
+        out.shape.clear();
+        out.shape.push(rows);
+        out.shape.extend(self.shape.iter().skip(1));
+        out.data.resize(rows * self.cols(), 0.0);
     }
 
     /// Rows `start..end` as a new tensor.

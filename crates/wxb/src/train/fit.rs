@@ -2,6 +2,7 @@
 
 use super::{Callback, FitOptions, History, Logs, Shuffle, TrainParams};
 use crate::error::WxbError;
+use crate::metrics::MetricState;
 use crate::model::{Sequential, check};
 use crate::rng::WxbRng;
 use crate::tensor::{Tensor, argmax};
@@ -83,11 +84,7 @@ impl Sequential {
                 seen += idx.len();
                 let pred = self.activation(self.layers().len().saturating_sub(1));
                 metrics.iter_mut().for_each(|m| m.update(&by, pred, None));
-                logs.clear();
-                logs.insert("loss".into(), loss_sum / seen as f64);
-                for m in &metrics {
-                    logs.insert(m.name().to_string(), m.result());
-                }
+                batch_logs(&mut logs, loss_sum / seen as f64, &metrics);
                 for cb in callbacks.iter_mut() {
                     cb.on_batch_end(self, step, &logs);
                 }
@@ -115,6 +112,26 @@ impl Sequential {
             cb.on_train_end(self, &logs);
         }
         Ok(history)
+    }
+}
+
+/// Sets `logs` to exactly `loss` and the metrics' results, updating the entries in place when the
+/// keys are already the right ones (every batch but an epoch's first), so that no key is allocated.
+fn batch_logs(logs: &mut Logs, loss: f64, metrics: &[MetricState]) {
+    let same_keys = logs.len() == 1 + metrics.len()
+        && logs.contains_key("loss")
+        && metrics.iter().all(|m| logs.contains_key(m.name()));
+    if !same_keys {
+        logs.clear();
+        logs.insert("loss".into(), loss);
+        for m in metrics {
+            logs.insert(m.name().to_string(), m.result());
+        }
+        return;
+    }
+    *logs.get_mut("loss").expect("checked") = loss;
+    for m in metrics {
+        *logs.get_mut(m.name()).expect("checked") = m.result();
     }
 }
 

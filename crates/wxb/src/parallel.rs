@@ -1,0 +1,260 @@
+//! A persistent, low-latency thread pool that runs one operation split into a fixed number of parts.
+//!
+//! A training step is a chain of small operations (a GEMM of a 128-row batch takes 100–500 µs), so
+//! waking threads must cost well under a microsecond: rayon's `join`/`scope` costs a few. Here the
+//! workers spin for a short while after each job and only then sleep, and a job is published with
+//! one atomic store. The caller claims parts too, so a worker that the operating system has not
+//! scheduled never delays a job: the caller then simply runs every part itself.
+//!
+//! **Determinism.** The split of an operation into parts depends only on its shape and
+//! [`threads`], never on which thread runs a part or when, so results are bit-identical from run to
+//! run for a given thread count.
+//!
+//! **Thread count.** wxb uses as many threads as rayon's current pool has: set it with
+//! `RAYON_NUM_THREADS`, `rayon::ThreadPoolBuilder::build_global` (the CLI's `--threads`), or run
+//! code inside `ThreadPool::install`.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock, TryLockError};
+use std::time::{Duration, Instant};
+
+/// How long an idle worker spins before it sleeps: longer than the gaps between the operations of a
+/// training step, short enough not to burn a core between `fit` calls.
+const SPIN: Duration = Duration::from_micros(300);
+
+/// The number of threads wxb's operations are split across: rayon's current thread count.
+pub fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+/// Runs `f(0)`, …, `f(parts − 1)`, in parallel on the pool when it is free and `parts > 1`, and
+/// returns when all have finished. A panic in any part is resumed on the caller.
+///
+/// Parts must be independent: they may run in any order, on any thread, or all on the caller.
+pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    if parts <= 1 {
+        if parts == 1 {
+            f(0);
+        }
+        return;
+    }
+    let pool = pool();
+    // One job at a time: a nested call (from inside a part) or a concurrent caller runs its parts
+    // itself, which gives the same results.
+    let guard = match pool.busy.try_lock() {
+        Ok(g) => g,
+        Err(TryLockError::WouldBlock) => return (0..parts).for_each(f),
+        Err(TryLockError::Poisoned(p)) => p.into_inner(),
+    };
+    pool.ensure_workers(parts.min(threads()) - 1);
+    let shared = &pool.shared;
+    // SAFETY: workers read the job only after claiming a part of the epoch published below, and
+    // this function returns only when every part of that epoch has finished, so the erased borrow
+    // of `f` outlives every use.
+    unsafe {
+        *shared.job.get() = Some(std::mem::transmute::<&(dyn Fn(usize) + Sync), Job>(f));
+    }
+    shared.remaining.store(parts, Ordering::Relaxed);
+    let epoch = (shared.state.load(Ordering::Relaxed) >> EPOCH_SHIFT) + 1;
+    shared.state.store(pack(epoch, parts, 0), Ordering::SeqCst);
+    if shared.sleeping.load(Ordering::SeqCst) > 0 {
+        let _lock = shared.sleep_lock.lock().unwrap_or_else(|p| p.into_inner());
+        shared.wake.notify_all();
+    }
+    shared.work();
+    while shared.remaining.load(Ordering::Acquire) != 0 {
+        std::hint::spin_loop();
+    }
+    let payload = shared.panic.lock().unwrap_or_else(|p| p.into_inner()).take();
+    drop(guard);
+    if let Some(payload) = payload {
+        resume_unwind(payload);
+    }
+}
+
+type Job = &'static (dyn Fn(usize) + Sync);
+
+/// `state` packs the job's epoch (high bits), its number of parts and the next unclaimed part.
+const EPOCH_SHIFT: u32 = 32;
+const PARTS_SHIFT: u32 = 16;
+const FIELD: u64 = 0xFFFF;
+
+fn pack(epoch: u64, parts: usize, next: usize) -> u64 {
+    assert!(parts <= FIELD as usize, "at most {FIELD} parts");
+    (epoch << EPOCH_SHIFT) | ((parts as u64) << PARTS_SHIFT) | next as u64
+}
+
+struct Shared {
+    state: AtomicU64,
+    job: UnsafeCell<Option<Job>>,
+    remaining: AtomicUsize,
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+    sleeping: AtomicUsize,
+    sleep_lock: Mutex<()>,
+    wake: Condvar,
+}
+
+// SAFETY: `job` is written only by the caller holding `Pool::busy` while no part is claimable, and
+// read by claimers of the current epoch (see `for_each_part`).
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// Claims and runs parts of the current job until none is left; true if it ran any.
+    fn work(&self) -> bool {
+        let mut ran = false;
+        loop {
+            let s = self.state.load(Ordering::Acquire);
+            let (parts, next) = (((s >> PARTS_SHIFT) & FIELD) as usize, (s & FIELD) as usize);
+            if next >= parts {
+                return ran;
+            }
+            if self.state.compare_exchange_weak(s, s + 1, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+                continue;
+            }
+            // SAFETY: the claimed part belongs to the published job, which stays alive until
+            // `remaining` reaches zero, which needs this part to finish.
+            let job = unsafe { (*self.job.get()).expect("a published job") };
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(next))) {
+                *self.panic.lock().unwrap_or_else(|p| p.into_inner()) = Some(payload);
+            }
+            self.remaining.fetch_sub(1, Ordering::Release);
+            ran = true;
+        }
+    }
+
+    fn has_work(&self) -> bool {
+        let s = self.state.load(Ordering::SeqCst);
+        (s & FIELD) < ((s >> PARTS_SHIFT) & FIELD)
+    }
+
+    fn worker_loop(&self) {
+        let mut idle_since = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            if self.work() {
+                idle_since = Instant::now();
+                spins = 0;
+                continue;
+            }
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins % 256 != 0 || idle_since.elapsed() < SPIN {
+                continue;
+            }
+            let mut lock = self.sleep_lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.sleeping.fetch_add(1, Ordering::SeqCst);
+            while !self.has_work() {
+                lock = self.wake.wait(lock).unwrap_or_else(|p| p.into_inner());
+            }
+            self.sleeping.fetch_sub(1, Ordering::SeqCst);
+            drop(lock);
+            idle_since = Instant::now();
+        }
+    }
+}
+
+struct Pool {
+    busy: Mutex<()>,
+    workers: AtomicUsize,
+    shared: &'static Shared,
+}
+
+impl Pool {
+    /// Starts workers until there are `n` (they live as long as the process). Called only by the
+    /// holder of `busy`.
+    fn ensure_workers(&self, n: usize) {
+        while self.workers.load(Ordering::Acquire) < n {
+            let shared = self.shared;
+            let id = self.workers.load(Ordering::Acquire);
+            let spawn = std::thread::Builder::new().name(format!("wxb-{id}")).spawn(move || shared.worker_loop());
+            if spawn.is_err() {
+                // Without more threads the caller runs the remaining parts itself.
+                return;
+            }
+            self.workers.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        busy: Mutex::new(()),
+        workers: AtomicUsize::new(0),
+        shared: Box::leak(Box::new(Shared {
+            state: AtomicU64::new(0),
+            job: UnsafeCell::new(None),
+            remaining: AtomicUsize::new(0),
+            panic: Mutex::new(None),
+            sleeping: AtomicUsize::new(0),
+            sleep_lock: Mutex::new(()),
+            wake: Condvar::new(),
+        })),
+    })
+}
+
+/// Splits `0..n` into `parts` contiguous ranges whose bounds are multiples of `align` (the last
+/// range takes the remainder); part `p` gets `range(n, parts, align, p)`.
+pub fn range(n: usize, parts: usize, align: usize, p: usize) -> std::ops::Range<usize> {
+    let units = n.div_ceil(align);
+    let bound = |q: usize| (units * q / parts * align).min(n);
+    bound(p)..bound(p + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    #[test]
+    fn every_part_runs_once() {
+        for parts in [0, 1, 2, 3, 7] {
+            let hits: Vec<AtomicU32> = (0..parts).map(|_| AtomicU32::new(0)).collect();
+            for _ in 0..100 {
+                for_each_part(parts, &|p| {
+                    hits[p].fetch_add(1, Ordering::Relaxed);
+                });
+            }
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 100), "{parts} parts");
+        }
+    }
+
+    #[test]
+    fn nested_calls_run_on_the_caller() {
+        let total = AtomicU32::new(0);
+        for_each_part(2, &|_| {
+            for_each_part(3, &|p| {
+                total.fetch_add(p as u32 + 1, Ordering::Relaxed);
+            })
+        });
+        assert_eq!(total.load(Ordering::Relaxed), 12);
+    }
+
+    #[test]
+    fn a_panicking_part_panics_the_caller_and_the_pool_survives() {
+        let r = catch_unwind(|| for_each_part(2, &|p| assert!(p != 1, "part one fails")));
+        assert!(r.is_err());
+        let n = AtomicU32::new(0);
+        for_each_part(2, &|_| {
+            n.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(n.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn ranges_cover_without_overlap_and_respect_alignment() {
+        for (n, parts, align) in [(128, 2, 8), (10, 2, 8), (784, 2, 8), (5, 3, 1), (0, 2, 4), (33, 2, 16)] {
+            let mut next = 0;
+            for p in 0..parts {
+                let r = range(n, parts, align, p);
+                assert_eq!(r.start, next, "{n} {parts} {align}");
+                assert!(r.start % align == 0 || r.start == n);
+                next = r.end;
+            }
+            assert_eq!(next, n);
+        }
+    }
+}
