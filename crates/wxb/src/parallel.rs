@@ -10,6 +10,10 @@
 //! [`threads`], never on which thread runs a part or when, so results are bit-identical from run to
 //! run for a given thread count.
 //!
+//! **Cache affinity.** Thread `t` (the caller is thread 0) first claims part `t`, so that an
+//! operation repeated with the same split (a layer's product, batch after batch) finds its share of
+//! the weights in the same core's cache.
+//!
 //! **Thread count.** wxb uses as many threads as rayon's current pool has: set it with
 //! `RAYON_NUM_THREADS`, `rayon::ThreadPoolBuilder::build_global` (the CLI's `--threads`), or run
 //! code inside `ThreadPool::install`.
@@ -25,16 +29,24 @@ use std::time::{Duration, Instant};
 /// training step, short enough not to burn a core between `fit` calls.
 const SPIN: Duration = Duration::from_micros(300);
 
-/// The number of threads wxb's operations are split across: rayon's current thread count.
+/// Spins of a caller waiting for a worker's part before it starts yielding its core (about 10 µs).
+const YIELD_AFTER_SPINS: u32 = 1 << 12;
+
+/// The number of threads wxb's operations are split across: rayon's current thread count (at most
+/// [`MAX_PARTS`]).
 pub fn threads() -> usize {
-    rayon::current_num_threads().max(1)
+    rayon::current_num_threads().clamp(1, MAX_PARTS)
 }
 
 /// Runs `f(0)`, …, `f(parts − 1)`, in parallel on the pool when it is free and `parts > 1`, and
 /// returns when all have finished. A panic in any part is resumed on the caller.
 ///
 /// Parts must be independent: they may run in any order, on any thread, or all on the caller.
+///
+/// # Panics
+/// With more than [`MAX_PARTS`] parts.
 pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    assert!(parts <= MAX_PARTS, "at most {MAX_PARTS} parts, got {parts}");
     if parts <= 1 {
         if parts == 1 {
             f(0);
@@ -59,14 +71,21 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     }
     shared.remaining.store(parts, Ordering::Relaxed);
     let epoch = (shared.state.load(Ordering::Relaxed) >> EPOCH_SHIFT) + 1;
-    shared.state.store(pack(epoch, parts, 0), Ordering::SeqCst);
+    shared.state.store((epoch << EPOCH_SHIFT) | ((parts as u64) << PARTS_SHIFT), Ordering::SeqCst);
     if shared.sleeping.load(Ordering::SeqCst) > 0 {
         let _lock = shared.sleep_lock.lock().unwrap_or_else(|p| p.into_inner());
         shared.wake.notify_all();
     }
-    shared.work();
+    shared.work(0);
+    // A worker still runs a part. On a machine busy with other processes it may have lost its core:
+    // after a while, yield ours (it may be the one the worker waits for).
+    let mut spins = 0u32;
     while shared.remaining.load(Ordering::Acquire) != 0 {
         std::hint::spin_loop();
+        spins += 1;
+        if spins >= YIELD_AFTER_SPINS {
+            std::thread::yield_now();
+        }
     }
     let payload = shared.panic.lock().unwrap_or_else(|p| p.into_inner()).take();
     drop(guard);
@@ -77,14 +96,29 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
 
 type Job = &'static (dyn Fn(usize) + Sync);
 
-/// `state` packs the job's epoch (high bits), its number of parts and the next unclaimed part.
-const EPOCH_SHIFT: u32 = 32;
-const PARTS_SHIFT: u32 = 16;
-const FIELD: u64 = 0xFFFF;
+/// The most parts of one operation (one bit each in the claim mask).
+pub const MAX_PARTS: usize = 32;
 
-fn pack(epoch: u64, parts: usize, next: usize) -> u64 {
-    assert!(parts <= FIELD as usize, "at most {FIELD} parts");
-    (epoch << EPOCH_SHIFT) | ((parts as u64) << PARTS_SHIFT) | next as u64
+/// `state` packs the job's epoch (bits 40–63), its number of parts (32–39) and the mask of claimed
+/// parts (0–31).
+const EPOCH_SHIFT: u32 = 40;
+const PARTS_SHIFT: u32 = 32;
+const CLAIMED: u64 = 0xFFFF_FFFF;
+
+fn parts_of(state: u64) -> usize {
+    ((state >> PARTS_SHIFT) & 0xFF) as usize
+}
+
+/// The first unclaimed part of `state`, looking from `preferred` on (wrapping around).
+fn unclaimed(state: u64, preferred: usize) -> Option<usize> {
+    let parts = parts_of(state);
+    let free = !state & CLAIMED & ((1u64 << parts) - 1);
+    if free == 0 {
+        return None;
+    }
+    let start = preferred % parts;
+    let rotated = (free >> start) | (free << (parts - start));
+    Some((start + rotated.trailing_zeros() as usize) % parts)
 }
 
 struct Shared {
@@ -102,16 +136,17 @@ struct Shared {
 unsafe impl Sync for Shared {}
 
 impl Shared {
-    /// Claims and runs parts of the current job until none is left; true if it ran any.
-    fn work(&self) -> bool {
+    /// Claims and runs parts of the current job until none is left, part `me` first; true if it
+    /// ran any.
+    fn work(&self, me: usize) -> bool {
         let mut ran = false;
         loop {
             let s = self.state.load(Ordering::Acquire);
-            let (parts, next) = (((s >> PARTS_SHIFT) & FIELD) as usize, (s & FIELD) as usize);
-            if next >= parts {
+            let Some(next) = unclaimed(s, me) else {
                 return ran;
-            }
-            if self.state.compare_exchange_weak(s, s + 1, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+            };
+            let claimed = s | (1 << next);
+            if self.state.compare_exchange_weak(s, claimed, Ordering::AcqRel, Ordering::Relaxed).is_err() {
                 continue;
             }
             // SAFETY: the claimed part belongs to the published job, which stays alive until
@@ -126,15 +161,15 @@ impl Shared {
     }
 
     fn has_work(&self) -> bool {
-        let s = self.state.load(Ordering::SeqCst);
-        (s & FIELD) < ((s >> PARTS_SHIFT) & FIELD)
+        unclaimed(self.state.load(Ordering::SeqCst), 0).is_some()
     }
 
-    fn worker_loop(&self) {
+    /// The loop of worker `me` (1, 2, …).
+    fn worker_loop(&self, me: usize) {
         let mut idle_since = Instant::now();
         let mut spins = 0u32;
         loop {
-            if self.work() {
+            if self.work(me) {
                 idle_since = Instant::now();
                 spins = 0;
                 continue;
@@ -169,7 +204,7 @@ impl Pool {
         while self.workers.load(Ordering::Acquire) < n {
             let shared = self.shared;
             let id = self.workers.load(Ordering::Acquire);
-            let spawn = std::thread::Builder::new().name(format!("wxb-{id}")).spawn(move || shared.worker_loop());
+            let spawn = std::thread::Builder::new().name(format!("wxb-{id}")).spawn(move || shared.worker_loop(id + 1));
             if spawn.is_err() {
                 // Without more threads the caller runs the remaining parts itself.
                 return;
@@ -242,6 +277,19 @@ mod tests {
             n.fetch_add(1, Ordering::Relaxed);
         });
         assert_eq!(n.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn each_thread_looks_first_at_its_own_part() {
+        let state = 4u64 << PARTS_SHIFT;
+        assert_eq!(unclaimed(state, 0), Some(0));
+        assert_eq!(unclaimed(state, 2), Some(2));
+        assert_eq!(unclaimed(state, 5), Some(1));
+        assert_eq!(unclaimed(state | 0b0100, 2), Some(3));
+        assert_eq!(unclaimed(state | 0b1100, 2), Some(0));
+        assert_eq!(unclaimed(state | 0b1111, 1), None);
+        let all = (32u64 << PARTS_SHIFT) | (CLAIMED ^ (1 << 31));
+        assert_eq!(unclaimed(all, 3), Some(31));
     }
 
     #[test]

@@ -232,6 +232,10 @@ impl Sequential {
         check::input(x, &self.input_shape, "x")?;
         check::batch_size(batch_size)?;
         let n = x.rows();
+        if n <= batch_size {
+            // One batch: no copy of the input.
+            return Ok(self.forward(x, Mode::Infer).clone());
+        }
         let out_shape = self.output_shape();
         let width: usize = out_shape.iter().product();
         let mut out = Vec::with_capacity(n * width);

@@ -96,10 +96,11 @@ pub(super) unsafe fn compute(p: &Problem, rows: Range<usize>, cols: Range<usize>
                         // SAFETY: in bounds of A.
                         (unsafe { p.a.ptr.offset(i0 as isize * p.a.rs + p0 as isize * p.a.cs) }, p.a.rs, p.a.cs)
                     };
+                    let width = kernel::wide_cols(p.isa, r);
                     let mut j = j0;
-                    let mut q = 0;
                     while j < j1 {
-                        let w = NR.min(j1 - j);
+                        let w = width.min(j1 - j);
+                        let q = ((j - j0) / NR) as isize;
                         let t = Tile {
                             rows: r,
                             cols: w,
@@ -110,6 +111,7 @@ pub(super) unsafe fn compute(p: &Problem, rows: Range<usize>, cols: Range<usize>
                             // SAFETY (pointer offsets): in bounds of B, C and bias.
                             b: unsafe { b.offset(q * panel) },
                             b_rs,
+                            panel,
                             c: unsafe { p.c.add(i0 * p.ldc + j) },
                             ldc: p.ldc as isize,
                             init: if first { Init::Zero } else { Init::Load },
@@ -119,8 +121,7 @@ pub(super) unsafe fn compute(p: &Problem, rows: Range<usize>, cols: Range<usize>
                         };
                         // SAFETY: the tile lies inside the problem.
                         unsafe { kernel::tile(p.isa, &t) };
-                        j += NR;
-                        q += 1;
+                        j += width;
                     }
                     i0 += MR;
                 }

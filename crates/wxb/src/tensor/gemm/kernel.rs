@@ -1,9 +1,11 @@
-//! Micro-kernels: one tile of at most `MR × NR` elements of `C = A·B`, accumulated in registers
-//! over `k`, then finished by the epilogue (`+ C`, `+ bias`, ReLU) and stored.
+//! Micro-kernels: one tile of `C = A·B` (`MR × NR` elements, or fewer rows and up to
+//! [`wide_cols`] columns), accumulated in registers over `k`, then finished by the epilogue
+//! (`+ C`, `+ bias`, ReLU) and stored.
 //!
-//! `A` is read in place through its strides (one broadcast per row and step of `k`), `B` as rows of
-//! `NR` contiguous values `b + p·b_rs` (the source itself when its columns are contiguous, else a
-//! packed copy). Every element of `C` is the same sequence of fused multiply-adds
+//! `A` is read through its strides (one broadcast per row and step of `k`), `B` as rows of `NR`
+//! contiguous values per panel, `b + p·b_rs + panel·q` for panel `q` (the source itself when its
+//! columns are contiguous, else a packed copy). Tiles of one to three rows span two or four panels,
+//! so that they still have eight or more independent sums to hide the FMA latency. Every element of `C` is the same sequence of fused multiply-adds
 //! `acc ← a·b + acc` over `p = 0, 1, …, k − 1`, whichever tile, thread or split computes it, so
 //! results do not depend on the thread count.
 //!
@@ -11,8 +13,18 @@
 
 /// Rows of a tile.
 pub(super) const MR: usize = 8;
-/// Columns of a tile: two 16-lane vectors.
+/// Columns of a panel: two 16-lane vectors.
 pub(super) const NR: usize = 32;
+
+/// The columns of a tile of `rows` rows: wider for fewer rows, to keep at least eight accumulators
+/// (AVX-512 only; the other kernels take one panel).
+pub(super) fn wide_cols(isa: Isa, rows: usize) -> usize {
+    match (isa, rows) {
+        (Isa::Avx512, 1) => 4 * NR,
+        (Isa::Avx512, 2 | 3) => 2 * NR,
+        _ => NR,
+    }
+}
 
 /// How a tile starts its sums.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -43,6 +55,8 @@ pub(super) struct Tile {
     pub a_cs: isize,
     pub b: *const f32,
     pub b_rs: isize,
+    /// From one panel of `B` to the next.
+    pub panel: isize,
     pub c: *mut f32,
     pub ldc: isize,
     pub init: Init,
@@ -80,8 +94,9 @@ pub(crate) fn isa() -> Isa {
 ///
 /// # Safety
 /// The pointers, strides and sizes describe valid memory: `rows` rows of `A` with `k` steps,
-/// `k` rows of `B` with `cols` valid values (reads of up to `NR` values per row must stay in
-/// bounds unless the AVX-512 kernel masks them), `rows × cols` of `C`, `cols` of `bias`.
+/// `k` rows of `B` with `cols` valid values (reads of whole panel rows must stay in bounds unless
+/// the AVX-512 kernel masks them), `rows × cols` of `C`, `cols` of `bias`; `cols ≤ NR` except for
+/// AVX-512, where `cols ≤ wide_cols(rows)`.
 pub(super) unsafe fn tile(isa: Isa, t: &Tile) {
     match isa {
         #[cfg(target_arch = "x86_64")]
@@ -107,25 +122,41 @@ mod avx512 {
 
     use super::{Fused, Init, MR, Tile};
 
-    /// Dispatches on the tile's rows and width (one or two vectors) to a constant-size kernel.
+    /// Dispatches on the tile's rows and width (in 16-lane vectors) to a constant-size kernel.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn tile(t: &Tile) {
-        macro_rules! by_rows {
-            ($v:literal) => {
-                match t.rows {
-                    1 => kernel::<1, $v>(t),
-                    2 => kernel::<2, $v>(t),
-                    3 => kernel::<3, $v>(t),
-                    4 => kernel::<4, $v>(t),
-                    5 => kernel::<5, $v>(t),
-                    6 => kernel::<6, $v>(t),
-                    7 => kernel::<7, $v>(t),
-                    _ => kernel::<MR, $v>(t),
-                }
-            };
-        }
+        let v = t.cols.div_ceil(16);
         // SAFETY: forwarded from the caller.
-        unsafe { if t.cols > 16 { by_rows!(2) } else { by_rows!(1) } }
+        unsafe {
+            match (t.rows, v) {
+                (1, 1) => kernel::<1, 1>(t),
+                (1, 2) => kernel::<1, 2>(t),
+                (1, 3) => kernel::<1, 3>(t),
+                (1, 4) => kernel::<1, 4>(t),
+                (1, 5) => kernel::<1, 5>(t),
+                (1, 6) => kernel::<1, 6>(t),
+                (1, 7) => kernel::<1, 7>(t),
+                (1, _) => kernel::<1, 8>(t),
+                (2, 1) => kernel::<2, 1>(t),
+                (2, 2) => kernel::<2, 2>(t),
+                (2, 3) => kernel::<2, 3>(t),
+                (2, _) => kernel::<2, 4>(t),
+                (3, 1) => kernel::<3, 1>(t),
+                (3, 2) => kernel::<3, 2>(t),
+                (3, 3) => kernel::<3, 3>(t),
+                (3, _) => kernel::<3, 4>(t),
+                (4, 1) => kernel::<4, 1>(t),
+                (4, _) => kernel::<4, 2>(t),
+                (5, 1) => kernel::<5, 1>(t),
+                (5, _) => kernel::<5, 2>(t),
+                (6, 1) => kernel::<6, 1>(t),
+                (6, _) => kernel::<6, 2>(t),
+                (7, 1) => kernel::<7, 1>(t),
+                (7, _) => kernel::<7, 2>(t),
+                (_, 1) => kernel::<MR, 1>(t),
+                (_, _) => kernel::<MR, 2>(t),
+            }
+        }
     }
 
     fn mask(cols: usize) -> __mmask16 {
@@ -135,7 +166,9 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn kernel<const R: usize, const V: usize>(t: &Tile) {
-        let masks = [mask(t.cols), mask(t.cols.saturating_sub(16))];
+        let masks: [__mmask16; V] = std::array::from_fn(|v| mask(t.cols.saturating_sub(16 * v)));
+        // Vector v of a row of B: panel v / 2, half v % 2.
+        let b_offsets: [isize; V] = std::array::from_fn(|v| (v / 2) as isize * t.panel + 16 * (v % 2) as isize);
         let zero = _mm512_setzero_ps();
         let mut acc = [[zero; V]; R];
         // SAFETY (whole body): pointers and strides as the caller promised; masked lanes are
@@ -148,11 +181,11 @@ mod avx512 {
                     }
                 }
             }
-            let offsets: [isize; R] = std::array::from_fn(|i| i as isize * t.a_rs);
+            let a_offsets: [isize; R] = std::array::from_fn(|i| i as isize * t.a_rs);
             let (mut a, mut b) = (t.a, t.b);
             for _ in 0..t.k {
-                let bv: [__m512; V] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], b.add(16 * v)));
-                for (row, &off) in acc.iter_mut().zip(&offsets) {
+                let bv: [__m512; V] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], b.offset(b_offsets[v])));
+                for (row, &off) in acc.iter_mut().zip(&a_offsets) {
                     let ai = _mm512_set1_ps(*a.offset(off));
                     for (x, &bj) in row.iter_mut().zip(&bv) {
                         *x = _mm512_fmadd_ps(ai, bj, *x);
