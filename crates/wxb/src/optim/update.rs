@@ -135,3 +135,41 @@ fn vectorized<R: UpdateRule>(
 fn avx512<R: UpdateRule>(rule: &R, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
     rule.update_step(step, scalars, w, g, slots);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::Param;
+    use crate::optim::{Adam, Optimizer, python_complement};
+    use crate::tensor::Tensor;
+
+    /// Keras' Adam step for one element, scalar.
+    fn adam_reference(w: f32, g: f32, m: &mut f32, v: &mut f32, t: f32) -> f32 {
+        let alpha = 0.001 * (1.0 - 0.999f32.powf(t)).sqrt() / (1.0 - 0.9f32.powf(t));
+        *m += (g - *m) * python_complement(0.9);
+        *v += (g * g - *v) * python_complement(0.999);
+        w - (*m * alpha) / (v.sqrt() + 1e-7)
+    }
+
+    #[test]
+    fn a_split_vectorised_update_is_bit_identical_to_the_scalar_formula() {
+        let n = 100_003; // large enough to be split, not a multiple of the vector width
+        let values =
+            |seed: u32| -> Vec<f32> { (0..n as u32).map(|i| ((i * seed) % 1999) as f32 / 999.0 - 1.0).collect() };
+        let (w0, g) = (values(7), values(13));
+        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let mut p = Param::trainable("kernel", Tensor::from_vec(&[n], w0.clone()));
+        let mut small = Param::trainable("bias", Tensor::from_vec(&[3], vec![0.5, -0.5, 0.25]));
+        let mut opt = Optimizer::new(Adam::default());
+        let (mut m, mut v) = (vec![0.0f32; n], vec![0.0f32; n]);
+        let mut want = w0;
+        for step in 1..=3 {
+            p.grad = Tensor::from_vec(&[n], g.iter().map(|x| x * step as f32).collect());
+            small.grad = Tensor::from_vec(&[3], vec![0.1, 0.2, 0.3]);
+            two.install(|| opt.apply(&mut [&mut p, &mut small]));
+            for i in 0..n {
+                want[i] = adam_reference(want[i], p.grad.data()[i], &mut m[i], &mut v[i], step as f32);
+            }
+            assert_eq!(p.value.data(), want.as_slice(), "step {step}");
+        }
+    }
+}
