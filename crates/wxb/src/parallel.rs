@@ -10,6 +10,11 @@
 //! [`threads`], never on which thread runs a part or when, so results are bit-identical from run to
 //! run for a given thread count.
 //!
+//! **Busy machines.** A worker that loses its core to another process in the middle of a part holds
+//! the caller up for a whole scheduler time slice (milliseconds, against microseconds of work). When
+//! that happens, operations run on the caller alone for a while ([`Backoff`]), then the pool is
+//! tried again. Parts are the same either way, so results are too.
+//!
 //! **Cache affinity.** Thread `t` (the caller is thread 0) first claims part `t`, so that an
 //! operation repeated with the same split (a layer's product, batch after batch) finds its share of
 //! the weights in the same core's cache.
@@ -56,11 +61,16 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     let pool = pool();
     // One job at a time: a nested call (from inside a part) or a concurrent caller runs its parts
     // itself, which gives the same results.
-    let guard = match pool.busy.try_lock() {
+    let mut guard = match pool.busy.try_lock() {
         Ok(g) => g,
         Err(TryLockError::WouldBlock) => return (0..parts).for_each(f),
         Err(TryLockError::Poisoned(p)) => p.into_inner(),
     };
+    let start = Instant::now();
+    if guard.serial(start) {
+        drop(guard);
+        return (0..parts).for_each(f);
+    }
     pool.ensure_workers(parts.min(threads()) - 1);
     let shared = &pool.shared;
     // SAFETY: workers read the job only after claiming a part of the epoch published below, and
@@ -77,6 +87,7 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         shared.wake.notify_all();
     }
     shared.work(0);
+    let own = start.elapsed();
     // A worker still runs a part. On a machine busy with other processes it may have lost its core:
     // after a while, yield ours (it may be the one the worker waits for).
     let mut spins = 0u32;
@@ -87,6 +98,7 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
             std::thread::yield_now();
         }
     }
+    guard.record(start, own);
     let payload = shared.panic.lock().unwrap_or_else(|p| p.into_inner()).take();
     drop(guard);
     if let Some(payload) = payload {
@@ -165,8 +177,11 @@ impl Shared {
     }
 
     /// The loop of worker `me` (1, 2, …).
+    /// Spins while jobs keep coming (even when the caller took all their parts) and sleeps once
+    /// none has been published for [`SPIN`].
     fn worker_loop(&self, me: usize) {
         let mut idle_since = Instant::now();
+        let mut epoch = 0;
         let mut spins = 0u32;
         loop {
             if self.work(me) {
@@ -176,7 +191,15 @@ impl Shared {
             }
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins % 256 != 0 || idle_since.elapsed() < SPIN {
+            if spins % 256 != 0 {
+                continue;
+            }
+            let latest = self.state.load(Ordering::Relaxed) >> EPOCH_SHIFT;
+            if latest != epoch {
+                epoch = latest;
+                idle_since = Instant::now();
+            }
+            if idle_since.elapsed() < SPIN {
                 continue;
             }
             let mut lock = self.sleep_lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -191,8 +214,71 @@ impl Shared {
     }
 }
 
+/// When the caller runs operations alone because workers were held up.
+///
+/// Hold-ups are counted over windows of [`Backoff::WINDOW`]: when they cost more than a quarter of
+/// a window, the next [`Backoff::period`] runs serially (doubling while it keeps happening). A rare
+/// hold-up (another process taking a time slice now and then) costs less than giving up the
+/// second core would.
+#[derive(Debug)]
+struct Backoff {
+    /// Operations run on the caller alone until then.
+    serial_until: Option<Instant>,
+    /// The length of the next serial period.
+    period: Duration,
+    window_start: Instant,
+    /// Time the caller spent held up in the current window.
+    held_up: Duration,
+}
+
+impl Backoff {
+    /// A wait for workers longer than this (and than the caller's own share) is a hold-up.
+    const STALL: Duration = Duration::from_micros(200);
+    const WINDOW: Duration = Duration::from_millis(100);
+    const MIN: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(2);
+
+    fn new() -> Self {
+        Self { serial_until: None, period: Self::MIN, window_start: Instant::now(), held_up: Duration::ZERO }
+    }
+
+    /// Whether operations run on the caller alone at `now`.
+    fn serial(&mut self, now: Instant) -> bool {
+        match self.serial_until {
+            Some(until) if now < until => true,
+            Some(_) => {
+                self.serial_until = None;
+                self.window_start = now;
+                self.held_up = Duration::ZERO;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Notes how an operation that started at `start` went, the caller's own parts taking `own`.
+    fn record(&mut self, start: Instant, own: Duration) {
+        let now = Instant::now();
+        let waited = now - start - own;
+        if waited >= Self::STALL && waited >= own {
+            self.held_up += waited;
+        }
+        if now - self.window_start < Self::WINDOW {
+            return;
+        }
+        if self.held_up * 4 > now - self.window_start {
+            self.serial_until = Some(now + self.period);
+            self.period = (self.period * 2).min(Self::MAX);
+        } else {
+            self.period = Self::MIN;
+        }
+        self.window_start = now;
+        self.held_up = Duration::ZERO;
+    }
+}
+
 struct Pool {
-    busy: Mutex<()>,
+    busy: Mutex<Backoff>,
     workers: AtomicUsize,
     shared: &'static Shared,
 }
@@ -217,7 +303,7 @@ impl Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
-        busy: Mutex::new(()),
+        busy: Mutex::new(Backoff::new()),
         workers: AtomicUsize::new(0),
         shared: Box::leak(Box::new(Shared {
             state: AtomicU64::new(0),
