@@ -28,8 +28,9 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for run in $(seq 1 "$RUNS"); do
-    wxb() { RAYON_NUM_THREADS=$THREADS target/release/examples/mlp_bench --epochs "$EPOCHS" --batches "$BATCHES" > "$OUT/wxb.$run.json"; }
-    torch() { "$VENV/bin/python" bench/peers.py --threads "$THREADS" --epochs "$EPOCHS" --batches "$BATCHES" > "$OUT/torch.$run.json"; }
+    # Seed = run number: accuracy varies with the seed by a few tenths of a point in both libraries.
+    wxb() { RAYON_NUM_THREADS=$THREADS target/release/examples/mlp_bench --epochs "$EPOCHS" --batches "$BATCHES" --seed "$run" > "$OUT/wxb.$run.json"; }
+    torch() { "$VENV/bin/python" bench/peers.py --threads "$THREADS" --epochs "$EPOCHS" --batches "$BATCHES" --seed "$run" > "$OUT/torch.$run.json"; }
     if (( run % 2 )); then wxb; torch; else torch; wxb; fi
     echo "run $run/$RUNS done, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
