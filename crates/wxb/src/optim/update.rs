@@ -4,7 +4,9 @@
 //! The arithmetic is unchanged: each element goes through the rule's operations in the rule's
 //! order, and vector `+ − × ÷ √ max` round exactly as their scalar forms (no fused multiply-adds
 //! are introduced), so the weights are bit-identical to an element-by-element loop, whatever the
-//! split. All variables are laid end to end and cut into one contiguous range of elements per part.
+//! split. Each variable is cut into one contiguous range of elements per part: part `p` updates the
+//! rows of a kernel whose gradient thread `p` computed (weight gradients are split by rows), while
+//! they are still in its cache.
 
 use super::{Rule, Step, UpdateRule};
 use crate::layers::Param;
@@ -67,16 +69,13 @@ pub(super) fn update_all(
     let parts = if total < PARALLEL_MIN_ELEMENTS { 1 } else { parallel::threads() };
     let vars: &[Var] = vars;
     parallel::for_each_part(parts, &|part| {
-        let range = parallel::range(total, parts, ALIGN, part);
-        let mut start = 0;
         for v in vars {
-            let (lo, hi) = (range.start.max(start), range.end.min(start + v.len));
-            if lo < hi {
+            let range = parallel::range(v.len, parts, ALIGN, part);
+            if !range.is_empty() {
                 // SAFETY: the pointers come from exclusive borrows held by the caller for the whole
                 // update, and parts own disjoint element ranges of every array.
-                unsafe { update_range(rule, step, scalars, v, lo - start..hi - start) };
+                unsafe { update_range(rule, step, scalars, v, range) };
             }
-            start += v.len;
         }
     });
     views.0.clear();

@@ -156,9 +156,10 @@ fn run(p: &Problem) {
     }
     let macs = p.m * p.n * p.k;
     let threads = if macs < PARALLEL_MIN_MACS { 1 } else { parallel::threads() };
-    // Columns when each part gets at least two panels: each thread then packs only its share of
-    // B. Rows otherwise (a narrow product, or a tall one such as a weight gradient).
-    let split = if p.n >= 2 * NR * threads && p.m <= 4 * p.n { Split::Columns } else { Split::Rows };
+    // Rows for a tall product (a weight gradient `xᵀ·dz`: each thread then holds its rows of the
+    // gradient for the optimizer, which splits variables the same way) or a narrow one. Columns
+    // otherwise, when each part gets at least two panels: each thread packs only its share of B.
+    let split = if p.m <= p.n && p.n >= 2 * NR * threads { Split::Columns } else { Split::Rows };
     let parts = match split {
         Split::Columns => threads.min(p.n.div_ceil(NR)),
         Split::Rows => threads.min(p.m.div_ceil(MR)),
