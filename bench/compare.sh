@@ -40,24 +40,28 @@ import json, statistics, sys
 out, runs, threads, epochs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 load = lambda lib: [json.load(open(f"{out}/{lib}.{r}.json")) for r in range(1, runs + 1)]
 wxb, torch = load("wxb"), load("torch")
-med = lambda rs, f: statistics.median(f(r) for r in rs)
+med = statistics.median
+
+def row(name, get, fmt, ratio):
+    """One line: medians over runs, and the median (min–max) of the per-run ratios."""
+    w, t = [get(r) for r in wxb], [get(r) for r in torch]
+    rs = [ratio(a, b) for a, b in zip(w, t)]
+    spread = f" ({min(rs):.2f}–{max(rs):.2f})" if len(rs) > 1 else ""
+    print(f"| {name} | {fmt(med(w))} | {fmt(med(t))} | {med(rs):.2f}×{spread} |")
+
 print(f"\nMNIST-10k MLP 784-256-128-10, Adam, {threads} threads, {epochs} epochs, median of {runs} runs "
-      f"(wxb {wxb[0]['version']}, PyTorch {torch[0]['version']})\n")
+      f"(wxb {wxb[0]['version']}, PyTorch {torch[0]['version']}); ratios: median (min–max) of the runs' ratios\n")
 print("| measure | wxb | PyTorch | wxb/PyTorch |")
 print("|---|---|---|---|")
+rate = lambda x: f"{x:,.0f}"
 for b in wxb[0]["train"]:
-    w = med(wxb, lambda r: r["train"][b]["samples_per_s"])
-    t = med(torch, lambda r: r["train"][b]["samples_per_s"])
-    print(f"| training, batch {b} (samples/s, median epoch) | {w:,.0f} | {t:,.0f} | {w / t:.2f}× |")
-    wa = med(wxb, lambda r: r["train"][b]["test_accuracy"])
-    ta = med(torch, lambda r: r["train"][b]["test_accuracy"])
-    print(f"| test accuracy after {epochs} epochs, batch {b} | {100 * wa:.2f} % | {100 * ta:.2f} % | {100 * (wa - ta):+.2f} points |")
-w = med(wxb, lambda r: r["inference"]["latency_us_batch1"])
-t = med(torch, lambda r: r["inference"]["latency_us_batch1"])
-print(f"| inference latency, 1 sample (µs) | {w:.1f} | {t:.1f} | {w / t:.2f}× the time (1/{t / w:.1f}) |")
-w = med(wxb, lambda r: r["inference"]["samples_per_s_batch8192"])
-t = med(torch, lambda r: r["inference"]["samples_per_s_batch8192"])
-print(f"| inference, batch 8192 (samples/s) | {w:,.0f} | {t:,.0f} | {w / t:.2f}× |")
-print(f"| MNIST-10k load (ms, wxb) | {med(wxb, lambda r: r['mnist_load_ms']):.1f} | | |")
+    row(f"training, batch {b} (samples/s, median epoch)", lambda r: r["train"][b]["samples_per_s"], rate, lambda a, c: a / c)
+for b in wxb[0]["train"]:
+    w = med(r["train"][b]["test_accuracy"] for r in wxb)
+    t = med(r["train"][b]["test_accuracy"] for r in torch)
+    print(f"| test accuracy after {epochs} epochs, batch {b} (median over seeds) | {100 * w:.2f} % | {100 * t:.2f} % | {100 * (w - t):+.2f} points |")
+row("inference latency, 1 sample (µs; ratio PyTorch/wxb)", lambda r: r["inference"]["latency_us_batch1"], lambda x: f"{x:.1f}", lambda a, c: c / a)
+row("inference, batch 8192 (samples/s)", lambda r: r["inference"]["samples_per_s_batch8192"], rate, lambda a, c: a / c)
+print(f"| MNIST-10k load (ms, wxb) | {med(r['mnist_load_ms'] for r in wxb):.1f} | | |")
 PY
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
