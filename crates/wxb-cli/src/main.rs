@@ -6,10 +6,14 @@ mod checkpoint;
 mod cli;
 mod commands;
 mod dataset;
+mod draw;
+mod explain_text;
+mod formula;
 mod output;
 mod plot;
 mod preprocess;
 mod progress;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -63,5 +67,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Summary(args) => commands::summary::run(args),
+        Command::Explain(args) => commands::explain::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     }
 }

@@ -24,6 +24,7 @@ pub mod activations;
 pub mod constraints;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod init;
 pub mod io;
 pub mod layers;

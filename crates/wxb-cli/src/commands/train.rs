@@ -61,7 +61,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
+    let mut trace = args.trace.as_deref().map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
+    if let Some(t) = trace.as_mut() {
+        callbacks.push(t);
+    }
     if args.checkpoint {
         callbacks.push(&mut checkpoint);
     }
@@ -77,6 +81,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let history = model.fit(&x, &y, &options, &mut callbacks)?;
     drop(callbacks);
+    if let Some(t) = &trace {
+        t.finish()?;
+    }
     past.extend(&history);
     // 4. Results and files.
     if let Some((tx, ty)) = &test {
