@@ -17,7 +17,8 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         bail!("{}: the model was saved without a loss: it cannot be evaluated", args.model.display());
     }
     let (x, y) = dataset::load_for_model(&args.data, &pre, Targets::Required)?;
-    let y = y.expect("required targets");
+    let loss = model.compiled().map(|c| c.loss).expect("compiled");
+    let y = pre.targets_for(loss, y.expect("required targets"));
     let logs = model.evaluate(&x, &y, args.batch_size)?;
     // Keras' order: the loss, then the metrics as compiled.
     let metric_names: Vec<String> =

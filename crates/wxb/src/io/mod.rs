@@ -185,15 +185,20 @@ pub fn load(dir: &Path) -> Result<LoadedModel, ModelIoError> {
     let bytes = read(&weights_path)?;
     let decoded = weights::decode(&weights_path, &bytes)?;
     // A crash between the two writes leaves an older config.json: trust the weights file's copy.
-    let config = if config.generation == decoded.generation {
-        config
+    let (config, source) = if config.generation == decoded.generation {
+        (config, &config_path)
     } else {
-        parse_model_file(&weights_path, &decoded.embedded_config)?
+        (parse_model_file(&weights_path, &decoded.embedded_config)?, &weights_path)
     };
     let ModelEntry::Sequential(arch) = &config.model;
     let mut model = Sequential::new(&arch.input_shape).named(&arch.name).seed(arch.seed);
-    for layer in &arch.layers {
-        model.add_boxed(layer.build());
+    for (index, layer) in arch.layers.iter().enumerate() {
+        model.try_add_config(layer).map_err(|message| ModelIoError::Layer {
+            path: source.clone(),
+            index,
+            name: layer.name().unwrap_or("unnamed").to_string(),
+            message,
+        })?;
     }
     model.build();
     if let Some(c) = &config.compile {

@@ -31,8 +31,10 @@ impl DropoutConfig {
 ///
 /// In [`Mode::Train`] each value is kept with probability `1 − rate` and scaled by `1/(1 − rate)`
 /// (TensorFlow keeps `u ≥ rate` for `u ~ U[0, 1)`), so `E[y] = x`: `y = x ⊙ m`, `m ∈ {0, 1/(1 − rate)}`.
-/// A new mask is drawn at every training forward pass from the layer's own stream (derived from
-/// the model seed and the layer's name, or from `seed` alone when set). In [`Mode::Infer`], and
+/// A new mask is drawn at every training forward pass from the layer's own generator (derived from
+/// the model seed and the layer's name, or from `seed` alone when set); inside a model, each
+/// training step `t` draws from the generator's stream `t`, so masks depend on the step alone and
+/// a resumed run matches an uninterrupted one. In [`Mode::Infer`], and
 /// for `rate = 0`, `y = x`.
 ///
 /// Shapes: `x`, `y`: `[batch, …]`. Backward: `dx = dy ⊙ m` with the mask of the forward pass.
@@ -45,6 +47,8 @@ pub struct Dropout {
     shape: Vec<usize>,
     /// `1 / (1 − rate)`, rounded to f32 from the Python float as TensorFlow does.
     scale: f32,
+    /// The generator as built; training step `t` draws from its stream `t`.
+    base: WxbRng,
     rng: WxbRng,
     /// The mask of the last training pass: `0` or `scale` per value.
     mask: Tensor,
@@ -73,6 +77,7 @@ impl Dropout {
             scale: (1.0 / (1.0 - python_float(rate))) as f32,
             config,
             shape: Vec::new(),
+            base: WxbRng::new(0),
             rng: WxbRng::new(0),
             mask: Tensor::default(),
             masked: false,
@@ -125,10 +130,16 @@ impl Layer for Dropout {
     /// Starts the mask stream: `derive(seed, "{name}/dropout")`, or `derive(config seed, "dropout")`.
     fn build(&mut self, input_shape: &[usize], seed: u64) {
         self.shape = input_shape.to_vec();
-        self.rng = match self.config.seed {
+        self.base = match self.config.seed {
             Some(own) => WxbRng::derive(own, "dropout"),
             None => WxbRng::derive(seed, &format!("{}/dropout", self.name)),
         };
+        self.rng = self.base.clone();
+    }
+
+    /// Masks of step `step` come from stream `step` of the layer's generator.
+    fn begin_train_step(&mut self, step: u64) {
+        self.rng = self.base.stream(step);
     }
 
     fn output_shape(&self) -> Vec<usize> {
@@ -213,6 +224,23 @@ mod tests {
         c.build(&[16], 1);
         d.build(&[16], 2);
         assert_ne!(c.call(&x, Mode::Train), d.call(&x, Mode::Train));
+    }
+
+    #[test]
+    fn masks_depend_on_the_step_alone() {
+        let x = Tensor::full(&[4, 16], 1.0);
+        let mut a = Dropout::new(0.5).named("a");
+        let mut b = Dropout::new(0.5).named("a");
+        a.build(&[16], 1);
+        b.build(&[16], 1);
+        a.begin_train_step(0);
+        let _ = a.call(&x, Mode::Train);
+        a.begin_train_step(1);
+        b.begin_train_step(1);
+        assert_eq!(a.call(&x, Mode::Train), b.call(&x, Mode::Train));
+        a.begin_train_step(1);
+        b.begin_train_step(2);
+        assert_ne!(a.call(&x, Mode::Train), b.call(&x, Mode::Train));
     }
 
     #[test]

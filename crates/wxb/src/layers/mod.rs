@@ -6,6 +6,7 @@
 
 mod activation;
 mod batch_normalization;
+mod check;
 mod dense;
 mod dropout;
 mod flatten;
@@ -128,6 +129,13 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>) {
         let _ = (x, dz, dx);
         panic!("{} ({}) has no fused output activation", self.name(), self.class_name())
+    }
+
+    /// Called by the model before each training step with the number of optimizer steps taken so
+    /// far. Layers that draw random numbers in training (Dropout) derive them from `step`, so that a
+    /// run resumed from saved optimizer state draws what an uninterrupted run would.
+    fn begin_train_step(&mut self, step: u64) {
+        let _ = step;
     }
 
     /// A convenience for tests and tools: `forward` into a new tensor.

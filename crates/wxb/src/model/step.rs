@@ -27,7 +27,8 @@ impl Sequential {
         self.build();
         check::input(x, &self.input_shape, what.0)?;
         let outputs = self.output_shape().iter().product();
-        check::targets(y, x.rows(), outputs, loss, what.1)
+        check::targets(y, x.rows(), outputs, loss, what.1)?;
+        check::metric_targets(y, outputs, &self.compiled.as_ref().expect("compiled").metrics)
     }
 
     /// Forward in training mode, loss, backward, regularization, one optimizer step. Returns the
@@ -36,6 +37,8 @@ impl Sequential {
     pub(crate) fn train_step(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&[f32]>) -> f32 {
         let compiled = self.compiled.as_ref().expect("compiled");
         let loss = compiled.loss;
+        let step = compiled.optimizer.iterations();
+        self.layers.iter_mut().for_each(|l| l.begin_train_step(step));
         self.forward(x, Mode::Train);
         let n = self.layers.len();
         if n == 0 {
