@@ -61,3 +61,8 @@ pub mod prelude {
         MonitorMode, ReduceLROnPlateau, TerminateOnNaN,
     };
 }
+
+/// The README's Rust example must compile.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
