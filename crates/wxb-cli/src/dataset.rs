@@ -80,6 +80,11 @@ fn detect(path: &Path) -> Result<Format> {
     })
 }
 
+/// Whether `path` holds CSV text (by its name, else by its first bytes).
+pub fn is_csv(path: &Path) -> Result<bool> {
+    Ok(detect(path)? == Format::Csv)
+}
+
 /// Inputs, targets and how they were read.
 pub struct Loaded {
     /// Raw features `[n, features]` (scaling not yet applied for arrays; see `pre.scale`).

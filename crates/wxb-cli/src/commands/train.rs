@@ -5,9 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use wxb::io::{self, OptimizerState};
-use wxb::layers::{ActivationLayer, BatchNormalization, Dropout, LayerConfig};
+use wxb::layers::{ActivationLayer, BatchNormalization, DropoutConfig, LayerConfig, SpecError};
 use wxb::prelude::*;
-use wxb::train::{EarlyStopping, FinalWeights, History};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
@@ -75,8 +75,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         validation_split: args.validation_split,
         ..FitOptions::default()
     };
-    let history = model.fit(&x, &y, &options, &mut callbacks)?;
+    let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
+    let history = match fitted {
+        Ok(history) => history,
+        Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata),
+        Err(e) => return Err(e.into()),
+    };
     past.extend(&history);
     // 4. Results and files.
     if let Some((tx, ty)) = &test {
@@ -100,8 +105,66 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
     save(&mut model, &args.out, &metadata, &past.history)?;
     println!("Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)", args.out.display());
+    if let Some(e) = checkpoint.error.take() {
+        return Err(e.context("the model was saved, but a checkpoint could not be written"));
+    }
     Ok(())
 }
+
+/// Training diverged: save the last good model (unless the bad step already overwrote it) and
+/// fail with exit code 3 (see [`Diverged`]).
+fn diverged(
+    model: &mut Sequential,
+    d: &Divergence,
+    args: &TrainArgs,
+    mut past: TrainingState,
+    mut metadata: BTreeMap<String, serde_json::Value>,
+) -> Result<()> {
+    let mut place = d.found.describe().to_string();
+    if let Some((i, name)) = &d.layer {
+        place.push_str(&format!(" layer {i} {name:?}"));
+    }
+    if let Some(v) = d.variable {
+        place.push_str(&format!(" ({v})"));
+    }
+    let kept = match d.weights {
+        KeptWeights::BeforeBadStep => {
+            past.extend(&d.history);
+            metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
+            save(model, &args.out, &metadata, &past.history)?;
+            format!("saved the last good model (before this batch) to {}/", args.out.display())
+        }
+        _ => "the weights were damaged by this step and were not saved: resume from a checkpoint".to_string(),
+    };
+    let advice = match d.found {
+        NonFiniteIn::Inputs | NonFiniteIn::Targets => "remove the NaN/infinite values from the data".to_string(),
+        _ => format!(
+            "try a lower learning rate (--lr {:e}) or gradient clipping (--clipnorm 1.0)",
+            d.suggested_learning_rate()
+        ),
+    };
+    Err(anyhow::Error::new(Diverged(format!(
+        "training diverged at epoch {}, batch {}/{} (learning rate {:e}, loss {}): the first NaN/infinite value \
+         appeared in {place}; {kept}; {advice}",
+        d.epoch + 1,
+        d.batch + 1,
+        d.steps,
+        d.learning_rate,
+        d.loss
+    ))))
+}
+
+/// The error of a diverged training run; `wxb` exits with code 3 for it.
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
 
 /// `x` with only the raw scaling applied, for standardization statistics.
 fn scaled(x: &Tensor, pre: &Preprocessing) -> Tensor {
@@ -153,11 +216,38 @@ fn head(pre: &Preprocessing, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric
 
 fn build(args: &TrainArgs, pre: &Preprocessing, bundled: bool, y: &Tensor) -> Result<Sequential> {
     let (outputs, out_activation, default_loss, default_metrics) = head(pre, y);
-    let mut model = Sequential::new(&[pre.feature_names.len()]).seed(args.seed);
-    if let Some(spec) = &args.spec {
-        for layer in read_spec(spec)? {
-            model.add_boxed(layer.build());
+    let configs: Vec<LayerConfig> = match &args.spec {
+        Some(spec) => read_spec(spec)?,
+        None => {
+            let activation: Activation = args.activation.parse()?;
+            let mut configs = Vec::new();
+            for units in hidden_layers(args.layers.as_deref(), bundled)? {
+                if args.batch_norm {
+                    configs.push(Dense::new(units).config());
+                    configs.push(BatchNormalization::new().config());
+                    configs.push(ActivationLayer::new(activation).config());
+                } else {
+                    configs.push(Dense::new(units).activation(activation).config());
+                }
+                if let Some(rate) = args.dropout {
+                    if !(0.0..1.0).contains(&rate) {
+                        bail!("--dropout {rate}: the rate must be in [0, 1)");
+                    }
+                    configs.push(LayerConfig::Dropout(DropoutConfig::new(rate)));
+                }
+            }
+            configs.push(Dense::new(outputs).activation(out_activation).config());
+            configs
         }
+    };
+    // Every value is checked (and the size bounded) before anything is allocated.
+    let model = Sequential::from_configs(&[pre.feature_names.len()], args.seed, &configs, wxb::model::MAX_PARAMS);
+    let mut model = match (&args.spec, model) {
+        (_, Ok(m)) => m,
+        (Some(spec), Err(e)) => bail!("{}: {e}", spec.display()),
+        (None, Err(e)) => bail!("{e}"),
+    };
+    if let Some(spec) = &args.spec {
         let got: usize = model.output_shape().iter().product();
         if got != outputs {
             bail!(
@@ -169,25 +259,6 @@ fn build(args: &TrainArgs, pre: &Preprocessing, bundled: bool, y: &Tensor) -> Re
                 }
             );
         }
-    } else {
-        let activation: Activation = args.activation.parse()?;
-        let hidden = hidden_layers(args.layers.as_deref(), bundled)?;
-        for units in hidden {
-            if args.batch_norm {
-                model.add(Dense::new(units));
-                model.add(BatchNormalization::new());
-                model.add(ActivationLayer::new(activation));
-            } else {
-                model.add(Dense::new(units).activation(activation));
-            }
-            if let Some(rate) = args.dropout {
-                if !(0.0..1.0).contains(&rate) {
-                    bail!("--dropout {rate}: the rate must be in [0, 1)");
-                }
-                model.add(Dropout::new(rate));
-            }
-        }
-        model.add(Dense::new(outputs).activation(out_activation));
     }
     let loss: Loss = match &args.loss {
         Some(l) => l.parse()?,
@@ -226,14 +297,11 @@ fn hidden_layers(spec: Option<&[String]>, bundled: bool) -> Result<Vec<usize>> {
 
 /// A `--spec` file: a JSON list of Keras-style layer configs, or an object with a `layers` list.
 fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
-    let layers = match value {
-        serde_json::Value::Object(mut o) => o.remove("layers").unwrap_or(serde_json::Value::Null),
-        v => v,
-    };
-    serde_json::from_value(layers).map_err(|e| anyhow::anyhow!("{}: invalid layer list: {e}", path.display()))
+    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    wxb::layers::parse_spec(&bytes).map_err(|e| match e {
+        SpecError::Syntax { .. } => anyhow::anyhow!("{}:{e}", path.display()),
+        e => anyhow::anyhow!("{}: {e}", path.display()),
+    })
 }
 
 /// Writes the model, `history.csv` and `training.png`.
