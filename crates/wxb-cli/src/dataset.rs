@@ -84,6 +84,11 @@ fn detect(path: &Path) -> Result<Format> {
     })
 }
 
+/// Whether `path` holds CSV text (by its name, else by its first bytes).
+pub fn is_csv(path: &Path) -> Result<bool> {
+    Ok(detect(path)? == Format::Csv)
+}
+
 /// Inputs, targets and how they were read.
 pub struct Loaded {
     /// Raw features `[n, features]` (scaling not yet applied for arrays; see `pre.scale`).
@@ -318,7 +323,7 @@ pub fn load_for_model(args: &DataArgs, pre: &Preprocessing, targets: Targets) ->
         }
     };
     o.non_finite = non_finite(args);
-    let table = csvdata::read(path, &o).map_err(|e| missing_feature(e, pre))?;
+    let table = csvdata::read(path, &o).map_err(|e| csv_error(e, pre))?;
     let y = match table.target {
         Some(Target::Classes { labels, classes, .. }) => Some(map_classes(&labels, &classes, pre, path)?),
         Some(t) => Some(t.tensor().clone()),
@@ -350,8 +355,9 @@ pub fn fit_to_model(
     Ok((x, y))
 }
 
-/// A feature column the model needs but the file lacks, said with the model's features.
-fn missing_feature(e: DataError, pre: &Preprocessing) -> anyhow::Error {
+/// A CSV error for a saved model's data in the command line's words: a feature column the model
+/// needs but the file lacks is said with the model's features.
+pub fn csv_error(e: DataError, pre: &Preprocessing) -> anyhow::Error {
     match e {
         DataError::UnknownColumn { path, name, available } if pre.feature_names.contains(&name) => {
             let k = pre.feature_names.len();

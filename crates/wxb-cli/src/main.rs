@@ -1,6 +1,7 @@
 //! `wxb`: train, evaluate, predict and summarize dense networks from the command line.
 //!
-//! Every failure is one line on standard error, `error: …`, and exit status 2.
+//! Every failure is one line on standard error, `error: …`, and exit status 2 (3 when training
+//! diverged: see `docs/reliability.md`).
 
 mod checkpoint;
 mod cli;
@@ -47,7 +48,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
-            ExitCode::from(2)
+            // 3: training diverged (the last good model was saved); 2: every other failure.
+            ExitCode::from(if e.downcast_ref::<commands::train::Diverged>().is_some() { 3 } else { 2 })
         }
     }
 }

@@ -111,13 +111,13 @@ fn bad_spec_files() {
         ("nope.json", &["nope.json", "No such file"]),
         ("broken.json", &["broken.json:2:", "invalid JSON", "trailing comma"]),
         ("unknown.json", &["unknown.json: invalid layer list: unknown variant `Conv2D`"]),
-        ("rate.json", &["rate.json: layer 0 (unnamed): the dropout rate must be in [0, 1), got 1.5"]),
+        ("rate.json", &["rate.json: layer \"dropout\": invalid rate = 1.5: must be in [0, 1)"]),
         ("outputs.json", &["outputs.json: the last layer has 5 outputs, the data needs 3 (one per class)"]),
-        ("zero.json", &["zero.json: layer 0 (unnamed): Dense needs at least 1 unit, got 0"]),
+        ("zero.json", &["zero.json: layer \"dense\": invalid units = 0: must be at least 1"]),
         ("empty.json", &["empty.json: the layer list is empty"]),
         ("object.json", &["object.json: expected a list of layers, or an object with a \"layers\" list"]),
-        ("twins.json", &["twins.json: layer 1 (d): a layer named \"d\" is already in the model"]),
-        ("init.json", &["init.json: layer 0 (unnamed): bias_initializer: orthogonal needs a matrix"]),
+        ("twins.json", &["twins.json: two layers are named \"d\": layer names must be unique"]),
+        ("init.json", &["init.json: layer \"dense\": invalid bias_initializer = orthogonal: needs a 2-D weight"]),
     ];
     for (file, parts) in cases {
         train_fails(p, &["--spec", file], parts);

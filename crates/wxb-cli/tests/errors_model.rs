@@ -173,6 +173,9 @@ fn tensors_that_disagree_with_the_config_and_layers_that_cannot_be_built() {
     });
     damaged(p, "twins", |m| edit_config(m, |c| c["model"]["config"]["layers"][1]["config"]["name"] = json!("dense")));
     damaged(p, "nounits", |m| edit_config(m, |c| c["model"]["config"]["layers"][1]["config"]["units"] = json!(0)));
+    damaged(p, "huge", |m| {
+        edit_config(m, |c| c["model"]["config"]["layers"][1]["config"]["units"] = json!(1_000_000_000_000u64))
+    });
     all_commands_fail(
         p,
         "units",
@@ -185,13 +188,19 @@ fn tensors_that_disagree_with_the_config_and_layers_that_cannot_be_built() {
         "input",
         &["tensor \"layers.0.kernel\" has shape [3, 4] (F32), the configuration needs [7, 4]"],
     );
-    all_commands_fail(p, "rate", &["rate/config.json: layer 1 (dropout): the dropout rate must be in [0, 1), got 5"]);
     all_commands_fail(
         p,
-        "twins",
-        &["twins/config.json: layer 1 (dense): a layer named \"dense\" is already in the model"],
+        "rate",
+        &["rate/config.json: invalid model: layer \"dropout\": invalid rate = 5: must be in [0, 1)"],
     );
-    all_commands_fail(p, "nounits", &["nounits/config.json: layer 1 (dense_1): Dense needs at least 1 unit, got 0"]);
+    all_commands_fail(p, "twins", &["twins/config.json: invalid model: two layers are named \"dense\""]);
+    all_commands_fail(
+        p,
+        "nounits",
+        &["nounits/config.json: invalid model: layer \"dense_1\": invalid units = 0: must be at least 1"],
+    );
+    // A config asking for more weights than the file holds is refused before allocating them.
+    all_commands_fail(p, "huge", &["huge/config.json: invalid model: the model would have 5000000000016 weights"]);
 }
 
 #[test]

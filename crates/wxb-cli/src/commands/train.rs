@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
-use wxb::train::{EarlyStopping, FinalWeights, History};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
@@ -78,8 +78,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         validation_split: args.validation_split,
         ..FitOptions::default()
     };
-    let history = model.fit(&x, &y, &options, &mut callbacks)?;
+    let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
+    let history = match fitted {
+        Ok(history) => history,
+        Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata),
+        Err(e) => return Err(e.into()),
+    };
     past.extend(&history);
     // 3. Results and files.
     let quiet = args.verbose == Verbosity::Silent;
@@ -117,6 +122,61 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// Training diverged: save the last good model (unless the bad step already overwrote it) and
+/// fail with exit code 3 (see [`Diverged`]).
+fn diverged(
+    model: &mut Sequential,
+    d: &Divergence,
+    args: &TrainArgs,
+    mut past: TrainingState,
+    mut metadata: BTreeMap<String, serde_json::Value>,
+) -> Result<()> {
+    let mut place = d.found.describe().to_string();
+    if let Some((i, name)) = &d.layer {
+        place.push_str(&format!(" layer {i} {name:?}"));
+    }
+    if let Some(v) = d.variable {
+        place.push_str(&format!(" ({v})"));
+    }
+    let kept = match d.weights {
+        KeptWeights::BeforeBadStep => {
+            past.extend(&d.history);
+            metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
+            save(model, &args.out, &metadata, &past.history)?;
+            format!("saved the last good model (before this batch) to {}/", args.out.display())
+        }
+        _ => "the weights were damaged by this step and were not saved: resume from a checkpoint".to_string(),
+    };
+    let advice = match d.found {
+        NonFiniteIn::Inputs | NonFiniteIn::Targets => "remove the NaN/infinite values from the data".to_string(),
+        _ => format!(
+            "try a lower learning rate (--lr {:e}) or gradient clipping (--clipnorm 1.0)",
+            d.suggested_learning_rate()
+        ),
+    };
+    Err(anyhow::Error::new(Diverged(format!(
+        "training diverged at epoch {}, batch {}/{} (learning rate {:e}, loss {}): the first NaN/infinite value \
+         appeared in {place}; {kept}; {advice}",
+        d.epoch + 1,
+        d.batch + 1,
+        d.steps,
+        d.learning_rate,
+        d.loss
+    ))))
+}
+
+/// The error of a diverged training run; `wxb` exits with code 3 for it.
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
 
 /// Keras' split (`floor(n · (1 − split))` training samples) must leave samples on both sides.
 fn check_split(split: f64, n: usize) -> Result<()> {

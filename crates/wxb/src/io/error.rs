@@ -42,19 +42,6 @@ pub enum ModelIoError {
         /// The tensor name, e.g. `layers.0.kernel`.
         name: String,
     },
-    /// A layer configuration that cannot be built (a rate out of range, Dense on unflattened
-    /// samples, …).
-    #[error("{}: layer {index} ({name}): {message}", path.display())]
-    Layer {
-        /// The file the configuration came from.
-        path: PathBuf,
-        /// The layer's 0-based index.
-        index: usize,
-        /// The layer's name, or its class when unnamed.
-        name: String,
-        /// What is wrong.
-        message: String,
-    },
     /// A tensor in the weights file that the configuration does not know.
     #[error("{}: unexpected tensor {name:?} (not in the configuration)", path.display())]
     UnexpectedTensor {
@@ -88,5 +75,14 @@ pub enum ModelIoError {
         supported: u64,
         /// What to do.
         hint: &'static str,
+    },
+    /// The architecture cannot be built: a layer's value is invalid, or it needs more weights than
+    /// the weights file holds.
+    #[error("{}: invalid model: {source}", path.display())]
+    Invalid {
+        /// The file the configuration came from.
+        path: PathBuf,
+        /// What is wrong.
+        source: crate::WxbError,
     },
 }

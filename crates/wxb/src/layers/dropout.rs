@@ -31,11 +31,12 @@ impl DropoutConfig {
 ///
 /// In [`Mode::Train`] each value is kept with probability `1 − rate` and scaled by `1/(1 − rate)`
 /// (TensorFlow keeps `u ≥ rate` for `u ~ U[0, 1)`), so `E[y] = x`: `y = x ⊙ m`, `m ∈ {0, 1/(1 − rate)}`.
-/// A new mask is drawn at every training forward pass from the layer's own generator (derived from
-/// the model seed and the layer's name, or from `seed` alone when set); inside a model, each
-/// training step `t` draws from the generator's stream `t`, so masks depend on the step alone and
-/// a resumed run matches an uninterrupted one. In [`Mode::Infer`], and
-/// for `rate = 0`, `y = x`.
+/// A new mask is drawn at every training forward pass from the layer's own stream (derived from
+/// the model seed and the layer's name, or from `seed` alone when set): the mask of the model's
+/// training step `s` (its optimizer's step count, see [`Layer::begin_train_step`]) depends only on
+/// the seed, the name and `s`, so a run resumed from a saved model draws the masks an
+/// uninterrupted run would. Outside a model, successive training passes take steps 0, 1, 2, …
+/// In [`Mode::Infer`], and for `rate = 0`, `y = x`.
 ///
 /// Shapes: `x`, `y`: `[batch, …]`. Backward: `dx = dy ⊙ m` with the mask of the forward pass.
 ///
@@ -47,9 +48,10 @@ pub struct Dropout {
     shape: Vec<usize>,
     /// `1 / (1 − rate)`, rounded to f32 from the Python float as TensorFlow does.
     scale: f32,
-    /// The generator as built; training step `t` draws from its stream `t`.
-    base: WxbRng,
-    rng: WxbRng,
+    /// The key of the mask stream ([`WxbRng::key`]).
+    key: u64,
+    /// The step of the next training pass.
+    step: u64,
     /// The mask of the last training pass: `0` or `scale` per value.
     mask: Tensor,
     /// Whether the last forward pass applied `mask` (a training pass with `rate > 0`).
@@ -77,8 +79,8 @@ impl Dropout {
             scale: (1.0 / (1.0 - python_float(rate))) as f32,
             config,
             shape: Vec::new(),
-            base: WxbRng::new(0),
-            rng: WxbRng::new(0),
+            key: 0,
+            step: 0,
             mask: Tensor::default(),
             masked: false,
         }
@@ -127,19 +129,18 @@ impl Layer for Dropout {
         "Dropout"
     }
 
-    /// Starts the mask stream: `derive(seed, "{name}/dropout")`, or `derive(config seed, "dropout")`.
+    /// Starts the mask stream: `key(seed, "{name}/dropout")`, or `key(config seed, "dropout")`.
     fn build(&mut self, input_shape: &[usize], seed: u64) {
         self.shape = input_shape.to_vec();
-        self.base = match self.config.seed {
-            Some(own) => WxbRng::derive(own, "dropout"),
-            None => WxbRng::derive(seed, &format!("{}/dropout", self.name)),
+        self.key = match self.config.seed {
+            Some(own) => WxbRng::key(own, "dropout"),
+            None => WxbRng::key(seed, &format!("{}/dropout", self.name)),
         };
-        self.rng = self.base.clone();
+        self.step = 0;
     }
 
-    /// Masks of step `step` come from stream `step` of the layer's generator.
     fn begin_train_step(&mut self, step: u64) {
-        self.rng = self.base.stream(step);
+        self.step = step;
     }
 
     fn output_shape(&self) -> Vec<usize> {
@@ -157,7 +158,8 @@ impl Layer for Dropout {
             return;
         }
         self.mask.resize(x.shape());
-        let (rng, scale) = (&mut self.rng, self.scale);
+        let (mut rng, scale) = (WxbRng::at(self.key, self.step), self.scale);
+        self.step += 1;
         self.mask.data_mut().iter_mut().for_each(|m| *m = if rng.uniform() >= rate { scale } else { 0.0 });
         y.resize(x.shape());
         for ((o, &v), &m) in y.data_mut().iter_mut().zip(x.data()).zip(self.mask.data()) {
@@ -227,20 +229,19 @@ mod tests {
     }
 
     #[test]
-    fn masks_depend_on_the_step_alone() {
+    fn the_mask_depends_on_the_step_only() {
         let x = Tensor::full(&[4, 16], 1.0);
         let mut a = Dropout::new(0.5).named("a");
-        let mut b = Dropout::new(0.5).named("a");
         a.build(&[16], 1);
+        let first = a.call(&x, Mode::Train);
+        let second = a.call(&x, Mode::Train);
+        assert_ne!(first, second, "a new mask at every pass");
+        let mut b = Dropout::new(0.5).named("a");
         b.build(&[16], 1);
-        a.begin_train_step(0);
-        let _ = a.call(&x, Mode::Train);
-        a.begin_train_step(1);
         b.begin_train_step(1);
-        assert_eq!(a.call(&x, Mode::Train), b.call(&x, Mode::Train));
-        a.begin_train_step(1);
-        b.begin_train_step(2);
-        assert_ne!(a.call(&x, Mode::Train), b.call(&x, Mode::Train));
+        assert_eq!(b.call(&x, Mode::Train), second, "step 1's mask, whatever ran before");
+        b.begin_train_step(0);
+        assert_eq!(b.call(&x, Mode::Train), first);
     }
 
     #[test]

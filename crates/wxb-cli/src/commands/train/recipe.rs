@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use wxb::layers::{ActivationLayer, BatchNormalization, Dropout, LayerConfig};
+use wxb::layers::{ActivationLayer, BatchNormalization, DropoutConfig, LayerConfig};
 use wxb::prelude::*;
 
 use crate::cli::TrainArgs;
@@ -163,41 +163,45 @@ fn head(pre: &Preprocessing, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric
 /// The compiled model for data of `pre`'s features and targets `y`.
 pub fn build(recipe: Recipe, pre: &Preprocessing, y: &Tensor, seed: u64) -> Result<Sequential> {
     let (outputs, out_activation, default_loss, default_metrics) = head(pre, y);
-    let mut model = Sequential::new(&[pre.feature_names.len()]).seed(seed);
-    match &recipe.layers {
-        Layers::Spec { path, layers } => {
-            for (i, layer) in layers.iter().enumerate() {
-                model.try_add_config(layer).map_err(|e| {
-                    anyhow!("{}: layer {i} ({}): {e}", path.display(), layer.name().unwrap_or("unnamed"))
-                })?;
-            }
-            let got: usize = model.output_shape().iter().product();
-            if got != outputs {
-                bail!(
-                    "{}: the last layer has {got} outputs, the data needs {outputs} ({})",
-                    path.display(),
-                    match pre.task {
-                        Task::Classification => "one per class",
-                        Task::Regression => "one per target",
-                    }
-                );
-            }
-        }
+    let configs: Vec<LayerConfig> = match &recipe.layers {
+        Layers::Spec { layers, .. } => layers.clone(),
         Layers::Flags { hidden, activation, dropout, batch_norm } => {
+            let mut configs = Vec::new();
             for &units in hidden {
                 match batch_norm {
                     BatchNorm::After => {
-                        model.add(Dense::new(units));
-                        model.add(BatchNormalization::new());
-                        model.add(ActivationLayer::new(*activation));
+                        configs.push(Dense::new(units).config());
+                        configs.push(BatchNormalization::new().config());
+                        configs.push(ActivationLayer::new(*activation).config());
                     }
-                    BatchNorm::None => model.add(Dense::new(units).activation(*activation)),
+                    BatchNorm::None => configs.push(Dense::new(units).activation(*activation).config()),
                 }
                 if let Some(rate) = dropout {
-                    model.add(Dropout::new(*rate));
+                    configs.push(LayerConfig::Dropout(DropoutConfig::new(*rate)));
                 }
             }
-            model.add(Dense::new(outputs).activation(out_activation));
+            configs.push(Dense::new(outputs).activation(out_activation).config());
+            configs
+        }
+    };
+    // Every value is checked (and the size bounded) before anything is allocated.
+    let built = Sequential::from_configs(&[pre.feature_names.len()], seed, &configs, wxb::model::MAX_PARAMS);
+    let mut model = match (&recipe.layers, built) {
+        (_, Ok(m)) => m,
+        (Layers::Spec { path, .. }, Err(e)) => bail!("{}: {e}", path.display()),
+        (Layers::Flags { .. }, Err(e)) => bail!("{e}"),
+    };
+    if let Layers::Spec { path, .. } = &recipe.layers {
+        let got: usize = model.output_shape().iter().product();
+        if got != outputs {
+            bail!(
+                "{}: the last layer has {got} outputs, the data needs {outputs} ({})",
+                path.display(),
+                match pre.task {
+                    Task::Classification => "one per class",
+                    Task::Regression => "one per target",
+                }
+            );
         }
     }
     let metrics = recipe.metrics.unwrap_or(default_metrics);
