@@ -50,7 +50,13 @@ fn bad_numbers() {
         &["--threads", "0", "train", "--data", "train.csv", "--out", "model"],
         &["--threads 0: need at least one thread"],
     );
-    fails(p, &["evaluate", "--model", "model", "--data", "train.csv", "--batch-size", "0"], &["batch"]);
+    fails(
+        p,
+        &["evaluate", "--model", "model", "--data", "train.csv", "--batch-size", "0"],
+        &["--batch-size 0: a batch needs at least one sample"],
+    );
+    fails(p, &["predict", "--model", "model", "--data", "train.csv", "--batch-size", "0"], &["--batch-size 0"]);
+    fails(p, &["train", "--data", "train.csv", "--out", "train.csv"], &["--out train.csv: a file of that name exists"]);
 }
 
 #[test]

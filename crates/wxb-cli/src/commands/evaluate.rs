@@ -10,6 +10,9 @@ use crate::progress::format_value;
 
 /// Runs `wxb evaluate`.
 pub fn run(args: &EvaluateArgs) -> Result<()> {
+    if args.batch_size == 0 {
+        bail!("--batch-size 0: a batch needs at least one sample");
+    }
     let loaded = io::load(&args.model)?;
     let pre = Preprocessing::from_metadata(&loaded.metadata)?;
     let mut model = loaded.model;

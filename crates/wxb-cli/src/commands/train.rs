@@ -36,6 +36,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
     recipe::check_run_flags(args)?;
+    if args.out.exists() && !args.out.is_dir() {
+        bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
+    }
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
     let (mut model, data, mut past) = match &args.resume {
         Some(dir) => {
