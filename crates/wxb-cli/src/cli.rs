@@ -78,13 +78,13 @@ pub struct TrainArgs {
     pub task: TaskArg,
     /// Hidden layer sizes, comma-separated; empty for none (linear or logistic regression).
     /// Default: 256,128 on the bundled MNIST, 64,32 otherwise.
-    #[arg(long, value_name = "UNITS", value_delimiter = ',', num_args = 0..)]
+    #[arg(long, value_name = "UNITS", value_delimiter = ',', num_args = 0.., allow_negative_numbers = true)]
     pub layers: Option<Vec<String>>,
     /// The hidden layers' activation.
     #[arg(long, default_value = "relu")]
     pub activation: String,
     /// Dropout rate after each hidden layer.
-    #[arg(long, value_name = "P")]
+    #[arg(long, allow_negative_numbers = true, value_name = "P")]
     pub dropout: Option<f32>,
     /// Batch normalization after each hidden Dense layer.
     #[arg(long)]
@@ -96,10 +96,10 @@ pub struct TrainArgs {
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
     /// The learning rate (default: the optimizer's Keras default).
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
     pub lr: Option<f32>,
     /// Clip each gradient's norm to this value.
-    #[arg(long, value_name = "NORM")]
+    #[arg(long, allow_negative_numbers = true, value_name = "NORM")]
     pub clipnorm: Option<f32>,
     /// The loss (default: sparse_categorical_crossentropy for classes, mean_squared_error otherwise).
     #[arg(long)]
@@ -108,13 +108,13 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
     /// Passes over the training data (default: 10).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Samples per step (default: 128 on the bundled MNIST, 32 otherwise, as Keras).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// Fraction of the data, taken from its end, held out for validation.
-    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    #[arg(long, value_name = "F", default_value_t = 0.0, allow_negative_numbers = true)]
     pub validation_split: f64,
     /// Stop when the validation loss (or the loss) has not improved for this many epochs, and keep
     /// the best weights.
@@ -133,7 +133,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub checkpoint: bool,
     /// Continue training a model saved with its optimizer state (a checkpoint or an --out folder).
-    #[arg(long, value_name = "DIR", conflicts_with = "spec")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "spec", "layers", "activation", "dropout", "batch_norm", "optimizer", "lr", "clipnorm", "loss",
+        "metrics", "standardize", "task", "seed",
+    ])]
     pub resume: Option<PathBuf>,
     /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).
     #[arg(long, value_enum, default_value = "1")]

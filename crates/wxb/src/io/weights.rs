@@ -128,6 +128,17 @@ pub(super) fn restore(
             tensors.push((name.to_string(), fetch(path, decoded, &full, shape)?));
             wanted.push(full);
         }
+        // Slots are all there or none are (a fresh optimizer creates them at its first step).
+        if let (false, Some(opt)) = (tensors.is_empty(), model.optimizer()) {
+            for v in 0..shapes.len() {
+                for slot in opt.slot_names() {
+                    let name = format!("optimizer.{v}.{slot}");
+                    if !decoded.tensors.contains_key(&name) {
+                        return Err(ModelIoError::MissingTensor { path: path.to_path_buf(), name });
+                    }
+                }
+            }
+        }
         let state = crate::optim::OptimizerState { iterations, tensors, scalars: optimizer_scalars.to_vec() };
         if let Some(opt) = model.optimizer_mut() {
             opt.restore_state(&state)

@@ -1,0 +1,40 @@
+//! Checks of a loaded configuration's values that the model types would otherwise meet as panics
+//! or absurd allocations later (at `compile`, `evaluate` or the next training step).
+
+use std::path::Path;
+
+use super::{CompileConfig, ModelIoError};
+use crate::error::WxbError;
+use crate::metrics::Metric;
+
+/// The most thresholds an `AUC` metric read from a file may have (Keras' default is 200).
+pub const MAX_AUC_THRESHOLDS: usize = 1 << 20;
+
+/// The optimizer's schedule and the metrics' parameters.
+pub(super) fn compile_settings(path: &Path, compile: Option<&CompileConfig>) -> Result<(), ModelIoError> {
+    let Some(c) = compile else { return Ok(()) };
+    let invalid = |message: String| ModelIoError::Config { path: path.to_path_buf(), line: 1, column: 1, message };
+    c.optimizer.learning_rate.validate().map_err(|e| invalid(format!("optimizer: {e}")))?;
+    for m in &c.metrics {
+        if let Metric::Auc { num_thresholds } = *m {
+            if !(2..=MAX_AUC_THRESHOLDS).contains(&num_thresholds) {
+                return Err(invalid(format!(
+                    "metric auc: num_thresholds = {num_thresholds} must be in 2..={MAX_AUC_THRESHOLDS}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error for an architecture [`Sequential::from_configs`](crate::Sequential::from_configs)
+/// refused; a model larger than the weights file (`budget` values) is named as such.
+pub(super) fn invalid(path: &Path, e: WxbError, budget: u64) -> ModelIoError {
+    let source = match e {
+        WxbError::ModelTooLarge { params, .. } => {
+            WxbError::ModelTooLarge { params, limit: budget, why: "the weights file does not hold more values" }
+        }
+        e => e,
+    };
+    ModelIoError::Invalid { path: path.to_path_buf(), source }
+}
