@@ -261,6 +261,14 @@ fn parse_model_file(path: &Path, text: &str) -> Result<ModelFile, ModelIoError> 
     }
     match version {
         Some(v) if (1..=FORMAT_VERSION).contains(&v) => {}
+        Some(0) => {
+            return Err(ModelIoError::Version {
+                path: path.to_path_buf(),
+                found: 0,
+                supported: FORMAT_VERSION,
+                hint: "no wxb ever wrote version 0: the file is damaged",
+            });
+        }
         Some(v) => {
             return Err(ModelIoError::Version {
                 path: path.to_path_buf(),
