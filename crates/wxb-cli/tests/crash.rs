@@ -47,6 +47,21 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
+/// What a kill left in a checkpoint folder: temporary files (killed in the middle of a write) and
+/// whether `config.json` is older than `model.safetensors` (killed between the two writes).
+fn interrupted_writes(ckpt: &Path) -> (bool, bool) {
+    let Ok(entries) = std::fs::read_dir(ckpt) else { return (false, false) };
+    let temporary = entries.flatten().any(|e| e.file_name().to_string_lossy().contains(".tmp-"));
+    let generation = |json: &str| serde_json::from_str::<serde_json::Value>(json).ok().map(|v| v["generation"].clone());
+    let config = std::fs::read_to_string(ckpt.join("config.json")).ok().and_then(|c| generation(&c));
+    let weights = std::fs::read(ckpt.join("model.safetensors")).ok().and_then(|b| {
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&b).ok()?;
+        meta.metadata().as_ref()?.get("generation").cloned()
+    });
+    let between = matches!((config, weights), (Some(c), Some(w)) if c.as_str() != Some(w.as_str()));
+    (temporary, between)
+}
+
 /// Checks one checkpoint folder after a kill; returns the epochs it holds (0: none yet).
 fn check_checkpoint(dir: &Path, ckpt: &Path, reference: &[String], scratch_out: &str) -> usize {
     if !ckpt.join("model.safetensors").exists() && !ckpt.join("config.json").exists() {
@@ -94,7 +109,7 @@ fn kill_at_random_moments(kills: usize) {
     let reference = history(&dir.join("ref/history.csv"));
     assert_eq!(reference.len(), EPOCHS);
     let mut state = std::env::var("WXB_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9E37_79B9u64) | 1;
-    let mut hits = 0;
+    let (mut hits, mut mid_write, mut between) = (0, 0, 0);
     for kill in 0..kills {
         let out = format!("run{kill}");
         let mut child = train(&dir, &["--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
@@ -104,12 +119,21 @@ fn kill_at_random_moments(kills: usize) {
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let checkpoints = dir.join(&out).join("checkpoints");
+        for which in ["last", "best"] {
+            let (temporary, stale) = interrupted_writes(&checkpoints.join(which));
+            mid_write += usize::from(temporary);
+            between += usize::from(stale);
+        }
         let last = check_checkpoint(&dir, &checkpoints.join("last"), &reference, "resumed");
         let best = check_checkpoint(&dir, &checkpoints.join("best"), &reference, "resumed");
         assert!(best <= last, "best is an epoch already done");
         hits += usize::from(last > 0);
-        std::fs::remove_dir_all(dir.join(&out)).unwrap();
+        let _ = std::fs::remove_dir_all(dir.join(&out)); // absent when killed before the first save
     }
+    println!(
+        "{kills} kills: {hits} left a checkpoint, all consistent; {mid_write} landed inside a file write, \
+         {between} between the weights and config.json writes (reference run: {full:?})"
+    );
     assert!(kills < 10 || hits * 2 >= kills, "only {hits} of {kills} kills hit a run with a checkpoint");
     std::fs::remove_dir_all(&dir).unwrap();
 }
