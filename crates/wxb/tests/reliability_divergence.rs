@@ -52,7 +52,7 @@ fn a_huge_learning_rate_stops_at_the_bad_batch_with_the_last_good_weights() {
     let d = diverged(m.fit(&x, &y, &options(5, 2), &mut [&mut snaps]).unwrap_err());
     // Every batch whose end was reached left finite weights; the bad one left none.
     let good = snaps.after_batch.len() - 1;
-    assert_eq!((d.epoch * d.steps + d.batch) as usize, good, "{d}");
+    assert_eq!(d.epoch * d.steps + d.batch, good, "{d}");
     assert_eq!(d.steps, 4);
     assert_eq!(d.learning_rate, 1e30);
     assert_eq!(d.iterations, good as u64);

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use super::{CompileConfig, ModelIoError};
+use super::weights::{Decoded, expect};
+use super::{CompileConfig, ModelIoError, SequentialConfig};
 use crate::error::WxbError;
 use crate::metrics::Metric;
 
@@ -32,9 +33,25 @@ pub(super) fn compile_settings(path: &Path, compile: Option<&CompileConfig>) -> 
 pub(super) fn invalid(path: &Path, e: WxbError, budget: u64) -> ModelIoError {
     let source = match e {
         WxbError::ModelTooLarge { params, .. } => {
-            WxbError::ModelTooLarge { params, limit: budget, why: "the weights file does not hold more values" }
+            WxbError::ModelTooLarge { params, limit: budget, why: "the weights file holds only that many values" }
         }
         e => e,
     };
     ModelIoError::Invalid { path: path.to_path_buf(), source }
+}
+
+/// Every weight the architecture needs is in the weights file with its shape: checked layer by
+/// layer from the configurations alone, so that a configuration disagreeing with its weights
+/// (however large it claims to be) is named precisely before anything is built. An invalid layer
+/// stops the walk; [`Sequential::from_configs`](crate::Sequential::from_configs) reports it.
+pub(super) fn weights_present(path: &Path, arch: &SequentialConfig, decoded: &Decoded) -> Result<(), ModelIoError> {
+    let mut shape = arch.input_shape.clone();
+    for (i, layer) in arch.layers.iter().enumerate() {
+        let Ok(plan) = layer.validate(&shape) else { return Ok(()) };
+        for (name, weight) in &plan.weights {
+            expect(path, decoded, &format!("layers.{i}.{name}"), weight)?;
+        }
+        shape = plan.output_shape;
+    }
+    Ok(())
 }

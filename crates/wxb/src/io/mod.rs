@@ -225,6 +225,7 @@ fn decode_model(
     check::compile_settings(source, config.compile.as_ref())?;
     let ModelEntry::Sequential(arch) = &config.model;
     // Every weight must be in the weights file: its f32 values bound the model's size.
+    check::weights_present(weights_path, arch, &decoded)?;
     let budget = decoded.tensors.values().map(|(_, _, data)| data.len() as u64).sum();
     let mut model = Sequential::from_configs(&arch.input_shape, arch.seed, &arch.layers, budget)
         .map_err(|e| check::invalid(source, e, budget))?
