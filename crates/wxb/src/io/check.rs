@@ -10,11 +10,21 @@ use crate::metrics::Metric;
 
 /// The most thresholds an `AUC` metric read from a file may have (Keras' default is 200).
 pub const MAX_AUC_THRESHOLDS: usize = 1 << 20;
+/// The most optimizer steps a file may claim: 2⁵³, so that the step counts exactly in the `f64`
+/// schedules and never overflows when training goes on.
+pub const MAX_ITERATIONS: u64 = 1 << 53;
 
-/// The optimizer's schedule and the metrics' parameters.
-pub(super) fn compile_settings(path: &Path, compile: Option<&CompileConfig>) -> Result<(), ModelIoError> {
-    let Some(c) = compile else { return Ok(()) };
+/// The optimizer's schedule and step count, and the metrics' parameters.
+pub(super) fn compile_settings(
+    path: &Path,
+    compile: Option<&CompileConfig>,
+    iterations: Option<u64>,
+) -> Result<(), ModelIoError> {
     let invalid = |message: String| ModelIoError::Config { path: path.to_path_buf(), line: 1, column: 1, message };
+    if let Some(n) = iterations.filter(|&n| n > MAX_ITERATIONS) {
+        return Err(invalid(format!("optimizer_iterations = {n} is more than the {MAX_ITERATIONS} steps accepted")));
+    }
+    let Some(c) = compile else { return Ok(()) };
     c.optimizer.learning_rate.validate().map_err(|e| invalid(format!("optimizer: {e}")))?;
     for m in &c.metrics {
         if let Metric::Auc { num_thresholds } = *m {

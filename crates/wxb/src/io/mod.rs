@@ -222,7 +222,7 @@ fn decode_model(
         Some(c) if c.generation == decoded.generation => (c, config_path),
         _ => (parse_model_file(weights_path, &decoded.embedded_config)?, weights_path),
     };
-    check::compile_settings(source, config.compile.as_ref())?;
+    check::compile_settings(source, config.compile.as_ref(), config.optimizer_iterations)?;
     let ModelEntry::Sequential(arch) = &config.model;
     // Every weight must be in the weights file: its f32 values bound the model's size.
     check::weights_present(weights_path, arch, &decoded)?;
