@@ -63,6 +63,8 @@ impl Sequential {
         let (mut bx, mut by, mut bsw) = (Tensor::default(), Tensor::default(), Vec::new());
         let mut metrics = self.metric_states(split.y.cols());
         let mut logs = Logs::new();
+        // Moving statistics change in the forward pass: the divergence guard saves them per step.
+        let guard_moving = options.on_divergence == OnDivergence::Stop && self.params().any(|(_, _, p)| !p.trainable);
         let mut saved = Vec::new();
         for epoch in options.initial_epoch..options.epochs {
             for cb in callbacks.iter_mut() {
@@ -85,7 +87,7 @@ impl Sequential {
                     bsw.extend(idx.iter().map(|&i| w[i]));
                     bsw.as_slice()
                 });
-                if options.on_divergence == OnDivergence::Stop {
+                if guard_moving {
                     self.save_non_trainable(&mut saved);
                 }
                 let loss = match self.train_step(&bx, &by, sw, options.on_divergence) {
