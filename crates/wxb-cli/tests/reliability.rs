@@ -146,3 +146,18 @@ fn predict_streams_chunks_and_writes_nothing_when_a_row_is_bad() {
     assert_eq!(leftovers.len(), 4, "no temporary files left: {leftovers:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_is_reported() {
+    let dir = scratch("ckpt-error");
+    std::fs::write(dir.join("d.csv"), regression_csv(32)).unwrap();
+    std::fs::create_dir_all(dir.join("m")).unwrap();
+    std::fs::write(dir.join("m/checkpoints"), "a file where the checkpoints folder goes").unwrap();
+    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--checkpoint", "--verbose", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = one_line_error(&o);
+    assert!(e.contains("the model was saved, but a checkpoint could not be written"), "{e}");
+    assert!(e.contains("checkpoints/last"), "{e}");
+    assert!(wxb::io::load(&dir.join("m")).is_ok(), "the final model is there");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
