@@ -132,3 +132,25 @@ fn a_huge_layer_in_config_json_is_refused_before_allocating() {
     );
     assert!(e.to_string().ends_with("the configuration needs [6, 1000000000000] (F32)"), "{e}");
 }
+
+#[test]
+fn optimizer_state_for_only_some_weights_is_refused() {
+    // Before this was checked, such a file loaded and the next training step panicked.
+    use safetensors::tensor::{SafeTensors, TensorView};
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let bytes = fs::read(dir.path().join(io::WEIGHTS_FILE)).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    // Only the first weight's slots: nothing says the others are missing but their absence.
+    let kept: Vec<(String, TensorView)> = st
+        .tensors()
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with("optimizer.") || n.starts_with("optimizer.0."))
+        .collect();
+    assert!(kept.len() < st.len());
+    let partial = safetensors::serialize(kept, meta.metadata().clone()).unwrap();
+    fs::write(dir.path().join(io::WEIGHTS_FILE), partial).unwrap();
+    let e = io::load(dir.path()).unwrap_err();
+    assert!(matches!(&e, ModelIoError::MissingTensor { name, .. } if name == "optimizer.1.momentum"), "{e}");
+}
