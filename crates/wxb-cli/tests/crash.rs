@@ -144,7 +144,7 @@ fn a_few_kills_leave_consistent_checkpoints() {
 }
 
 #[test]
-#[ignore = "about a minute: 50 kills; run with --ignored"]
+#[ignore = "50 kills: 7 s on an idle machine, a minute under load; run with --ignored"]
 fn fifty_kills_leave_consistent_checkpoints() {
     let kills = std::env::var("WXB_CRASH_KILLS").ok().and_then(|s| s.parse().ok()).unwrap_or(50);
     kill_at_random_moments(kills);
