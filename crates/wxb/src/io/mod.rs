@@ -222,9 +222,10 @@ fn decode_model(
         Some(c) if c.generation == decoded.generation => (c, config_path),
         _ => (parse_model_file(weights_path, &decoded.embedded_config)?, weights_path),
     };
-    check::compile_settings(source, config.compile.as_ref())?;
+    check::compile_settings(source, config.compile.as_ref(), config.optimizer_iterations)?;
     let ModelEntry::Sequential(arch) = &config.model;
     // Every weight must be in the weights file: its f32 values bound the model's size.
+    check::weights_present(weights_path, arch, &decoded)?;
     let budget = decoded.tensors.values().map(|(_, _, data)| data.len() as u64).sum();
     let mut model = Sequential::from_configs(&arch.input_shape, arch.seed, &arch.layers, budget)
         .map_err(|e| check::invalid(source, e, budget))?
@@ -261,6 +262,14 @@ fn parse_model_file(path: &Path, text: &str) -> Result<ModelFile, ModelIoError> 
     }
     match version {
         Some(v) if (1..=FORMAT_VERSION).contains(&v) => {}
+        Some(0) => {
+            return Err(ModelIoError::Version {
+                path: path.to_path_buf(),
+                found: 0,
+                supported: FORMAT_VERSION,
+                hint: "no wxb ever wrote version 0: the file is damaged",
+            });
+        }
         Some(v) => {
             return Err(ModelIoError::Version {
                 path: path.to_path_buf(),

@@ -153,8 +153,9 @@ pub(super) fn restore(
     Ok(())
 }
 
-fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<Tensor, ModelIoError> {
-    let (got, dtype, data) = decoded
+/// Checks that `name` is in the file with `shape` and dtype F32, before anything is built.
+pub(super) fn expect(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<(), ModelIoError> {
+    let (got, dtype, _) = decoded
         .tensors
         .get(name)
         .ok_or_else(|| ModelIoError::MissingTensor { path: path.to_path_buf(), name: name.to_string() })?;
@@ -167,5 +168,10 @@ fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<
             dtype: format!("{dtype:?}"),
         });
     }
-    Ok(Tensor::from_vec(shape, data.clone()))
+    Ok(())
+}
+
+fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<Tensor, ModelIoError> {
+    expect(path, decoded, name, shape)?;
+    Ok(Tensor::from_vec(shape, decoded.tensors[name].2.clone()))
 }

@@ -27,7 +27,10 @@ pub enum SpecError {
     },
 }
 
-/// Parses a spec (see the [module docs](self)).
+/// Parses a model spec: a JSON list of Keras-style layer configurations
+/// (`[{"class_name": "Dense", "config": {"units": 64, "activation": "relu"}}, …]`), or an object
+/// whose `layers` key holds that list — what `wxb train --spec` reads. Build the model with
+/// [`Sequential::from_configs`](crate::Sequential::from_configs), which checks every value.
 pub fn parse_spec(json: &[u8]) -> Result<Vec<LayerConfig>, SpecError> {
     let value: serde_json::Value = serde_json::from_slice(json).map_err(|e| SpecError::Syntax {
         line: e.line(),

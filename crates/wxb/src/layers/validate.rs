@@ -15,6 +15,8 @@ pub struct LayerPlan {
     pub output_shape: Vec<usize>,
     /// The number of scalars in the layer's weights (trainable or not).
     pub params: u64,
+    /// Each weight's name and shape, in the order of [`Layer::params`](super::Layer::params).
+    pub weights: Vec<(&'static str, Vec<usize>)>,
 }
 
 impl LayerConfig {
@@ -42,9 +44,9 @@ impl LayerConfig {
             value,
             reason,
         };
-        let features = || -> Result<u64, WxbError> {
+        let features = || -> Result<usize, WxbError> {
             match input_shape.last() {
-                Some(&f) => Ok(f as u64),
+                Some(&f) => Ok(f),
                 None => Err(bad("input_shape", "[]".into(), "normalization needs samples with at least one axis")),
             }
         };
@@ -59,7 +61,13 @@ impl LayerConfig {
         let finite = |field: &'static str, v: f32| {
             if v.is_finite() { Ok(()) } else { Err(bad(field, v.to_string(), "must be a finite number")) }
         };
-        let same = |params: u64| Ok(LayerPlan { output_shape: input_shape.to_vec(), params });
+        // A layer keeping its input's shape, with per-feature weights of these names.
+        let same = |names: &[&'static str]| {
+            let f = input_shape.last().copied().unwrap_or(0);
+            let weights: Vec<(&'static str, Vec<usize>)> = names.iter().map(|&n| (n, vec![f])).collect();
+            let params = f as u64 * weights.len() as u64;
+            Ok(LayerPlan { output_shape: input_shape.to_vec(), params, weights })
+        };
         match self {
             LayerConfig::Dense(c) => {
                 let &[inputs] = input_shape else {
@@ -83,23 +91,27 @@ impl LayerConfig {
                     .checked_mul(units)
                     .ok_or_else(|| bad("units", c.units.to_string(), "the kernel's size overflows"))?;
                 let params = kernel.saturating_add(if c.use_bias { units } else { 0 });
-                Ok(LayerPlan { output_shape: vec![c.units], params })
+                let mut weights = vec![("kernel", vec![inputs, c.units])];
+                if c.use_bias {
+                    weights.push(("bias", vec![c.units]));
+                }
+                Ok(LayerPlan { output_shape: vec![c.units], params, weights })
             }
             LayerConfig::Dropout(c) => {
                 if !(0.0..1.0).contains(&c.rate) {
                     return Err(bad("rate", c.rate.to_string(), "must be in [0, 1)"));
                 }
-                same(0)
+                same(&[])
             }
-            LayerConfig::Activation(_) => same(0),
+            LayerConfig::Activation(_) => same(&[]),
             LayerConfig::Flatten(_) => {
                 let n = input_shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
                 let n =
                     n.ok_or_else(|| bad("input_shape", format!("{input_shape:?}"), "the flattened size overflows"))?;
-                Ok(LayerPlan { output_shape: vec![n], params: 0 })
+                Ok(LayerPlan { output_shape: vec![n], params: 0, weights: Vec::new() })
             }
             LayerConfig::BatchNormalization(c) => {
-                let f = features()?;
+                features()?;
                 last_axis(c.axis)?;
                 finite("momentum", c.momentum)?;
                 finite("epsilon", c.epsilon)?;
@@ -111,10 +123,13 @@ impl LayerConfig {
                 regularizer(&bad, "beta_regularizer", c.beta_regularizer)?;
                 constraint(&bad, "gamma_constraint", c.gamma_constraint)?;
                 constraint(&bad, "beta_constraint", c.beta_constraint)?;
-                same(f * (2 + u64::from(c.scale) + u64::from(c.center)))
+                let optional = [("gamma", c.scale), ("beta", c.center)];
+                let mut names: Vec<&'static str> = optional.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+                names.extend(["moving_mean", "moving_variance"]);
+                same(&names)
             }
             LayerConfig::LayerNormalization(c) => {
-                let f = features()?;
+                features()?;
                 last_axis(c.axis)?;
                 finite("epsilon", c.epsilon)?;
                 initializer(&bad, "gamma_initializer", c.gamma_initializer, Rank::Vector)?;
@@ -123,7 +138,9 @@ impl LayerConfig {
                 regularizer(&bad, "beta_regularizer", c.beta_regularizer)?;
                 constraint(&bad, "gamma_constraint", c.gamma_constraint)?;
                 constraint(&bad, "beta_constraint", c.beta_constraint)?;
-                same(f * (u64::from(c.scale) + u64::from(c.center)))
+                let optional = [("gamma", c.scale), ("beta", c.center)];
+                let names: Vec<&'static str> = optional.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+                same(&names)
             }
         }
     }

@@ -83,6 +83,34 @@ mod tests {
     }
 
     #[test]
+    fn plans_name_and_shape_every_weight_as_the_built_layers_do() {
+        use crate::layers::{BatchNormalizationConfig, LayerNormalizationConfig};
+        let mut no_bias = DenseConfig::new(3);
+        no_bias.use_bias = false;
+        let mut no_center = LayerNormalizationConfig::default();
+        no_center.center = false;
+        let configs = [
+            LayerConfig::BatchNormalization(BatchNormalizationConfig::default()),
+            LayerConfig::Flatten(FlattenConfig::default()),
+            dense(4),
+            LayerConfig::Dense(no_bias),
+            LayerConfig::LayerNormalization(no_center),
+            LayerConfig::Dropout(DropoutConfig::new(0.5)),
+        ];
+        let m = Sequential::from_configs(&[2, 5], 0, &configs, MAX_PARAMS).unwrap();
+        let mut shape = vec![2, 5];
+        for (config, layer) in configs.iter().zip(m.layers()) {
+            let plan = config.validate(&shape).unwrap();
+            let built: Vec<(&str, Vec<usize>)> =
+                layer.params().iter().map(|p| (p.name, p.value.shape().to_vec())).collect();
+            assert_eq!(plan.weights, built, "{}", layer.name());
+            assert_eq!(plan.params, layer.params().iter().map(|p| p.len() as u64).sum::<u64>());
+            assert_eq!(plan.output_shape, layer.output_shape());
+            shape = plan.output_shape;
+        }
+    }
+
+    #[test]
     fn refuses_before_allocating() {
         let e = Sequential::from_configs(&[10], 0, &[dense(1_000_000_000_000)], MAX_PARAMS).unwrap_err();
         assert_eq!(

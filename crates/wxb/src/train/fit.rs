@@ -1,17 +1,20 @@
 //! `Sequential::fit`: Keras' training loop.
 
+use std::borrow::Cow;
+
 use super::{Callback, FitOptions, History, Logs, OnDivergence, Shuffle, TrainParams};
 use crate::error::WxbError;
 use crate::model::{Sequential, check};
 use crate::rng::WxbRng;
 use crate::tensor::{Tensor, argmax};
 
-/// The training and validation arrays of one `fit` call.
-struct Split {
-    x: Tensor,
-    y: Tensor,
+/// The training and validation arrays of one `fit` call (the caller's arrays, borrowed, unless a
+/// validation split cuts them: no copy of the whole data set otherwise).
+struct Split<'a> {
+    x: Cow<'a, Tensor>,
+    y: Cow<'a, Tensor>,
     sample_weight: Option<Vec<f32>>,
-    validation: Option<(Tensor, Tensor)>,
+    validation: Option<(Cow<'a, Tensor>, Cow<'a, Tensor>)>,
 }
 
 impl Sequential {
@@ -60,6 +63,8 @@ impl Sequential {
         let (mut bx, mut by, mut bsw) = (Tensor::default(), Tensor::default(), Vec::new());
         let mut metrics = self.metric_states(split.y.cols());
         let mut logs = Logs::new();
+        // Moving statistics change in the forward pass: the divergence guard saves them per step.
+        let guard_moving = options.on_divergence == OnDivergence::Stop && self.params().any(|(_, _, p)| !p.trainable);
         let mut saved = Vec::new();
         for epoch in options.initial_epoch..options.epochs {
             for cb in callbacks.iter_mut() {
@@ -82,7 +87,7 @@ impl Sequential {
                     bsw.extend(idx.iter().map(|&i| w[i]));
                     bsw.as_slice()
                 });
-                if options.on_divergence == OnDivergence::Stop {
+                if guard_moving {
                     self.save_non_trainable(&mut saved);
                 }
                 let loss = match self.train_step(&bx, &by, sw, options.on_divergence) {
@@ -129,7 +134,12 @@ impl Sequential {
 }
 
 /// Applies `validation_split`/`validation_data` and turns `class_weight` into sample weights.
-fn split(model: &mut Sequential, x: &Tensor, y: &Tensor, options: &FitOptions) -> Result<Split, WxbError> {
+fn split<'a>(
+    model: &mut Sequential,
+    x: &'a Tensor,
+    y: &'a Tensor,
+    options: &'a FitOptions,
+) -> Result<Split<'a>, WxbError> {
     let n = x.rows();
     if options.class_weight.is_some() && options.sample_weight.is_some() {
         return Err(WxbError::InvalidArgument {
@@ -163,14 +173,14 @@ fn split(model: &mut Sequential, x: &Tensor, y: &Tensor, options: &FitOptions) -
     if let Some((vx, vy)) = &options.validation_data {
         model.check_data(vx, vy, ("validation x", "validation y"))?;
         return Ok(Split {
-            x: x.clone(),
-            y: y.clone(),
+            x: Cow::Borrowed(x),
+            y: Cow::Borrowed(y),
             sample_weight: weights,
-            validation: Some((vx.clone(), vy.clone())),
+            validation: Some((Cow::Borrowed(vx), Cow::Borrowed(vy))),
         });
     }
     if vs == 0.0 {
-        return Ok(Split { x: x.clone(), y: y.clone(), sample_weight: weights, validation: None });
+        return Ok(Split { x: Cow::Borrowed(x), y: Cow::Borrowed(y), sample_weight: weights, validation: None });
     }
     // Keras: split_at = floor(n · (1 − validation_split)); the validation part is the tail.
     let split_at = (n as f64 * (1.0 - vs)).floor() as usize;
@@ -182,9 +192,9 @@ fn split(model: &mut Sequential, x: &Tensor, y: &Tensor, options: &FitOptions) -
         });
     }
     Ok(Split {
-        x: x.slice_rows(0, split_at),
-        y: y.slice_rows(0, split_at),
+        x: Cow::Owned(x.slice_rows(0, split_at)),
+        y: Cow::Owned(y.slice_rows(0, split_at)),
         sample_weight: weights.map(|w| w[..split_at].to_vec()),
-        validation: Some((x.slice_rows(split_at, n), y.slice_rows(split_at, n))),
+        validation: Some((Cow::Owned(x.slice_rows(split_at, n)), Cow::Owned(y.slice_rows(split_at, n)))),
     })
 }
