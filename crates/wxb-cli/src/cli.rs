@@ -29,6 +29,10 @@ pub enum Command {
     Predict(PredictArgs),
     /// Print a saved model's layer table, as Keras' model.summary().
     Summary(SummaryArgs),
+    /// Show what each neuron computes for one sample, with the real numbers (and in pictures).
+    Explain(Box<ExplainArgs>),
+    /// Small demonstrations of the weights calculation.
+    Demo(DemoArgs),
 }
 
 /// Where the data comes from.
@@ -74,13 +78,13 @@ pub struct TrainArgs {
     pub task: TaskArg,
     /// Hidden layer sizes, comma-separated; empty for none (linear or logistic regression).
     /// Default: 256,128 on the bundled MNIST, 64,32 otherwise.
-    #[arg(long, value_name = "UNITS", value_delimiter = ',', num_args = 0..)]
+    #[arg(long, value_name = "UNITS", value_delimiter = ',', num_args = 0.., allow_negative_numbers = true)]
     pub layers: Option<Vec<String>>,
     /// The hidden layers' activation.
     #[arg(long, default_value = "relu")]
     pub activation: String,
     /// Dropout rate after each hidden layer.
-    #[arg(long, value_name = "P")]
+    #[arg(long, allow_negative_numbers = true, value_name = "P")]
     pub dropout: Option<f32>,
     /// Batch normalization after each hidden Dense layer.
     #[arg(long)]
@@ -92,10 +96,10 @@ pub struct TrainArgs {
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
     /// The learning rate (default: the optimizer's Keras default).
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
     pub lr: Option<f32>,
     /// Clip each gradient's norm to this value.
-    #[arg(long, value_name = "NORM")]
+    #[arg(long, allow_negative_numbers = true, value_name = "NORM")]
     pub clipnorm: Option<f32>,
     /// The loss (default: sparse_categorical_crossentropy for classes, mean_squared_error otherwise).
     #[arg(long)]
@@ -104,13 +108,13 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
     /// Passes over the training data (default: 10).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Samples per step (default: 128 on the bundled MNIST, 32 otherwise, as Keras).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
     /// Fraction of the data, taken from its end, held out for validation.
-    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    #[arg(long, value_name = "F", default_value_t = 0.0, allow_negative_numbers = true)]
     pub validation_split: f64,
     /// Stop when the validation loss (or the loss) has not improved for this many epochs, and keep
     /// the best weights.
@@ -129,11 +133,18 @@ pub struct TrainArgs {
     #[arg(long)]
     pub checkpoint: bool,
     /// Continue training a model saved with its optimizer state (a checkpoint or an --out folder).
-    #[arg(long, value_name = "DIR", conflicts_with = "spec")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "spec", "layers", "activation", "dropout", "batch_norm", "optimizer", "lr", "clipnorm", "loss",
+        "metrics", "standardize", "task", "seed",
+    ])]
     pub resume: Option<PathBuf>,
     /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).
     #[arg(long, value_enum, default_value = "1")]
     pub verbose: Verbosity,
+    /// Follow one weight through training: LAYER:ROW:COL (kernel entry) or LAYER:bias:COL; prints
+    /// the optimizer's formula with its numbers each epoch, writes trace.csv and trace.png to --out.
+    #[arg(long, value_name = "LAYER:ROW:COL")]
+    pub trace: Option<String>,
 }
 
 /// `wxb evaluate`.
@@ -174,4 +185,78 @@ pub struct SummaryArgs {
     /// The model folder.
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
+}
+
+/// `wxb explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The model folder.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The sample to explain: its row in the data, counted from 0.
+    #[arg(long, value_name = "N")]
+    pub row: usize,
+    /// Explain only this layer: its index (as `wxb summary` lists them, from 0) or its name.
+    #[arg(long, value_name = "L")]
+    pub layer: Option<String>,
+    /// Explain only this neuron (or value) of the layer, counted from 0.
+    #[arg(long, value_name = "K", requires = "layer")]
+    pub neuron: Option<usize>,
+    /// Products xᵢ·wᵢ listed per neuron, largest first; the others are summed (0 lists all).
+    #[arg(long, value_name = "T", default_value_t = 10)]
+    pub top: usize,
+    /// Neurons shown in each hidden layer: those whose terms weigh most in the layer above.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub per_layer: usize,
+    /// Print the calculation as one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the first Dense layer's weights and this sample's contributions into a PNG.
+    #[arg(long, value_name = "FILE.png")]
+    pub draw: Option<PathBuf>,
+}
+
+/// `wxb demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(subcommand)]
+    pub demo: Demo,
+}
+
+/// The demonstrations.
+#[derive(Debug, Subcommand)]
+pub enum Demo {
+    /// Linear regression is one neuron: learn y = m·x + b from noisy points with Dense(1).
+    Linear(LinearArgs),
+}
+
+/// `wxb demo linear`.
+#[derive(Debug, Args)]
+pub struct LinearArgs {
+    /// The true slope.
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
+    pub m: f32,
+    /// The true intercept.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub b: f32,
+    /// The standard deviation of the Gaussian noise added to y.
+    #[arg(long, default_value_t = 0.5)]
+    pub noise: f32,
+    /// The number of points.
+    #[arg(long, default_value_t = 200)]
+    pub n: usize,
+    /// Full-batch SGD epochs.
+    #[arg(long, default_value_t = 500)]
+    pub epochs: usize,
+    /// The SGD learning rate.
+    #[arg(long, default_value_t = 0.1)]
+    pub lr: f32,
+    /// The seed of the points and of the initial weight.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where to draw the points and the lines.
+    #[arg(long, value_name = "FILE.png", default_value = "wxb-demo-linear.png")]
+    pub out: PathBuf,
 }

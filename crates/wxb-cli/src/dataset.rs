@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use wxb::Tensor;
 use wxb::data::csv::{self as csvdata, CsvOptions, FeatureColumns, NonFinite, Target, TargetColumn};
-use wxb::data::{ElemType, idx, mnist::Mnist, npy, npz};
+use wxb::data::{DataError, ElemType, idx, mnist::Mnist, npy, npz};
 
 use crate::cli::{DataArgs, TaskArg};
 use crate::preprocess::{InputFormat, Preprocessing, Task};
+
+mod labels;
+
+use labels::{check_labels, decide_task, map_classes};
 
 /// Labels with at most this many distinct integer values count as classes under `--task auto`.
 pub const AUTO_MAX_CLASSES: usize = csvdata::AUTO_MAX_CLASSES;
@@ -80,6 +84,11 @@ fn detect(path: &Path) -> Result<Format> {
     })
 }
 
+/// Whether `path` holds CSV text (by its name, else by its first bytes).
+pub fn is_csv(path: &Path) -> Result<bool> {
+    Ok(detect(path)? == Format::Csv)
+}
+
 /// Inputs, targets and how they were read.
 pub struct Loaded {
     /// Raw features `[n, features]` (scaling not yet applied for arrays; see `pre.scale`).
@@ -101,8 +110,46 @@ fn csv_options(args: &DataArgs) -> CsvOptions {
     if let Some(f) = &args.features {
         o.features = FeatureColumns::Names(f.clone());
     }
-    o.non_finite = if args.allow_nonfinite { NonFinite::Allow } else { NonFinite::Reject };
+    o.non_finite = non_finite(args);
     o
+}
+
+/// A data error in the command line's words: the flag that accepts non-finite values is named.
+fn data_error(e: DataError) -> anyhow::Error {
+    match e {
+        DataError::NonFinite { path, line, column, value } => anyhow!(
+            "{}:{line}: column {column:?}: {value:?} is not a finite number (pass --allow-nonfinite to accept it)",
+            path.display()
+        ),
+        DataError::OutOfRange { path, line, column, value } => anyhow!(
+            "{}:{line}: column {column:?}: {value:?} is too large for a 32-bit float \
+             (pass --allow-nonfinite to read it as infinity)",
+            path.display()
+        ),
+        e => e.into(),
+    }
+}
+
+/// Refuses NaN and infinities in an array unless `--allow-nonfinite`.
+fn check_finite(t: &Tensor, name: &Path, what: &str, non_finite: NonFinite) -> Result<()> {
+    if non_finite == NonFinite::Allow {
+        return Ok(());
+    }
+    if let Some(i) = t.data().iter().position(|v| !v.is_finite()) {
+        let k = t.cols().max(1);
+        bail!(
+            "{}: {what} {}, column {}: {} is not a finite number (pass --allow-nonfinite to accept it)",
+            name.display(),
+            i / k,
+            i % k,
+            t.data()[i]
+        );
+    }
+    Ok(())
+}
+
+fn non_finite(args: &DataArgs) -> NonFinite {
+    if args.allow_nonfinite { NonFinite::Allow } else { NonFinite::Reject }
 }
 
 fn data_path(args: &DataArgs) -> Result<&PathBuf> {
@@ -120,7 +167,7 @@ pub fn load_training(args: &DataArgs, task: TaskArg) -> Result<Loaded> {
                 TaskArg::Classification => csvdata::Task::Classification,
                 TaskArg::Regression => csvdata::Task::Regression,
             };
-            let table = csvdata::read(path, &o)?;
+            let table = csvdata::read(path, &o).map_err(data_error)?;
             let target = table.target.ok_or_else(|| anyhow!("{}: no target column", path.display()))?;
             let (task, class_names) = match &target {
                 Target::Classes { classes, .. } => (Task::Classification, Some(classes.clone())),
@@ -143,7 +190,8 @@ pub fn load_training(args: &DataArgs, task: TaskArg) -> Result<Loaded> {
             })
         }
         format => {
-            let (x, scale, image_shape, labels) = read_arrays(path, format, args.labels.as_deref())?;
+            let Arrays { x, scale, image_shape, y: labels } =
+                read_arrays(path, format, args.labels.as_deref(), non_finite(args))?;
             let y = labels.ok_or_else(|| anyhow!("{}: training needs labels: pass --labels FILE", path.display()))?;
             let (task, class_names) = decide_task(&y, task, &args.labels_name(path))?;
             let feature_names = match &image_shape {
@@ -173,12 +221,20 @@ impl DataArgs {
     }
 }
 
-/// Features `[n, k]` (flattened), their scale, the image shape, and labels as `[n, columns]`.
-fn read_arrays(
-    path: &Path,
-    format: Format,
-    labels: Option<&Path>,
-) -> Result<(Tensor, f32, Option<Vec<usize>>, Option<Tensor>)> {
+/// Arrays read from IDX or NumPy files.
+struct Arrays {
+    /// Features `[n, k]` (flattened), raw.
+    x: Tensor,
+    /// The scale the file's element type implies (1/255 for bytes).
+    scale: f32,
+    /// The shape of one image, for `[n, rows, cols]` data.
+    image_shape: Option<Vec<usize>>,
+    /// Labels as `[n, columns]`, if given.
+    y: Option<Tensor>,
+}
+
+/// Reads `path` (and `labels`) as arrays, checked for non-finite values and matching lengths.
+fn read_arrays(path: &Path, format: Format, labels: Option<&Path>, non_finite: NonFinite) -> Result<Arrays> {
     let (x, scale, y) = match format {
         Format::Idx => {
             let a = idx::read(path)?;
@@ -195,8 +251,8 @@ fn read_arrays(
         }
         Format::Csv => unreachable!("CSV is read as a table"),
     };
-    if x.rank() == 0 || x.rows() == 0 {
-        bail!("{}: no samples", path.display());
+    if x.rank() == 0 || x.is_empty() {
+        bail!("{}: no samples: the array has shape {:?}", path.display(), x.shape());
     }
     let image_shape = (x.rank() == 3).then(|| x.shape()[1..].to_vec());
     let x = if x.rank() == 1 { x.clone().reshape(&[x.len(), 1]) } else { x.clone().reshape(&[x.rows(), x.cols()]) };
@@ -204,7 +260,9 @@ fn read_arrays(
         y.map(
             |y| if y.rank() <= 1 { y.clone().reshape(&[y.len(), 1]) } else { y.clone().reshape(&[y.rows(), y.cols()]) },
         );
+    check_finite(&x, path, "sample", non_finite)?;
     if let Some(y) = &y {
+        check_finite(y, labels.unwrap_or(path), "label", non_finite)?;
         if y.rows() != x.rows() {
             bail!(
                 "{}: {} labels for {} samples in {}",
@@ -215,38 +273,7 @@ fn read_arrays(
             );
         }
     }
-    Ok((x, scale, image_shape, y))
-}
-
-/// Classification when asked, or (auto) when every label is a non-negative integer with few
-/// distinct values; the classes are then `0..=max`.
-fn decide_task(y: &Tensor, task: TaskArg, name: &str) -> Result<(Task, Option<Vec<String>>)> {
-    let integer = y.cols() == 1 && y.data().iter().all(|&v| v >= 0.0 && v.fract() == 0.0 && v < 1e6);
-    let mut distinct: Vec<u32> = if integer { y.data().iter().map(|&v| v as u32).collect() } else { vec![] };
-    distinct.sort_unstable();
-    distinct.dedup();
-    let classify = match task {
-        TaskArg::Classification => {
-            if !integer {
-                let bad = y.data().iter().find(|v| !(**v >= 0.0 && v.fract() == 0.0)).copied().unwrap_or(f32::NAN);
-                bail!("{name}: label {bad} is not a class index (classification needs integers 0, 1, 2, …)");
-            }
-            true
-        }
-        TaskArg::Regression => false,
-        TaskArg::Auto => integer && distinct.len() <= AUTO_MAX_CLASSES && distinct.len() * 2 <= y.rows(),
-    };
-    if !classify {
-        return Ok((Task::Regression, None));
-    }
-    if distinct.len() < 2 {
-        bail!(
-            "{name}: only one class ({}) in the labels: classification needs at least two",
-            distinct.first().copied().unwrap_or(0)
-        );
-    }
-    let k = *distinct.last().expect("two classes") as usize + 1;
-    Ok((Task::Classification, Some((0..k).map(|c| c.to_string()).collect())))
+    Ok(Arrays { x, scale, image_shape, y })
 }
 
 /// What evaluate/predict need from the data.
@@ -262,78 +289,88 @@ pub enum Targets {
 /// training, and the targets mapped to the model's classes.
 pub fn load_for_model(args: &DataArgs, pre: &Preprocessing, targets: Targets) -> Result<(Tensor, Option<Tensor>)> {
     let path = data_path(args)?;
-    let (mut x, y) = match detect(path)? {
-        Format::Csv => {
-            let mut o = match targets {
-                Targets::Ignored => CsvOptions::for_prediction(&pre.feature_names),
-                Targets::Required => {
-                    let mut o = csv_options(args);
-                    if args.target.is_none() {
-                        if let Some(t) = &pre.target {
-                            o.target = TargetColumn::Name(t.clone());
-                        }
-                    }
-                    o.features = FeatureColumns::Names(pre.feature_names.clone());
-                    o.task = match pre.task {
-                        Task::Classification => csvdata::Task::Classification,
-                        Task::Regression => csvdata::Task::Regression,
-                    };
-                    o
-                }
-            };
-            o.non_finite = if args.allow_nonfinite { NonFinite::Allow } else { NonFinite::Reject };
-            let table = csvdata::read(path, &o)?;
-            let y = match table.target {
-                Some(Target::Classes { labels, classes, .. }) => Some(map_classes(&labels, &classes, pre, path)?),
-                Some(t) => Some(t.tensor().clone()),
-                None => None,
-            };
-            (table.features, y)
+    let format = detect(path)?;
+    if format != Format::Csv {
+        let labels = if targets == Targets::Required { args.labels.as_deref() } else { None };
+        let Arrays { mut x, scale, y, .. } = read_arrays(path, format, labels, non_finite(args))?;
+        if scale != 1.0 {
+            x.data_mut().iter_mut().for_each(|v| *v *= scale);
         }
-        format => {
-            let labels = if targets == Targets::Required { args.labels.as_deref() } else { None };
-            let (mut x, scale, _, y) = read_arrays(path, format, labels)?;
-            if scale != 1.0 {
-                x.data_mut().iter_mut().for_each(|v| *v *= scale);
+        let y = if targets == Targets::Required {
+            Some(y.ok_or_else(|| {
+                anyhow!("{}: no targets: pass --labels FILE (or use a .npz with an array y)", path.display())
+            })?)
+        } else {
+            None
+        };
+        return fit_to_model(x, y, pre, &path.display().to_string(), &args.labels_name(path));
+    }
+    let mut o = match targets {
+        Targets::Ignored => CsvOptions::for_prediction(&pre.feature_names),
+        Targets::Required => {
+            let mut o = csv_options(args);
+            if args.target.is_none() {
+                if let Some(t) = &pre.target {
+                    o.target = TargetColumn::Name(t.clone());
+                }
             }
-            if let (Some(y), Task::Classification) = (&y, pre.task) {
-                check_labels(y, pre.classes(), &args.labels_name(path))?;
-            }
-            (x, if targets == Targets::Required { y } else { None })
+            o.features = FeatureColumns::Names(pre.feature_names.clone());
+            o.task = match pre.task {
+                Task::Classification => csvdata::Task::Classification,
+                Task::Regression => csvdata::Task::Regression,
+            };
+            o
         }
     };
-    if x.cols() != pre.feature_names.len() {
-        bail!("{}: the model expects {} features, the data has {}", path.display(), pre.feature_names.len(), x.cols());
-    }
-    if targets == Targets::Required && y.is_none() {
-        bail!("{}: evaluation needs targets (a target column, --labels, or an array y)", path.display());
-    }
-    // Array inputs were scaled above (their raw scale is known only from the file); CSV and arrays
-    // then go through the saved standardization.
-    let saved = Preprocessing { scale: 1.0, ..pre.clone() };
-    saved.apply(&mut x);
+    o.non_finite = non_finite(args);
+    let table = csvdata::read(path, &o).map_err(|e| csv_error(e, pre))?;
+    let y = match table.target {
+        Some(Target::Classes { labels, classes, .. }) => Some(map_classes(&labels, &classes, pre, path)?),
+        Some(t) => Some(t.tensor().clone()),
+        None => None,
+    };
+    let mut x = table.features;
+    Preprocessing { scale: 1.0, ..pre.clone() }.apply(&mut x);
     Ok((x, y))
 }
 
-/// This file's class indices (sorted by its own labels) → the model's class indices.
-fn map_classes(labels: &Tensor, classes: &[String], pre: &Preprocessing, path: &Path) -> Result<Tensor> {
-    let names = pre.class_names.as_deref().unwrap_or_default();
-    let to_model: Vec<usize> = classes
-        .iter()
-        .map(|c| {
-            names.iter().position(|n| n == c).ok_or_else(|| {
-                anyhow!("{}: label {c:?} is not one of the model's classes ({})", path.display(), names.join(", "))
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(labels.map(|i| to_model[i as usize] as f32))
+/// Checks scaled inputs `x` (and class labels `y`) against the model, then standardizes `x` as in
+/// training. `data` and `labels` name the inputs and the labels in messages.
+pub fn fit_to_model(
+    mut x: Tensor,
+    y: Option<Tensor>,
+    pre: &Preprocessing,
+    data: &str,
+    labels: &str,
+) -> Result<(Tensor, Option<Tensor>)> {
+    if x.cols() != pre.feature_names.len() {
+        bail!("{data}: the model expects {} features per sample, the data has {}", pre.feature_names.len(), x.cols());
+    }
+    if let (Some(y), Task::Classification) = (&y, pre.task) {
+        check_labels(y, pre.classes(), labels)?;
+    }
+    // Array inputs arrive scaled (their raw scale is known only from the file); then the saved
+    // standardization.
+    Preprocessing { scale: 1.0, ..pre.clone() }.apply(&mut x);
+    Ok((x, y))
 }
 
-fn check_labels(y: &Tensor, classes: usize, name: &str) -> Result<()> {
-    for (i, &v) in y.data().iter().enumerate() {
-        if !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes) {
-            bail!("{name}: label {v} at sample {i} is outside the model's {classes} classes (0..{classes})");
+/// A CSV error for a saved model's data in the command line's words: a feature column the model
+/// needs but the file lacks is said with the model's features.
+pub fn csv_error(e: DataError, pre: &Preprocessing) -> anyhow::Error {
+    match e {
+        DataError::UnknownColumn { path, name, available } if pre.feature_names.contains(&name) => {
+            let k = pre.feature_names.len();
+            let shown: Vec<String> = pre.feature_names.iter().take(12).map(|n| format!("{n:?}")).collect();
+            let more = if k > 12 { format!(", … ({} more)", k - 12) } else { String::new() };
+            let have: Vec<String> = available.iter().map(|n| format!("{n:?}")).collect();
+            anyhow!(
+                "{}: the model expects {k} features ({}{more}), the file lacks {name:?}; its columns are {}",
+                path.display(),
+                shown.join(", "),
+                have.join(", ")
+            )
         }
+        e => data_error(e),
     }
-    Ok(())
 }

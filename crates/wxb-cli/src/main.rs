@@ -1,15 +1,20 @@
 //! `wxb`: train, evaluate, predict and summarize dense networks from the command line.
 //!
-//! Every failure is one line on standard error, `error: …`, and exit status 2.
+//! Every failure is one line on standard error, `error: …`, and exit status 2 (3 when training
+//! diverged: see `docs/reliability.md`).
 
 mod checkpoint;
 mod cli;
 mod commands;
 mod dataset;
+mod draw;
+mod explain_text;
+mod formula;
 mod output;
 mod plot;
 mod preprocess;
 mod progress;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -24,14 +29,45 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    std::panic::set_hook(Box::new(|info| {
+        // One line, never a backtrace; the exit status stays 101, unlike input errors' 2.
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("error: internal error (a bug in wxb, please report it): {}{place}", text.replace('\n', " "));
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            eprintln!("{}", clap_one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
-            ExitCode::from(2)
+            // 3: training diverged (the last good model was saved); 2: every other failure.
+            ExitCode::from(if e.downcast_ref::<commands::train::Diverged>().is_some() { 3 } else { 2 })
         }
     }
+}
+
+/// clap's message without its usage and help hints, on one line: `error: invalid value 'x' for
+/// '--lr <RATE>': invalid float literal`.
+fn clap_one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let kept: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect();
+    kept.join(" ")
 }
 
 /// The error and its causes on one line, "outer: inner", skipping a cause whose text the message
@@ -63,5 +99,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Summary(args) => commands::summary::run(args),
+        Command::Explain(args) => commands::explain::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     }
 }

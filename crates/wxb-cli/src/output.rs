@@ -43,8 +43,7 @@ mod tests {
 
     #[test]
     fn history_csv_has_kerass_columns() {
-        let mut h = History::default();
-        h.epochs = vec![0, 1];
+        let mut h = History { epochs: vec![0, 1], ..History::default() };
         h.history.insert("loss".into(), vec![0.5, 0.25]);
         h.history.insert("accuracy".into(), vec![0.8, 0.9]);
         assert_eq!(history_csv(&h), "epoch,accuracy,loss\n0,0.8,0.5\n1,0.9,0.25\n");

@@ -5,6 +5,7 @@
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use wxb::Tensor;
+use wxb::losses::Loss;
 
 /// The metadata key.
 pub const KEY: &str = "preprocessing";
@@ -111,6 +112,23 @@ impl Preprocessing {
             bail!("the model has no preprocessing metadata (was it saved by `wxb train`?)");
         };
         serde_json::from_value(v.clone()).context("the model's preprocessing metadata is invalid")
+    }
+
+    /// Class indices `[n, 1]` the way the model's loss takes them: as they are for sparse
+    /// categorical crossentropy, one-hot `[n, classes]` for any other loss (`--loss
+    /// categorical_crossentropy`, `mean_squared_error`, …). Other targets are returned as they are.
+    pub fn targets_for(&self, loss: Loss, y: Tensor) -> Tensor {
+        if self.task != Task::Classification || loss.is_sparse() || y.cols() != 1 {
+            return y;
+        }
+        let k = self.classes();
+        let mut data = vec![0.0; y.rows() * k];
+        for (row, &c) in data.chunks_exact_mut(k.max(1)).zip(y.data()) {
+            if let Some(v) = row.get_mut(c as usize) {
+                *v = 1.0;
+            }
+        }
+        Tensor::from_vec(&[y.rows(), k], data)
     }
 
     /// The number of classes, for classification.

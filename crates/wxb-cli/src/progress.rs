@@ -98,9 +98,11 @@ impl Callback for Progress {
             Verbosity::Silent => {}
             Verbosity::Bar => {
                 if let Some(bar) = self.bar.take() {
-                    bar.set_position(p.steps as u64);
-                    bar.set_message(format!(" {elapsed:.0}s{}{}", format_step_time(per_step), format_logs(logs)));
-                    bar.finish();
+                    // indicatif leaves the cursor at the end of a finished bar: the bar is cleared
+                    // and its final state printed as a line of its own.
+                    bar.finish_and_clear();
+                    println!("{}", finished_bar_line(p.steps, elapsed, per_step, logs));
+                    let _ = std::io::stdout().flush();
                 }
             }
             Verbosity::Lines => {
@@ -109,6 +111,13 @@ impl Callback for Progress {
             }
         }
     }
+}
+
+/// The bar of a finished epoch, as Keras leaves it on a terminal:
+/// `63/63 ━━━━━━━━━━━━━━━━━━━━ 1s 9ms/step - accuracy: 0.9712 - loss: 0.0934` (the bar green).
+pub fn finished_bar_line(steps: usize, elapsed_s: f64, per_step_s: f64, logs: &Logs) -> String {
+    let bar = "━".repeat(20);
+    format!("{steps}/{steps} \x1b[32m{bar}\x1b[0m {elapsed_s:.0}s{}{}", format_step_time(per_step_s), format_logs(logs))
 }
 
 /// Keras' `verbose=2` line: `63/63 - 1s - 9ms/step - accuracy: 0.9712 - loss: 0.0934`.
@@ -183,5 +192,9 @@ mod tests {
         logs.insert("accuracy".into(), 0.1531);
         // Keras 3.15: "10/10 - 0s - 815us/step - accuracy: 0.1531 - loss: 2.2291"
         assert_eq!(epoch_line(10, 0.2, 0.000_815, &logs), "10/10 - 0s - 815us/step - accuracy: 0.1531 - loss: 2.2291");
+        assert_eq!(
+            finished_bar_line(10, 0.2, 0.000_815, &logs),
+            "10/10 \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m 0s 815us/step - accuracy: 0.1531 - loss: 2.2291"
+        );
     }
 }

@@ -74,4 +74,36 @@ pub enum WxbError {
         /// The shape given.
         got: Vec<usize>,
     },
+    /// A layer configuration holds a value the layer cannot be built with.
+    #[error("layer {layer:?}: invalid {field} = {value}: {reason}")]
+    InvalidLayer {
+        /// The layer's name (or the default name of its class).
+        layer: String,
+        /// The configuration field.
+        field: &'static str,
+        /// Its value, as text.
+        value: String,
+        /// What it must be.
+        reason: &'static str,
+    },
+    /// Two layers of a model have the same name.
+    #[error("two layers are named {name:?}: layer names must be unique")]
+    DuplicateLayerName {
+        /// The repeated name.
+        name: String,
+    },
+    /// A model whose weights would exceed the allowed number of scalars.
+    #[error("the model would have {params} weights, more than the {limit} allowed ({why})")]
+    ModelTooLarge {
+        /// The weights the configuration asks for (saturated at `u64::MAX`).
+        params: u64,
+        /// The limit.
+        limit: u64,
+        /// Where the limit comes from.
+        why: &'static str,
+    },
+    /// Training diverged: a loss, an output, a gradient or a weight became NaN or infinite. The
+    /// model keeps its weights from before the bad step (see [`Divergence`](crate::train::Divergence)).
+    #[error("{0}")]
+    Diverged(Box<crate::train::Divergence>),
 }

@@ -25,7 +25,7 @@ use crate::tensor::{Tensor, numel};
 
 /// The standard deviation of a unit normal truncated to ±2, which truncated draws divide by so that
 /// the *truncated* distribution has the wanted variance (Keras' constant).
-pub const TRUNCATED_NORMAL_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_78;
+pub const TRUNCATED_NORMAL_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_8;
 
 /// Which fan `VarianceScaling` divides the scale by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

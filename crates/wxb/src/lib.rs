@@ -24,6 +24,7 @@ pub mod activations;
 pub mod constraints;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod init;
 pub mod io;
 pub mod layers;
@@ -62,3 +63,8 @@ pub mod prelude {
         MonitorMode, ReduceLROnPlateau, TerminateOnNaN,
     };
 }
+
+/// The README's Rust example must compile.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -23,12 +23,24 @@ impl WxbRng {
     /// An independent generator for the consumer called `label` (e.g. `"init/dense_1/kernel"`).
     pub fn derive(seed: u64, label: &str) -> Self {
         // FNV-1a over the label, mixed with the seed through splitmix64.
+        Self::new(splitmix64(Self::key(seed, label)))
+    }
+
+    /// The key of the stream `label` of `seed`, for [`WxbRng::at`]: the numbers of
+    /// `at(key(seed, label), i)` depend only on `seed`, `label` and `i`.
+    pub fn key(seed: u64, label: &str) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in label.bytes() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
-        Self::new(splitmix64(seed ^ splitmix64(h)))
+        seed ^ splitmix64(h)
+    }
+
+    /// The `index`-th independent generator of the stream `key` (e.g. one per training step), made
+    /// without allocating.
+    pub fn at(key: u64, index: u64) -> Self {
+        Self::new(splitmix64(splitmix64(key) ^ splitmix64(index ^ 0x5851_f42d_4c95_7f2d)))
     }
 
     /// A raw 64-bit draw.

@@ -54,6 +54,7 @@ fn optimizer(case: &Value) -> Optimizer {
             let nesterov = o["nesterov"].as_bool().unwrap();
             Optimizer::new(wxb::optim::Sgd { momentum, nesterov }).with_learning_rate(lr)
         }
+        n if n.starts_with("adam") => Optimizer::adam().with_learning_rate(lr),
         other => panic!("optimizer {other} not in this test"),
     }
 }
@@ -74,6 +75,8 @@ fn check_fit_case(name: &str) {
         batch_size: fit["batch_size"].as_u64().unwrap() as usize,
         shuffle: Shuffle::Never,
         validation_split: fit["validation_split"].as_f64().unwrap_or(0.0),
+        sample_weight: fit["sample_weight"].as_array().map(|w| w.iter().map(|v| v.as_f64().unwrap() as f32).collect()),
+        validation_data: fit["validation_data"].as_array().map(|v| (tensor(&v[0]), tensor(&v[1]))),
         class_weight: fit["class_weight"].as_object().map(|m| {
             m.iter().map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap() as f32)).collect::<BTreeMap<usize, f32>>()
         }),
@@ -103,4 +106,14 @@ fn fit_history_sparse_crossentropy_sgd_momentum_with_validation_split_matches_ke
 #[test]
 fn fit_history_mse_l2_with_a_partial_last_batch_matches_keras() {
     check_fit_case("mse_sgd_l2_partial_batch");
+}
+
+#[test]
+fn fit_history_adam_with_class_weights_matches_keras() {
+    check_fit_case("sparse_ce_adam_class_weight");
+}
+
+#[test]
+fn fit_history_sample_weights_and_validation_data_match_keras() {
+    check_fit_case("mse_sgd_nesterov_sample_weight_validation_data");
 }

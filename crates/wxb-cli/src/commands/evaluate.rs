@@ -10,6 +10,9 @@ use crate::progress::format_value;
 
 /// Runs `wxb evaluate`.
 pub fn run(args: &EvaluateArgs) -> Result<()> {
+    if args.batch_size == 0 {
+        bail!("--batch-size 0: a batch needs at least one sample");
+    }
     let loaded = io::load(&args.model)?;
     let pre = Preprocessing::from_metadata(&loaded.metadata)?;
     let mut model = loaded.model;
@@ -17,7 +20,8 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         bail!("{}: the model was saved without a loss: it cannot be evaluated", args.model.display());
     }
     let (x, y) = dataset::load_for_model(&args.data, &pre, Targets::Required)?;
-    let y = y.expect("required targets");
+    let loss = model.compiled().map(|c| c.loss).expect("compiled");
+    let y = pre.targets_for(loss, y.expect("required targets"));
     let logs = model.evaluate(&x, &y, args.batch_size)?;
     // Keras' order: the loss, then the metrics as compiled.
     let metric_names: Vec<String> =

@@ -1,59 +1,65 @@
 //! `wxb train`: data in, trained model out.
+//!
+//! Everything that can be wrong with the flags, the data or a model to resume is found before the
+//! first file is written; the model folder is written only once training has finished (and, with
+//! `--checkpoint`, its `checkpoints/` after each epoch).
+
+mod recipe;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use wxb::io::{self, OptimizerState};
-use wxb::layers::{ActivationLayer, BatchNormalization, Dropout, LayerConfig};
 use wxb::prelude::*;
-use wxb::train::{EarlyStopping, FinalWeights, History};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
-use crate::dataset::{self, Loaded};
+use crate::dataset::{self, Loaded, Targets};
 use crate::output;
-use crate::preprocess::{self, Preprocessing, Standardization, Task};
-use crate::progress::Progress;
+use crate::preprocess::{self, Preprocessing, Standardization};
+use crate::progress::{Progress, Verbosity};
+
+/// The data of a run, ready for `fit`, and the bundled test set when training on MNIST.
+struct Prepared {
+    x: Tensor,
+    y: Tensor,
+    pre: Preprocessing,
+    test: Option<(Tensor, Tensor)>,
+}
 
 /// Runs `wxb train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let bundled = args.data.data.is_none();
-    if bundled && (args.data.labels.is_some() || args.data.target.is_some()) {
-        bail!("--labels/--target need --data FILE (without --data, wxb trains on the bundled MNIST)");
+    if bundled && (args.data.labels.is_some() || args.data.target.is_some() || args.data.features.is_some()) {
+        bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
-    // 1. The data, checked before anything is written.
-    let (loaded, test) = if bundled {
-        let m = dataset::bundled_mnist()?;
-        let pre = dataset::mnist_preprocessing();
-        (Loaded { x: m.train_images, y: Some(m.train_labels), pre }, Some((m.test_images, m.test_labels)))
-    } else {
-        (dataset::load_training(&args.data, args.task)?, None)
+    recipe::check_run_flags(args)?;
+    if args.out.exists() && !args.out.is_dir() {
+        bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
+    }
+    // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
+    let (mut model, data, mut past) = match &args.resume {
+        Some(dir) => {
+            let (model, pre, past) = resume(dir, args.epochs)?;
+            (model, prepare_for(&pre, args, bundled)?, past)
+        }
+        None => {
+            let recipe = recipe::recipe(args, bundled)?;
+            let data = prepare_new(args, bundled)?;
+            let model = recipe::build(recipe, &data.pre, &data.y, args.seed)?;
+            (model, data, TrainingState::default())
+        }
     };
-    let Loaded { mut x, y, mut pre } = loaded;
-    let y = y.expect("training data has targets");
-    if x.rows() == 0 {
-        bail!("no training samples");
-    }
-    // 2. The model: resumed, or built from the flags or a spec.
-    let (mut model, mut past) = match &args.resume {
-        Some(dir) => resume(dir, &pre)?,
-        None => (build(args, &pre, bundled, &y)?, TrainingState::default()),
-    };
-    if args.resume.is_some() {
-        pre = Preprocessing::from_metadata(&saved_metadata(args.resume.as_deref())?)?;
-    } else if args.standardize {
-        pre.standardize = Some(Standardization::fit(&scaled(&x, &pre)));
-    }
-    let raw_scale = pre.scale;
-    pre.apply(&mut x);
+    let Prepared { x, y, pre, test } = data;
+    let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
+    let y = pre.targets_for(loss, y);
+    let test = test.map(|(tx, ty)| (tx, pre.targets_for(loss, ty)));
+    check_split(args.validation_split, x.rows())?;
+    // 2. Callbacks and training.
     let batch_size = args.batch_size.unwrap_or(if bundled { 128 } else { 32 });
-    if past.epochs_completed >= args.epochs {
-        bail!("the resumed model has already trained {} epochs; ask for more with --epochs", past.epochs_completed);
-    }
-    // 3. Callbacks and training.
-    let has_validation = args.validation_split > 0.0;
-    let monitor = if has_validation { "val_loss" } else { "loss" };
+    let monitor = if args.validation_split > 0.0 { "val_loss" } else { "loss" };
     let mut progress = Progress::new(args.verbose);
     let mut metadata = BTreeMap::new();
     metadata.insert(preprocess::KEY.to_string(), serde_json::to_value(&pre)?);
@@ -61,7 +67,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
+    let mut trace = args.trace.as_deref().map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
+    if let Some(t) = trace.as_mut() {
+        callbacks.push(t);
+    }
     if args.checkpoint {
         callbacks.push(&mut checkpoint);
     }
@@ -75,165 +85,193 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         validation_split: args.validation_split,
         ..FitOptions::default()
     };
-    let history = model.fit(&x, &y, &options, &mut callbacks)?;
+    let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
+    if let Some(t) = &trace {
+        t.finish()?;
+    }
+    let history = match fitted {
+        Ok(history) => history,
+        Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata),
+        Err(e) => return Err(e.into()),
+    };
     past.extend(&history);
-    // 4. Results and files.
+    // 3. Results and files.
+    let quiet = args.verbose == Verbosity::Silent;
     if let Some((tx, ty)) = &test {
         let logs = model.evaluate(tx, ty, 256)?;
-        println!(
-            "Test accuracy: {:.4} (loss {:.4}) on {} test digits",
-            logs.get("accuracy").copied().unwrap_or(f64::NAN),
-            logs["loss"],
-            tx.rows()
-        );
-    } else if let Some(last) = past.history.epochs.last() {
+        if !quiet {
+            println!(
+                "Test accuracy: {:.4} (loss {:.4}) on {} test digits",
+                logs.get("accuracy").copied().unwrap_or(f64::NAN),
+                logs["loss"],
+                tx.rows()
+            );
+        }
+    } else if let (Some(last), false) = (past.history.epochs.last(), quiet) {
         let logs: String = past
             .history
             .history
             .iter()
-            .map(|(k, v)| format!(" - {k}: {}", crate::progress::format_value(v[v.len() - 1])))
+            .filter_map(|(k, v)| v.last().map(|&v| format!(" - {k}: {}", crate::progress::format_value(v))))
             .collect();
         println!("Epoch {}{logs}", last + 1);
     }
-    let _ = raw_scale;
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
     save(&mut model, &args.out, &metadata, &past.history)?;
-    println!("Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)", args.out.display());
+    if !quiet {
+        println!(
+            "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",
+            args.out.display()
+        );
+    }
+    if let Some(e) = checkpoint.error {
+        return Err(
+            e.context(format!("the model is saved, but a checkpoint under {} could not be", args.out.display()))
+        );
+    }
     Ok(())
 }
 
-/// `x` with only the raw scaling applied, for standardization statistics.
-fn scaled(x: &Tensor, pre: &Preprocessing) -> Tensor {
-    let mut s = x.clone();
-    Preprocessing { standardize: None, ..pre.clone() }.apply(&mut s);
-    s
+/// Training diverged: save the last good model (unless the bad step already overwrote it) and
+/// fail with exit code 3 (see [`Diverged`]).
+fn diverged(
+    model: &mut Sequential,
+    d: &Divergence,
+    args: &TrainArgs,
+    mut past: TrainingState,
+    mut metadata: BTreeMap<String, serde_json::Value>,
+) -> Result<()> {
+    let mut place = d.found.describe().to_string();
+    if let Some((i, name)) = &d.layer {
+        place.push_str(&format!(" layer {i} {name:?}"));
+    }
+    if let Some(v) = d.variable {
+        place.push_str(&format!(" ({v})"));
+    }
+    let kept = match d.weights {
+        KeptWeights::BeforeBadStep => {
+            past.extend(&d.history);
+            metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
+            save(model, &args.out, &metadata, &past.history)?;
+            format!("saved the last good model (before this batch) to {}/", args.out.display())
+        }
+        _ => "the weights were damaged by this step and were not saved: resume from a checkpoint".to_string(),
+    };
+    let advice = match d.found {
+        NonFiniteIn::Inputs | NonFiniteIn::Targets => "remove the NaN/infinite values from the data".to_string(),
+        _ => format!(
+            "try a lower learning rate (--lr {:e}) or gradient clipping (--clipnorm 1.0)",
+            d.suggested_learning_rate()
+        ),
+    };
+    Err(anyhow::Error::new(Diverged(format!(
+        "training diverged at epoch {}, batch {}/{} (learning rate {:e}, loss {}): the first NaN/infinite value \
+         appeared in {place}; {kept}; {advice}",
+        d.epoch + 1,
+        d.batch + 1,
+        d.steps,
+        d.learning_rate,
+        d.loss
+    ))))
 }
 
-fn saved_metadata(dir: Option<&Path>) -> Result<BTreeMap<String, serde_json::Value>> {
-    let dir = dir.expect("resuming");
-    Ok(io::load(dir)?.metadata)
+/// The error of a diverged training run; `wxb` exits with code 3 for it.
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
-fn resume(dir: &Path, pre: &Preprocessing) -> Result<(Sequential, TrainingState)> {
-    let loaded = io::load(dir).with_context(|| format!("resuming from {}", dir.display()))?;
-    let saved = Preprocessing::from_metadata(&loaded.metadata)?;
-    if saved.feature_names.len() != pre.feature_names.len() {
+impl std::error::Error for Diverged {}
+
+/// Keras' split (`floor(n · (1 − split))` training samples) must leave samples on both sides.
+fn check_split(split: f64, n: usize) -> Result<()> {
+    let train = training_rows(split, n);
+    if split > 0.0 && (train == 0 || train == n) {
         bail!(
-            "{}: the model expects {} features, the data has {}",
-            dir.display(),
-            saved.feature_names.len(),
-            pre.feature_names.len()
+            "--validation-split {split}: of {n} samples it leaves {train} for training and {} for validation; \
+             both need at least one",
+            n - train
         );
     }
-    if loaded.model.compiled().is_none() || loaded.model.optimizer().is_none() {
-        bail!("{}: the model was saved without its optimizer: it cannot resume training", dir.display());
+    Ok(())
+}
+
+/// The number of leading samples `fit` trains on (Keras holds out the last fraction).
+fn training_rows(split: f64, n: usize) -> usize {
+    if split > 0.0 { (n as f64 * (1.0 - split)).floor() as usize } else { n }
+}
+
+/// The data of a new run: read, its task decided, scaled, and standardized with statistics of the
+/// training samples (the validation samples held out by `--validation-split` excluded).
+fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
+    let (loaded, test) = if bundled {
+        let m = dataset::bundled_mnist()?;
+        let loaded = Loaded { x: m.train_images, y: Some(m.train_labels), pre: dataset::mnist_preprocessing() };
+        (loaded, Some((m.test_images, m.test_labels)))
+    } else {
+        (dataset::load_training(&args.data, args.task)?, None)
+    };
+    let Loaded { mut x, y, mut pre } = loaded;
+    let y = y.context("the training data has no targets")?;
+    if args.standardize {
+        let scaled = {
+            let mut s = x.clone();
+            Preprocessing { standardize: None, ..pre.clone() }.apply(&mut s);
+            s
+        };
+        let train = training_rows(args.validation_split, x.rows()).max(1);
+        pre.standardize = Some(Standardization::fit(&scaled.slice_rows(0, train)));
     }
+    pre.apply(&mut x);
+    Ok(Prepared { x, y, pre, test })
+}
+
+/// The data of a resumed run, read the way the model read its training data.
+fn prepare_for(pre: &Preprocessing, args: &TrainArgs, bundled: bool) -> Result<Prepared> {
+    if bundled {
+        let m = dataset::bundled_mnist()?;
+        let (x, y) =
+            dataset::fit_to_model(m.train_images, Some(m.train_labels), pre, "the bundled MNIST", "the bundled MNIST")?;
+        let test =
+            dataset::fit_to_model(m.test_images, Some(m.test_labels), pre, "the bundled MNIST", "the bundled MNIST")?;
+        let y = y.context("MNIST has labels")?;
+        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((test.0, test.1.context("MNIST has labels")?)) });
+    }
+    let (x, y) = dataset::load_for_model(&args.data, pre, Targets::Required)?;
+    Ok(Prepared { x, y: y.context("the training data has no targets")?, pre: pre.clone(), test: None })
+}
+
+/// A model saved with its optimizer state, its preprocessing and how far it has trained.
+fn resume(dir: &Path, epochs: usize) -> Result<(Sequential, Preprocessing, TrainingState)> {
+    let loaded = io::load(dir).with_context(|| format!("resuming from {}", dir.display()))?;
+    let pre = Preprocessing::from_metadata(&loaded.metadata).with_context(|| format!("{}", dir.display()))?;
     let state: TrainingState = match loaded.metadata.get(TRAINING_KEY) {
-        Some(v) => serde_json::from_value(v.clone()).context("invalid training state in the model")?,
+        Some(v) => serde_json::from_value(v.clone())
+            .with_context(|| format!("{}: invalid training state in config.json", dir.display()))?,
         None => TrainingState::default(),
     };
-    Ok((loaded.model, state))
-}
-
-/// The output width and the default loss and metrics for the task.
-fn head(pre: &Preprocessing, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric>) {
-    match pre.task {
-        Task::Classification => {
-            (pre.classes(), Activation::Softmax, Loss::SPARSE_CATEGORICAL_CROSSENTROPY, vec![Metric::Accuracy])
-        }
-        Task::Regression => (
-            y.cols(),
-            Activation::Linear,
-            Loss::MeanSquaredError,
-            vec![Metric::MeanAbsoluteError, Metric::MeanSquaredError],
-        ),
+    let steps = loaded.model.optimizer().map(Optimizer::iterations);
+    if steps.is_none() || (steps == Some(0) && state.epochs_completed > 0) {
+        bail!(
+            "{}: the model was saved without its optimizer state, so training cannot resume exactly; \
+             train a new model, or resume from a folder written by `wxb train` (or its checkpoints/last)",
+            dir.display()
+        );
     }
-}
-
-fn build(args: &TrainArgs, pre: &Preprocessing, bundled: bool, y: &Tensor) -> Result<Sequential> {
-    let (outputs, out_activation, default_loss, default_metrics) = head(pre, y);
-    let mut model = Sequential::new(&[pre.feature_names.len()]).seed(args.seed);
-    if let Some(spec) = &args.spec {
-        for layer in read_spec(spec)? {
-            model.add_boxed(layer.build());
-        }
-        let got: usize = model.output_shape().iter().product();
-        if got != outputs {
-            bail!(
-                "{}: the last layer has {got} outputs, the data needs {outputs} ({})",
-                spec.display(),
-                match pre.task {
-                    Task::Classification => "one per class",
-                    Task::Regression => "one per target",
-                }
-            );
-        }
-    } else {
-        let activation: Activation = args.activation.parse()?;
-        let hidden = hidden_layers(args.layers.as_deref(), bundled)?;
-        for units in hidden {
-            if args.batch_norm {
-                model.add(Dense::new(units));
-                model.add(BatchNormalization::new());
-                model.add(ActivationLayer::new(activation));
-            } else {
-                model.add(Dense::new(units).activation(activation));
-            }
-            if let Some(rate) = args.dropout {
-                if !(0.0..1.0).contains(&rate) {
-                    bail!("--dropout {rate}: the rate must be in [0, 1)");
-                }
-                model.add(Dropout::new(rate));
-            }
-        }
-        model.add(Dense::new(outputs).activation(out_activation));
+    if state.epochs_completed >= epochs {
+        bail!(
+            "{}: the model has already trained {} epochs; --epochs is the total, pass more than {}",
+            dir.display(),
+            state.epochs_completed,
+            state.epochs_completed
+        );
     }
-    let loss: Loss = match &args.loss {
-        Some(l) => l.parse()?,
-        None => default_loss,
-    };
-    let metrics: Vec<Metric> = match &args.metrics {
-        Some(m) => m.iter().filter(|s| !s.is_empty()).map(|s| s.parse()).collect::<Result<_, _>>()?,
-        None => default_metrics,
-    };
-    let mut optimizer = Optimizer::from_name(&args.optimizer)?;
-    if let Some(lr) = args.lr {
-        if !(lr.is_finite() && lr > 0.0) {
-            bail!("--lr {lr}: the learning rate must be a positive number");
-        }
-        optimizer = optimizer.with_learning_rate(lr);
-    }
-    if let Some(c) = args.clipnorm {
-        optimizer = optimizer.with_clipping(Clipping::Norm(c));
-    }
-    model.compile(optimizer, loss, &metrics);
-    Ok(model)
-}
-
-fn hidden_layers(spec: Option<&[String]>, bundled: bool) -> Result<Vec<usize>> {
-    let Some(spec) = spec else {
-        return Ok(if bundled { vec![256, 128] } else { vec![64, 32] });
-    };
-    spec.iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| match s.trim().parse::<usize>() {
-            Ok(u) if u > 0 => Ok(u),
-            _ => bail!("--layers: {s:?} is not a positive number of units"),
-        })
-        .collect()
-}
-
-/// A `--spec` file: a JSON list of Keras-style layer configs, or an object with a `layers` list.
-fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
-    let layers = match value {
-        serde_json::Value::Object(mut o) => o.remove("layers").unwrap_or(serde_json::Value::Null),
-        v => v,
-    };
-    serde_json::from_value(layers).map_err(|e| anyhow::anyhow!("{}: invalid layer list: {e}", path.display()))
+    Ok((loaded.model, pre, state))
 }
 
 /// Writes the model, `history.csv` and `training.png`.

@@ -27,6 +27,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::DataError;
+pub use super::csv_stream::FeatureReader;
 pub use super::labels::AUTO_MAX_CLASSES;
 use super::labels::{TargetColumn as Collector, checked_number};
 use crate::Tensor;
@@ -237,7 +238,11 @@ fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table,
 }
 
 /// The target's column index and the features' column indices.
-fn select(names: &[String], options: &CsvOptions, path: &Path) -> Result<(Option<usize>, Vec<usize>), DataError> {
+pub(super) fn select(
+    names: &[String],
+    options: &CsvOptions,
+    path: &Path,
+) -> Result<(Option<usize>, Vec<usize>), DataError> {
     let by_name = |name: &str| {
         let mut hits = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i);
         match (hits.next(), hits.next()) {

@@ -9,6 +9,7 @@
 //! | format | reader | result |
 //! | --- | --- | --- |
 //! | CSV with a header | [`csv::read`] | [`csv::Table`]: features `[n, k]`, target, names, class names |
+//! | CSV features, streamed | [`csv::FeatureReader`] | batches `[rows, k]`, memory independent of the file's length |
 //! | IDX (raw or gzip) | [`idx::read`] | [`idx::IdxArray`]: a [`Tensor`](crate::Tensor) of the IDX shape |
 //! | MNIST's four IDX files | [`mnist::Mnist::load_dir`] | images `[n, 784]` in `[0, 1]`, labels `[n, 1]` |
 //! | `.npy` v1, v2, v3 | [`npy::read`] | a [`Tensor`](crate::Tensor) of the array's shape |
@@ -18,6 +19,7 @@
 //! for the path in error messages.
 
 pub mod csv;
+mod csv_stream;
 mod elem;
 mod error;
 pub mod idx;

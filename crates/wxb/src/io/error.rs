@@ -76,4 +76,13 @@ pub enum ModelIoError {
         /// What to do.
         hint: &'static str,
     },
+    /// The architecture cannot be built: a layer's value is invalid, or it needs more weights than
+    /// the weights file holds.
+    #[error("{}: invalid model: {source}", path.display())]
+    Invalid {
+        /// The file the configuration came from.
+        path: PathBuf,
+        /// What is wrong.
+        source: crate::WxbError,
+    },
 }

@@ -14,6 +14,7 @@
 //! weights file, so a load always sees one consistent state, old or new.
 
 pub mod atomic;
+mod check;
 mod error;
 mod weights;
 
@@ -161,7 +162,7 @@ pub fn save(
     state: OptimizerState,
 ) -> Result<(), ModelIoError> {
     model.build();
-    std::fs::create_dir_all(dir).map_err(|source| ModelIoError::Io { path: dir.to_path_buf(), source })?;
+    atomic::create_dir_durable(dir).map_err(|source| ModelIoError::Io { path: dir.to_path_buf(), source })?;
     let mut file = model_file(model, metadata, state);
     let embedded = serde_json::to_string(&file).expect("model configs serialise");
     let (bytes, generation) = weights::encode(model, &embedded, state);
@@ -175,32 +176,65 @@ pub fn save(
 }
 
 /// Loads a model directory written by [`save`].
+///
+/// Everything read is checked before it is used: the format and its version, every layer's
+/// configuration ([`Sequential::from_configs`]), the optimizer's schedule and the metrics, and every
+/// tensor's name, dtype and shape. The weights the configuration asks for must all be in the
+/// weights file, so a configuration claiming huge layers is refused before anything of that size
+/// is allocated: memory stays bounded by the size of the files. A directory holding only a valid
+/// `model.safetensors` (a crash during the very first save) loads from the configuration embedded
+/// in it.
 pub fn load(dir: &Path) -> Result<LoadedModel, ModelIoError> {
     let config_path = dir.join(CONFIG_FILE);
     let weights_path = dir.join(WEIGHTS_FILE);
-    let text = read(&config_path)?;
-    let text =
-        String::from_utf8(text).map_err(|e| config_error(&config_path, 1, 1, format!("not UTF-8 text ({e})")))?;
-    let config = parse_model_file(&config_path, &text)?;
-    let bytes = read(&weights_path)?;
-    let decoded = weights::decode(&weights_path, &bytes)?;
-    // A crash between the two writes leaves an older config.json: trust the weights file's copy.
-    let config = if config.generation == decoded.generation {
-        config
-    } else {
-        parse_model_file(&weights_path, &decoded.embedded_config)?
+    let config = match std::fs::read(&config_path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && weights_path.is_file() => None,
+        Err(source) => return Err(ModelIoError::Io { path: config_path, source }),
     };
+    let weights = read(&weights_path)?;
+    decode_model(&config_path, config.as_deref(), &weights_path, &weights)
+}
+
+/// Loads a model from the bytes of its `config.json` and `model.safetensors` (as [`load`] does; the
+/// file names stand for the paths in errors).
+pub fn load_bytes(config: &[u8], weights: &[u8]) -> Result<LoadedModel, ModelIoError> {
+    decode_model(Path::new(CONFIG_FILE), Some(config), Path::new(WEIGHTS_FILE), weights)
+}
+
+fn decode_model(
+    config_path: &Path,
+    config: Option<&[u8]>,
+    weights_path: &Path,
+    weights: &[u8],
+) -> Result<LoadedModel, ModelIoError> {
+    let config = match config {
+        Some(bytes) => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| config_error(config_path, 1, 1, format!("not UTF-8 text ({e})")))?;
+            Some(parse_model_file(config_path, text)?)
+        }
+        None => None,
+    };
+    let decoded = weights::decode(weights_path, weights)?;
+    // A crash between the two writes leaves an older config.json: trust the weights file's copy.
+    let (config, source) = match config {
+        Some(c) if c.generation == decoded.generation => (c, config_path),
+        _ => (parse_model_file(weights_path, &decoded.embedded_config)?, weights_path),
+    };
+    check::compile_settings(source, config.compile.as_ref(), config.optimizer_iterations)?;
     let ModelEntry::Sequential(arch) = &config.model;
-    let mut model = Sequential::new(&arch.input_shape).named(&arch.name).seed(arch.seed);
-    for layer in &arch.layers {
-        model.add_boxed(layer.build());
-    }
-    model.build();
+    // Every weight must be in the weights file: its f32 values bound the model's size.
+    check::weights_present(weights_path, arch, &decoded)?;
+    let budget = decoded.tensors.values().map(|(_, _, data)| data.len() as u64).sum();
+    let mut model = Sequential::from_configs(&arch.input_shape, arch.seed, &arch.layers, budget)
+        .map_err(|e| check::invalid(source, e, budget))?
+        .named(&arch.name);
     if let Some(c) = &config.compile {
         model.compile(Optimizer::from_config(c.optimizer.clone()), c.loss, &c.metrics);
     }
     let scalars: Vec<(String, f32)> = config.optimizer_scalars.iter().map(|(k, &v)| (k.clone(), v)).collect();
-    weights::restore(&weights_path, &decoded, &mut model, config.optimizer_iterations, &scalars)?;
+    weights::restore(weights_path, &decoded, &mut model, config.optimizer_iterations, &scalars)?;
     Ok(LoadedModel { model, metadata: config.metadata })
 }
 
@@ -228,6 +262,14 @@ fn parse_model_file(path: &Path, text: &str) -> Result<ModelFile, ModelIoError> 
     }
     match version {
         Some(v) if (1..=FORMAT_VERSION).contains(&v) => {}
+        Some(0) => {
+            return Err(ModelIoError::Version {
+                path: path.to_path_buf(),
+                found: 0,
+                supported: FORMAT_VERSION,
+                hint: "no wxb ever wrote version 0: the file is damaged",
+            });
+        }
         Some(v) => {
             return Err(ModelIoError::Version {
                 path: path.to_path_buf(),

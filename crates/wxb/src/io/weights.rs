@@ -128,6 +128,17 @@ pub(super) fn restore(
             tensors.push((name.to_string(), fetch(path, decoded, &full, shape)?));
             wanted.push(full);
         }
+        // Slots are all there or none are (a fresh optimizer creates them at its first step).
+        if let (false, Some(opt)) = (tensors.is_empty(), model.optimizer()) {
+            for v in 0..shapes.len() {
+                for slot in opt.slot_names() {
+                    let name = format!("optimizer.{v}.{slot}");
+                    if !decoded.tensors.contains_key(&name) {
+                        return Err(ModelIoError::MissingTensor { path: path.to_path_buf(), name });
+                    }
+                }
+            }
+        }
         let state = crate::optim::OptimizerState { iterations, tensors, scalars: optimizer_scalars.to_vec() };
         if let Some(opt) = model.optimizer_mut() {
             opt.restore_state(&state)
@@ -142,8 +153,9 @@ pub(super) fn restore(
     Ok(())
 }
 
-fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<Tensor, ModelIoError> {
-    let (got, dtype, data) = decoded
+/// Checks that `name` is in the file with `shape` and dtype F32, before anything is built.
+pub(super) fn expect(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<(), ModelIoError> {
+    let (got, dtype, _) = decoded
         .tensors
         .get(name)
         .ok_or_else(|| ModelIoError::MissingTensor { path: path.to_path_buf(), name: name.to_string() })?;
@@ -156,5 +168,10 @@ fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<
             dtype: format!("{dtype:?}"),
         });
     }
-    Ok(Tensor::from_vec(shape, data.clone()))
+    Ok(())
+}
+
+fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<Tensor, ModelIoError> {
+    expect(path, decoded, name, shape)?;
+    Ok(Tensor::from_vec(shape, decoded.tensors[name].2.clone()))
 }

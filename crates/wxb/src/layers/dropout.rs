@@ -32,8 +32,11 @@ impl DropoutConfig {
 /// In [`Mode::Train`] each value is kept with probability `1 − rate` and scaled by `1/(1 − rate)`
 /// (TensorFlow keeps `u ≥ rate` for `u ~ U[0, 1)`), so `E[y] = x`: `y = x ⊙ m`, `m ∈ {0, 1/(1 − rate)}`.
 /// A new mask is drawn at every training forward pass from the layer's own stream (derived from
-/// the model seed and the layer's name, or from `seed` alone when set). In [`Mode::Infer`], and
-/// for `rate = 0`, `y = x`.
+/// the model seed and the layer's name, or from `seed` alone when set): the mask of the model's
+/// training step `s` (its optimizer's step count, see [`Layer::begin_train_step`]) depends only on
+/// the seed, the name and `s`, so a run resumed from a saved model draws the masks an
+/// uninterrupted run would. Outside a model, successive training passes take steps 0, 1, 2, …
+/// In [`Mode::Infer`], and for `rate = 0`, `y = x`.
 ///
 /// Shapes: `x`, `y`: `[batch, …]`. Backward: `dx = dy ⊙ m` with the mask of the forward pass.
 ///
@@ -45,7 +48,10 @@ pub struct Dropout {
     shape: Vec<usize>,
     /// `1 / (1 − rate)`, rounded to f32 from the Python float as TensorFlow does.
     scale: f32,
-    rng: WxbRng,
+    /// The key of the mask stream ([`WxbRng::key`]).
+    key: u64,
+    /// The step of the next training pass.
+    step: u64,
     /// The mask of the last training pass: `0` or `scale` per value.
     mask: Tensor,
     /// Whether the last forward pass applied `mask` (a training pass with `rate > 0`).
@@ -73,7 +79,8 @@ impl Dropout {
             scale: (1.0 / (1.0 - python_float(rate))) as f32,
             config,
             shape: Vec::new(),
-            rng: WxbRng::new(0),
+            key: 0,
+            step: 0,
             mask: Tensor::default(),
             masked: false,
         }
@@ -122,13 +129,18 @@ impl Layer for Dropout {
         "Dropout"
     }
 
-    /// Starts the mask stream: `derive(seed, "{name}/dropout")`, or `derive(config seed, "dropout")`.
+    /// Starts the mask stream: `key(seed, "{name}/dropout")`, or `key(config seed, "dropout")`.
     fn build(&mut self, input_shape: &[usize], seed: u64) {
         self.shape = input_shape.to_vec();
-        self.rng = match self.config.seed {
-            Some(own) => WxbRng::derive(own, "dropout"),
-            None => WxbRng::derive(seed, &format!("{}/dropout", self.name)),
+        self.key = match self.config.seed {
+            Some(own) => WxbRng::key(own, "dropout"),
+            None => WxbRng::key(seed, &format!("{}/dropout", self.name)),
         };
+        self.step = 0;
+    }
+
+    fn begin_train_step(&mut self, step: u64) {
+        self.step = step;
     }
 
     fn output_shape(&self) -> Vec<usize> {
@@ -146,7 +158,8 @@ impl Layer for Dropout {
             return;
         }
         self.mask.resize(x.shape());
-        let (rng, scale) = (&mut self.rng, self.scale);
+        let (mut rng, scale) = (WxbRng::at(self.key, self.step), self.scale);
+        self.step += 1;
         self.mask.data_mut().iter_mut().for_each(|m| *m = if rng.uniform() >= rate { scale } else { 0.0 });
         y.resize(x.shape());
         for ((o, &v), &m) in y.data_mut().iter_mut().zip(x.data()).zip(self.mask.data()) {
@@ -217,6 +230,22 @@ mod tests {
         c.build(&[16], 1);
         d.build(&[16], 2);
         assert_ne!(c.call(&x, Mode::Train), d.call(&x, Mode::Train));
+    }
+
+    #[test]
+    fn the_mask_depends_on_the_step_only() {
+        let x = Tensor::full(&[4, 16], 1.0);
+        let mut a = Dropout::new(0.5).named("a");
+        a.build(&[16], 1);
+        let first = a.call(&x, Mode::Train);
+        let second = a.call(&x, Mode::Train);
+        assert_ne!(first, second, "a new mask at every pass");
+        let mut b = Dropout::new(0.5).named("a");
+        b.build(&[16], 1);
+        b.begin_train_step(1);
+        assert_eq!(b.call(&x, Mode::Train), second, "step 1's mask, whatever ran before");
+        b.begin_train_step(0);
+        assert_eq!(b.call(&x, Mode::Train), first);
     }
 
     #[test]

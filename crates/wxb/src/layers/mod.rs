@@ -10,6 +10,8 @@ mod dense;
 mod dropout;
 mod flatten;
 mod layer_normalization;
+mod spec;
+mod validate;
 
 pub use activation::{ActivationConfig, ActivationLayer};
 pub use batch_normalization::{BatchNormalization, BatchNormalizationConfig};
@@ -17,6 +19,8 @@ pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use flatten::{DataFormat, Flatten, FlattenConfig};
 pub use layer_normalization::{LayerNormalization, LayerNormalizationConfig};
+pub use spec::{SpecError, parse_spec};
+pub use validate::LayerPlan;
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +102,11 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
 
     /// The shape of one output sample, once built.
     fn output_shape(&self) -> Vec<usize>;
+
+    /// Called by the model before each training step with the optimizer's step count, so that a
+    /// layer's random draws (dropout masks) depend on the step, not on how many passes this
+    /// process ran: a resumed run then repeats an uninterrupted one. Default: nothing.
+    fn begin_train_step(&mut self, _step: u64) {}
 
     /// `y = layer(x)` for a batch. `y` is the model's buffer for this layer's output: resize it
     /// (reusing its allocation) and overwrite it. Keep whatever the backward pass needs.

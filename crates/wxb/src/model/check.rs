@@ -2,6 +2,7 @@
 
 use crate::error::WxbError;
 use crate::losses::Loss;
+use crate::metrics::Metric;
 use crate::tensor::Tensor;
 
 /// `x` must be `[n, input_shape…]` with `n ≥ 1` and finite values.
@@ -43,6 +44,18 @@ pub(crate) fn targets(
     Ok(())
 }
 
+/// `y` must fit every metric: one column (class indices) for sparse categorical accuracy, one per
+/// output for the others (`accuracy` resolved as the metrics will be).
+pub(crate) fn metric_targets(y: &Tensor, outputs: usize, metrics: &[Metric]) -> Result<(), WxbError> {
+    for &m in metrics {
+        let cols = if m.resolve(y.cols(), outputs) == Metric::SparseCategoricalAccuracy { 1 } else { outputs };
+        if y.cols() != cols {
+            return Err(WxbError::Shape { what: m.name(), expected: vec![y.rows(), cols], got: y.shape().to_vec() });
+        }
+    }
+    Ok(())
+}
+
 /// Sample weights: one finite, non-negative value per sample.
 pub(crate) fn sample_weights(sw: &[f32], samples: usize) -> Result<(), WxbError> {
     if sw.len() != samples {
@@ -64,4 +77,21 @@ pub(crate) fn batch_size(b: usize) -> Result<(), WxbError> {
         return Err(WxbError::InvalidArgument { name: "batch_size", value: "0".into(), reason: "must be at least 1" });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_need_targets_of_their_shape() {
+        let indices = Tensor::from_vec(&[2, 1], vec![0.0, 1.0]);
+        let one_hot = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(metric_targets(&indices, 2, &[Metric::Accuracy, Metric::SparseCategoricalAccuracy]), Ok(()));
+        assert_eq!(metric_targets(&one_hot, 2, &[Metric::Accuracy, Metric::AUC]), Ok(()));
+        assert_eq!(
+            metric_targets(&indices, 2, &[Metric::Accuracy, Metric::AUC]),
+            Err(WxbError::Shape { what: "auc", expected: vec![2, 2], got: vec![2, 1] })
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! The [`Sequential`] model: a stack of layers, compiled with an optimizer, a loss and metrics.
 
+mod build;
 pub(crate) mod check;
+mod guard;
 mod step;
 mod summary;
 mod trainable;
@@ -13,6 +15,7 @@ use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::optim::Optimizer;
 use crate::tensor::Tensor;
+pub use build::MAX_PARAMS;
 
 /// Keras' default batch size for `predict`, `evaluate` and `fit`.
 pub const DEFAULT_BATCH_SIZE: usize = 32;

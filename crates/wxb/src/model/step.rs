@@ -1,11 +1,12 @@
 //! One training step (forward, loss, backward, update) and evaluation.
 
+use super::guard::{StepFault, all_finite};
 use super::{Sequential, check};
 use crate::error::WxbError;
 use crate::layers::{Mode, Param};
 use crate::metrics::MetricState;
 use crate::tensor::Tensor;
-use crate::train::Logs;
+use crate::train::{Logs, OnDivergence};
 
 impl Sequential {
     /// The compiled metrics as fresh streaming states, `accuracy` resolved for targets of
@@ -27,19 +28,30 @@ impl Sequential {
         self.build();
         check::input(x, &self.input_shape, what.0)?;
         let outputs = self.output_shape().iter().product();
-        check::targets(y, x.rows(), outputs, loss, what.1)
+        check::targets(y, x.rows(), outputs, loss, what.1)?;
+        check::metric_targets(y, outputs, &self.compiled.as_ref().expect("compiled").metrics)
     }
 
     /// Forward in training mode, loss, backward, regularization, one optimizer step. Returns the
     /// batch loss (regularization included, as Keras reports it); the predictions stay in the last
-    /// activation for the metrics.
-    pub(crate) fn train_step(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&[f32]>) -> f32 {
+    /// activation for the metrics. With [`OnDivergence::Stop`], a non-finite loss or gradient
+    /// fails the step before the update, a non-finite weight right after it (see
+    /// [`Divergence`](crate::train::Divergence)).
+    pub(crate) fn train_step(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        sample_weight: Option<&[f32]>,
+        guard: OnDivergence,
+    ) -> Result<f32, (StepFault, f32)> {
         let compiled = self.compiled.as_ref().expect("compiled");
         let loss = compiled.loss;
+        let step = compiled.optimizer.iterations();
+        self.layers.iter_mut().for_each(|l| l.begin_train_step(step));
         self.forward(x, Mode::Train);
         let n = self.layers.len();
         if n == 0 {
-            return loss.compute(y, x, sample_weight);
+            return Ok(loss.compute(y, x, sample_weight));
         }
         let last = n - 1;
         self.grads.resize_with(n, Tensor::default);
@@ -61,6 +73,7 @@ impl Sequential {
                 self.layers[i].backward(input, &self.acts[i], dy, dx);
             }
         }
+        let guarded = guard == OnDivergence::Stop;
         let compiled = self.compiled.as_mut().expect("compiled");
         self.trainable.with(&mut self.layers, |params| {
             for p in params.iter_mut() {
@@ -70,9 +83,15 @@ impl Sequential {
                     r.add_gradient(w, grad);
                 }
             }
+            if guarded && !(value.is_finite() && params.iter().all(|p| all_finite(p.grad.data()))) {
+                return Err((StepFault::BeforeUpdate, value));
+            }
             compiled.optimizer.apply(params);
-        });
-        value
+            if guarded && !params.iter().all(|p| all_finite(p.value.data())) {
+                return Err((StepFault::AfterUpdate, value));
+            }
+            Ok(value)
+        })
     }
 
     /// The loss of a batch in inference mode (regularization included); predictions stay in the last
@@ -127,14 +146,15 @@ impl Sequential {
     }
 
     /// One optimizer step on one batch (Keras' `train_on_batch`); returns that batch's loss and
-    /// metrics (computed before the update).
+    /// metrics (computed before the update). As in Keras, a non-finite loss does not stop it
+    /// (`fit` has the divergence guard, see [`OnDivergence`]).
     pub fn train_on_batch(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&[f32]>) -> Result<Logs, WxbError> {
         self.check_data(x, y, ("x", "y"))?;
         if let Some(sw) = sample_weight {
             check::sample_weights(sw, x.rows())?;
         }
         let mut metrics = self.metric_states(y.cols());
-        let loss = self.train_step(x, y, sample_weight);
+        let (Ok(loss) | Err((_, loss))) = self.train_step(x, y, sample_weight, OnDivergence::Continue);
         let pred = self.acts.last().expect("a forward pass ran");
         metrics.iter_mut().for_each(|m| m.update(y, pred, None));
         let mut logs = Logs::new();

@@ -2,15 +2,15 @@
 
 use std::borrow::Cow;
 
-use super::{Callback, FitOptions, History, Logs, Shuffle, TrainParams};
+use super::{Callback, FitOptions, History, Logs, OnDivergence, Shuffle, TrainParams};
 use crate::error::WxbError;
 use crate::metrics::MetricState;
 use crate::model::{Sequential, check};
 use crate::rng::WxbRng;
 use crate::tensor::{Tensor, argmax};
 
-/// The training and validation arrays of one `fit` call: the caller's own arrays unless a
-/// `validation_split` cuts them (no copy of the training data otherwise).
+/// The training and validation arrays of one `fit` call (the caller's arrays, borrowed, unless a
+/// validation split cuts them: no copy of the whole data set otherwise).
 struct Split<'a> {
     x: Cow<'a, Tensor>,
     y: Cow<'a, Tensor>,
@@ -27,7 +27,10 @@ impl Sequential {
     /// - `validation_split` holds out the **last** fraction of the samples, before shuffling;
     /// - the logged `loss` is the mean of the batch losses weighted by batch size (regularization
     ///   included), each measured before that batch's update; metrics likewise;
-    /// - validation runs in inference mode after each `validation_freq`-th epoch (`val_` logs).
+    /// - validation runs in inference mode after each `validation_freq`-th epoch (`val_` logs);
+    /// - with [`OnDivergence::Stop`] (the default), a NaN or infinite loss, gradient or weight stops
+    ///   training at that batch with [`WxbError::Diverged`], the model keeping its weights from
+    ///   before the batch (see [`Divergence`](super::Divergence)); no further callback is called.
     ///
     /// Callbacks are called in order, then the built-in [`History`], which is returned (Keras
     /// appends its `History` last, so it records the logs entries callbacks add, such as
@@ -61,6 +64,9 @@ impl Sequential {
         let (mut bx, mut by, mut bsw) = (Tensor::default(), Tensor::default(), Vec::new());
         let mut metrics = self.metric_states(split.y.cols());
         let mut logs = Logs::new();
+        // Moving statistics change in the forward pass: the divergence guard saves them per step.
+        let guard_moving = options.on_divergence == OnDivergence::Stop && self.params().any(|(_, _, p)| !p.trainable);
+        let mut saved = Vec::new();
         for epoch in options.initial_epoch..options.epochs {
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(self, epoch);
@@ -82,7 +88,13 @@ impl Sequential {
                     bsw.extend(idx.iter().map(|&i| w[i]));
                     bsw.as_slice()
                 });
-                let loss = self.train_step(&bx, &by, sw);
+                if guard_moving {
+                    self.save_non_trainable(&mut saved);
+                }
+                let loss = match self.train_step(&bx, &by, sw, options.on_divergence) {
+                    Ok(loss) => loss,
+                    Err(fault) => return Err(self.diverged(fault, (epoch, step, steps), (&bx, &by), &saved, history)),
+                };
                 loss_sum += f64::from(loss) * idx.len() as f64;
                 seen += idx.len();
                 let pred = self.activation(self.layers().len().saturating_sub(1));

@@ -8,6 +8,7 @@
 //! [`TerminateOnNaN`], [`LearningRateScheduler`]. What Keras would warn about or raise, they
 //! record as [`CallbackIssue`]s.
 
+mod divergence;
 mod early_stopping;
 mod fit;
 mod history;
@@ -17,6 +18,7 @@ mod monitor;
 mod reduce_lr_on_plateau;
 mod terminate_on_nan;
 
+pub use divergence::{Divergence, KeptWeights, NonFiniteIn, OnDivergence};
 pub use early_stopping::{EarlyStopping, FinalWeights};
 pub use history::History;
 pub use issue::CallbackIssue;
@@ -68,6 +70,9 @@ pub struct FitOptions {
     pub sample_weight: Option<Vec<f32>>,
     /// The epoch to start at, for resuming (default 0).
     pub initial_epoch: usize,
+    /// What to do when a loss, gradient or weight becomes NaN or infinite (default: stop, keeping
+    /// the last good weights, and return [`WxbError::Diverged`](crate::WxbError::Diverged)).
+    pub on_divergence: OnDivergence,
 }
 
 impl Default for FitOptions {
@@ -83,6 +88,7 @@ impl Default for FitOptions {
             class_weight: None,
             sample_weight: None,
             initial_epoch: 0,
+            on_divergence: OnDivergence::Stop,
         }
     }
 }

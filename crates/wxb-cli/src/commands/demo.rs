@@ -1,0 +1,109 @@
+//! `wxb demo linear`: linear regression is the one-neuron case of `Y = X·W + b`. One Dense(1)
+//! unit, `ŷ = m·x + b`, learns from points `y = m·x + b + noise` by full-batch SGD on the mean
+//! squared error, and ends on the closed-form least-squares line.
+
+use anyhow::{Context, Result, bail};
+use plotters::style::RGBColor;
+use wxb::explain::line::{least_squares, noisy_line};
+use wxb::prelude::*;
+use wxb::train::Shuffle;
+
+use crate::cli::{DemoArgs, LinearArgs};
+use crate::draw::line_fit::{Line, draw};
+use crate::formula::num;
+
+/// Runs `wxb demo`.
+pub fn run(args: &DemoArgs) -> Result<()> {
+    match &args.demo {
+        crate::cli::Demo::Linear(a) => linear(a),
+    }
+}
+
+fn linear(a: &LinearArgs) -> Result<()> {
+    if !(a.m.is_finite() && a.b.is_finite()) {
+        bail!("--m {} --b {}: the line needs finite numbers", a.m, a.b);
+    }
+    if !(a.noise.is_finite() && a.noise >= 0.0) {
+        bail!("--noise {}: the noise must be a number ≥ 0", a.noise);
+    }
+    if a.n < 2 {
+        bail!("--n {}: a line needs at least 2 points", a.n);
+    }
+    if a.epochs == 0 {
+        bail!("--epochs 0: train at least one epoch");
+    }
+    if !(a.lr.is_finite() && a.lr > 0.0) {
+        bail!("--lr {}: the learning rate must be a positive number", a.lr);
+    }
+    let (xs, ys) = noisy_line(a.m, a.b, a.noise, a.n, a.seed);
+    let (ls_m, ls_b) = least_squares(&xs, &ys).context("the points' x are all equal: no line fits")?;
+    let mut model = Sequential::new(&[1]).seed(a.seed);
+    model.add(Dense::new(1));
+    model.compile(Optimizer::sgd(a.lr), Loss::MeanSquaredError, &[]);
+    let w0 = model.get_weights()[0].data()[0];
+    let x = Tensor::from_vec(&[a.n, 1], xs.clone());
+    let y = Tensor::from_vec(&[a.n, 1], ys.clone());
+    let options = FitOptions { epochs: a.epochs, batch_size: a.n, shuffle: Shuffle::Never, ..FitOptions::default() };
+    let history = model.fit(&x, &y, &options, &mut [])?;
+    let w = model.get_weights();
+    let (m, b) = (f64::from(w[0].data()[0]), f64::from(w[1].data()[0]));
+    let loss = history.last("loss").unwrap_or(f64::NAN);
+    println!(
+        "Data: y = {}·x + {} + {}·ε, ε ~ N(0, 1), {} points with x in [−2, 2) (seed {}).",
+        a.m, a.b, a.noise, a.n, a.seed
+    );
+    println!(
+        "Model: one neuron, Dense(1): ŷ = x·w + b, i.e. the line ŷ = m·x + b with m = w (started at {}, Glorot uniform) and b = 0.",
+        num(w0)
+    );
+    println!(
+        "Training: SGD, lr {}, full batch, {} epochs, mean squared error; final loss {}.",
+        a.lr,
+        a.epochs,
+        num(loss)
+    );
+    println!();
+    println!("                   {:>12} {:>12}", "m", "b");
+    println!("true line          {:>12} {:>12}", num(a.m), num(a.b));
+    println!(
+        "least squares      {:>12} {:>12}   (closed form: m = cov(x, y)/var(x), b = ȳ − m·x̄)",
+        num(ls_m),
+        num(ls_b)
+    );
+    println!("learned (neuron)   {:>12} {:>12}", num(m), num(b));
+    println!(
+        "|learned − l.sq.|  {:>12} {:>12}",
+        format!("{:.1e}", (m - ls_m).abs()),
+        format!("{:.1e}", (b - ls_b).abs())
+    );
+    if (m - ls_m).abs() > 1e-3 || (b - ls_b).abs() > 1e-3 {
+        println!("Not converged yet: more --epochs or a larger --lr bring the neuron to the least-squares line.");
+    }
+    let lines = [
+        Line {
+            label: format!("least squares: y = {}·x + {}", num(ls_m), num(ls_b)),
+            m: ls_m,
+            b: ls_b,
+            colour: RGBColor(255, 165, 0),
+            width: 8,
+        },
+        Line {
+            label: format!("learned by Dense(1): y = {}·x + {}", num(m), num(b)),
+            m,
+            b,
+            colour: RGBColor(200, 30, 30),
+            width: 3,
+        },
+        Line {
+            label: format!("true: y = {}·x + {}", num(a.m), num(a.b)),
+            m: a.m.into(),
+            b: a.b.into(),
+            colour: RGBColor(20, 60, 220),
+            width: 2,
+        },
+    ];
+    let caption = format!("One neuron learns y = {}·x + {} from {} noisy points", a.m, a.b, a.n);
+    draw(&xs, &ys, &lines, &caption, &a.out)?;
+    println!("\nDrew {}", a.out.display());
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! `wxb explain`: what each neuron computes for one sample, with the real numbers, as text, JSON
+//! or pictures.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use wxb::explain::{ExplainOptions, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading, explain};
+use wxb::{Sequential, io};
+
+use crate::cli::ExplainArgs;
+use crate::dataset::{self, Targets};
+use crate::draw::{image_weights, tabular};
+use crate::explain_text::{Sample, render};
+use crate::formula::{num, p};
+use crate::preprocess::{InputFormat, Preprocessing, Task};
+
+/// The JSON document: where the sample comes from, then the calculation.
+#[derive(Serialize)]
+struct Document<'a> {
+    model: String,
+    data: String,
+    row: usize,
+    #[serde(flatten)]
+    explanation: &'a Explanation,
+}
+
+/// Runs `wxb explain`.
+pub fn run(args: &ExplainArgs) -> Result<()> {
+    let loaded = io::load(&args.model)?;
+    let pre = Preprocessing::from_metadata(&loaded.metadata)?;
+    let mut model = loaded.model;
+    let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
+    let file = args.data.data.as_deref().map_or_else(String::new, |p| p.display().to_string());
+    if args.row >= x.rows() {
+        bail!("--row {}: {file} has {} rows (0..={})", args.row, x.rows(), x.rows().saturating_sub(1));
+    }
+    let layer = args.layer.as_deref().map(|l| layer_index(&model, l)).transpose()?;
+    if let (Some(l), Some(k)) = (layer, args.neuron) {
+        let width: usize = model.layers()[l].output_shape().iter().product();
+        if k >= width {
+            let what = if model.layers()[l].class_name() == "Dense" { "neurons" } else { "values" };
+            bail!("--neuron {k}: layer {l} ({}) has {width} {what} (0..={})", model.layers()[l].name(), width - 1);
+        }
+    }
+    if args.per_layer == 0 {
+        bail!("--per-layer 0: show at least one neuron per layer");
+    }
+    let reading = match (pre.task, &pre.class_names) {
+        (Task::Classification, Some(names)) => Reading::Classes(names.clone()),
+        _ => Reading::Values,
+    };
+    let options = ExplainOptions {
+        input_names: pre.feature_names.clone(),
+        reading,
+        layers: layer.map_or(LayerChoice::Every, LayerChoice::Only),
+        neuron: args.neuron.map_or(NeuronChoice::MatterMost, NeuronChoice::Only),
+        per_layer: args.per_layer,
+        top: args.top,
+    };
+    let row = x.row(args.row).to_vec();
+    let e = explain(&mut model, &row, &options)?;
+    if args.json {
+        let doc =
+            Document { model: args.model.display().to_string(), data: file.clone(), row: args.row, explanation: &e };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        let preparation = preparation(&pre);
+        let sample = Sample {
+            row: args.row,
+            file: &file,
+            preparation: &preparation,
+            classes: pre.class_names.as_deref(),
+            asked: (layer, args.neuron),
+        };
+        print!("{}", render(&e, &sample));
+    }
+    if let Some(path) = &args.draw {
+        draw(&mut model, &row, &options, &pre, args.row, path)?;
+        // Keep standard output a single JSON document with --json.
+        let note = format!("Drew {}", path.display());
+        if args.json { eprintln!("{note}") } else { println!("{note}") }
+    }
+    Ok(())
+}
+
+/// A layer by index or name.
+fn layer_index(model: &Sequential, l: &str) -> Result<usize> {
+    let layers = model.layers();
+    let found = match l.parse::<usize>() {
+        Ok(i) => (i < layers.len()).then_some(i),
+        Err(_) => layers.iter().position(|x| x.name() == l),
+    };
+    found.with_context(|| {
+        let names: Vec<String> = layers.iter().enumerate().map(|(i, x)| format!("{i} {}", x.name())).collect();
+        format!("--layer {l}: the model's layers are {}", names.join(", "))
+    })
+}
+
+/// How the inputs were prepared, in words.
+fn preparation(pre: &Preprocessing) -> String {
+    let mut steps = Vec::new();
+    if pre.format != InputFormat::Csv {
+        steps.push("read as in training, byte images scaled to [0, 1]".to_string());
+    } else if pre.scale != 1.0 {
+        steps.push(format!("multiplied by {}", num(pre.scale)));
+    }
+    if pre.standardize.is_some() {
+        steps.push("standardized with the training data's mean and deviation".to_string());
+    }
+    if steps.is_empty() {
+        "as in the file".into()
+    } else {
+        format!("as the model sees them: {}", steps.join(", then "))
+    }
+}
+
+/// Draws the first Dense layer: images for image inputs, bars and a heat map otherwise.
+fn draw(
+    model: &mut Sequential,
+    row: &[f32],
+    options: &ExplainOptions,
+    pre: &Preprocessing,
+    row_index: usize,
+    path: &Path,
+) -> Result<()> {
+    let Some(first) = model.layers().iter().position(|l| l.class_name() == "Dense") else {
+        bail!("--draw: the model has no Dense layer to draw");
+    };
+    // Every term of the first Dense layer's chosen neuron (the user's, when they chose one there).
+    let neuron = match (options.layers, options.neuron) {
+        (LayerChoice::Only(l), n @ NeuronChoice::Only(_)) if l == first => n,
+        _ => NeuronChoice::MatterMost,
+    };
+    let all = ExplainOptions { layers: LayerChoice::Only(first), neuron, top: 0, ..options.clone() };
+    let e = explain(model, row, &all)?;
+    let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { unreachable!("a Dense layer") };
+    let n = &neurons[0];
+    let mut x = vec![0.0; n.terms.len()];
+    let mut names = vec![String::new(); n.terms.len()];
+    for t in &n.terms {
+        (x[t.input], names[t.input]) = (t.x, t.name.clone());
+    }
+    let layer = model.layers()[first].as_ref();
+    let kernel = &layer.params().into_iter().find(|p| p.name == "kernel").expect("a Dense kernel").value;
+    let summary = summary(n);
+    match pre.image_shape.as_deref() {
+        Some(&[rows, cols]) if rows * cols == x.len() => {
+            let p = image_weights::ImageWeights {
+                kernel,
+                layer: layer.name(),
+                shape: (rows, cols),
+                x: &x,
+                row: row_index,
+                neuron: n.neuron,
+                summary,
+            };
+            image_weights::draw(&p, path)
+        }
+        _ => {
+            let p = tabular::Tabular {
+                kernel,
+                layer: layer.name(),
+                names: &names,
+                x: &x,
+                row: row_index,
+                neuron: n.neuron,
+                summary,
+            };
+            tabular::draw(&p, path)
+        }
+    }
+}
+
+/// The neuron's calculation in four lines.
+fn summary(n: &NeuronTrace) -> Vec<String> {
+    let b = n.bias.map_or(String::new(), |b| format!(" + b = {} + {}", num(n.dot), p(b)));
+    let sim = &n.similarity;
+    vec![
+        format!("x·w = Σ xᵢ·wᵢ = {}", num(n.dot)),
+        format!(
+            "|x| = {}, |w| = {}, cos(x, w) = {}",
+            num(sim.x_norm),
+            num(sim.w_norm),
+            sim.cosine.map_or("–".into(), num)
+        ),
+        format!("z = x·w{b} = {}", num(n.z)),
+        format!("a = {}(z) = {}", n.activation, num(n.output)),
+    ]
+}

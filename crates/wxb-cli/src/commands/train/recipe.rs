@@ -1,0 +1,222 @@
+//! The model `wxb train` builds: its flags checked before any data is read, then the layers from
+//! the flags or a `--spec` file, the loss, the metrics and the optimizer.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use wxb::layers::{ActivationLayer, BatchNormalization, DropoutConfig, LayerConfig};
+use wxb::prelude::*;
+
+use crate::cli::TrainArgs;
+use crate::preprocess::{Preprocessing, Task};
+
+/// Where the layers come from.
+pub enum Layers {
+    /// `--layers`, `--activation`, `--dropout`, `--batch-norm`.
+    Flags {
+        /// Hidden layer widths.
+        hidden: Vec<usize>,
+        /// The hidden layers' activation.
+        activation: Activation,
+        /// The dropout rate after each hidden layer.
+        dropout: Option<f32>,
+        /// Whether BatchNormalization follows each hidden Dense layer.
+        batch_norm: BatchNorm,
+    },
+    /// `--spec FILE`: Keras-like layer configs, the output layer included.
+    Spec {
+        /// The file, for messages.
+        path: std::path::PathBuf,
+        /// Its layers.
+        layers: Vec<LayerConfig>,
+    },
+}
+
+/// Whether hidden Dense layers are followed by BatchNormalization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchNorm {
+    /// `--batch-norm`.
+    After,
+    /// The default.
+    None,
+}
+
+/// Everything the flags say about the model, checked.
+pub struct Recipe {
+    /// The layers.
+    pub layers: Layers,
+    /// The optimizer, its learning rate and clipping set.
+    pub optimizer: Optimizer,
+    /// `--loss`, else the task's default.
+    pub loss: Option<Loss>,
+    /// `--metrics`, else the task's default.
+    pub metrics: Option<Vec<Metric>>,
+}
+
+/// Checks the numeric flags every run uses (resumed or not).
+pub fn check_run_flags(args: &TrainArgs) -> Result<()> {
+    if args.epochs == 0 {
+        bail!("--epochs 0: train for at least one epoch");
+    }
+    if args.batch_size == Some(0) {
+        bail!("--batch-size 0: a batch needs at least one sample");
+    }
+    let vs = args.validation_split;
+    if !(0.0..1.0).contains(&vs) {
+        bail!("--validation-split {vs}: the fraction held out must be in [0, 1)");
+    }
+    Ok(())
+}
+
+/// Reads and checks the model flags (and the spec file) of a new run.
+pub fn recipe(args: &TrainArgs, bundled: bool) -> Result<Recipe> {
+    let layers = match &args.spec {
+        Some(path) => Layers::Spec { path: path.clone(), layers: read_spec(path)? },
+        None => {
+            if let Some(rate) = args.dropout {
+                if !(0.0..1.0).contains(&rate) {
+                    bail!("--dropout {rate}: the rate must be in [0, 1)");
+                }
+            }
+            Layers::Flags {
+                hidden: hidden_layers(args.layers.as_deref(), bundled)?,
+                activation: args.activation.parse().map_err(|e| anyhow!("--activation: {e}"))?,
+                dropout: args.dropout.filter(|&r| r > 0.0),
+                batch_norm: if args.batch_norm { BatchNorm::After } else { BatchNorm::None },
+            }
+        }
+    };
+    let mut optimizer = Optimizer::from_name(&args.optimizer).map_err(|e| anyhow!("--optimizer: {e}"))?;
+    if let Some(lr) = args.lr {
+        if !(lr.is_finite() && lr > 0.0) {
+            bail!("--lr {lr}: the learning rate must be a positive number");
+        }
+        optimizer = optimizer.with_learning_rate(lr);
+    }
+    if let Some(c) = args.clipnorm {
+        if !(c.is_finite() && c > 0.0) {
+            bail!("--clipnorm {c}: the norm must be a positive number");
+        }
+        optimizer = optimizer.with_clipping(Clipping::Norm(c));
+    }
+    let loss = args.loss.as_deref().map(|l| l.parse().map_err(|e| anyhow!("--loss: {e}"))).transpose()?;
+    let metrics = args
+        .metrics
+        .as_ref()
+        .map(|m| {
+            m.iter()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse().map_err(|e| anyhow!("--metrics: {e}")))
+                .collect::<Result<Vec<Metric>>>()
+        })
+        .transpose()?;
+    Ok(Recipe { layers, optimizer, loss, metrics })
+}
+
+fn hidden_layers(spec: Option<&[String]>, bundled: bool) -> Result<Vec<usize>> {
+    let Some(spec) = spec else {
+        return Ok(if bundled { vec![256, 128] } else { vec![64, 32] });
+    };
+    spec.iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| match s.trim().parse::<usize>() {
+            Ok(u) if u > 0 => Ok(u),
+            _ => bail!("--layers: {s:?} is not a positive number of units"),
+        })
+        .collect()
+}
+
+/// A `--spec` file: a JSON list of Keras-style layer configs, or an object with a `layers` list.
+fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{}:{}:{}: invalid JSON: {e}", path.display(), e.line(), e.column()))?;
+    let layers = match value {
+        serde_json::Value::Object(mut o) => o.remove("layers").ok_or_else(|| {
+            anyhow!("{}: expected a list of layers, or an object with a \"layers\" list", path.display())
+        })?,
+        v => v,
+    };
+    let layers: Vec<LayerConfig> =
+        serde_json::from_value(layers).map_err(|e| anyhow!("{}: invalid layer list: {e}", path.display()))?;
+    if layers.is_empty() {
+        bail!("{}: the layer list is empty (it needs at least the output layer)", path.display());
+    }
+    Ok(layers)
+}
+
+/// The output width and the default loss and metrics for the task.
+fn head(pre: &Preprocessing, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric>) {
+    match pre.task {
+        Task::Classification => {
+            (pre.classes(), Activation::Softmax, Loss::SPARSE_CATEGORICAL_CROSSENTROPY, vec![Metric::Accuracy])
+        }
+        Task::Regression => (
+            y.cols(),
+            Activation::Linear,
+            Loss::MeanSquaredError,
+            vec![Metric::MeanAbsoluteError, Metric::MeanSquaredError],
+        ),
+    }
+}
+
+/// The compiled model for data of `pre`'s features and targets `y`.
+pub fn build(recipe: Recipe, pre: &Preprocessing, y: &Tensor, seed: u64) -> Result<Sequential> {
+    let (outputs, out_activation, default_loss, default_metrics) = head(pre, y);
+    let configs: Vec<LayerConfig> = match &recipe.layers {
+        Layers::Spec { layers, .. } => layers.clone(),
+        Layers::Flags { hidden, activation, dropout, batch_norm } => {
+            let mut configs = Vec::new();
+            for &units in hidden {
+                match batch_norm {
+                    BatchNorm::After => {
+                        configs.push(Dense::new(units).config());
+                        configs.push(BatchNormalization::new().config());
+                        configs.push(ActivationLayer::new(*activation).config());
+                    }
+                    BatchNorm::None => configs.push(Dense::new(units).activation(*activation).config()),
+                }
+                if let Some(rate) = dropout {
+                    configs.push(LayerConfig::Dropout(DropoutConfig::new(*rate)));
+                }
+            }
+            configs.push(Dense::new(outputs).activation(out_activation).config());
+            configs
+        }
+    };
+    // Every value is checked (and the size bounded) before anything is allocated.
+    let built = Sequential::from_configs(&[pre.feature_names.len()], seed, &configs, wxb::model::MAX_PARAMS);
+    let mut model = match (&recipe.layers, built) {
+        (_, Ok(m)) => m,
+        (Layers::Spec { path, .. }, Err(e)) => bail!("{}: {e}", path.display()),
+        (Layers::Flags { .. }, Err(e)) => bail!("{e}"),
+    };
+    if let Layers::Spec { path, .. } = &recipe.layers {
+        let got: usize = model.output_shape().iter().product();
+        if got != outputs {
+            bail!(
+                "{}: the last layer has {got} outputs, the data needs {outputs} ({})",
+                path.display(),
+                match pre.task {
+                    Task::Classification => "one per class",
+                    Task::Regression => "one per target",
+                }
+            );
+        }
+    }
+    let metrics = recipe.metrics.unwrap_or(default_metrics);
+    let loss = recipe.loss.unwrap_or(default_loss);
+    if pre.task == Task::Classification && loss.is_sparse() {
+        // Class indices as targets fit only the sparse accuracy; the CLI one-hot encodes them for
+        // any other loss.
+        if let Some(m) = metrics.iter().find(|m| m.resolve(1, outputs) != Metric::SparseCategoricalAccuracy) {
+            bail!(
+                "--metrics {m}: with class indices as targets (the default loss, \
+                 sparse_categorical_crossentropy) only accuracy applies; add --loss categorical_crossentropy \
+                 to use {m}"
+            );
+        }
+    }
+    model.compile(recipe.optimizer, loss, &metrics);
+    Ok(model)
+}

@@ -1,0 +1,84 @@
+//! Pictures of the weights calculation: weights as images, contributions as bars and maps, a
+//! weight's path through training, and the one-neuron line fit. Every picture is written
+//! atomically with [`crate::plot::write_png_atomic`], with the embedded DejaVu font.
+
+pub mod colormap;
+pub mod image_weights;
+pub mod line_fit;
+pub mod tabular;
+pub mod weight_path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::plot::{FONT, draw_err};
+
+/// The drawing surface every picture uses.
+pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Where a text's anchor point is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchor {
+    /// The text starts at the point.
+    Left,
+    /// The text is centred on the point.
+    Centre,
+    /// The text ends at the point.
+    Right,
+}
+
+/// Writes `s` at `(x, y)` (the text's vertical middle), `size` pixels high.
+pub fn label(area: &Area<'_>, s: &str, (x, y): (i32, i32), size: u32, anchor: Anchor) -> anyhow::Result<()> {
+    let h = match anchor {
+        Anchor::Left => HPos::Left,
+        Anchor::Centre => HPos::Center,
+        Anchor::Right => HPos::Right,
+    };
+    let style = TextStyle::from((FONT, size).into_font()).color(&BLACK).pos(Pos::new(h, VPos::Center));
+    area.draw(&Text::new(s.to_string(), (x, y), style)).map_err(draw_err)
+}
+
+/// Writes `s` in bold, centred on `(x, y)`.
+pub fn title(area: &Area<'_>, s: &str, (x, y): (i32, i32), size: u32) -> anyhow::Result<()> {
+    let font = FontDesc::new(FontFamily::Name(FONT), f64::from(size), FontStyle::Bold);
+    let style = TextStyle::from(font).color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(s.to_string(), (x, y), style)).map_err(draw_err)
+}
+
+/// A filled rectangle from `(x0, y0)` to `(x1, y1)`.
+pub fn fill(area: &Area<'_>, (x0, y0): (i32, i32), (x1, y1): (i32, i32), color: RGBColor) -> anyhow::Result<()> {
+    area.draw(&Rectangle::new([(x0, y0), (x1, y1)], color.filled())).map_err(draw_err)
+}
+
+/// A thin grey frame from `(x0, y0)` to `(x1, y1)`.
+pub fn frame(area: &Area<'_>, (x0, y0): (i32, i32), (x1, y1): (i32, i32)) -> anyhow::Result<()> {
+    area.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(120, 120, 120).stroke_width(1))).map_err(draw_err)
+}
+
+/// A short number for labels: 4 significant digits, scientific outside [1e-3, 1e5).
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        format!("{v:.2e}")
+    } else {
+        let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{v:.decimals$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_numbers_keep_four_significant_digits() {
+        assert_eq!(short(0.0), "0");
+        assert_eq!(short(1.23456), "1.235");
+        assert_eq!(short(-0.0123456), "-0.01235");
+        assert_eq!(short(1234.4), "1234");
+        assert_eq!(short(2.5e-5), "2.50e-5");
+    }
+}

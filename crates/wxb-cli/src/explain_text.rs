@@ -1,0 +1,176 @@
+//! `wxb explain`'s text: each chosen neuron's formula `z = x·w + b`, `a = f(z)` with its real
+//! numbers, what the other layers do to the chosen values, and the prediction checked against the
+//! engine.
+
+use std::fmt::Write;
+
+use wxb::activations::Activation;
+use wxb::explain::{Explanation, FeatureTrace, LayerStep, LayerTrace, NeuronTrace, Prediction, Statistics, ValueTrace};
+
+use crate::formula::{num, p};
+
+/// Where the sample comes from, for the header.
+pub struct Sample<'a> {
+    /// Its row in the data file.
+    pub row: usize,
+    /// The data file.
+    pub file: &'a str,
+    /// How the inputs were prepared before the model saw them, in words.
+    pub preparation: &'a str,
+    /// The class names, when the model predicts classes.
+    pub classes: Option<&'a [String]>,
+    /// Which layer and neuron the user asked for, if any.
+    pub asked: (Option<usize>, Option<usize>),
+}
+
+/// The whole text.
+pub fn render(e: &Explanation, sample: &Sample<'_>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Row {} of {}: {} inputs x ({}).", sample.row, sample.file, e.inputs, sample.preparation);
+    let _ = writeln!(s, "{}", prediction_line(&e.output.prediction));
+    let most = "the neurons that matter most for it (the predicted output; below it, the neurons with the largest |xᵢ·wᵢ| in the neurons shown above)";
+    let shown = match sample.asked {
+        (Some(l), Some(k)) => format!("layer {l}, neuron (or value) {k}, as asked"),
+        (Some(l), None) => format!("layer {l}: {most}"),
+        _ => most.to_string(),
+    };
+    let _ = writeln!(s, "Shown: {shown}.\n");
+    for layer in &e.layers {
+        layer_text(&mut s, layer);
+    }
+    if let Some(classes) = sample.classes {
+        let mut order: Vec<usize> = (0..e.output.values.len()).collect();
+        order.sort_by(|&a, &b| e.output.values[b].total_cmp(&e.output.values[a]));
+        let shown: Vec<String> = order
+            .iter()
+            .take(10)
+            .map(|&i| {
+                format!("{} {}", classes.get(i).map_or(i.to_string(), |c| format!("{c:?}")), num(e.output.values[i]))
+            })
+            .collect();
+        let more = if order.len() > 10 { format!(" (the largest 10 of {})", order.len()) } else { String::new() };
+        let _ = writeln!(s, "Outputs by class{more}: {}", shown.join(", "));
+    }
+    let what = match &e.output.prediction {
+        Prediction::Class { index, .. } => format!("{} for that class", num(e.output.engine[*index])),
+        Prediction::Values { .. } => {
+            format!("[{}]", e.output.engine.iter().map(|&v| num(v)).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let _ = writeln!(
+        s,
+        "Check: recomputed here term by term in f64; the engine (as `wxb predict`, f32 GEMM) gives {what}; max |difference| over {} = {:.1e}.",
+        if e.output.engine.len() == 1 {
+            "the output".to_string()
+        } else {
+            format!("the {} outputs", e.output.engine.len())
+        },
+        e.output.max_abs_difference
+    );
+    s
+}
+
+fn prediction_line(p: &Prediction) -> String {
+    match p {
+        Prediction::Class { name, probability, .. } => {
+            format!("Prediction: class {name:?} (its output {}).", num(*probability))
+        }
+        Prediction::Values { values } => {
+            format!("Prediction: {}.", values.iter().map(|&v| num(v)).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+fn layer_text(s: &mut String, layer: &LayerTrace) {
+    let head = format!("── layer {}: {} ({})", layer.index, layer.name, layer.class_name);
+    match &layer.step {
+        LayerStep::Dense { inputs, units, activation, neurons } => {
+            let neurons_word = if *units == 1 { "neuron" } else { "neurons" };
+            let _ = writeln!(s, "{head}, {inputs} inputs → {units} {neurons_word}, activation {activation} ──");
+            for n in neurons {
+                neuron_text(s, n);
+            }
+        }
+        LayerStep::Normalization { statistics, epsilon, features } => {
+            let source = match statistics {
+                Statistics::Moving => "μ and σ² the moving averages learned in training",
+                Statistics::Sample => "μ and σ² the mean and variance of this sample's values",
+            };
+            let _ = writeln!(s, "{head}: y = γ·(x − μ)/√(σ² + ε) + β per value, {source}, ε = {} ──", num(*epsilon));
+            for f in features {
+                feature_text(s, f, *epsilon);
+            }
+        }
+        LayerStep::Activation { activation, values } => {
+            let _ = writeln!(s, "{head}: y = {activation}(x) ──");
+            for v in values {
+                let _ = writeln!(s, "  {}: {} = {}", v.name, applied(*activation, v.x, v.index), num(v.output));
+            }
+        }
+        LayerStep::Dropout { rate, values } => {
+            let _ = writeln!(s, "{head}, rate {}: inactive outside training, y = x ──", num(*rate));
+            let passed: Vec<String> =
+                values.iter().map(|v: &ValueTrace| format!("{} = {}", v.name, num(v.output))).collect();
+            let _ = writeln!(s, "  passed on unchanged: {}", passed.join(", "));
+        }
+        LayerStep::Flatten { input_shape, output_shape } => {
+            let _ = writeln!(s, "{head}: {input_shape:?} → {output_shape:?}, the same values in one row ──");
+        }
+    }
+    s.push('\n');
+}
+
+fn neuron_text(s: &mut String, n: &NeuronTrace) {
+    let class = n.class.as_ref().map(|c| format!(" (class {c:?})")).unwrap_or_default();
+    let _ = writeln!(s, "  neuron {}{class}: z = x·w + b = Σᵢ xᵢ·wᵢ + b, a = {}(z)", n.name, n.activation);
+    let width = n.terms.iter().map(|t| t.name.chars().count()).max().unwrap_or(5).clamp(5, 28);
+    let _ = writeln!(s, "    {:<width$}  {:>13}  {:>13}  {:>13}", "input", "xᵢ", "wᵢ", "xᵢ·wᵢ");
+    for t in &n.terms {
+        let _ = writeln!(s, "    {:<width$}  {:>13}  {:>13}  {:>13}", t.name, num(t.x), num(t.w), num(t.product));
+    }
+    if let Some(o) = &n.others {
+        let label =
+            if o.count == 1 { "(1 other term)".to_string() } else { format!("({} other terms, summed)", o.count) };
+        let _ = writeln!(s, "    {:<w$}  {:>13}", label, num(o.sum), w = width + 30);
+    }
+    let _ = writeln!(s, "    x·w = {}", num(n.dot));
+    let sim = &n.similarity;
+    let cos = sim.cosine.map_or("undefined (a zero vector)".into(), num);
+    let _ = writeln!(s, "    |x| = {}, |w| = {}, cos(x, w) = x·w/(|x|·|w|) = {cos}", num(sim.x_norm), num(sim.w_norm));
+    match n.bias {
+        Some(b) => {
+            let _ = writeln!(s, "    z = x·w + b = {} + {} = {}", num(n.dot), p(b), num(n.z));
+        }
+        None => {
+            let _ = writeln!(s, "    z = x·w = {} (no bias)", num(n.z));
+        }
+    }
+    let _ = writeln!(s, "    a = {} = {}", applied(n.activation, n.z, n.neuron), num(n.output));
+}
+
+/// `f(x)` written out for the activation `f`.
+fn applied(f: Activation, x: f64, index: usize) -> String {
+    match f {
+        Activation::Linear => format!("linear({})", num(x)),
+        Activation::Relu => format!("relu({}) = max(0, {})", num(x), num(x)),
+        Activation::Softmax => format!("softmax(z)[{index}] = e^{} / Σₖ e^zₖ, k over the layer's outputs", num(x)),
+        Activation::LogSoftmax => format!("log_softmax(z)[{index}] = {} − log Σₖ e^zₖ", num(x)),
+        other => format!("{other}({})", num(x)),
+    }
+}
+
+fn feature_text(s: &mut String, f: &FeatureTrace, eps: f64) {
+    let gamma = f.gamma.map_or(String::new(), |g| format!("{}·", num(g)));
+    let beta = f.beta.map_or(String::new(), |b| format!(" + {}", p(b)));
+    let _ = writeln!(
+        s,
+        "  {}: y = {gamma}({} − {})/√({} + {}){beta} = {gamma}{}{beta} = {}",
+        f.name,
+        num(f.x),
+        p(f.mean),
+        num(f.variance),
+        num(eps),
+        p(f.normalized),
+        num(f.output)
+    );
+}

@@ -1,0 +1,163 @@
+//! `wxb` under bad conditions: diverging training (exit code 3, the last good model saved),
+//! model specs and flags asking for invalid or huge layers (exit code 2, nothing written), and
+//! `predict` streaming a CSV file in chunks with nothing written when a row is bad.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh scratch folder for one test.
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wxb-reliability-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn wxb(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wxb")).current_dir(dir).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Regression data: `y = x0 − 2·x1 + x2/2`, `rows` rows.
+fn regression_csv(rows: usize) -> String {
+    let mut s = String::from("x0,x1,x2,y\n");
+    for i in 0..rows {
+        let (a, b, c) = ((i % 7) as f32 / 3.0, (i % 5) as f32 / 2.0 - 1.0, (i % 11) as f32 / 5.0);
+        s.push_str(&format!("{a},{b},{c},{}\n", a - 2.0 * b + c / 2.0));
+    }
+    s
+}
+
+/// The error is one line, `error: …`, and nothing else is on standard error.
+fn one_line_error(o: &Output) -> String {
+    let e = stderr(o);
+    assert!(e.starts_with("error: ") && e.ends_with('\n') && e.matches('\n').count() == 1, "{e:?}");
+    e
+}
+
+#[test]
+fn divergence_exits_with_3_names_the_place_and_saves_the_last_good_model() {
+    let dir = scratch("diverge");
+    std::fs::write(dir.join("d.csv"), regression_csv(64)).unwrap();
+    let args = ["train", "--data", "d.csv", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "5", "--out", "m"];
+    let o = wxb(&dir, &[&args[..], &["--verbose", "0"]].concat());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = one_line_error(&o);
+    assert!(e.starts_with("error: training diverged at epoch 1, batch "), "{e}");
+    assert!(e.contains("learning rate 1e30") && e.contains("the first NaN/infinite value appeared in"), "{e}");
+    assert!(e.contains("--lr 1e29") && e.contains("--clipnorm 1.0"), "{e}");
+    assert!(e.contains("saved the last good model (before this batch) to m/"), "{e}");
+    let loaded = wxb::io::load(&dir.join("m")).unwrap();
+    assert!(loaded.model.get_weights().iter().all(|w| w.data().iter().all(|v| v.is_finite())));
+    assert!(dir.join("m/history.csv").is_file() && dir.join("m/training.png").is_file());
+    // With clipping and a sane rate the same data trains.
+    let o =
+        wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "ok", "--clipnorm", "1", "--verbose", "0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn invalid_or_huge_layers_are_refused_before_anything_is_allocated_or_written() {
+    let dir = scratch("spec");
+    std::fs::write(dir.join("d.csv"), regression_csv(16)).unwrap();
+    let cases = [
+        (
+            r#"[{"class_name": "Dense", "config": {"units": 1000000000000}}]"#,
+            "spec.json: the model would have 4000000000000 weights, more than the 1073741824 allowed",
+        ),
+        (
+            r#"[{"class_name": "Dropout", "config": {"rate": 1.5}}, {"class_name": "Dense", "config": {"units": 1}}]"#,
+            r#"spec.json: layer "dropout": invalid rate = 1.5: must be in [0, 1)"#,
+        ),
+        (r#"[{"class_name": "Dense", "config": {"units": 0}}]"#, r#"layer "dense": invalid units = 0"#),
+        (
+            r#"[{"class_name": "Dense", "config": {"units": 4, "name": "a"}}, {"class_name": "Dense", "config": {"units": 1, "name": "a"}}]"#,
+            r#"two layers are named "a""#,
+        ),
+        (
+            r#"[{"class_name": "Dense", "config": {"units": 1, "bias_initializer": "identity"}}]"#,
+            "invalid bias_initializer = identity: needs a 2-D weight",
+        ),
+        (
+            r#"[{"class_name": "Dense", "config": {"units": 1, "kernel_constraint": {"class_name": "MinMaxNorm", "config": {"min_value": 2, "max_value": 1, "rate": 1, "axis": 0}}}}]"#,
+            "invalid kernel_constraint",
+        ),
+    ];
+    for (spec, message) in cases {
+        std::fs::write(dir.join("spec.json"), spec).unwrap();
+        let o = wxb(&dir, &["train", "--data", "d.csv", "--spec", "spec.json", "--out", "m", "--verbose", "0"]);
+        assert_eq!(o.status.code(), Some(2), "{spec}: {}", stderr(&o));
+        let e = one_line_error(&o);
+        assert!(e.contains(message), "{spec}: {e}");
+        assert!(!dir.join("m").exists(), "{spec}: nothing written");
+    }
+    let o = wxb(&dir, &["train", "--data", "d.csv", "--layers", "100000,100000", "--out", "m", "--verbose", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(one_line_error(&o).contains("more than the 1073741824 allowed"));
+    assert!(!dir.join("m").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn predict_streams_chunks_and_writes_nothing_when_a_row_is_bad() {
+    let dir = scratch("predict");
+    std::fs::write(dir.join("d.csv"), regression_csv(64)).unwrap();
+    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // More rows than one chunk (8192), features in another order, no target column.
+    let rows = 20_000;
+    let mut text = String::from("x2,x0,x1\n");
+    for i in 0..rows {
+        text.push_str(&format!("{},{},{}\n", (i % 13) as f32 / 4.0, (i % 3) as f32, (i % 17) as f32 / 8.0 - 1.0));
+    }
+    std::fs::write(dir.join("big.csv"), &text).unwrap();
+    let o = wxb(&dir, &["predict", "--model", "m", "--data", "big.csv", "--out", "p.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = std::fs::read_to_string(dir.join("p.csv")).unwrap();
+    let stdout = wxb(&dir, &["predict", "--model", "m", "--data", "big.csv"]);
+    assert_eq!(String::from_utf8(stdout.stdout).unwrap(), written, "--out and stdout agree");
+    // The same numbers as the library on the whole file at once.
+    let mut model = wxb::io::load(&dir.join("m")).unwrap().model;
+    let names: Vec<String> = ["x0", "x1", "x2"].map(String::from).to_vec();
+    let table =
+        wxb::data::csv::read(&dir.join("big.csv"), &wxb::data::csv::CsvOptions::for_prediction(&names)).unwrap();
+    let y = model.predict(&table.features, 32).unwrap();
+    let want: String = std::iter::once("prediction".to_string())
+        .chain(y.data().iter().map(|v| v.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(written, want + "\n");
+    // A bad row near the end: nothing on stdout, no output file, the old one untouched.
+    text.push_str("1,abc,2\n");
+    std::fs::write(dir.join("big.csv"), &text).unwrap();
+    for args in [&["--out", "p.csv"][..], &[]] {
+        let o = wxb(&dir, &[&["predict", "--model", "m", "--data", "big.csv"][..], args].concat());
+        assert_eq!(o.status.code(), Some(2));
+        let e = one_line_error(&o);
+        assert!(e.contains(&format!("big.csv:{}: column \"x0\": \"abc\" is not a number", rows + 2)), "{e}");
+        assert!(o.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("p.csv")).unwrap(), written);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 4, "no temporary files left: {leftovers:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_is_reported() {
+    let dir = scratch("ckpt-error");
+    std::fs::write(dir.join("d.csv"), regression_csv(32)).unwrap();
+    std::fs::create_dir_all(dir.join("m")).unwrap();
+    std::fs::write(dir.join("m/checkpoints"), "a file where the checkpoints folder goes").unwrap();
+    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--checkpoint", "--verbose", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = one_line_error(&o);
+    assert!(e.contains("the model was saved, but a checkpoint could not be written"), "{e}");
+    assert!(e.contains("checkpoints/last"), "{e}");
+    assert!(wxb::io::load(&dir.join("m")).is_ok(), "the final model is there");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

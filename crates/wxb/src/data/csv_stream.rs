@@ -1,0 +1,142 @@
+//! Streaming CSV features: a file read in batches of rows, so that memory stays flat however long
+//! the file is (for prediction on files larger than memory).
+//!
+//! The columns are chosen, and the cells read and checked, exactly as by [`csv::read`](super::csv::read)
+//! (same errors, same line numbers); the target column is never read (see
+//! [`CsvOptions::for_prediction`](super::csv::CsvOptions::for_prediction)), so it may be absent.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::DataError;
+use super::csv::{CsvOptions, NonFinite, select};
+use super::labels::checked_number;
+use crate::Tensor;
+
+/// Reads the feature columns of a CSV file a batch of rows at a time.
+///
+/// ```
+/// use wxb::data::csv::{CsvOptions, FeatureReader};
+/// let text = "a,b,y\n1,2,0\n3,4,1\n5,6,0\n";
+/// let options = CsvOptions::for_prediction(&["b".to_string(), "a".to_string()]);
+/// let mut reader = FeatureReader::from_reader(std::io::Cursor::new(text), "t.csv", &options).unwrap();
+/// assert_eq!(reader.feature_names(), ["b", "a"]);
+/// assert_eq!(reader.next_batch(2).unwrap().unwrap().data(), &[2.0, 1.0, 4.0, 3.0]);
+/// assert_eq!(reader.next_batch(2).unwrap().unwrap().data(), &[6.0, 5.0]);
+/// assert!(reader.next_batch(2).unwrap().is_none());
+/// ```
+pub struct FeatureReader {
+    reader: ::csv::Reader<Box<dyn Read + Send>>,
+    path: PathBuf,
+    names: Vec<String>,
+    features: Vec<usize>,
+    non_finite: NonFinite,
+    record: ::csv::ByteRecord,
+    rows: u64,
+}
+
+impl std::fmt::Debug for FeatureReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeatureReader").field("path", &self.path).field("rows", &self.rows).finish_non_exhaustive()
+    }
+}
+
+impl FeatureReader {
+    /// Opens `path` and reads its header, choosing the feature columns by `options` (its target is
+    /// only excluded from [`FeatureColumns::Rest`](super::csv::FeatureColumns::Rest), never read).
+    pub fn open(path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
+        let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+        Self::new(Box::new(file), path, options)
+    }
+
+    /// Reads CSV text from `reader`; `name` stands for the path in errors.
+    pub fn from_reader(
+        reader: impl Read + Send + 'static,
+        name: &str,
+        options: &CsvOptions,
+    ) -> Result<Self, DataError> {
+        Self::new(Box::new(reader), Path::new(name), options)
+    }
+
+    fn new(reader: Box<dyn Read + Send>, path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .delimiter(options.delimiter)
+            .has_headers(true)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(reader);
+        let header = reader.byte_headers().map_err(|e| csv_error(e, path))?;
+        if header.is_empty() {
+            return Err(DataError::EmptyFile { path: path.to_path_buf() });
+        }
+        let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
+        let (_, features) = select(&names, options, path)?;
+        Ok(Self {
+            reader,
+            path: path.to_path_buf(),
+            names,
+            features,
+            non_finite: options.non_finite,
+            record: ::csv::ByteRecord::new(),
+            rows: 0,
+        })
+    }
+
+    /// The features' header names, in the order of the batches' columns.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.features.iter().map(|&c| self.names[c].clone()).collect()
+    }
+
+    /// Data rows read so far.
+    pub fn rows_read(&self) -> u64 {
+        self.rows
+    }
+
+    /// The next batch of at most `max_rows` rows (at least 1) as `[rows, features]`, or `None` at
+    /// the end of the file. A file without any data row gives [`DataError::NoRows`].
+    pub fn next_batch(&mut self, max_rows: usize) -> Result<Option<Tensor>, DataError> {
+        let mut out = Tensor::default();
+        Ok((self.next_batch_into(max_rows, &mut out)? > 0).then_some(out))
+    }
+
+    /// Like [`FeatureReader::next_batch`], reusing `out`'s allocation; returns the rows read (0 at
+    /// the end of the file).
+    pub fn next_batch_into(&mut self, max_rows: usize, out: &mut Tensor) -> Result<usize, DataError> {
+        let k = self.features.len();
+        let mut values = std::mem::take(out).into_vec();
+        values.clear();
+        let mut n = 0;
+        while n < max_rows.max(1)
+            && self.reader.read_byte_record(&mut self.record).map_err(|e| csv_error(e, &self.path))?
+        {
+            let line = self.record.position().map_or(0, |pos| pos.line());
+            if self.record.len() != self.names.len() {
+                return Err(DataError::RaggedRow {
+                    path: self.path.clone(),
+                    line,
+                    fields: self.record.len(),
+                    expected: self.names.len(),
+                });
+            }
+            for &c in &self.features {
+                let place = || (line, self.names[c].clone());
+                values.push(checked_number(&self.record[c], self.non_finite, place, &self.path)?);
+            }
+            n += 1;
+        }
+        if n == 0 && self.rows == 0 {
+            return Err(DataError::NoRows { path: self.path.clone() });
+        }
+        self.rows += n as u64;
+        *out = Tensor::from_vec(&[n, k], values);
+        Ok(n)
+    }
+}
+
+fn csv_error(e: ::csv::Error, path: &Path) -> DataError {
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(source) => DataError::Io { path: path.to_path_buf(), source },
+        other => DataError::Io { path: path.to_path_buf(), source: std::io::Error::other(format!("{other:?}")) },
+    }
+}

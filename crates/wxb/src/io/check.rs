@@ -1,0 +1,67 @@
+//! Checks of a loaded configuration's values that the model types would otherwise meet as panics
+//! or absurd allocations later (at `compile`, `evaluate` or the next training step).
+
+use std::path::Path;
+
+use super::weights::{Decoded, expect};
+use super::{CompileConfig, ModelIoError, SequentialConfig};
+use crate::error::WxbError;
+use crate::metrics::Metric;
+
+/// The most thresholds an `AUC` metric read from a file may have (Keras' default is 200).
+pub const MAX_AUC_THRESHOLDS: usize = 1 << 20;
+/// The most optimizer steps a file may claim: 2⁵³, so that the step counts exactly in the `f64`
+/// schedules and never overflows when training goes on.
+pub const MAX_ITERATIONS: u64 = 1 << 53;
+
+/// The optimizer's schedule and step count, and the metrics' parameters.
+pub(super) fn compile_settings(
+    path: &Path,
+    compile: Option<&CompileConfig>,
+    iterations: Option<u64>,
+) -> Result<(), ModelIoError> {
+    let invalid = |message: String| ModelIoError::Config { path: path.to_path_buf(), line: 1, column: 1, message };
+    if let Some(n) = iterations.filter(|&n| n > MAX_ITERATIONS) {
+        return Err(invalid(format!("optimizer_iterations = {n} is more than the {MAX_ITERATIONS} steps accepted")));
+    }
+    let Some(c) = compile else { return Ok(()) };
+    c.optimizer.learning_rate.validate().map_err(|e| invalid(format!("optimizer: {e}")))?;
+    for m in &c.metrics {
+        if let Metric::Auc { num_thresholds } = *m {
+            if !(2..=MAX_AUC_THRESHOLDS).contains(&num_thresholds) {
+                return Err(invalid(format!(
+                    "metric auc: num_thresholds = {num_thresholds} must be in 2..={MAX_AUC_THRESHOLDS}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error for an architecture [`Sequential::from_configs`](crate::Sequential::from_configs)
+/// refused; a model larger than the weights file (`budget` values) is named as such.
+pub(super) fn invalid(path: &Path, e: WxbError, budget: u64) -> ModelIoError {
+    let source = match e {
+        WxbError::ModelTooLarge { params, .. } => {
+            WxbError::ModelTooLarge { params, limit: budget, why: "the weights file holds only that many values" }
+        }
+        e => e,
+    };
+    ModelIoError::Invalid { path: path.to_path_buf(), source }
+}
+
+/// Every weight the architecture needs is in the weights file with its shape: checked layer by
+/// layer from the configurations alone, so that a configuration disagreeing with its weights
+/// (however large it claims to be) is named precisely before anything is built. An invalid layer
+/// stops the walk; [`Sequential::from_configs`](crate::Sequential::from_configs) reports it.
+pub(super) fn weights_present(path: &Path, arch: &SequentialConfig, decoded: &Decoded) -> Result<(), ModelIoError> {
+    let mut shape = arch.input_shape.clone();
+    for (i, layer) in arch.layers.iter().enumerate() {
+        let Ok(plan) = layer.validate(&shape) else { return Ok(()) };
+        for (name, weight) in &plan.weights {
+            expect(path, decoded, &format!("layers.{i}.{name}"), weight)?;
+        }
+        shape = plan.output_shape;
+    }
+    Ok(())
+}

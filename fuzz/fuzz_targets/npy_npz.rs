@@ -1,0 +1,21 @@
+//! The NumPy readers: any bytes give an array (`.npy`), named arrays (`.npz`) or a one-line
+//! `DataError`. Every input is tried as both.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wxb::data::npz::{self, NpzOptions};
+use wxb::data::{DataError, npy};
+
+fuzz_target!(|data: &[u8]| {
+    check(npy::from_bytes(data, "f.npy").map(|t| assert_eq!(t.len(), t.shape().iter().product::<usize>())));
+    // A small entry cap, so that the cap is exercised too.
+    check(npz::from_bytes(data, "f.npz", &NpzOptions { max_entry_bytes: 1 << 20 }).map(|_| ()));
+    check(npz::from_bytes(data, "f.npz", &NpzOptions::default()).map(|_| ()));
+});
+
+fn check(r: Result<(), DataError>) {
+    if let Err(e) = r {
+        let text = e.to_string();
+        assert!(!text.is_empty() && !text.contains('\n'), "{text:?}");
+    }
+}
