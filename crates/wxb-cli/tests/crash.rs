@@ -27,7 +27,7 @@ fn scratch(tag: &str) -> PathBuf {
 fn train(dir: &Path, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wxb"));
     c.current_dir(dir)
-        .args(["--threads", "1", "train", "--data", "d.csv", "--verbose", "0", "--seed", "3"])
+        .args(["--threads", "1", "train", "--data", "d.csv", "--verbose", "0"])
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -103,7 +103,7 @@ fn kill_at_random_moments(kills: usize) {
     // The uninterrupted reference, with checkpoints so that it also times a full run.
     let epochs = EPOCHS.to_string();
     let start = Instant::now();
-    let o = train(&dir, &["--epochs", &epochs, "--checkpoint", "--out", "ref"]).output().unwrap();
+    let o = train(&dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", "ref"]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let full = start.elapsed();
     let reference = history(&dir.join("ref/history.csv"));
@@ -112,7 +112,7 @@ fn kill_at_random_moments(kills: usize) {
     let (mut hits, mut mid_write, mut between) = (0, 0, 0);
     for kill in 0..kills {
         let out = format!("run{kill}");
-        let mut child = train(&dir, &["--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
+        let mut child = train(&dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
         // Anywhere from the start to the end of a full run (most kills land mid-training).
         let delay = Duration::from_nanos(next(&mut state) % full.as_nanos().max(1) as u64);
         std::thread::sleep(delay);
