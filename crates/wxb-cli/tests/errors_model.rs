@@ -200,7 +200,11 @@ fn tensors_that_disagree_with_the_config_and_layers_that_cannot_be_built() {
         &["nounits/config.json: invalid model: layer \"dense_1\": invalid units = 0: must be at least 1"],
     );
     // A config asking for more weights than the file holds is refused before allocating them.
-    all_commands_fail(p, "huge", &["huge/config.json: invalid model: the model would have 5000000000016 weights"]);
+    all_commands_fail(
+        p,
+        "huge",
+        &["huge/model.safetensors: tensor \"layers.1.kernel\" has shape [4, 3] (F32), the configuration needs [4, 1000000000000]"],
+    );
 }
 
 #[test]

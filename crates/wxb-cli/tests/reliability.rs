@@ -156,7 +156,7 @@ fn a_checkpoint_that_cannot_be_written_is_reported() {
     let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--checkpoint", "--verbose", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = one_line_error(&o);
-    assert!(e.contains("the model was saved, but a checkpoint could not be written"), "{e}");
+    assert!(e.contains("the model is saved, but a checkpoint under m could not be"), "{e}");
     assert!(e.contains("checkpoints/last"), "{e}");
     assert!(wxb::io::load(&dir.join("m")).is_ok(), "the final model is there");
     std::fs::remove_dir_all(&dir).unwrap();
