@@ -6,7 +6,7 @@ use wxb::explain::{ExplainOptions, LayerStep, explain};
 use wxb::layers::Mode;
 use wxb::prelude::*;
 use wxb::rng::WxbRng;
-use wxb::train::Shuffle;
+use wxb::train::{NonFiniteIn, OnDivergence, Shuffle};
 
 fn random(shape: &[usize], seed: u64) -> Tensor {
     let mut rng = WxbRng::new(seed);
@@ -223,4 +223,68 @@ fn the_optimizer_changes_weights_every_step_and_the_loss_goes_down() {
     let loss = history.get("loss").unwrap();
     assert!(loss.windows(2).all(|w| w[1] < w[0]), "the loss goes down epoch after epoch: {loss:?}");
     assert!(loss[14] < loss[0] / 4.0, "{loss:?}");
+}
+
+/// |m| after each step of plain SGD on `y = 3x + 2` (one neuron), going on through NaN.
+fn slope_after_each_step(lr: f32, clipping: Clipping, steps: usize) -> Vec<f32> {
+    let (x, y) = line_data();
+    let mut model = Sequential::new(&[1]).seed(0);
+    model.add(Dense::new(1));
+    model.compile(Optimizer::sgd(lr).with_clipping(clipping), Loss::MeanSquaredError, &[]);
+    let opts = FitOptions {
+        epochs: steps,
+        batch_size: 20,
+        shuffle: Shuffle::Never,
+        on_divergence: OnDivergence::Continue,
+        ..FitOptions::default()
+    };
+    let mut slopes = SlopeAfterEachStep(vec![]);
+    model.fit(&x, &y, &opts, &mut [&mut slopes]).unwrap();
+    slopes.0
+}
+
+struct SlopeAfterEachStep(Vec<f32>);
+
+impl Callback for SlopeAfterEachStep {
+    fn on_batch_end(&mut self, model: &mut Sequential, _: usize, _: &Logs) {
+        self.0.push(model.get_weights()[0].data()[0].abs());
+    }
+}
+
+/// Weights that blow up make the loss diverge: with too large a learning rate every step
+/// overshoots further, |m| grows at every step until it is infinite, then NaN. `fit` stops at
+/// that batch instead, keeps the last finite weights, says where it happened and what to try;
+/// a learning rate ten times lower, or clipping the gradient's norm, trains.
+#[test]
+fn weights_that_blow_up_make_the_loss_diverge() {
+    // On this data (x in [0, 3.8]) plain SGD is stable below lr ≈ 0.33 (2 / the largest
+    // eigenvalue of the loss' Hessian): lr = 1 multiplies the error by about -5 at every step.
+    let slopes = slope_after_each_step(1.0, Clipping::None, 80);
+    let finite = slopes.iter().take_while(|m| m.is_finite()).count();
+    assert!(finite > 10 && finite < 80, "the weights overflow after some steps: {slopes:?}");
+    assert!(slopes[..finite].windows(2).skip(2).all(|w| w[1] > w[0]), "|m| grows at every step: {slopes:?}");
+    assert!(slopes[finite..].iter().all(|m| !m.is_finite()), "after inf comes NaN, never a number again");
+
+    // The same run with the divergence guard (fit's default) stops at the first bad batch.
+    let (x, y) = line_data();
+    let mut model = Sequential::new(&[1]).seed(0);
+    model.add(Dense::new(1).named("line"));
+    model.compile(Optimizer::sgd(1.0), Loss::MeanSquaredError, &[]);
+    let opts = FitOptions { epochs: 80, batch_size: 20, shuffle: Shuffle::Never, ..FitOptions::default() };
+    let Err(WxbError::Diverged(d)) = model.fit(&x, &y, &opts, &mut []) else { panic!("the run must diverge") };
+    assert!(d.epoch < 80 && d.batch == 0 && d.steps == 1, "{d}");
+    // The outputs (about 1e19) are still finite; their squared error is the first to overflow.
+    assert_eq!((d.found, d.layer.clone()), (NonFiniteIn::Loss, None), "{d}");
+    assert!(model.get_weights().iter().all(|w| w.data().iter().all(|v| v.is_finite())), "the last good weights");
+    let text = d.to_string();
+    assert!(text.starts_with(&format!("training diverged at epoch {}, batch 1/1", d.epoch + 1)), "{text}");
+    assert!(text.contains("first non-finite value in the loss"), "{text}");
+    assert!(text.contains("lower the learning rate (e.g. 1e-1)") && text.contains("clip the gradients by norm"), "{text}");
+
+    // What it suggests works: lr / 10, or the same lr with the gradient's norm clipped at 1.
+    for (lr, clipping) in [(0.1, Clipping::None), (1.0, Clipping::Norm(1.0))] {
+        let slopes = slope_after_each_step(lr, clipping, 400);
+        let m = *slopes.last().unwrap();
+        assert!((m - 3.0).abs() < 0.1, "lr {lr}, {clipping:?}: m = {m}, y = 3x + 2 is found");
+    }
 }
