@@ -80,7 +80,7 @@ impl Activation {
     pub fn f(self, x: f32) -> f32 {
         match self {
             Activation::Linear => x,
-            Activation::Relu => x.max(0.0),
+            Activation::Relu => relu(x),
             Activation::LeakyRelu { negative_slope } => {
                 if x > 0.0 {
                     x
@@ -191,7 +191,7 @@ impl Activation {
         let cols = last_axis(z);
         match self {
             Activation::Linear => y.data_mut().copy_from_slice(z.data()),
-            Activation::Relu => map_into(z, y, |x| x.max(0.0)),
+            Activation::Relu => map_into(z, y, relu),
             Activation::Softmax => {
                 for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
                     softmax_row(zr, yr);
@@ -335,6 +335,12 @@ fn map_into(z: &Tensor, y: &mut Tensor, f: impl Fn(f32) -> f32) {
     }
 }
 
+/// `max(x, 0)`, NaN staying NaN (as in PyTorch and TensorFlow: a NaN must not vanish in a
+/// dead unit, or a diverging run would look healthy).
+pub(crate) fn relu(x: f32) -> f32 {
+    if x < 0.0 { 0.0 } else { x }
+}
+
 fn step(x: f32) -> f32 {
     if x > 0.0 { 1.0 } else { 0.0 }
 }
@@ -406,6 +412,18 @@ mod tests {
         assert_eq!(json, r#"{"leaky_relu":{"negative_slope":0.1}}"#);
         assert_eq!(serde_json::from_str::<Activation>(&json).unwrap(), custom);
         assert!(serde_json::from_str::<Activation>("\"relu9\"").unwrap_err().to_string().contains("relu9"));
+    }
+
+    #[test]
+    fn relu_keeps_nan_and_infinities() {
+        assert!(Activation::Relu.f(f32::NAN).is_nan());
+        assert_eq!(Activation::Relu.f(f32::INFINITY), f32::INFINITY);
+        assert_eq!(Activation::Relu.f(f32::NEG_INFINITY), 0.0);
+        let z = Tensor::from_vec(&[1, 3], vec![f32::NAN, -1.0, 2.0]);
+        let mut y = Tensor::default();
+        Activation::Relu.forward(&z, &mut y);
+        assert!(y.data()[0].is_nan());
+        assert_eq!(&y.data()[1..], &[0.0, 2.0]);
     }
 
     #[test]

@@ -210,8 +210,9 @@ mod avx512 {
                         y = _mm512_add_ps(y, bias[v]);
                     }
                     if t.act == Fused::Relu {
-                        // max(NaN, 0) = 0: the second operand is returned when either is NaN.
-                        y = _mm512_max_ps(y, zero);
+                        // max(0, y): the second operand is returned when either is NaN, so NaN
+                        // stays NaN (a diverging run must not be hidden), as in PyTorch and TF.
+                        y = _mm512_max_ps(zero, y);
                     }
                     _mm512_mask_storeu_ps(dst, masks[v], y);
                 }
@@ -296,7 +297,7 @@ mod portable {
                         y += *t.bias.add(j);
                     }
                     if t.act == Fused::Relu {
-                        y = y.max(0.0);
+                        y = crate::activations::relu(y);
                     }
                     *dst = y;
                 }

@@ -262,11 +262,27 @@ mod tests {
                     for (x, b) in row.iter_mut().zip(&bias) {
                         *x += b;
                         if act == Fused::Relu {
-                            *x = x.max(0.0);
+                            *x = crate::activations::relu(*x);
                         }
                     }
                 }
                 assert_eq!(fused, want, "{shape:?} {act:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_fused_relu_keeps_nan() {
+        // inf − inf in a sum gives NaN; relu must pass it on, not turn it into 0.
+        for (m, k, n) in [(1, 2, 1), (5, 2, 37), (128, 2, 256)] {
+            let mut a = Tensor::from_vec(&[m, k], vec![1.0; m * k]);
+            a.data_mut()[0] = f32::NAN;
+            let b = Tensor::from_vec(&[k, n], vec![-1.0; k * n]);
+            let mut y = Tensor::default();
+            matmul_bias_act(&mut y, &a, Transpose::No, &b, Transpose::No, None, Fused::Relu);
+            assert!(y.row(0).iter().all(|v| v.is_nan()), "{m}×{k}×{n}: {:?}", &y.row(0)[..n.min(4)]);
+            if m > 1 {
+                assert!(y.row(1).iter().all(|&v| v == 0.0), "{m}×{k}×{n}");
             }
         }
     }
