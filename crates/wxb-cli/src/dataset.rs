@@ -319,6 +319,8 @@ pub fn load_for_model(args: &DataArgs, pre: &Preprocessing, targets: Targets) ->
                 Task::Classification => csvdata::Task::Classification,
                 Task::Regression => csvdata::Task::Regression,
             };
+            // The model knows its classes: a file of one class is fine to evaluate on.
+            o.class_count = csvdata::ClassCount::Any;
             o
         }
     };

@@ -112,7 +112,8 @@ fn kill_at_random_moments(kills: usize) {
     let (mut hits, mut mid_write, mut between) = (0, 0, 0);
     for kill in 0..kills {
         let out = format!("run{kill}");
-        let mut child = train(&dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
+        let mut child =
+            train(&dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
         // Anywhere from the start to the end of a full run (most kills land mid-training).
         let delay = Duration::from_nanos(next(&mut state) % full.as_nanos().max(1) as u64);
         std::thread::sleep(delay);

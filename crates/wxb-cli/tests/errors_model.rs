@@ -203,7 +203,9 @@ fn tensors_that_disagree_with_the_config_and_layers_that_cannot_be_built() {
     all_commands_fail(
         p,
         "huge",
-        &["huge/model.safetensors: tensor \"layers.1.kernel\" has shape [4, 3] (F32), the configuration needs [4, 1000000000000]"],
+        &[
+            "huge/model.safetensors: tensor \"layers.1.kernel\" has shape [4, 3] (F32), the configuration needs [4, 1000000000000]",
+        ],
     );
 }
 

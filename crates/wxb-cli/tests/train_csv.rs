@@ -27,6 +27,15 @@ fn classification_with_text_labels_saves_the_classes_and_predicts_their_names() 
     assert!(e["accuracy"].as_f64().unwrap() >= 0.95, "{out}");
     let text = ok(p, &["evaluate", "--model", "wxb-model", "--data", "train.csv"]).stdout;
     assert!(text.starts_with("90 samples - loss: ") && text.contains(" - accuracy: "), "{text}");
+    // A file holding one class only (the green rows) evaluates against the model's classes.
+    let green: String = blobs_csv(90, 1)
+        .lines()
+        .filter(|l| !l.ends_with(",red") && !l.ends_with(",blue"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write(p, "green.csv", &green);
+    let e = json(&ok(p, &["evaluate", "--model", "wxb-model", "--data", "green.csv", "--json"]).stdout);
+    assert!(e["accuracy"].as_f64().unwrap() >= 0.9, "{e}");
 
     // New data without the target column.
     let truth: Vec<&str> = blobs(30, 2).iter().map(|(_, l)| *l).collect();

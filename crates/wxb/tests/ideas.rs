@@ -279,7 +279,10 @@ fn weights_that_blow_up_make_the_loss_diverge() {
     let text = d.to_string();
     assert!(text.starts_with(&format!("training diverged at epoch {}, batch 1/1", d.epoch + 1)), "{text}");
     assert!(text.contains("first non-finite value in the loss"), "{text}");
-    assert!(text.contains("lower the learning rate (e.g. 1e-1)") && text.contains("clip the gradients by norm"), "{text}");
+    assert!(
+        text.contains("lower the learning rate (e.g. 1e-1)") && text.contains("clip the gradients by norm"),
+        "{text}"
+    );
 
     // What it suggests works: lr / 10, or the same lr with the gradient's norm clipped at 1.
     for (lr, clipping) in [(0.1, Clipping::None), (1.0, Clipping::Norm(1.0))] {

@@ -73,6 +73,17 @@ pub enum Task {
     Regression,
 }
 
+/// How many distinct labels a classification target must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClassCount {
+    /// At least two, as training a classifier needs (default): one is [`DataError::SingleClass`].
+    #[default]
+    AtLeastTwo,
+    /// Any number, one included: data to evaluate a trained classifier on (say, one digit's images).
+    Any,
+}
+
 /// What to do with `nan`, `inf` and numbers that overflow `f32`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NonFinite {
@@ -96,6 +107,8 @@ pub struct CsvOptions {
     pub non_finite: NonFinite,
     /// The field delimiter (default `b','`).
     pub delimiter: u8,
+    /// How many classes a classification target must hold (default: at least two).
+    pub class_count: ClassCount,
 }
 
 impl Default for CsvOptions {
@@ -106,6 +119,7 @@ impl Default for CsvOptions {
             task: Task::Auto,
             non_finite: NonFinite::Reject,
             delimiter: b',',
+            class_count: ClassCount::AtLeastTwo,
         }
     }
 }
@@ -209,7 +223,7 @@ fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table,
     }
     let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
     let (target, features) = select(&names, options, path)?;
-    let mut collector = target.map(|t| Collector::new(path, names[t].clone(), options.task, options.non_finite));
+    let mut collector = target.map(|t| Collector::new(path, names[t].clone(), options));
     let mut values: Vec<f32> = Vec::new();
     let mut record = ::csv::ByteRecord::new();
     let mut rows = 0usize;

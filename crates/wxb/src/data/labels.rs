@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::DataError;
-use super::csv::{NonFinite, Target, Task};
+use super::csv::{ClassCount, CsvOptions, NonFinite, Target, Task};
 use crate::Tensor;
 
 /// Under [`Task::Auto`], the most distinct values a column of integers (or of mixed numbers and
@@ -74,6 +74,7 @@ pub(super) struct TargetColumn<'p> {
     name: String,
     task: Task,
     non_finite: NonFinite,
+    class_count: ClassCount,
     values: Vec<f32>,
     /// Label text of every row, concatenated, and where each ends (not kept for regression).
     text: Vec<u8>,
@@ -85,12 +86,13 @@ pub(super) struct TargetColumn<'p> {
 }
 
 impl<'p> TargetColumn<'p> {
-    pub(super) fn new(path: &'p Path, name: String, task: Task, non_finite: NonFinite) -> Self {
+    pub(super) fn new(path: &'p Path, name: String, options: &CsvOptions) -> Self {
         Self {
             path,
             name,
-            task,
-            non_finite,
+            task: options.task,
+            non_finite: options.non_finite,
+            class_count: options.class_count,
             values: Vec::new(),
             text: Vec::new(),
             ends: Vec::new(),
@@ -204,7 +206,7 @@ impl<'p> TargetColumn<'p> {
             Some(_) => names.sort_by(|a, b| parse_f64(a).total_cmp(&parse_f64(b)).then_with(|| a.cmp(b))),
             None => names.sort_unstable(),
         }
-        if names.len() < 2 {
+        if names.len() < 2 && (self.class_count == ClassCount::AtLeastTwo || names.is_empty()) {
             let class = names.first().map(|n| super::cell_text(n)).unwrap_or_default();
             return Err(DataError::SingleClass { path: self.path.to_path_buf(), column: self.name.clone(), class });
         }

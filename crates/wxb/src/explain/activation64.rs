@@ -31,7 +31,13 @@ pub fn apply(activation: Activation, x: f64) -> f64 {
     let (selu_alpha, selu_scale) = (f64::from(SELU_ALPHA), f64::from(SELU_SCALE));
     match activation {
         Activation::Linear => x,
-        Activation::Relu => if x < 0.0 { 0.0 } else { x },
+        Activation::Relu => {
+            if x < 0.0 {
+                0.0
+            } else {
+                x
+            }
+        }
         Activation::LeakyRelu { negative_slope } => {
             if x > 0.0 {
                 x

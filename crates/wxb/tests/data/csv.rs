@@ -1,6 +1,6 @@
 use wxb::Tensor;
 use wxb::data::DataError;
-use wxb::data::csv::{self, CsvOptions, FeatureColumns, NonFinite, Table, Target, TargetColumn, Task};
+use wxb::data::csv::{self, ClassCount, CsvOptions, FeatureColumns, NonFinite, Table, Target, TargetColumn, Task};
 
 fn read(text: &str, options: &CsvOptions) -> Result<Table, DataError> {
     csv::from_reader(text.as_bytes(), "data.csv", options)
@@ -207,6 +207,15 @@ fn classification_needs_two_classes() {
     );
     let cls = CsvOptions { task: Task::Classification, ..CsvOptions::default() };
     assert!(matches!(err("a,y\n1,0\n2,0\n3,0\n", &cls), DataError::SingleClass { .. }));
+    // Data to evaluate a trained classifier on may hold one class.
+    let any = CsvOptions { task: Task::Classification, class_count: ClassCount::Any, ..CsvOptions::default() };
+    let t = read("a,y\n1,cat\n2,cat\n", &any).unwrap();
+    match t.target {
+        Some(Target::Classes { labels, classes, .. }) => {
+            assert_eq!((labels.data(), classes), (&[0.0, 0.0][..], vec!["cat".to_string()]));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
