@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::tensor::Tensor;
 
+mod scalar;
+
+pub(crate) use scalar::relu;
+use scalar::{gelu_tanh_inner, last_axis, map_into, step};
+pub use scalar::{log_softmax_row, sigmoid, softmax_row, softplus};
+
 /// SELU's α (Klambauer et al. 2017), as in Keras/TensorFlow.
 pub const SELU_ALPHA: f32 = 1.673_263_2;
 /// SELU's scale λ.
@@ -324,140 +330,6 @@ impl FromStr for Activation {
     }
 }
 
-/// The length of the last axis (softmax and log_softmax normalise along it, as Keras).
-fn last_axis(z: &Tensor) -> usize {
-    z.shape().last().copied().unwrap_or(1).max(1)
-}
-
-fn map_into(z: &Tensor, y: &mut Tensor, f: impl Fn(f32) -> f32) {
-    for (o, &x) in y.data_mut().iter_mut().zip(z.data()) {
-        *o = f(x);
-    }
-}
-
-/// `max(x, 0)`, NaN staying NaN (as in PyTorch and TensorFlow: a NaN must not vanish in a
-/// dead unit, or a diverging run would look healthy).
-pub(crate) fn relu(x: f32) -> f32 {
-    if x < 0.0 { 0.0 } else { x }
-}
-
-fn step(x: f32) -> f32 {
-    if x > 0.0 { 1.0 } else { 0.0 }
-}
-
-fn gelu_tanh_inner(x: f32) -> f32 {
-    0.797_884_6 * (x + 0.044_715 * x * x * x)
-}
-
-/// The logistic function, stable for large |x|.
-pub fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// `ln(1 + eˣ)`, stable for large |x|.
-pub fn softplus(x: f32) -> f32 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-/// Softmax of one row, after subtracting its maximum.
-pub fn softmax_row(z: &[f32], y: &mut [f32]) {
-    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for (o, &x) in y.iter_mut().zip(z) {
-        *o = (x - max).exp();
-        sum += *o;
-    }
-    let inv = 1.0 / sum;
-    y.iter_mut().for_each(|o| *o *= inv);
-}
-
-/// Log-softmax of one row: `(zᵢ − max) − ln Σ e^(zⱼ − max)` (shifting first keeps the precision
-/// of large logits).
-pub fn log_softmax_row(z: &[f32], y: &mut [f32]) {
-    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let log_sum = z.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
-    for (o, &x) in y.iter_mut().zip(z) {
-        *o = (x - max) - log_sum;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_round_trip() {
-        for a in Activation::ALL {
-            assert_eq!(a.name().parse::<Activation>().unwrap(), a);
-        }
-        assert_eq!("swish".parse::<Activation>().unwrap(), Activation::Silu);
-        let err = "relu7".parse::<Activation>().unwrap_err().to_string();
-        assert!(err.contains("\"relu7\"") && err.contains("softmax"), "{err}");
-    }
-
-    #[test]
-    fn json_accepts_keras_names_and_parameters() {
-        for a in Activation::ALL {
-            let json = serde_json::to_string(&a).unwrap();
-            assert_eq!(json, format!("\"{}\"", a.name()));
-            assert_eq!(serde_json::from_str::<Activation>(&json).unwrap(), a);
-        }
-        let custom = Activation::LeakyRelu { negative_slope: 0.1 };
-        let json = serde_json::to_string(&custom).unwrap();
-        assert_eq!(json, r#"{"leaky_relu":{"negative_slope":0.1}}"#);
-        assert_eq!(serde_json::from_str::<Activation>(&json).unwrap(), custom);
-        assert!(serde_json::from_str::<Activation>("\"relu9\"").unwrap_err().to_string().contains("relu9"));
-    }
-
-    #[test]
-    fn relu_keeps_nan_and_infinities() {
-        assert!(Activation::Relu.f(f32::NAN).is_nan());
-        assert_eq!(Activation::Relu.f(f32::INFINITY), f32::INFINITY);
-        assert_eq!(Activation::Relu.f(f32::NEG_INFINITY), 0.0);
-        let z = Tensor::from_vec(&[1, 3], vec![f32::NAN, -1.0, 2.0]);
-        let mut y = Tensor::default();
-        Activation::Relu.forward(&z, &mut y);
-        assert!(y.data()[0].is_nan());
-        assert_eq!(&y.data()[1..], &[0.0, 2.0]);
-    }
-
-    #[test]
-    fn softmax_is_stable_for_huge_logits() {
-        let z = Tensor::from_vec(&[1, 3], vec![1000.0, 1001.0, 1002.0]);
-        let mut y = Tensor::default();
-        Activation::Softmax.forward(&z, &mut y);
-        assert!(y.is_finite());
-        assert!((y.sum() - 1.0).abs() < 1e-6);
-        Activation::LogSoftmax.forward(&z, &mut y);
-        // keras.activations.log_softmax([[1000., 1001., 1002.]]) = [-2.4076059, -1.4076059, -0.40760595]
-        assert!((y.at(&[0, 2]) - (-0.407_605_95)).abs() < 1e-6, "{y:?}");
-    }
-
-    #[test]
-    fn known_values() {
-        // Keras 3.15 / TF 2.21: x = np.array([-1.5, 0.7], "float32");
-        // keras.activations.<name>(x) (gelu_tanh: keras.activations.gelu(x, approximate=True)).
-        let cases: [(Activation, [f32; 2]); 6] = [
-            (Activation::Selu, [-1.365_814_3, 0.735_490_7]),
-            (Activation::Gelu, [-0.100_210_83, 0.530_625_4]),
-            (Activation::GeluTanh, [-0.100_428_43, 0.530_570_15]),
-            (Activation::HardSigmoid, [0.25, 0.616_666_7]),
-            (Activation::Mish, [-0.298_099_76, 0.561_148_4]),
-            (Activation::Softplus, [0.201_413_29, 1.103_186]),
-        ];
-        for (a, want) in cases {
-            for (x, w) in [-1.5f32, 0.7].into_iter().zip(want) {
-                assert!((a.f(x) - w).abs() < 1e-6, "{a}({x}) = {} want {w}", a.f(x));
-            }
-        }
-    }
-}
-
 impl Serialize for Activation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Parameterless values are written as Keras writes them, a plain name.
@@ -482,3 +354,6 @@ impl<'de> Deserialize<'de> for Activation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,66 @@
+//! The scalar and per-row functions behind the activations, shared with the losses and the GEMM's
+//! fused epilogue.
+
+use crate::Tensor;
+
+/// The length of the last axis (softmax and log_softmax normalise along it, as Keras).
+pub(super) fn last_axis(z: &Tensor) -> usize {
+    z.shape().last().copied().unwrap_or(1).max(1)
+}
+
+pub(super) fn map_into(z: &Tensor, y: &mut Tensor, f: impl Fn(f32) -> f32) {
+    for (o, &x) in y.data_mut().iter_mut().zip(z.data()) {
+        *o = f(x);
+    }
+}
+
+/// `max(x, 0)`, NaN staying NaN (as in PyTorch and TensorFlow: a NaN must not vanish in a
+/// dead unit, or a diverging run would look healthy).
+pub(crate) fn relu(x: f32) -> f32 {
+    if x < 0.0 { 0.0 } else { x }
+}
+
+pub(super) fn step(x: f32) -> f32 {
+    if x > 0.0 { 1.0 } else { 0.0 }
+}
+
+pub(super) fn gelu_tanh_inner(x: f32) -> f32 {
+    0.797_884_6 * (x + 0.044_715 * x * x * x)
+}
+
+/// The logistic function, stable for large |x|.
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + eˣ)`, stable for large |x|.
+pub fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// Softmax of one row, after subtracting its maximum.
+pub fn softmax_row(z: &[f32], y: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for (o, &x) in y.iter_mut().zip(z) {
+        *o = (x - max).exp();
+        sum += *o;
+    }
+    let inv = 1.0 / sum;
+    y.iter_mut().for_each(|o| *o *= inv);
+}
+
+/// Log-softmax of one row: `(zᵢ − max) − ln Σ e^(zⱼ − max)` (shifting first keeps the precision
+/// of large logits).
+pub fn log_softmax_row(z: &[f32], y: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_sum = z.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+    for (o, &x) in y.iter_mut().zip(z) {
+        *o = (x - max) - log_sum;
+    }
+}
