@@ -284,6 +284,25 @@ fn weights_that_blow_up_make_the_loss_diverge() {
         "{text}"
     );
 
+    // When a layer's output is the first value to overflow, the report names that layer.
+    let huge = Tensor::from_vec(&[4, 1], vec![3e38; 4]);
+    let mut deep = Sequential::new(&[1]).seed(0);
+    // Weights of 2: the hidden layer's 3e38 · 2 overflows, before any loss is computed.
+    deep.add(
+        Dense::new(8)
+            .activation(Activation::Relu)
+            .kernel_initializer(Initializer::Constant { value: 2.0 })
+            .named("hidden"),
+    );
+    deep.add(Dense::new(1).named("out"));
+    deep.compile(Optimizer::sgd(0.01), Loss::MeanSquaredError, &[]);
+    let opts = FitOptions { epochs: 1, batch_size: 4, ..FitOptions::default() };
+    let Err(WxbError::Diverged(d)) = deep.fit(&huge, &Tensor::zeros(&[4, 1]), &opts, &mut []) else {
+        panic!("3e38 · w overflows")
+    };
+    assert_eq!((d.found, d.layer.clone(), d.epoch, d.batch), (NonFiniteIn::Output, Some((0, "hidden".into())), 0, 0));
+    assert!(d.to_string().contains("layer 0 \"hidden\""), "{d}");
+
     // What it suggests works: lr / 10, or the same lr with the gradient's norm clipped at 1.
     for (lr, clipping) in [(0.1, Clipping::None), (1.0, Clipping::Norm(1.0))] {
         let slopes = slope_after_each_step(lr, clipping, 400);
