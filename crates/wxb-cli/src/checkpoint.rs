@@ -78,13 +78,13 @@ impl Callback for Checkpoint {
             self.error.get_or_insert(e);
         }
         let value = logs.get(&self.monitor).copied().filter(|v| v.is_finite());
-        if let Some(v) = value {
-            if self.best.is_none_or(|b| v < b) {
-                self.best = Some(v);
-                let best = self.best_dir();
-                if let Err(e) = self.save(model, &best) {
-                    self.error.get_or_insert(e);
-                }
+        if let Some(v) = value
+            && self.best.is_none_or(|b| v < b)
+        {
+            self.best = Some(v);
+            let best = self.best_dir();
+            if let Err(e) = self.save(model, &best) {
+                self.error.get_or_insert(e);
             }
         }
     }

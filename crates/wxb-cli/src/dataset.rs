@@ -309,10 +309,10 @@ pub fn load_for_model(args: &DataArgs, pre: &Preprocessing, targets: Targets) ->
         Targets::Ignored => CsvOptions::for_prediction(&pre.feature_names),
         Targets::Required => {
             let mut o = csv_options(args);
-            if args.target.is_none() {
-                if let Some(t) = &pre.target {
-                    o.target = TargetColumn::Name(t.clone());
-                }
+            if args.target.is_none()
+                && let Some(t) = &pre.target
+            {
+                o.target = TargetColumn::Name(t.clone());
             }
             o.features = FeatureColumns::Names(pre.feature_names.clone());
             o.task = match pre.task {

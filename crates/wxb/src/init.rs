@@ -316,10 +316,10 @@ fn orthogonal(shape: &[usize], gain: f32, rng: &mut WxbRng) -> Vec<f32> {
 impl Serialize for Initializer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Parameterless values are written as Keras writes them, a plain name.
-        if let Ok(parsed) = self.name().parse::<Initializer>() {
-            if parsed == *self {
-                return serializer.serialize_str(self.name());
-            }
+        if let Ok(parsed) = self.name().parse::<Initializer>()
+            && parsed == *self
+        {
+            return serializer.serialize_str(self.name());
         }
         Initializer::serialize(self, serializer)
     }

@@ -123,7 +123,7 @@ fn summary_matches_keras_for_the_mnist_mlp() {
 
 #[test]
 fn weights_round_trip_and_bad_weights_are_typed_errors() {
-    let mut m = mlp(3);
+    let m = mlp(3);
     let w = m.get_weights();
     assert_eq!(w.len(), 4);
     let mut other = mlp(4);

@@ -31,14 +31,14 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         bail!("--batch-size 0: need at least one sample per batch");
     }
     let outputs: usize = model.output_shape().iter().product();
-    if let (Task::Classification, Some(names)) = (pre.task, &pre.class_names) {
-        if names.len() != outputs {
-            bail!(
-                "{}: the model has {outputs} outputs but {} class names: the model directory is damaged",
-                args.model.display(),
-                names.len()
-            );
-        }
+    if let (Task::Classification, Some(names)) = (pre.task, &pre.class_names)
+        && names.len() != outputs
+    {
+        bail!(
+            "{}: the model has {outputs} outputs but {} class names: the model directory is damaged",
+            args.model.display(),
+            names.len()
+        );
     }
     let mut sink = Sink::new(args.out.as_deref())?;
     write_header(&pre, outputs, &mut sink)?;

@@ -333,10 +333,10 @@ impl FromStr for Activation {
 impl Serialize for Activation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Parameterless values are written as Keras writes them, a plain name.
-        if let Ok(parsed) = self.name().parse::<Activation>() {
-            if parsed == *self {
-                return serializer.serialize_str(self.name());
-            }
+        if let Ok(parsed) = self.name().parse::<Activation>()
+            && parsed == *self
+        {
+            return serializer.serialize_str(self.name());
         }
         Activation::serialize(self, serializer)
     }

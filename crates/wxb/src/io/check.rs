@@ -27,12 +27,12 @@ pub(super) fn compile_settings(
     let Some(c) = compile else { return Ok(()) };
     c.optimizer.learning_rate.validate().map_err(|e| invalid(format!("optimizer: {e}")))?;
     for m in &c.metrics {
-        if let Metric::Auc { num_thresholds } = *m {
-            if !(2..=MAX_AUC_THRESHOLDS).contains(&num_thresholds) {
-                return Err(invalid(format!(
-                    "metric auc: num_thresholds = {num_thresholds} must be in 2..={MAX_AUC_THRESHOLDS}"
-                )));
-            }
+        if let Metric::Auc { num_thresholds } = *m
+            && !(2..=MAX_AUC_THRESHOLDS).contains(&num_thresholds)
+        {
+            return Err(invalid(format!(
+                "metric auc: num_thresholds = {num_thresholds} must be in 2..={MAX_AUC_THRESHOLDS}"
+            )));
         }
     }
     Ok(())

@@ -87,8 +87,7 @@ mod tests {
         use crate::layers::{BatchNormalizationConfig, LayerNormalizationConfig};
         let mut no_bias = DenseConfig::new(3);
         no_bias.use_bias = false;
-        let mut no_center = LayerNormalizationConfig::default();
-        no_center.center = false;
+        let no_center = LayerNormalizationConfig { center: false, ..LayerNormalizationConfig::default() };
         let configs = [
             LayerConfig::BatchNormalization(BatchNormalizationConfig::default()),
             LayerConfig::Flatten(FlattenConfig::default()),

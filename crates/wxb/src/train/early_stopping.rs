@@ -221,10 +221,10 @@ impl Callback for EarlyStopping {
         if self.final_weights != FinalWeights::Best {
             return;
         }
-        if let Some(weights) = &self.best_weights {
-            if model.set_weights(weights).is_ok() {
-                self.restored_epoch = self.best_epoch;
-            }
+        if let Some(weights) = &self.best_weights
+            && model.set_weights(weights).is_ok()
+        {
+            self.restored_epoch = self.best_epoch;
         }
     }
 }

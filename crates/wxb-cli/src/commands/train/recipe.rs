@@ -73,10 +73,10 @@ pub fn recipe(args: &TrainArgs, bundled: bool) -> Result<Recipe> {
     let layers = match &args.spec {
         Some(path) => Layers::Spec { path: path.clone(), layers: read_spec(path)? },
         None => {
-            if let Some(rate) = args.dropout {
-                if !(0.0..1.0).contains(&rate) {
-                    bail!("--dropout {rate}: the rate must be in [0, 1)");
-                }
+            if let Some(rate) = args.dropout
+                && !(0.0..1.0).contains(&rate)
+            {
+                bail!("--dropout {rate}: the rate must be in [0, 1)");
             }
             Layers::Flags {
                 hidden: hidden_layers(args.layers.as_deref(), bundled)?,
