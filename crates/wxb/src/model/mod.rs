@@ -2,7 +2,7 @@
 
 mod build;
 pub(crate) mod check;
-mod guard;
+pub(crate) mod guard;
 mod step;
 mod summary;
 mod trainable;

@@ -1,10 +1,11 @@
 //! One training step (forward, loss, backward, update) and evaluation.
 
-use super::guard::{StepFault, all_finite};
+use super::guard::StepFault;
 use super::{Sequential, check};
 use crate::error::WxbError;
 use crate::layers::{Mode, Param};
 use crate::metrics::MetricState;
+use crate::optim::grads_finite;
 use crate::tensor::Tensor;
 use crate::train::{Logs, OnDivergence};
 
@@ -83,11 +84,11 @@ impl Sequential {
                     r.add_gradient(w, grad);
                 }
             }
-            if guarded && !(value.is_finite() && params.iter().all(|p| all_finite(p.grad.data()))) {
+            if guarded && !(value.is_finite() && grads_finite(params)) {
                 return Err((StepFault::BeforeUpdate, value));
             }
-            compiled.optimizer.apply(params);
-            if guarded && !params.iter().all(|p| all_finite(p.value.data())) {
+            // The weights are checked block by block as the update writes them.
+            if !compiled.optimizer.apply_checked(params, guarded) {
                 return Err((StepFault::AfterUpdate, value));
             }
             Ok(value)

@@ -39,6 +39,7 @@ mod schedules;
 mod sgd;
 mod state;
 mod update;
+pub(crate) use update::grads_finite;
 
 pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;

@@ -15,6 +15,7 @@ use super::{
     StateError, Step, UnknownOptimizer,
 };
 use crate::layers::Param;
+use crate::model::guard::all_finite;
 use crate::tensor::Tensor;
 
 /// Everything that defines an optimizer, serialisable into a model's `config.json`.
@@ -281,8 +282,15 @@ impl Optimizer {
     /// If the parameters differ in number or shape from those of earlier steps (or from a
     /// restored state), or a gradient's shape differs from its parameter's.
     pub fn apply(&mut self, params: &mut [&mut Param]) {
+        self.apply_checked(params, false);
+    }
+
+    /// [`Optimizer::apply`]; with `check_weights`, also returns whether every weight is finite
+    /// after the step (checked as the update writes them, constrained ones after their
+    /// constraint). Without, returns true.
+    pub(crate) fn apply_checked(&mut self, params: &mut [&mut Param], check_weights: bool) -> bool {
         if params.is_empty() {
-            return;
+            return true;
         }
         let rule = self.config.rule.as_update();
         if self.slots.is_empty() {
@@ -313,13 +321,16 @@ impl Optimizer {
             }
         }
         rule.begin_step(step, &mut self.scalars);
-        update_all(&self.config.rule, step, &self.scalars, params, &mut self.slots, &mut self.views);
+        let mut finite =
+            update_all(&self.config.rule, step, &self.scalars, params, &mut self.slots, &mut self.views, check_weights);
         for p in params.iter_mut() {
             if let Some(c) = p.constraint {
                 c.apply(&mut p.value);
+                finite &= !check_weights || all_finite(p.value.data());
             }
         }
         self.iterations += 1;
+        finite
     }
 }
 

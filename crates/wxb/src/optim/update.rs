@@ -7,9 +7,16 @@
 //! split. Each variable is cut into one contiguous range of elements per part: part `p` updates the
 //! rows of a kernel whose gradient thread `p` computed (weight gradients are split by rows), while
 //! they are still in its cache.
+//!
+//! **Divergence guard.** [`grads_finite`] checks the gradients with the same split (each thread
+//! reads the rows it computed), and [`update_all`] can check each block of updated weights while it
+//! is still in cache, instead of separate serial passes over every array.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Rule, Step, UpdateRule};
 use crate::layers::Param;
+use crate::model::guard::all_finite;
 use crate::parallel;
 use crate::tensor::Tensor;
 
@@ -19,6 +26,9 @@ const MAX_SLOTS: usize = 4;
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
 /// Parts cut the elements at multiples of this (whole cache lines of every array).
 const ALIGN: usize = 16;
+/// Elements updated between two finiteness checks of the new weights: the block's arrays
+/// (weights, gradient, slots: 5 × 32 KiB for Adam) are still in L2 when its weights are checked.
+const CHECK_BLOCK: usize = 8192;
 
 /// Raw views of one variable, its gradient and its slots, for the parts of one update.
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +38,8 @@ struct Var {
     len: usize,
     slots: [*mut f32; MAX_SLOTS],
     n_slots: usize,
+    /// Whether the updated weights are checked for finiteness.
+    check: bool,
 }
 
 /// Reusable storage for the views (empty between updates), so that an update allocates nothing.
@@ -39,7 +51,35 @@ pub(super) struct Views(Vec<Var>);
 unsafe impl Send for Var {}
 unsafe impl Sync for Var {}
 
-/// Runs `rule.update_step` on every `(param, slots)` pair.
+/// The number of parts an operation over variables of `total` elements is split into.
+fn parts_for(total: usize) -> usize {
+    if total < PARALLEL_MIN_ELEMENTS { 1 } else { parallel::threads() }
+}
+
+/// Whether every gradient is finite (no NaN, no ±∞), checked in parallel, each thread reading the
+/// element ranges it will update.
+pub(crate) fn grads_finite(params: &[&mut Param]) -> bool {
+    let parts = parts_for(params.iter().map(|p| p.grad.len()).sum());
+    let bad = AtomicBool::new(false);
+    parallel::for_each_part(parts, &|part| {
+        for p in params {
+            let g = p.grad.data();
+            let range = parallel::range(g.len(), parts, ALIGN, part);
+            if bad.load(Ordering::Relaxed) {
+                return;
+            }
+            if !all_finite(&g[range]) {
+                bad.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    !bad.load(Ordering::Relaxed)
+}
+
+/// Runs `rule.update_step` on every `(param, slots)` pair. With `check_weights`, returns whether
+/// every updated weight is finite, checking block by block as the update goes; the weights of
+/// variables with a constraint are not checked here (the constraint changes them afterwards).
+/// Without, returns true.
 pub(super) fn update_all(
     rule: &Rule,
     step: Step,
@@ -47,7 +87,8 @@ pub(super) fn update_all(
     params: &mut [&mut Param],
     slots: &mut [Vec<Tensor>],
     views: &mut Views,
-) {
+    check_weights: bool,
+) -> bool {
     let vars = &mut views.0;
     vars.clear();
     for (p, s) in params.iter_mut().zip(slots.iter_mut()) {
@@ -63,22 +104,37 @@ pub(super) fn update_all(
             len: value.len(),
             slots: slot_ptrs,
             n_slots: s.len(),
+            check: check_weights && p.constraint.is_none(),
         });
     }
-    let total: usize = vars.iter().map(|v| v.len).sum();
-    let parts = if total < PARALLEL_MIN_ELEMENTS { 1 } else { parallel::threads() };
+    let parts = parts_for(vars.iter().map(|v| v.len).sum());
     let vars: &[Var] = vars;
+    let bad = AtomicBool::new(false);
     parallel::for_each_part(parts, &|part| {
         for v in vars {
             let range = parallel::range(v.len, parts, ALIGN, part);
-            if !range.is_empty() {
+            if !v.check {
                 // SAFETY: the pointers come from exclusive borrows held by the caller for the whole
                 // update, and parts own disjoint element ranges of every array.
                 unsafe { update_range(rule, step, scalars, v, range) };
+                continue;
+            }
+            let mut start = range.start;
+            while start < range.end {
+                let block = start..(start + CHECK_BLOCK).min(range.end);
+                // SAFETY: as above.
+                unsafe { update_range(rule, step, scalars, v, block.clone()) };
+                // SAFETY: this part owns `block` of the weights and has just written it.
+                let w = unsafe { std::slice::from_raw_parts(v.w.add(block.start), block.len()) };
+                if !all_finite(w) {
+                    bad.store(true, Ordering::Relaxed);
+                }
+                start = block.end;
             }
         }
     });
     views.0.clear();
+    !bad.load(Ordering::Relaxed)
 }
 
 /// `update_step` on elements `r` of one variable.
@@ -87,6 +143,9 @@ pub(super) fn update_all(
 /// `v` is valid for `v.len` elements in every array, and no one else touches elements `r`.
 unsafe fn update_range(rule: &Rule, step: Step, scalars: &[f32], v: &Var, r: std::ops::Range<usize>) {
     let n = r.len();
+    if n == 0 {
+        return;
+    }
     // SAFETY: as the caller promised.
     let (w, g) = unsafe {
         (std::slice::from_raw_parts_mut(v.w.add(r.start), n), std::slice::from_raw_parts(v.g.add(r.start), n))
@@ -169,6 +228,27 @@ mod tests {
                 want[i] = adam_reference(want[i], p.grad.data()[i], &mut m[i], &mut v[i], step as f32);
             }
             assert_eq!(p.value.data(), want.as_slice(), "step {step}");
+        }
+    }
+
+    #[test]
+    fn checked_updates_see_a_non_finite_weight_or_gradient_anywhere() {
+        let n = 3 * super::CHECK_BLOCK + 5; // split across parts, several blocks per part
+        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        for at in [0, n / 2, n - 1] {
+            let mut p = Param::trainable("kernel", Tensor::zeros(&[n]));
+            p.grad = Tensor::full(&[n], 0.5);
+            let mut opt = Optimizer::new(Adam::default());
+            two.install(|| {
+                assert!(super::grads_finite(&[&mut p]));
+                assert!(opt.apply_checked(&mut [&mut p], true));
+                p.grad.data_mut()[at] = f32::NAN;
+                assert!(!super::grads_finite(&[&mut p]), "gradient at {at}");
+                p.grad.data_mut()[at] = 0.5;
+                p.value.data_mut()[at] = f32::INFINITY;
+                assert!(!opt.apply_checked(&mut [&mut p], true), "weight at {at}");
+                assert!(opt.apply_checked(&mut [&mut p], false), "unchecked");
+            });
         }
     }
 }
