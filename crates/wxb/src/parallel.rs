@@ -12,7 +12,7 @@
 //!
 //! **Busy machines.** A worker that loses its core to another process in the middle of a part holds
 //! the caller up for a whole scheduler time slice (milliseconds, against microseconds of work). When
-//! that happens, operations run on the caller alone for a while ([`Backoff`]), then the pool is
+//! that happens, operations run on the caller alone for a while (`Backoff`), then the pool is
 //! tried again. Parts are the same either way, so results are too.
 //!
 //! **Cache affinity.** Thread `t` (the caller is thread 0) first claims part `t`, so that an
@@ -191,7 +191,7 @@ impl Shared {
             }
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins % 256 != 0 {
+            if !spins.is_multiple_of(256) {
                 continue;
             }
             let latest = self.state.load(Ordering::Relaxed) >> EPOCH_SHIFT;
@@ -385,7 +385,7 @@ mod tests {
             for p in 0..parts {
                 let r = range(n, parts, align, p);
                 assert_eq!(r.start, next, "{n} {parts} {align}");
-                assert!(r.start % align == 0 || r.start == n);
+                assert!(r.start.is_multiple_of(align) || r.start == n);
                 next = r.end;
             }
             assert_eq!(next, n);

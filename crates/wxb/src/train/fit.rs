@@ -107,12 +107,12 @@ impl Sequential {
                     break;
                 }
             }
-            if let Some((vx, vy)) = &split.validation {
-                if (epoch + 1) % options.validation_freq.max(1) == 0 {
-                    let vb = options.validation_batch_size.unwrap_or(options.batch_size).max(1);
-                    for (k, v) in self.evaluate_unchecked(vx, vy, vb) {
-                        logs.insert(format!("val_{k}"), v);
-                    }
+            if let Some((vx, vy)) = &split.validation
+                && (epoch + 1) % options.validation_freq.max(1) == 0
+            {
+                let vb = options.validation_batch_size.unwrap_or(options.batch_size).max(1);
+                for (k, v) in self.evaluate_unchecked(vx, vy, vb) {
+                    logs.insert(format!("val_{k}"), v);
                 }
             }
             for cb in callbacks.iter_mut() {
