@@ -4,6 +4,7 @@
 use crate::Tensor;
 
 /// The length of the last axis (softmax and log_softmax normalise along it, as Keras).
+#[inline]
 pub(super) fn last_axis(z: &Tensor) -> usize {
     z.shape().last().copied().unwrap_or(1).max(1)
 }
@@ -16,19 +17,23 @@ pub(super) fn map_into(z: &Tensor, y: &mut Tensor, f: impl Fn(f32) -> f32) {
 
 /// `max(x, 0)`, NaN staying NaN (as in PyTorch and TensorFlow: a NaN must not vanish in a
 /// dead unit, or a diverging run would look healthy).
+#[inline]
 pub(crate) fn relu(x: f32) -> f32 {
     if x < 0.0 { 0.0 } else { x }
 }
 
+#[inline]
 pub(super) fn step(x: f32) -> f32 {
     if x > 0.0 { 1.0 } else { 0.0 }
 }
 
+#[inline]
 pub(super) fn gelu_tanh_inner(x: f32) -> f32 {
     0.797_884_6 * (x + 0.044_715 * x * x * x)
 }
 
 /// The logistic function, stable for large |x|.
+#[inline]
 pub fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
@@ -39,6 +44,7 @@ pub fn sigmoid(x: f32) -> f32 {
 }
 
 /// `ln(1 + eˣ)`, stable for large |x|.
+#[inline]
 pub fn softplus(x: f32) -> f32 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }

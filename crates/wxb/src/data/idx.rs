@@ -117,8 +117,13 @@ impl Header {
                 got: data.len() as u64,
             });
         }
-        let values = super::elem::to_f32(data, self.dtype, ByteOrder::Big, path)?;
-        Ok(IdxArray { dtype: self.dtype, tensor: Tensor::from_vec(&self.shape, values) })
+        let tensor = if self.dtype == ElemType::U8 {
+            // Images, the common case: converted straight into the tensor (no second copy).
+            Tensor::from_iter_with_shape(&self.shape, data.iter().map(|&b| f32::from(b)))
+        } else {
+            Tensor::from_vec(&self.shape, super::elem::to_f32(data, self.dtype, ByteOrder::Big, path)?)
+        };
+        Ok(IdxArray { dtype: self.dtype, tensor })
     }
 }
 

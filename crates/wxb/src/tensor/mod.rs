@@ -1,9 +1,10 @@
 //! Row-major `f32` tensors with a runtime shape.
 //!
-//! A [`Tensor`] is a flat `Vec<f32>` plus a shape. Dense networks use rank 2, `[batch, features]`;
+//! A [`Tensor`] is a flat buffer of `f32` (64-byte aligned) plus a shape. Dense networks use rank 2, `[batch, features]`;
 //! the shape is a list so that convolutional layers can use `[batch, height, width, channels]` later.
 //! Most layer maths views a tensor as a matrix of `rows() = shape[0]` by `cols() = product of the rest`.
 
+mod aligned;
 mod gemm;
 mod peak;
 
@@ -18,22 +19,24 @@ pub(crate) fn has_avx512() -> bool {
 
 use std::fmt;
 
+use aligned::AlignedVec;
+
 /// A dense, row-major `f32` tensor.
 #[derive(Clone, PartialEq, Default)]
 pub struct Tensor {
     shape: Vec<usize>,
-    data: Vec<f32>,
+    data: AlignedVec,
 }
 
 impl Tensor {
     /// A tensor of zeros.
     pub fn zeros(shape: &[usize]) -> Self {
-        Self { shape: shape.to_vec(), data: vec![0.0; numel(shape)] }
+        Self { shape: shape.to_vec(), data: AlignedVec::filled(numel(shape), 0.0) }
     }
 
     /// A tensor whose every element is `value`.
     pub fn full(shape: &[usize], value: f32) -> Self {
-        Self { shape: shape.to_vec(), data: vec![value; numel(shape)] }
+        Self { shape: shape.to_vec(), data: AlignedVec::filled(numel(shape), value) }
     }
 
     /// Wraps `data` (row-major) with `shape`.
@@ -48,6 +51,23 @@ impl Tensor {
             numel(shape),
             data.len()
         );
+        Self { shape: shape.to_vec(), data: data.into() }
+    }
+
+    /// The elements of `values` (row-major) with `shape`, written straight into the tensor's
+    /// storage (no intermediate `Vec`).
+    ///
+    /// # Panics
+    /// If `values` yields a number of elements other than the product of `shape`.
+    pub fn from_iter_with_shape(shape: &[usize], values: impl IntoIterator<Item = f32>) -> Self {
+        let data: AlignedVec = values.into_iter().collect();
+        assert_eq!(
+            data.len(),
+            numel(shape),
+            "Tensor::from_iter_with_shape: shape {shape:?} holds {} elements, got {}",
+            numel(shape),
+            data.len()
+        );
         Self { shape: shape.to_vec(), data }
     }
 
@@ -57,11 +77,11 @@ impl Tensor {
     /// If the rows differ in length.
     pub fn from_rows<R: AsRef<[f32]>>(rows: &[R]) -> Self {
         let cols = rows.first().map_or(0, |r| r.as_ref().len());
-        let mut data = Vec::with_capacity(rows.len() * cols);
+        let mut data = AlignedVec::filled(rows.len() * cols, 0.0);
         for (i, r) in rows.iter().enumerate() {
             let r = r.as_ref();
             assert_eq!(r.len(), cols, "Tensor::from_rows: row {i} has {} values, row 0 has {cols}", r.len());
-            data.extend_from_slice(r);
+            data[i * cols..(i + 1) * cols].copy_from_slice(r);
         }
         Self { shape: vec![rows.len(), cols], data }
     }
@@ -108,7 +128,7 @@ impl Tensor {
 
     /// Consumes the tensor and returns its elements.
     pub fn into_vec(self) -> Vec<f32> {
-        self.data
+        self.data.to_vec()
     }
 
     /// Row `i` of the matrix view.
@@ -226,13 +246,13 @@ impl Tensor {
         let c = self.cols();
         let mut shape = self.shape.clone();
         shape[0] = end - start;
-        Tensor { shape, data: self.data[start * c..end * c].to_vec() }
+        Tensor { shape, data: AlignedVec::from_slice(&self.data[start * c..end * c]) }
     }
 
     /// The transposed matrix, `[cols, rows]`.
     pub fn transpose(&self) -> Tensor {
         let (r, c) = (self.rows(), self.cols());
-        let mut data = vec![0.0; r * c];
+        let mut data = AlignedVec::filled(r * c, 0.0);
         for i in 0..r {
             for j in 0..c {
                 data[j * r + i] = self.data[i * c + j];
@@ -254,7 +274,7 @@ impl Tensor {
     /// The largest absolute difference to `other` (of equal shape).
     pub fn max_abs_diff(&self, other: &Tensor) -> f32 {
         assert_eq!(self.shape, other.shape, "max_abs_diff: shapes differ");
-        self.data.iter().zip(&other.data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
+        self.data.iter().zip(other.data.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
     }
 
     /// Whether every element is finite.
