@@ -179,7 +179,7 @@ mod tests {
         assert_eq!((v.as_ptr(), v.capacity()), (ptr, cap), "shrinking and growing back reuses the buffer");
         assert_eq!((v[9], v[10]), (2.0, 7.0));
         let c = v.clone();
-        assert!(c == v && c.as_ptr() as usize % ALIGN == 0);
+        assert!(c == v && (c.as_ptr() as usize).is_multiple_of(ALIGN));
         let collected: AlignedVec = (0..100).map(|i| i as f32).collect();
         assert_eq!((collected.len(), collected[99], collected.as_ptr() as usize % ALIGN), (100, 99.0, 0));
         let empty = AlignedVec::from(Vec::new());
