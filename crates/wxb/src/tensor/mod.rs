@@ -39,7 +39,8 @@ impl Tensor {
         Self { shape: shape.to_vec(), data: AlignedVec::filled(numel(shape), value) }
     }
 
-    /// Wraps `data` (row-major) with `shape`.
+    /// `data` (row-major) with `shape`, copied into the tensor's 64-byte aligned storage (see
+    /// [`Tensor::from_iter_with_shape`] to build one without the intermediate `Vec`).
     ///
     /// # Panics
     /// If `data.len()` differs from the product of `shape`.
@@ -126,7 +127,7 @@ impl Tensor {
         &mut self.data
     }
 
-    /// Consumes the tensor and returns its elements.
+    /// Consumes the tensor and returns its elements (a copy: the storage is aligned, a `Vec` is not).
     pub fn into_vec(self) -> Vec<f32> {
         self.data.to_vec()
     }
