@@ -34,6 +34,8 @@ pub struct FeatureReader {
     non_finite: NonFinite,
     record: ::csv::ByteRecord,
     rows: u64,
+    /// The batch being parsed, kept between batches so that reading allocates nothing.
+    values: Vec<f32>,
 }
 
 impl std::fmt::Debug for FeatureReader {
@@ -80,6 +82,7 @@ impl FeatureReader {
             non_finite: options.non_finite,
             record: ::csv::ByteRecord::new(),
             rows: 0,
+            values: Vec::new(),
         })
     }
 
@@ -104,7 +107,7 @@ impl FeatureReader {
     /// the end of the file).
     pub fn next_batch_into(&mut self, max_rows: usize, out: &mut Tensor) -> Result<usize, DataError> {
         let k = self.features.len();
-        let mut values = std::mem::take(out).into_vec();
+        let mut values = std::mem::take(&mut self.values);
         values.clear();
         let mut n = 0;
         while n < max_rows.max(1)
@@ -129,7 +132,9 @@ impl FeatureReader {
             return Err(DataError::NoRows { path: self.path.clone() });
         }
         self.rows += n as u64;
-        *out = Tensor::from_vec(&[n, k], values);
+        out.resize(&[n, k]);
+        out.data_mut().copy_from_slice(&values);
+        self.values = values;
         Ok(n)
     }
 }
