@@ -5,6 +5,7 @@
 //! Most layer maths views a tensor as a matrix of `rows() = shape[0]` by `cols() = product of the rest`.
 
 mod aligned;
+mod gather;
 mod gemm;
 mod peak;
 
@@ -214,17 +215,13 @@ impl Tensor {
         out
     }
 
-    /// Copies the rows listed in `indices` into `out`, reusing its allocation.
+    /// Copies the rows listed in `indices` into `out`, reusing its allocation. A large gather is
+    /// split by rows across the thread pool: rows picked at random come from memory, and two cores
+    /// keep twice the misses in flight.
     pub fn gather_rows_into(&self, indices: &[usize], out: &mut Tensor) {
         let c = self.cols();
         self.shape_rows_into(indices.len(), out);
-        for (k, (dst, &i)) in out.data.chunks_exact_mut(c.max(1)).zip(indices).enumerate() {
-            // Rows picked at random come from memory: ask for a later row while this one is copied.
-            if let Some(&ahead) = indices.get(k + GATHER_AHEAD) {
-                prefetch_row(&self.data[ahead * c..(ahead + 1) * c]);
-            }
-            dst.copy_from_slice(&self.data[i * c..(i + 1) * c]);
-        }
+        gather::rows(&self.data, c, indices, &mut out.data);
     }
 
     /// Copies rows `start..end` into `out`, reusing its allocation.
@@ -292,20 +289,6 @@ impl Tensor {
     pub fn argmax_rows(&self) -> Vec<usize> {
         (0..self.rows()).map(|i| argmax(self.row(i))).collect()
     }
-}
-
-/// How many rows ahead `gather_rows_into` prefetches.
-const GATHER_AHEAD: usize = 4;
-
-/// Asks the CPU to bring the first cache lines of `row` into cache (a hint: no effect on results).
-fn prefetch_row(row: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in row.chunks(16).take(8) {
-        // SAFETY: prefetching reads nothing architecturally; the address is inside `row`.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
 }
 
 /// The index of the largest value (the first one on ties; NaN is never chosen over a number).
