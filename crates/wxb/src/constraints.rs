@@ -50,6 +50,10 @@ impl Constraint {
     pub const UNIT_NORM: Constraint = Constraint::UnitNorm { axis: 0 };
 
     /// Projects `w` in place.
+    ///
+    /// # Panics
+    /// For `MinMaxNorm` with `min_value > max_value` or a NaN bound (a layer configuration read
+    /// from JSON is validated before it is built, so only constraints made in code can panic).
     pub fn apply(self, w: &mut Tensor) {
         match self {
             Constraint::NonNeg => w.data_mut().iter_mut().for_each(|x| *x = x.max(0.0)),
