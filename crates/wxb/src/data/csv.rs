@@ -205,18 +205,29 @@ pub fn from_reader(reader: impl Read, name: &str, options: &CsvOptions) -> Resul
     decode(reader, Path::new(name), options)
 }
 
-fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
-    let p = || path.to_path_buf();
-    let csv_error = |e: ::csv::Error| match e.into_kind() {
-        ::csv::ErrorKind::Io(source) => DataError::Io { path: p(), source },
-        other => DataError::Io { path: p(), source: std::io::Error::other(format!("{other:?}")) },
-    };
-    let mut reader = ::csv::ReaderBuilder::new()
+/// A CSV reader of `options`' delimiter, with a header row and rows of any length (a ragged row
+/// gets its own error with its line number).
+pub(super) fn csv_reader<R: Read>(reader: R, options: &CsvOptions) -> ::csv::Reader<R> {
+    ::csv::ReaderBuilder::new()
         .delimiter(options.delimiter)
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(reader);
+        .from_reader(reader)
+}
+
+/// A `csv` crate error as [`DataError::Io`] naming `path`.
+pub(super) fn csv_error(e: ::csv::Error, path: &Path) -> DataError {
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(source) => DataError::Io { path: path.to_path_buf(), source },
+        other => DataError::Io { path: path.to_path_buf(), source: std::io::Error::other(format!("{other:?}")) },
+    }
+}
+
+fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
+    let p = || path.to_path_buf();
+    let csv_error = |e: ::csv::Error| csv_error(e, path);
+    let mut reader = csv_reader(reader, options);
     let header = reader.byte_headers().map_err(csv_error)?;
     if header.is_empty() {
         return Err(DataError::EmptyFile { path: p() });

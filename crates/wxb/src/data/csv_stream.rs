@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::DataError;
-use super::csv::{CsvOptions, NonFinite, select};
+use super::csv::{CsvOptions, NonFinite, csv_error, csv_reader, select};
 use super::labels::checked_number;
 use crate::Tensor;
 
@@ -62,12 +62,7 @@ impl FeatureReader {
     }
 
     fn new(reader: Box<dyn Read + Send>, path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
-        let mut reader = ::csv::ReaderBuilder::new()
-            .delimiter(options.delimiter)
-            .has_headers(true)
-            .flexible(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(reader);
+        let mut reader = csv_reader(reader, options);
         let header = reader.byte_headers().map_err(|e| csv_error(e, path))?;
         if header.is_empty() {
             return Err(DataError::EmptyFile { path: path.to_path_buf() });
@@ -136,12 +131,5 @@ impl FeatureReader {
         out.data_mut().copy_from_slice(&values);
         self.values = values;
         Ok(n)
-    }
-}
-
-fn csv_error(e: ::csv::Error, path: &Path) -> DataError {
-    match e.into_kind() {
-        ::csv::ErrorKind::Io(source) => DataError::Io { path: path.to_path_buf(), source },
-        other => DataError::Io { path: path.to_path_buf(), source: std::io::Error::other(format!("{other:?}")) },
     }
 }
