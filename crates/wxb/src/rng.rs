@@ -28,7 +28,7 @@ impl WxbRng {
 
     /// The key of the stream `label` of `seed`, for [`WxbRng::at`]: the numbers of
     /// `at(key(seed, label), i)` depend only on `seed`, `label` and `i`.
-    pub fn key(seed: u64, label: &str) -> u64 {
+    pub(crate) fn key(seed: u64, label: &str) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in label.bytes() {
             h ^= u64::from(b);
@@ -39,7 +39,7 @@ impl WxbRng {
 
     /// The `index`-th independent generator of the stream `key` (e.g. one per training step), made
     /// without allocating.
-    pub fn at(key: u64, index: u64) -> Self {
+    pub(crate) fn at(key: u64, index: u64) -> Self {
         Self::new(splitmix64(splitmix64(key) ^ splitmix64(index ^ 0x5851_f42d_4c95_7f2d)))
     }
 

@@ -1,11 +1,24 @@
 //! The divergence guard of a training step: cheap finiteness checks on the hot path, and, once a
 //! check failed, the search for where the first non-finite value appeared (see
-//! [`Divergence`](crate::train::Divergence)).
+//! [`Divergence`](crate::error::Divergence)).
 
 use super::Sequential;
 use crate::error::WxbError;
+use crate::error::{Divergence, KeptWeights, NonFiniteIn};
+use crate::logs::History;
 use crate::tensor::Tensor;
-use crate::train::{Divergence, History, KeptWeights, NonFiniteIn};
+
+/// What `fit` does when training meets NaN or infinity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnDivergence {
+    /// Stop at the bad batch, keep the last good weights and return
+    /// [`WxbError::Diverged`](crate::WxbError::Diverged) (default).
+    #[default]
+    Stop,
+    /// Go on regardless, as Keras does (the weights become NaN; `TerminateOnNaN` (a training callback)
+    /// can stop training at the end of the batch).
+    Continue,
+}
 
 /// Which check of a guarded step failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

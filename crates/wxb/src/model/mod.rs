@@ -16,6 +16,7 @@ use crate::metrics::Metric;
 use crate::optim::Optimizer;
 use crate::tensor::Tensor;
 pub use build::MAX_PARAMS;
+pub use guard::OnDivergence;
 
 /// Keras' default batch size for `predict`, `evaluate` and `fit`.
 pub const DEFAULT_BATCH_SIZE: usize = 32;

@@ -1,13 +1,14 @@
 //! One training step (forward, loss, backward, update) and evaluation.
 
+use super::OnDivergence;
 use super::guard::StepFault;
 use super::{Sequential, check};
 use crate::error::WxbError;
 use crate::layers::{Mode, Param};
+use crate::logs::Logs;
 use crate::metrics::MetricState;
 use crate::optim::grads_finite;
 use crate::tensor::Tensor;
-use crate::train::{Logs, OnDivergence};
 
 impl Sequential {
     /// The compiled metrics as fresh streaming states, `accuracy` resolved for targets of
@@ -37,7 +38,7 @@ impl Sequential {
     /// batch loss (regularization included, as Keras reports it); the predictions stay in the last
     /// activation for the metrics. With [`OnDivergence::Stop`], a non-finite loss or gradient
     /// fails the step before the update, a non-finite weight right after it (see
-    /// [`Divergence`](crate::train::Divergence)).
+    /// [`Divergence`](crate::error::Divergence)).
     pub(crate) fn train_step(
         &mut self,
         x: &Tensor,

@@ -10,6 +10,7 @@ pub(crate) struct TrainableList(Vec<*mut Param>);
 // SAFETY: the pointers exist only inside `TrainableList::with`, which holds the exclusive borrow of
 // the layers they point into; between calls the list is empty.
 unsafe impl Send for TrainableList {}
+// SAFETY: as for `Send`: no pointer outlives the exclusive borrow of `with`.
 unsafe impl Sync for TrainableList {}
 
 impl TrainableList {

@@ -49,6 +49,7 @@ pub(super) struct Views(Vec<Var>);
 // SAFETY: `Views` holds pointers only inside `update_all`, which derives them from exclusive
 // borrows and clears them before returning; there, parts use disjoint element ranges.
 unsafe impl Send for Var {}
+// SAFETY: as for `Send`: parts of one update touch disjoint element ranges.
 unsafe impl Sync for Var {}
 
 /// The number of parts an operation over variables of `total` elements is split into.

@@ -8,19 +8,18 @@
 //! [`TerminateOnNaN`], [`LearningRateScheduler`]. What Keras would warn about or raise, they
 //! record as [`CallbackIssue`]s.
 
-mod divergence;
 mod early_stopping;
 mod fit;
-mod history;
 mod issue;
 mod learning_rate_scheduler;
 mod monitor;
 mod reduce_lr_on_plateau;
 mod terminate_on_nan;
 
-pub use divergence::{Divergence, KeptWeights, NonFiniteIn, OnDivergence};
+pub use crate::error::{Divergence, KeptWeights, NonFiniteIn};
+pub use crate::logs::{History, Logs};
+pub use crate::model::OnDivergence;
 pub use early_stopping::{EarlyStopping, FinalWeights};
-pub use history::History;
 pub use issue::CallbackIssue;
 pub use learning_rate_scheduler::LearningRateScheduler;
 pub use monitor::{Direction, Monitor, MonitorMode};
@@ -31,10 +30,6 @@ use std::collections::BTreeMap;
 
 use crate::model::Sequential;
 use crate::tensor::Tensor;
-
-/// Named values reported to callbacks: `loss`, the metrics, and `val_loss`, `val_<metric>`.
-/// Ordered by name, as Keras' progress bar shows them.
-pub type Logs = BTreeMap<String, f64>;
 
 /// Whether `fit` shuffles the training samples before each epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -135,4 +130,11 @@ pub trait Callback {
     fn on_batch_begin(&mut self, _model: &mut Sequential, _batch: usize) {}
     /// After each batch, with the epoch's running loss and metrics.
     fn on_batch_end(&mut self, _model: &mut Sequential, _batch: usize, _logs: &Logs) {}
+}
+
+/// Keras' `History` callback: records every epoch's logs (`fit` calls it after the others).
+impl Callback for History {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &Logs) {
+        self.record(epoch, logs);
+    }
 }

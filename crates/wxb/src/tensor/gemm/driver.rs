@@ -48,6 +48,7 @@ pub(super) struct Problem {
 
 // SAFETY: a problem is shared by the parts of one call, which write disjoint blocks of `C`.
 unsafe impl Sync for Problem {}
+// SAFETY: as for `Sync`: the parts of one call write disjoint blocks of `C`.
 unsafe impl Send for Problem {}
 
 thread_local! {
@@ -110,15 +111,21 @@ pub(super) unsafe fn compute(p: &Problem, rows: Range<usize>, cols: Range<usize>
                             a,
                             a_rs,
                             a_cs,
-                            // SAFETY (pointer offsets): in bounds of B, C and bias.
+                            // SAFETY: panel `q` of the packed B lies inside the packed block.
                             b: unsafe { b.offset(q * panel) },
                             b_rs,
                             panel,
+                            // SAFETY: row `i0`, column `j` is inside C (`i0 < m`, `j < n`).
                             c: unsafe { p.c.add(i0 * p.ldc + j) },
                             ldc: p.ldc as isize,
                             init: if first { Init::Zero } else { Init::Load },
                             add_c: first && p.add_c,
-                            bias: if last && !p.bias.is_null() { unsafe { p.bias.add(j) } } else { std::ptr::null() },
+                            bias: if last && !p.bias.is_null() {
+                                // SAFETY: the bias has `n` entries and `j < n`.
+                                unsafe { p.bias.add(j) }
+                            } else {
+                                std::ptr::null()
+                            },
                             act: if last { p.act } else { Fused::Identity },
                         };
                         // SAFETY: the tile lies inside the problem.

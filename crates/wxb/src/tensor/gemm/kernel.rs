@@ -40,8 +40,25 @@ pub(super) enum Init {
 pub(crate) enum Fused {
     /// None.
     Identity,
-    /// `max(x, 0)` (a NaN becomes 0, as `f32::max`).
+    /// `max(x, 0)`, NaN staying NaN (as `activations::Activation::Relu`, PyTorch and TensorFlow).
     Relu,
+}
+
+impl Fused {
+    /// The epilogue's function of one stored value.
+    #[inline(always)]
+    pub(crate) fn apply(self, y: f32) -> f32 {
+        match self {
+            Fused::Identity => y,
+            Fused::Relu => {
+                if y < 0.0 {
+                    0.0
+                } else {
+                    y
+                }
+            }
+        }
+    }
 }
 
 /// One tile's operands and epilogue.
@@ -171,8 +188,8 @@ mod avx512 {
         let b_offsets: [isize; V] = std::array::from_fn(|v| (v / 2) as isize * t.panel + 16 * (v % 2) as isize);
         let zero = _mm512_setzero_ps();
         let mut acc = [[zero; V]; R];
-        // SAFETY (whole body): pointers and strides as the caller promised; masked lanes are
-        // neither read nor written.
+        // SAFETY: pointers and strides are valid as the caller promised (the whole body); masked
+        // lanes are neither read nor written.
         unsafe {
             if t.init == Init::Load {
                 for (i, row) in acc.iter_mut().enumerate() {
@@ -222,7 +239,7 @@ mod avx512 {
 }
 
 mod portable {
-    use super::{Fused, Init, MR, NR, Tile};
+    use super::{Init, MR, NR, Tile};
 
     /// With fused multiply-adds (AVX2 + FMA machines).
     ///
@@ -265,7 +282,7 @@ mod portable {
     #[inline(always)]
     unsafe fn kernel<const R: usize>(t: &Tile, fma: impl Fn(f32, f32, f32) -> f32) {
         let mut acc = [[0.0f32; NR]; R];
-        // SAFETY (whole body): as the caller promised.
+        // SAFETY: pointers and strides are valid as the caller promised (the whole body).
         unsafe {
             if t.init == Init::Load {
                 for (i, row) in acc.iter_mut().enumerate() {
@@ -296,10 +313,7 @@ mod portable {
                     if !t.bias.is_null() {
                         y += *t.bias.add(j);
                     }
-                    if t.act == Fused::Relu {
-                        y = crate::activations::relu(y);
-                    }
-                    *dst = y;
+                    *dst = t.act.apply(y);
                 }
             }
         }

@@ -260,10 +260,7 @@ mod tests {
                 let mut want = plain.clone();
                 for row in want.data_mut().chunks_exact_mut(shape.2.max(1)) {
                     for (x, b) in row.iter_mut().zip(&bias) {
-                        *x += b;
-                        if act == Fused::Relu {
-                            *x = crate::activations::relu(*x);
-                        }
+                        *x = act.apply(*x + b);
                     }
                 }
                 assert_eq!(fused, want, "{shape:?} {act:?}");

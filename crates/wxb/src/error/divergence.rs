@@ -1,7 +1,7 @@
 //! Divergence: what `fit` reports when a loss, an output, a gradient or a weight becomes NaN or
-//! infinite, and what it does about it ([`OnDivergence`]).
+//! infinite (what it does about it is the model's [`OnDivergence`](crate::model::OnDivergence)).
 //!
-//! With [`OnDivergence::Stop`] (the default), every training step checks, before the optimizer
+//! With [`OnDivergence::Stop`](crate::model::OnDivergence::Stop) (the default), every training step checks, before the optimizer
 //! moves anything, that the batch loss and every gradient are finite (one pass over the
 //! gradients), and after the update that every weight is finite (one pass over the weights). At
 //! the first failure `fit` stops and returns [`WxbError::Diverged`](crate::WxbError::Diverged)
@@ -17,19 +17,7 @@
 
 use std::fmt;
 
-use super::History;
-
-/// What `fit` does when training meets NaN or infinity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum OnDivergence {
-    /// Stop at the bad batch, keep the last good weights and return
-    /// [`WxbError::Diverged`](crate::WxbError::Diverged) (default).
-    #[default]
-    Stop,
-    /// Go on regardless, as Keras does (the weights become NaN; [`TerminateOnNaN`](super::TerminateOnNaN)
-    /// can stop training at the end of the batch).
-    Continue,
-}
+use crate::logs::History;
 
 /// Where the first non-finite value of the bad step was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

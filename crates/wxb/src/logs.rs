@@ -1,9 +1,15 @@
-//! [`History`]: every epoch's logs, as Keras' `History` callback records them.
+//! What training reports, as plain data: [`Logs`] (named values after a batch or an epoch) and
+//! [`History`] (every epoch's logs, as Keras' `History` callback records them).
+//!
+//! Plain data at the bottom of the crate, so that the model (whose `evaluate` returns [`Logs`]),
+//! the divergence report (which carries the [`History`] so far) and training all read the same
+//! types without importing one another. `train` re-exports both.
 
 use std::collections::BTreeMap;
 
-use super::{Callback, Logs};
-use crate::model::Sequential;
+/// Named values reported to callbacks: `loss`, the metrics, and `val_loss`, `val_<metric>`.
+/// Ordered by name, as Keras' progress bar shows them.
+pub type Logs = BTreeMap<String, f64>;
 
 /// Per-epoch values of the loss and metrics (`history["loss"][i]` is epoch `epochs[i]`'s loss).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -46,8 +52,9 @@ impl History {
     }
 }
 
-impl Callback for History {
-    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &Logs) {
+impl History {
+    /// Records one epoch's logs (what Keras' `History.on_epoch_end` does).
+    pub fn record(&mut self, epoch: usize, logs: &Logs) {
         self.epochs.push(epoch);
         for (k, &v) in logs {
             self.history.entry(k.clone()).or_default().push(v);

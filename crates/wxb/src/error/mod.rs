@@ -1,6 +1,10 @@
 //! Typed errors for everything that comes from data, files or arguments. Programmer errors (a
 //! layer given the wrong shape by code) panic instead, with both shapes in the message.
 
+mod divergence;
+
+pub use divergence::{Divergence, KeptWeights, NonFiniteIn};
+
 /// What can go wrong when training or evaluating on user data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -103,7 +107,7 @@ pub enum WxbError {
         why: &'static str,
     },
     /// Training diverged: a loss, an output, a gradient or a weight became NaN or infinite. The
-    /// model keeps its weights from before the bad step (see [`Divergence`](crate::train::Divergence)).
+    /// model keeps its weights from before the bad step (see [`Divergence`]).
     #[error("{0}")]
-    Diverged(Box<crate::train::Divergence>),
+    Diverged(Box<Divergence>),
 }
