@@ -1,31 +1,13 @@
 //! `model.safetensors`: the weights (and optionally the optimizer slots) as f32 tensors.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors, View};
+use safetensors::{Dtype, SafeTensors};
 
 use super::{FORMAT_NAME, ModelIoError, OptimizerState};
 use crate::model::Sequential;
 use crate::tensor::Tensor;
-
-struct F32View<'a>(&'a Tensor);
-
-impl View for F32View<'_> {
-    fn dtype(&self) -> Dtype {
-        Dtype::F32
-    }
-    fn shape(&self) -> &[usize] {
-        self.0.shape()
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Owned(self.0.data().iter().flat_map(|x| x.to_le_bytes()).collect())
-    }
-    fn data_len(&self) -> usize {
-        self.0.len() * 4
-    }
-}
 
 /// The safetensors bytes for `model` with `config` embedded, and their generation stamp.
 pub(super) fn encode(model: &Sequential, config: &str, state: OptimizerState) -> (Vec<u8>, String) {
@@ -38,13 +20,38 @@ pub(super) fn encode(model: &Sequential, config: &str, state: OptimizerState) ->
         tensors.insert(format!("optimizer.{name}"), t);
     }
     let generation = stamp(config, &tensors);
-    let mut meta = HashMap::new();
-    meta.insert("format".to_string(), FORMAT_NAME.to_string());
-    meta.insert("generation".to_string(), generation.clone());
-    meta.insert("config".to_string(), config.to_string());
-    let views = tensors.iter().map(|(k, t)| (k.clone(), F32View(t)));
-    let bytes = safetensors::serialize(views, Some(meta)).expect("f32 tensors serialise");
-    (bytes, generation)
+    let meta = [("config", config), ("format", FORMAT_NAME), ("generation", generation.as_str())];
+    (serialize(&tensors, &meta), generation)
+}
+
+/// The safetensors file of f32 `tensors` with string `metadata`, the same bytes for the same
+/// arguments (the `safetensors` crate orders its metadata by a `HashMap`, so two identical saves
+/// would differ): an 8-byte little-endian header length, the JSON header with its keys sorted
+/// (`__metadata__` first, then every tensor's dtype, shape and data offsets) padded with spaces to
+/// a multiple of 8, then the tensors' bytes in name order.
+fn serialize(tensors: &BTreeMap<String, &Tensor>, metadata: &[(&str, &str)]) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    let meta: serde_json::Map<String, serde_json::Value> =
+        metadata.iter().map(|(k, v)| ((*k).to_string(), serde_json::Value::from(*v))).collect();
+    header.insert("__metadata__".into(), meta.into());
+    let mut offset = 0usize;
+    for (name, t) in tensors {
+        let end = offset + 4 * t.len();
+        header.insert(
+            name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": t.shape(), "data_offsets": [offset, end]}),
+        );
+        offset = end;
+    }
+    let mut json = serde_json::to_vec(&serde_json::Value::Object(header)).expect("a JSON map serialises");
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut bytes = Vec::with_capacity(8 + json.len() + offset);
+    bytes.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&json);
+    for t in tensors.values() {
+        bytes.extend(t.data().iter().flat_map(|x| x.to_le_bytes()));
+    }
+    bytes
 }
 
 /// FNV-1a over the configuration and every tensor's name and bytes.
@@ -174,4 +181,31 @@ pub(super) fn expect(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]
 fn fetch(path: &Path, decoded: &Decoded, name: &str, shape: &[usize]) -> Result<Tensor, ModelIoError> {
     expect(path, decoded, name, shape)?;
     Ok(Tensor::from_vec(shape, decoded.tensors[name].2.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_tensors_give_the_same_bytes_and_the_crate_reads_them() {
+        let (a, b) = (Tensor::from_vec(&[2, 3], vec![1., 2., 3., 4., 5., 6.]), Tensor::from_vec(&[1], vec![-0.5]));
+        let tensors: BTreeMap<String, &Tensor> =
+            [("layers.0.kernel".to_string(), &a), ("layers.0.bias".to_string(), &b)].into();
+        let meta = [("config", "{\"x\": 1}"), ("format", FORMAT_NAME), ("generation", "abc")];
+        let bytes = serialize(&tensors, &meta);
+        for _ in 0..5 {
+            assert_eq!(serialize(&tensors, &meta), bytes, "serialization is deterministic");
+        }
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        assert_eq!(header_len % 8, 0);
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        let kernel = st.tensor("layers.0.kernel").unwrap();
+        assert_eq!(kernel.shape(), [2, 3]);
+        assert_eq!(kernel.dtype(), Dtype::F32);
+        assert_eq!(&kernel.data()[4..8], 2.0f32.to_le_bytes());
+        assert_eq!(st.tensor("layers.0.bias").unwrap().data(), (-0.5f32).to_le_bytes());
+        let (_, m) = SafeTensors::read_metadata(&bytes).unwrap();
+        assert_eq!(m.metadata().as_ref().unwrap()["config"], "{\"x\": 1}");
+    }
 }
