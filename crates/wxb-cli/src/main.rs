@@ -87,10 +87,19 @@ fn one_line(e: &anyhow::Error) -> String {
     message.replace('\n', " ")
 }
 
+/// `--threads` above this many per core only adds switching between threads that wait for a core
+/// (and 10,000 of them took a minute to spawn): refused.
+const THREADS_PER_CORE: usize = 4;
+
 fn run(cli: &Cli) -> anyhow::Result<()> {
     if let Some(n) = cli.threads {
         if n == 0 {
             anyhow::bail!("--threads 0: need at least one thread");
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let most = THREADS_PER_CORE * cores;
+        if n > most {
+            anyhow::bail!("--threads {n}: at most {most} ({THREADS_PER_CORE} per core; this machine has {cores})");
         }
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }

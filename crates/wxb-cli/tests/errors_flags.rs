@@ -50,6 +50,7 @@ fn bad_numbers() {
         &["--threads", "0", "train", "--data", "train.csv", "--out", "model"],
         &["--threads 0: need at least one thread"],
     );
+    fails(p, &["--threads", "10000", "train", "--data", "train.csv", "--out", "model"], &["--threads 10000: at most "]);
     fails(
         p,
         &["evaluate", "--model", "model", "--data", "train.csv", "--batch-size", "0"],
