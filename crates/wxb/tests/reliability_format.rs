@@ -154,3 +154,58 @@ fn optimizer_state_for_only_some_weights_is_refused() {
     let e = io::load(dir.path()).unwrap_err();
     assert!(matches!(&e, ModelIoError::MissingTensor { name, .. } if name == "optimizer.1.momentum"), "{e}");
 }
+
+#[test]
+fn non_finite_weights_are_refused_naming_the_tensor() {
+    // Before this was checked, NaN weights loaded and `predict` chose a class from NaN probabilities.
+    use safetensors::tensor::{SafeTensors, TensorView};
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let bytes = fs::read(dir.path().join(io::WEIGHTS_FILE)).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    for bad in [f32::NAN, f32::INFINITY] {
+        let kernel = st.tensor("layers.1.kernel").unwrap();
+        let mut data = kernel.data().to_vec();
+        data[8..12].copy_from_slice(&bad.to_le_bytes());
+        let tensors: Vec<(String, TensorView)> = st
+            .tensors()
+            .into_iter()
+            .map(|(n, v)| match n.as_str() {
+                "layers.1.kernel" => (n, TensorView::new(v.dtype(), v.shape().to_vec(), &data).unwrap()),
+                _ => (n, v),
+            })
+            .collect();
+        let damaged = safetensors::serialize(tensors, meta.metadata().clone()).unwrap();
+        fs::write(dir.path().join(io::WEIGHTS_FILE), damaged).unwrap();
+        let e = io::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("layers.1.kernel") && e.contains("at index 2") && e.contains("damaged"), "{e}");
+        assert!(e.contains(io::WEIGHTS_FILE), "{e}");
+    }
+}
+
+#[test]
+fn invalid_optimizer_settings_in_config_json_are_refused() {
+    // Before this was checked, a negative learning rate loaded and `--resume` climbed the loss.
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let path = dir.path().join(io::CONFIG_FILE);
+    let config = fs::read_to_string(&path).unwrap();
+    for (from, to, says) in [
+        ("\"learning_rate\": 0.001", "\"learning_rate\": -0.001", "learning_rate = -0.001 must be a finite positive"),
+        ("\"learning_rate\": 0.001", "\"learning_rate\": 0.0", "learning_rate = 0 must be a finite positive"),
+        ("\"beta_1\": 0.9", "\"beta_1\": -0.9", "Adam beta_1 = -0.9 must be finite and non-negative"),
+        ("\"epsilon\": 1e-7", "\"epsilon\": -1e-7", "Adam epsilon = -0.0000001 must be finite"),
+        (
+            "\"epsilon\": 1e-7",
+            "\"epsilon\": null",
+            "config.json:117:25: invalid model configuration: invalid type: null",
+        ),
+    ] {
+        let changed = config.replace(from, to);
+        assert_ne!(changed, config, "{from} is in the fixture");
+        fs::write(&path, changed).unwrap();
+        let e = io::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains(says) && e.contains("config.json"), "{e}");
+    }
+}

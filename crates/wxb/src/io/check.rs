@@ -7,6 +7,7 @@ use super::weights::{Decoded, expect};
 use super::{CompileConfig, ModelIoError, SequentialConfig};
 use crate::error::WxbError;
 use crate::metrics::Metric;
+use crate::optim::{Clipping, LearningRate, OptimizerConfig};
 
 /// The most thresholds an `AUC` metric read from a file may have (Keras' default is 200).
 pub const MAX_AUC_THRESHOLDS: usize = 1 << 20;
@@ -26,6 +27,7 @@ pub(super) fn compile_settings(
     }
     let Some(c) = compile else { return Ok(()) };
     c.optimizer.learning_rate.validate().map_err(|e| invalid(format!("optimizer: {e}")))?;
+    optimizer_numbers(&c.optimizer).map_err(|e| invalid(format!("optimizer: {e}")))?;
     for m in &c.metrics {
         if let Metric::Auc { num_thresholds } = *m
             && !(2..=MAX_AUC_THRESHOLDS).contains(&num_thresholds)
@@ -33,6 +35,43 @@ pub(super) fn compile_settings(
             return Err(invalid(format!(
                 "metric auc: num_thresholds = {num_thresholds} must be in 2..={MAX_AUC_THRESHOLDS}"
             )));
+        }
+    }
+    Ok(())
+}
+
+/// The optimizer's numbers read from a file: a constant learning rate finite and positive (a
+/// negative one climbs the loss), the weight decay and every hyperparameter of the rule finite and
+/// non-negative (no Keras optimizer takes a negative `beta`, `rho`, `epsilon` or `momentum`), and a
+/// clipping threshold finite. Keras' own constructors accept some of these; a file that holds them
+/// is damaged or hand-edited, and training on from it would move the weights the wrong way.
+fn optimizer_numbers(c: &OptimizerConfig) -> Result<(), String> {
+    if let LearningRate::Constant(lr) = c.learning_rate
+        && !(lr.is_finite() && lr > 0.0)
+    {
+        return Err(format!("learning_rate = {lr} must be a finite positive number"));
+    }
+    if let Some(wd) = c.weight_decay.filter(|wd| !(wd.is_finite() && *wd >= 0.0)) {
+        return Err(format!("weight_decay = {wd} must be finite and non-negative"));
+    }
+    if let Clipping::Norm(v) | Clipping::Value(v) | Clipping::GlobalNorm(v) = c.clipping
+        && !v.is_finite()
+    {
+        return Err(format!("clipping threshold {v} must be finite"));
+    }
+    let rule = serde_json::to_value(&c.rule).map_err(|e| e.to_string())?;
+    let class = rule.get("class_name").and_then(|v| v.as_str()).unwrap_or("optimizer").to_string();
+    if let Some(serde_json::Value::Object(config)) = rule.get("config") {
+        for (name, value) in config {
+            // serde_json writes a non-finite f32 as null.
+            let bad = match value {
+                serde_json::Value::Number(n) => n.as_f64().filter(|v| *v < 0.0).map(|v| (v as f32).to_string()),
+                serde_json::Value::Null => Some("null".to_string()),
+                _ => None,
+            };
+            if let Some(v) = bad {
+                return Err(format!("{class} {name} = {v} must be finite and non-negative"));
+            }
         }
     }
     Ok(())

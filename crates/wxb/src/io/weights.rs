@@ -95,6 +95,9 @@ pub(super) fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, ModelIoError>
         } else {
             Vec::new()
         };
+        if let Some(i) = data.iter().position(|v: &f32| !v.is_finite()) {
+            return Err(err(format!("tensor {name} holds {} at index {i}: the weights are damaged", data[i])));
+        }
         tensors.insert(name, (view.shape().to_vec(), view.dtype(), data));
     }
     Ok(Decoded { generation, embedded_config, tensors })
