@@ -100,6 +100,11 @@ fn unknown_versions_are_refused_with_a_clear_message() {
         );
         assert!(text.contains("config.json"), "{text}");
     }
+    // Before, a version that is not a number read as "missing format_version".
+    let changed = config.replace("\"format_version\": 1,", "\"format_version\": \"x\",");
+    fs::write(dir.path().join(io::CONFIG_FILE), changed).unwrap();
+    let e = io::load(dir.path()).unwrap_err().to_string();
+    assert!(e.ends_with("\"format_version\" is \"x\", expected a whole number (1 for this wxb)"), "{e}");
 }
 
 #[test]

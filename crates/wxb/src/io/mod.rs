@@ -250,7 +250,12 @@ fn config_error(path: &Path, line: usize, column: usize, message: String) -> Mod
 fn parse_model_file(path: &Path, text: &str) -> Result<ModelFile, ModelIoError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| config_error(path, e.line(), e.column(), e.to_string()))?;
-    let version = value.get("format_version").and_then(serde_json::Value::as_u64);
+    let version = match value.get("format_version") {
+        None => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            config_error(path, 1, 1, format!("\"format_version\" is {v}, expected a whole number (1 for this wxb)"))
+        })?),
+    };
     let format = value.get("format").and_then(serde_json::Value::as_str);
     if format != Some(FORMAT_NAME) {
         return Err(config_error(
