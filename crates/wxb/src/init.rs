@@ -20,6 +20,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::UnknownName;
 use crate::rng::WxbRng;
 use crate::tensor::{Tensor, numel};
 
@@ -239,22 +240,17 @@ impl fmt::Display for Initializer {
     }
 }
 
-/// An initializer name that wxb does not know.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown initializer {name:?}; expected one of: {}", Initializer::ALL.map(|i| i.name()).join(", "))]
-#[non_exhaustive]
-pub struct UnknownInitializer {
-    /// The name that was given.
-    pub name: String,
-}
-
 impl FromStr for Initializer {
-    type Err = UnknownInitializer;
+    type Err = UnknownName;
 
     /// Keras' names with Keras' default arguments.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let key = s.trim().to_ascii_lowercase();
-        Initializer::ALL.into_iter().find(|i| i.name() == key).ok_or(UnknownInitializer { name: s.to_string() })
+        Initializer::ALL.into_iter().find(|i| i.name() == key).ok_or(UnknownName::new(
+            "initializer",
+            s,
+            Initializer::ALL.map(|i| i.name()),
+        ))
     }
 }
 

@@ -5,6 +5,27 @@ mod divergence;
 
 pub use divergence::{Divergence, KeptWeights, NonFiniteIn};
 
+/// A name (of a loss, a metric, an initializer, …) that wxb does not know, read at the
+/// CLI or JSON boundary; the message lists the names it knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {name:?}; expected one of: {expected}")]
+#[non_exhaustive]
+pub struct UnknownName {
+    /// What was named (`loss`, `metric`, `initializer`, …).
+    pub what: &'static str,
+    /// The name that was given.
+    pub name: String,
+    /// The names wxb knows, comma-separated.
+    pub expected: String,
+}
+
+impl UnknownName {
+    /// `name` is not a `what`; `known` lists the valid names.
+    pub fn new<'a>(what: &'static str, name: &str, known: impl IntoIterator<Item = &'a str>) -> Self {
+        Self { what, name: name.to_string(), expected: known.into_iter().collect::<Vec<_>>().join(", ") }
+    }
+}
+
 /// What can go wrong when training or evaluating on user data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

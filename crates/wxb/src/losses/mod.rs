@@ -27,6 +27,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::activations::Activation;
+use crate::error::UnknownName;
 
 pub use batch::reduce;
 
@@ -176,17 +177,8 @@ impl fmt::Display for Loss {
     }
 }
 
-/// A loss name that wxb does not know.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown loss {name:?}; expected one of: {}", Loss::ALL.map(|l| l.name()).join(", "))]
-#[non_exhaustive]
-pub struct UnknownLoss {
-    /// The name that was given.
-    pub name: String,
-}
-
 impl FromStr for Loss {
-    type Err = UnknownLoss;
+    type Err = UnknownName;
 
     /// Keras' names with Keras' defaults: the function names (`mean_squared_error`), the class
     /// names (`MeanSquaredError`) and the aliases (`mse`, `mae`, `kld`, `bce`, and the legacy
@@ -204,7 +196,7 @@ impl FromStr for Loss {
             "hinge" => Loss::Hinge,
             "kld" | "kldivergence" | "kullbackleiblerdivergence" => Loss::KlDivergence,
             "poisson" => Loss::Poisson,
-            _ => return Err(UnknownLoss { name: s.to_string() }),
+            _ => return Err(UnknownName::new("loss", s, Loss::ALL.map(|l| l.name()))),
         };
         Ok(loss)
     }

@@ -27,6 +27,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::UnknownName;
+
 pub use state::MetricState;
 
 /// A metric, named as in Keras, with Keras' defaults available as constants.
@@ -158,17 +160,8 @@ impl fmt::Display for Metric {
     }
 }
 
-/// A metric name that wxb does not know.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown metric {name:?}; expected one of: {}", Metric::ALL.map(|m| m.name()).join(", "))]
-#[non_exhaustive]
-pub struct UnknownMetric {
-    /// The name that was given.
-    pub name: String,
-}
-
 impl FromStr for Metric {
-    type Err = UnknownMetric;
+    type Err = UnknownName;
 
     /// The strings Keras' `compile(metrics=[...])` accepts, with Keras' defaults: function names
     /// (`binary_accuracy`), class names (`BinaryAccuracy`, `AUC`, `R2Score`) and aliases (`mse`,
@@ -189,7 +182,7 @@ impl FromStr for Metric {
             "recall" => Metric::RECALL,
             "auc" => Metric::AUC,
             "r2score" => Metric::R2Score,
-            _ => return Err(UnknownMetric { name: s.to_string() }),
+            _ => return Err(UnknownName::new("metric", s, Metric::ALL.map(|m| m.name()))),
         };
         Ok(metric)
     }
