@@ -49,6 +49,10 @@ fn main() {
         }
         times.sort_by(f64::total_cmp);
         let checksum: f64 = kernel.value.data().iter().map(|&w| f64::from(w)).sum();
-        println!("{name:28} {:8.1} µs/apply  (min {:8.1})  checksum {checksum:.6e}", times[reps / 2] * 1e6, times[0] * 1e6);
+        println!(
+            "{name:28} {:8.1} µs/apply  (min {:8.1})  checksum {checksum:.6e}",
+            times[reps / 2] * 1e6,
+            times[0] * 1e6
+        );
     }
 }

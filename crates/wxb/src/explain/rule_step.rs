@@ -9,7 +9,8 @@
 
 use serde::Serialize;
 
-use crate::optim::{Rule, Step, python_complement};
+use crate::optim::{Rule, Step};
+use crate::tensor::python_complement;
 
 /// A slot's value before and after the step.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -14,7 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Step, UpdateRule, python_complement};
+use super::{Step, UpdateRule};
+use crate::tensor::python_complement;
 
 /// Keras' `Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

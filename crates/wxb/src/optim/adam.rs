@@ -14,7 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Step, UpdateRule, python_complement};
+use super::{Step, UpdateRule};
+use crate::tensor::python_complement;
 
 /// Keras' `Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -15,8 +15,7 @@ use super::{
     StateError, Step, UnknownOptimizer,
 };
 use crate::layers::Param;
-use crate::model::guard::all_finite;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, all_finite};
 
 /// Everything that defines an optimizer, serialisable into a model's `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Step, UpdateRule, python_complement};
+use super::{Step, UpdateRule};
+use crate::tensor::python_complement;
 
 /// Keras' `RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

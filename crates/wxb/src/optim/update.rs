@@ -16,9 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Rule, Step, UpdateRule};
 use crate::layers::Param;
-use crate::model::guard::all_finite;
 use crate::parallel;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, all_finite};
 
 /// The most slots a rule keeps per variable (RMSprop with momentum, centered: 3).
 const MAX_SLOTS: usize = 4;
@@ -197,8 +196,8 @@ fn avx512<R: UpdateRule>(rule: &R, step: Step, scalars: &[f32], w: &mut [f32], g
 #[cfg(test)]
 mod tests {
     use crate::layers::Param;
-    use crate::optim::{Adam, Optimizer, python_complement};
-    use crate::tensor::Tensor;
+    use crate::optim::{Adam, Optimizer};
+    use crate::tensor::{Tensor, python_complement};
 
     /// Keras' Adam step for one element, scalar.
     fn adam_reference(w: f32, g: f32, m: &mut f32, v: &mut f32, t: f32) -> f32 {
