@@ -9,8 +9,8 @@
 //!
 //! 1. clip the gradients ([`Clipping`]: `clipnorm` per variable, `global_clipnorm`, `clipvalue`);
 //! 2. decay the weights, when a weight decay `wd` is set: `w ← w − (w·wd)·lr`;
-//! 3. run the rule's [`UpdateRule::begin_step`] once (Nadam's `u_product`), then its
-//!    [`UpdateRule::update_step`] for each variable;
+//! 3. run the rule's [`RuleMath::begin_step`] once (Nadam's `u_product`), then its
+//!    [`RuleMath::update_step`] for each variable;
 //! 4. apply each variable's constraint;
 //! 5. `iterations += 1`.
 //!
@@ -24,6 +24,12 @@
 //! | [`Adadelta`] | `Adadelta` | 0.001 |
 //! | [`Adamax`] | `Adamax` | 0.001 |
 //! | [`Nadam`] | `Nadam` | 0.001 |
+//!
+//! **One rule, one file.** A rule's file holds its configuration, its per-step constants, its
+//! per-element math and the text of each equation ([`Formula`]), the math written once, generic over
+//! a [`Record`]er: the engine's loop runs it with [`NoRecord`] (inlined away, vectorized), and
+//! [`RuleMath::trace_step`] runs the same code on one element with a recorder, which is how
+//! `wxb::explain` shows a step with its numbers.
 
 mod adadelta;
 mod adagrad;
@@ -33,6 +39,7 @@ mod adamw;
 mod clip;
 mod nadam;
 mod optimizer;
+mod record;
 mod rmsprop;
 mod rule;
 mod schedules;
@@ -48,7 +55,9 @@ pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use clip::Clipping;
 pub use nadam::Nadam;
+pub(crate) use optimizer::decay_weight;
 pub use optimizer::{Optimizer, OptimizerConfig};
+pub use record::{Formula, NoRecord, Record};
 pub use rmsprop::RmsProp;
 pub use rule::{Rule, UnknownOptimizer};
 pub use schedules::{
@@ -60,14 +69,14 @@ pub use state::{OptimizerState, StateError};
 
 /// Context of one optimizer step, shared by every variable's `update_step`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Step {
+pub struct StepContext {
     /// The learning rate for this step (the schedule evaluated at `iterations`).
     pub lr: f32,
     /// Keras' `iterations`: the number of steps taken before this one (0 for the first).
     pub iterations: u64,
 }
 
-impl Step {
+impl StepContext {
     /// Keras' `local_step = cast(iterations + 1, float32)`, the 1-based step used in bias
     /// corrections such as `β₁ᵗ`.
     pub fn local_step(self) -> f32 {
@@ -75,11 +84,11 @@ impl Step {
     }
 }
 
-/// An optimizer's update rule, in Keras' terms its `build` and `update_step`.
+/// The math of an update rule, in Keras' terms its `build` and `update_step`.
 ///
 /// The shared machinery (clipping, weight decay, constraints, the step counter) lives in
 /// [`Optimizer`]; a rule only says which state it keeps and how one variable moves.
-pub trait UpdateRule {
+pub trait RuleMath {
     /// The names of the per-variable slots (Keras' optimizer variables, e.g. `momentum`), grouped
     /// as Keras creates them: each inner list is one `add_optimizer_variables` call, whose slots
     /// Keras interleaves variable by variable. [`Optimizer::state`] lists slots in this order,
@@ -91,7 +100,7 @@ pub trait UpdateRule {
         self.slot_groups().into_iter().flatten().collect()
     }
 
-    /// The initial value of the slot at `slot` in [`UpdateRule::slot_names`] (0 unless the rule
+    /// The initial value of the slot at `slot` in [`RuleMath::slot_names`] (0 unless the rule
     /// says otherwise: Adagrad starts its accumulator at `initial_accumulator_value`).
     fn initial_slot_value(&self, _slot: usize) -> f32 {
         0.0
@@ -104,14 +113,31 @@ pub trait UpdateRule {
 
     /// Runs once per step, after clipping and weight decay and before the first `update_step`,
     /// to advance the scalar state (Keras' `_backend_update_step` override in Nadam).
-    fn begin_step(&self, _step: Step, _scalars: &mut [f32]) {}
+    fn begin_step(&self, _step: StepContext, _scalars: &mut [f32]) {}
 
-    /// Moves `w` given its (clipped) gradient `g`, its slots (in [`UpdateRule::slot_names`]
-    /// order, each of `w`'s length) and the scalar state after [`UpdateRule::begin_step`].
+    /// Moves `w` given its (clipped) gradient `g`, its slots (in [`RuleMath::slot_names`]
+    /// order, each of `w`'s length) and the scalar state after [`RuleMath::begin_step`].
     ///
     /// Every rule is element-wise: `w`, `g` and the slots may be any range of a variable's
     /// elements (the optimizer splits large variables across threads).
-    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]);
+    fn update_step(&self, step: StepContext, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]);
+
+    /// One element's whole step, [`RuleMath::begin_step`] included, through the same arithmetic as
+    /// the two, reporting every equation to `record`: moves the scalars, the element's `slots`
+    /// (one value per slot, in [`RuleMath::slot_names`] order) and returns the new weight, bit for
+    /// bit the value `update_step` gives that element.
+    ///
+    /// # Panics
+    /// If `slots` does not hold one value per slot, or `scalars` one per scalar.
+    fn trace_step(
+        &self,
+        step: StepContext,
+        scalars: &mut [f32],
+        w: f32,
+        g: f32,
+        slots: &mut [f32],
+        record: &mut dyn Record,
+    ) -> f32;
 }
 
 #[cfg(test)]
@@ -120,7 +146,7 @@ mod tests {
 
     #[test]
     fn local_step_is_one_based() {
-        assert_eq!(Step { lr: 0.1, iterations: 0 }.local_step(), 1.0);
-        assert_eq!(Step { lr: 0.1, iterations: 41 }.local_step(), 42.0);
+        assert_eq!(StepContext { lr: 0.1, iterations: 0 }.local_step(), 1.0);
+        assert_eq!(StepContext { lr: 0.1, iterations: 41 }.local_step(), 42.0);
     }
 }
