@@ -210,21 +210,14 @@ mod tests {
                 let scalars: Vec<f32> = opt.scalars().into_iter().map(|(_, v)| v).collect();
                 let context = StepContext { lr: opt.current_learning_rate(), iterations: opt.iterations() };
                 opt.apply(&mut [&mut p]);
-                for i in 0..n {
-                    let slots: Vec<f32> = if slots_before.is_empty() {
-                        opt.config()
-                            .rule
-                            .math()
-                            .slot_names()
-                            .iter()
-                            .enumerate()
-                            .map(|(s, _)| opt.config().rule.math().initial_slot_value(s))
-                            .collect()
-                    } else {
-                        slots_before.iter().map(|t| t.data()[i]).collect()
+                let math = opt.config().rule.math();
+                for (i, &w) in w_before.iter().enumerate() {
+                    let slots: Vec<f32> = match slots_before.is_empty() {
+                        true => (0..math.slot_names().len()).map(|s| math.initial_slot_value(s)).collect(),
+                        false => slots_before.iter().map(|t| t.data()[i]).collect(),
                     };
                     let wd = opt.config().weight_decay;
-                    let t = replay(&opt.config().rule, wd, context, &scalars, w_before[i], p.grad.data()[i], &slots);
+                    let t = replay(&opt.config().rule, wd, context, &scalars, w, p.grad.data()[i], &slots);
                     let at = format!("{name} step {step} element {i}");
                     assert_eq!(t.new_value.to_bits(), p.value.data()[i].to_bits(), "{at}: {t:?}");
                     for (s, (slot, moved)) in t.slots.iter().enumerate() {
