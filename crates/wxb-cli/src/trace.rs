@@ -88,8 +88,7 @@ impl Callback for Trace {
 
 /// One row per step; the slot columns are named after the rule's slots.
 fn csv(steps: &[WeightStep]) -> String {
-    let slots: Vec<&str> =
-        steps.first().map(|s| s.rule.slots().into_iter().map(|(n, _)| n).collect()).unwrap_or_default();
+    let slots: Vec<&str> = steps.first().map(|s| s.rule.slots.iter().map(|&(n, _)| n).collect()).unwrap_or_default();
     let mut s = String::from("epoch,batch,step,lr,w_before,g");
     for n in &slots {
         s.push_str(&format!(",{n}_before,{n}_after"));
@@ -97,7 +96,7 @@ fn csv(steps: &[WeightStep]) -> String {
     s.push_str(",delta_w,w_after\n");
     for st in steps {
         s.push_str(&format!("{},{},{},{},{},{}", st.epoch, st.batch, st.step, st.lr, st.w_before, st.g));
-        for (_, m) in st.rule.slots() {
+        for (_, m) in &st.rule.slots {
             s.push_str(&format!(",{},{}", m.old, m.new));
         }
         s.push_str(&format!(",{},{}\n", st.change(), st.w_after));

@@ -2,8 +2,7 @@
 //! neuron and layer by layer; the weight tracer's formulas reproduce the engine's steps exactly.
 
 use wxb::explain::{
-    ExplainOptions, LayerChoice, LayerStep, NeuronChoice, Prediction, Reading, RuleStep, WeightRef, WeightTracer,
-    explain,
+    ExplainOptions, LayerChoice, LayerStep, NeuronChoice, Prediction, Reading, WeightRef, WeightTracer, explain, p,
 };
 use wxb::layers::{LayerNormalization, Mode};
 use wxb::optim::{Adadelta, Adagrad, Adam, AdamW, Adamax, Nadam, RmsProp, Sgd};
@@ -190,8 +189,15 @@ fn traced_run(optimizer: Optimizer, spec: &str) -> Vec<wxb::explain::WeightStep>
     assert_eq!(steps.last().unwrap().w_after, weight.value(&traced));
     for (i, s) in steps.iter().enumerate() {
         assert_eq!(s.step, i as u64 + 1);
-        assert_eq!(s.rule.new_value().to_bits(), s.w_after.to_bits(), "{name} step {i}: {:?}", s.rule);
-        for (slot, moved) in s.rule.slots() {
+        assert_eq!(s.rule.new_value.to_bits(), s.w_after.to_bits(), "{name} step {i}: {:?}", s.rule);
+        assert_eq!(s.rule.rule, name);
+        assert_eq!(
+            s.rule.equations.last().unwrap().value.to_bits(),
+            s.w_after.to_bits(),
+            "{name}: the last equation is w"
+        );
+        assert_eq!(s.rule.slots.len(), s.slots_after.len(), "{name}: every slot is replayed");
+        for (slot, moved) in &s.rule.slots {
             let engine = s.slots_after.iter().find(|(n, _)| n == slot).unwrap().1;
             assert_eq!(moved.new.to_bits(), engine.to_bits(), "{name} step {i} slot {slot}");
         }
@@ -206,17 +212,22 @@ fn traced_run(optimizer: Optimizer, spec: &str) -> Vec<wxb::explain::WeightStep>
 #[test]
 fn sgd_with_momentum_traces_match_the_engine() {
     let steps = traced_run(Optimizer::new(Sgd { momentum: 0.9, nesterov: false }).with_learning_rate(0.1), "0:1:2");
-    let RuleStep::SgdMomentum { v, mu, lr, g, .. } = steps[1].rule else { panic!("{:?}", steps[1].rule) };
-    assert_eq!((mu, lr, g), (0.9, 0.1, steps[1].g));
+    let (rule, g) = (&steps[1].rule, steps[1].g);
+    let [(_, v)] = rule.slots[..] else { panic!("{rule:?}") };
     assert_eq!(v.old, steps[0].slots_after[0].1, "the velocity carries over from the step before");
+    assert_eq!(v.new, v.old * 0.9 - g * 0.1);
+    let velocity = rule.equations.iter().find(|e| e.name == "v").unwrap();
+    assert_eq!(velocity.formula, "v ← μ·v − lr·g");
+    assert_eq!(velocity.numbers, format!("0.9·{} − 0.1·{}", p(v.old), p(g)));
 }
 
 #[test]
 fn adam_traces_match_the_engine() {
     let steps = traced_run(Optimizer::adam().with_learning_rate(0.01), "1:bias:0");
-    let RuleStep::Adam { t, beta_1_power, alpha, .. } = steps[2].rule else { panic!("{:?}", steps[2].rule) };
-    assert_eq!((t, beta_1_power), (3.0, 0.9f32.powf(3.0)));
-    assert!((alpha - 0.01 * (1.0 - 0.999f32.powi(3)).sqrt() / (1.0 - 0.9f32.powi(3))).abs() < 1e-7);
+    let alpha = steps[2].rule.value("α").unwrap();
+    assert_eq!(alpha, 0.01 * (1.0 - 0.999f32.powf(3.0)).sqrt() / (1.0 - 0.9f32.powf(3.0)));
+    let numbers = &steps[2].rule.equations.iter().find(|e| e.name == "α").unwrap().numbers;
+    assert_eq!(numbers, "0.01·√(1 − 0.999^3)/(1 − 0.9^3)");
     traced_run(Optimizer::new(Adam { amsgrad: true, ..Adam::default() }).with_clipping(Clipping::Norm(0.1)), "0:0:0");
 }
 
@@ -227,7 +238,10 @@ fn every_other_rule_traces_match_the_engine() {
         Optimizer::new(Sgd { momentum: 0.5, nesterov: true }),
         Optimizer::rmsprop(),
         Optimizer::new(RmsProp { momentum: 0.5, centered: true, ..RmsProp::default() }),
+        Optimizer::new(RmsProp { centered: true, ..RmsProp::default() }),
         Optimizer::new(AdamW::default()).with_learning_rate(0.01),
+        Optimizer::new(AdamW { amsgrad: true, ..AdamW::default() }),
+        Optimizer::new(Sgd { momentum: 0.9, nesterov: false }).with_weight_decay(Some(0.05)),
         Optimizer::new(Adagrad::default()).with_learning_rate(0.1),
         Optimizer::new(Adadelta::default()).with_learning_rate(1.0),
         Optimizer::new(Adamax::default()),

@@ -48,14 +48,14 @@
 //!
 //! A [`crate::train::Callback`] that records, for one scalar weight ([`WeightRef`]), every step's
 //! gradient, learning rate, optimizer slots before and after, and the rule's formula with all its
-//! intermediate values ([`RuleStep`]), replayed bit for bit as the engine computes it.
+//! intermediate values ([`RuleTrace`]), replayed bit for bit by the rule's own code.
 
 mod activation64;
 mod forward;
 mod layer;
 pub mod line;
 mod neuron;
-mod rule_step;
+mod rule_trace;
 mod sample;
 mod select;
 mod weight_ref;
@@ -64,7 +64,7 @@ mod weight_trace;
 pub use activation64::{apply as activate, apply_row as activate_row};
 pub use layer::{FeatureTrace, LayerStep, LayerTrace, Statistics, ValueTrace};
 pub use neuron::{NeuronTrace, OtherTerms, Similarity, Term, dense_products};
-pub use rule_step::{Moved, RuleStep, replay};
+pub use rule_trace::{Equation, Moved, RuleTrace, num, p, replay};
 pub use sample::{ExplainOptions, Explanation, LayerChoice, NeuronChoice, OutputTrace, Prediction, Reading, explain};
 pub use weight_ref::{WeightRef, WeightRefError};
-pub use weight_trace::{Decay, WeightStep, WeightTracer};
+pub use weight_trace::{WeightStep, WeightTracer};

@@ -2,24 +2,15 @@
 //!
 //! Before each batch it reads the weight `w`, the learning rate and the weight's optimizer slots;
 //! after the step it reads the gradient the rule used, the new weight and the new slots, and
-//! [`replay`]s the rule on that one number to get every intermediate value of its formula.
+//! [`replay`]s the rule's own code on that one number to get every equation with its numbers.
 
 use serde::Serialize;
 
-use super::rule_step::{RuleStep, replay};
+use super::rule_trace::{RuleTrace, replay};
 use super::weight_ref::WeightRef;
 use crate::model::Sequential;
-use crate::optim::{Nadam, Optimizer, Step};
+use crate::optim::{Optimizer, StepContext};
 use crate::train::{Callback, Logs};
-
-/// Decoupled weight decay before the rule: `w ← w − (w·wd)·lr`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Decay {
-    /// `wd`.
-    pub weight_decay: f32,
-    /// The weight after the decay, which the rule then moves.
-    pub w_decayed: f32,
-}
 
 /// One optimizer step of the traced weight.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -36,10 +27,9 @@ pub struct WeightStep {
     pub w_before: f32,
     /// `∂L/∂w` as the rule used it (the regularizer's term added, clipping applied).
     pub g: f32,
-    /// The weight decay, when the optimizer has one.
-    pub decay: Option<Decay>,
-    /// The rule's formula with its numbers, replayed on this weight.
-    pub rule: RuleStep,
+    /// The rule's equations with their numbers (the weight decay's first, when the optimizer has
+    /// one), replayed on this weight.
+    pub rule: RuleTrace,
     /// The weight after the step, read from the model.
     pub w_after: f32,
     /// The weight's optimizer slots after the step, read from the optimizer.
@@ -59,8 +49,8 @@ struct Before {
     w: f32,
     lr: f32,
     iterations: u64,
-    slots: Vec<(&'static str, f32)>,
-    u_product: f32,
+    slots: Vec<f32>,
+    scalars: Vec<f32>,
 }
 
 /// Records every step's change of one weight during `fit`.
@@ -88,19 +78,13 @@ impl WeightTracer {
         &self.steps
     }
 
-    /// The weight's slots, named as the rule names them.
-    fn slots(&self, optimizer: &Optimizer) -> Vec<(&'static str, f32)> {
-        let names = optimizer.slot_names();
-        let rule = optimizer.config().rule.as_update();
-        names
-            .iter()
-            .enumerate()
-            .map(|(s, &name)| {
-                let value = match optimizer.slots().get(self.weight.optimizer_variable) {
-                    Some(slots) => slots[s].data()[self.weight.offset],
-                    None => rule.initial_slot_value(s),
-                };
-                (name, value)
+    /// The weight's slots, in the rule's order.
+    fn slots(&self, optimizer: &Optimizer) -> Vec<f32> {
+        let rule = optimizer.config().rule.math();
+        (0..optimizer.slot_names().len())
+            .map(|s| match optimizer.slots().get(self.weight.optimizer_variable) {
+                Some(slots) => slots[s].data()[self.weight.offset],
+                None => rule.initial_slot_value(s),
             })
             .collect()
     }
@@ -113,17 +97,12 @@ impl Callback for WeightTracer {
 
     fn on_batch_begin(&mut self, model: &mut Sequential, _batch: usize) {
         let Some(optimizer) = model.optimizer() else { return };
-        let u_product = if optimizer.config().rule.as_update().scalars().is_empty() {
-            1.0
-        } else {
-            optimizer.state().scalar(Nadam::U_PRODUCT).unwrap_or(1.0)
-        };
         self.before = Some(Before {
             w: self.weight.value(model),
             lr: optimizer.current_learning_rate(),
             iterations: optimizer.iterations(),
             slots: self.slots(optimizer),
-            u_product,
+            scalars: optimizer.scalars().into_iter().map(|(_, v)| v).collect(),
         });
     }
 
@@ -133,15 +112,11 @@ impl Callback for WeightTracer {
             return; // no step was taken
         }
         let g = self.weight.grad(model);
-        let decay = optimizer
-            .config()
-            .weight_decay
-            .map(|wd| Decay { weight_decay: wd, w_decayed: before.w - before.w * wd * before.lr });
-        let w_old = decay.map_or(before.w, |d| d.w_decayed);
-        let step = Step { lr: before.lr, iterations: before.iterations };
-        let slot = |name: &str| before.slots.iter().find(|(n, _)| *n == name).map_or(0.0, |&(_, v)| v);
-        let rule = replay(&optimizer.config().rule, step, before.u_product, w_old, g, slot);
-        let slots_after = self.slots(optimizer).into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+        let config = optimizer.config();
+        let step = StepContext { lr: before.lr, iterations: before.iterations };
+        let rule = replay(&config.rule, config.weight_decay, step, &before.scalars, before.w, g, &before.slots);
+        let names = optimizer.slot_names().into_iter().map(String::from);
+        let slots_after = names.zip(self.slots(optimizer)).collect();
         self.steps.push(WeightStep {
             epoch: self.epoch,
             batch,
@@ -149,7 +124,6 @@ impl Callback for WeightTracer {
             lr: before.lr,
             w_before: before.w,
             g,
-            decay,
             rule,
             w_after: self.weight.value(model),
             slots_after,

@@ -276,7 +276,7 @@ pub(crate) fn feature_param(
 /// `1 − momentum` and `1 / (1 − rate)` in Python floats before TensorFlow rounds them to `f32`;
 /// doing the same keeps wxb's constants bit-identical.
 pub(crate) fn python_float(x: f32) -> f64 {
-    crate::optim::python_float(x)
+    crate::tensor::python_float(x)
 }
 
 /// Checks that a normalization `axis` (Keras' numbering, batch included, `-1` for the last) names

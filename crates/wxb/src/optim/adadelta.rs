@@ -14,7 +14,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Step, UpdateRule, python_complement};
+use super::update::each2;
+use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use crate::tensor::python_complement;
 
 /// Keras' `Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,24 +34,57 @@ impl Default for Adadelta {
     }
 }
 
-impl UpdateRule for Adadelta {
+const GRAD: Formula = Formula::new("E[g²] ← ρ·E[g²] + (1 − ρ)·g²", "{}·{} + {}·{p}²");
+const DELTA: Formula = Formula::new("Δ = −√(E[Δ²] + ε)·g/√(E[g²] + ε)", "−√({} + {})·{p}/√({} + {})");
+const DELTA_VAR: Formula = Formula::new("E[Δ²] ← ρ·E[Δ²] + (1 − ρ)·Δ²", "{}·{} + {}·{p}²");
+const STEP: Formula = Formula::new("w ← w + lr·Δ", "{} + {}·{p}");
+
+impl Adadelta {
+    /// One element's step: `E[g²]`, `Δ`, `E[Δ²]`, then `w`; `one_minus_rho` is `1 − ρ` from the
+    /// decimal ρ in double precision, as Keras.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // the element and its slots
+    fn element<R: Record + ?Sized>(
+        &self,
+        lr: f32,
+        one_minus_rho: f32,
+        w: &mut f32,
+        g: f32,
+        eg: &mut f32,
+        ed: &mut f32,
+        r: &mut R,
+    ) {
+        let (rho, eps, omr) = (self.rho, self.epsilon, one_minus_rho);
+        *eg = r.record(&GRAD, &[rho, *eg, omr, g], rho * *eg + omr * (g * g));
+        let delta = r.record(&DELTA, &[*ed, eps, g, *eg, eps], -(((*ed + eps).sqrt() * g) / (*eg + eps).sqrt()));
+        *ed = r.record(&DELTA_VAR, &[rho, *ed, omr, delta], rho * *ed + omr * (delta * delta));
+        *w = r.record(&STEP, &[*w, lr, delta], *w + lr * delta);
+    }
+}
+
+impl RuleMath for Adadelta {
     fn slot_groups(&self) -> Vec<Vec<&'static str>> {
         vec![vec!["accumulated_grad", "accumulated_delta_var"]]
     }
 
     #[inline(always)]
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
-        let (lr, rho, eps) = (step.lr, self.rho, self.epsilon);
-        let one_minus_rho = python_complement(rho);
-        let [acc_grad, acc_delta] = slots else { panic!("Adadelta keeps two slots, got {}", slots.len()) };
-        let n = w.len();
-        let (eg, ed, g) = (&mut acc_grad[..n], &mut acc_delta[..n], &g[..n]);
-        for i in 0..n {
-            let gi = g[i];
-            eg[i] = rho * eg[i] + one_minus_rho * (gi * gi);
-            let delta = -(((ed[i] + eps).sqrt() * gi) / (eg[i] + eps).sqrt());
-            ed[i] = rho * ed[i] + one_minus_rho * (delta * delta);
-            w[i] += lr * delta;
-        }
+    fn update_step(&self, step: StepContext, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
+        let (lr, omr) = (step.lr, python_complement(self.rho));
+        let [eg, ed] = slots else { panic!("Adadelta keeps two slots, got {}", slots.len()) };
+        each2(w, g, eg, ed, |w, g, eg, ed| self.element(lr, omr, w, g, eg, ed, &mut NoRecord));
+    }
+
+    fn trace_step(
+        &self,
+        step: StepContext,
+        _: &mut [f32],
+        mut w: f32,
+        g: f32,
+        slots: &mut [f32],
+        r: &mut dyn Record,
+    ) -> f32 {
+        let [eg, ed] = slots else { panic!("Adadelta keeps two slots, got {}", slots.len()) };
+        self.element(step.lr, python_complement(self.rho), &mut w, g, eg, ed, r);
+        w
     }
 }

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Step, UpdateRule};
+use super::update::each1;
+use super::{Formula, NoRecord, Record, RuleMath, StepContext};
 
 /// Keras' `Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,7 +24,20 @@ impl Default for Adagrad {
     }
 }
 
-impl UpdateRule for Adagrad {
+const ACCUMULATOR: Formula = Formula::new("a ← a + g²", "{} + {p}²");
+const STEP: Formula = Formula::new("w ← w − lr·g/√(a + ε)", "{} − {}·{p}/√({} + {})");
+
+impl Adagrad {
+    /// One element's step: `a`, then `w`.
+    #[inline(always)]
+    fn element<R: Record + ?Sized>(&self, lr: f32, w: &mut f32, g: f32, a: &mut f32, r: &mut R) {
+        let eps = self.epsilon;
+        *a = r.record(&ACCUMULATOR, &[*a, g], *a + g * g);
+        *w = r.record(&STEP, &[*w, lr, g, *a, eps], *w - (lr * g) / (*a + eps).sqrt());
+    }
+}
+
+impl RuleMath for Adagrad {
     fn slot_groups(&self) -> Vec<Vec<&'static str>> {
         vec![vec!["accumulator"]]
     }
@@ -33,12 +47,22 @@ impl UpdateRule for Adagrad {
     }
 
     #[inline(always)]
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
-        let (lr, eps) = (step.lr, self.epsilon);
-        let a = &mut *slots[0];
-        for ((w, &g), a) in w.iter_mut().zip(g).zip(a) {
-            *a += g * g;
-            *w -= (lr * g) / (*a + eps).sqrt();
-        }
+    fn update_step(&self, step: StepContext, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
+        let [a] = slots else { panic!("Adagrad keeps one slot, got {}", slots.len()) };
+        each1(w, g, a, |w, g, a| self.element(step.lr, w, g, a, &mut NoRecord));
+    }
+
+    fn trace_step(
+        &self,
+        step: StepContext,
+        _: &mut [f32],
+        mut w: f32,
+        g: f32,
+        slots: &mut [f32],
+        r: &mut dyn Record,
+    ) -> f32 {
+        let [a] = slots else { panic!("Adagrad keeps one slot, got {}", slots.len()) };
+        self.element(step.lr, &mut w, g, a, r);
+        w
     }
 }

@@ -10,7 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Step, UpdateRule, python_complement};
+use super::update::each2;
+use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use crate::tensor::python_complement;
 
 /// Keras' `Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,24 +32,62 @@ impl Default for Adamax {
     }
 }
 
-impl UpdateRule for Adamax {
+const BIAS: Formula = Formula::new("1 − β₁ᵗ", "1 − {}^{}");
+const MOMENTUM: Formula = super::adam::MOMENTUM;
+const NORM: Formula = Formula::new("u ← max(β₂·u, |g|)", "max({}·{}, {})");
+const STEP: Formula = Formula::new("w ← w − lr·m/((1 − β₁ᵗ)·(u + ε))", "{} − {}·{p}/({}·({} + {}))");
+
+/// The constants of one step.
+#[derive(Clone, Copy, Debug)]
+struct Constants {
+    lr: f32,
+    /// `1 − β₁ᵗ`.
+    one_minus_beta_1_power: f32,
+    /// `1 − β₁`, from the decimal β₁ in double precision as Keras.
+    one_minus_beta_1: f32,
+}
+
+impl Adamax {
+    fn constants<R: Record + ?Sized>(&self, step: StepContext, r: &mut R) -> Constants {
+        let t = step.local_step();
+        let one_minus_beta_1_power = r.record(&BIAS, &[self.beta_1, t], 1.0 - self.beta_1.powf(t));
+        Constants { lr: step.lr, one_minus_beta_1_power, one_minus_beta_1: python_complement(self.beta_1) }
+    }
+
+    /// One element's step: `m`, `u`, then `w`.
+    #[inline(always)]
+    fn element<R: Record + ?Sized>(&self, k: Constants, w: &mut f32, g: f32, m: &mut f32, u: &mut f32, r: &mut R) {
+        let (lr, beta_2, eps, bias) = (k.lr, self.beta_2, self.epsilon, k.one_minus_beta_1_power);
+        *m = r.record(&MOMENTUM, &[*m, g, *m, k.one_minus_beta_1], *m + (g - *m) * k.one_minus_beta_1);
+        *u = r.record(&NORM, &[beta_2, *u, g.abs()], (beta_2 * *u).max(g.abs()));
+        *w = r.record(&STEP, &[*w, lr, *m, bias, *u, eps], *w - (lr * *m) / (bias * (*u + eps)));
+    }
+}
+
+impl RuleMath for Adamax {
     fn slot_groups(&self) -> Vec<Vec<&'static str>> {
         vec![vec!["momentum", "norm"]]
     }
 
     #[inline(always)]
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
-        let (lr, beta_2, eps) = (step.lr, self.beta_2, self.epsilon);
-        let one_minus_beta_1_power = 1.0 - self.beta_1.powf(step.local_step());
-        let one_minus_beta_1 = python_complement(self.beta_1);
-        let [momentum, norm] = slots else { panic!("Adamax keeps two slots, got {}", slots.len()) };
-        let n = w.len();
-        let (m, u, g) = (&mut momentum[..n], &mut norm[..n], &g[..n]);
-        for i in 0..n {
-            let gi = g[i];
-            m[i] += (gi - m[i]) * one_minus_beta_1;
-            u[i] = (beta_2 * u[i]).max(gi.abs());
-            w[i] -= (lr * m[i]) / (one_minus_beta_1_power * (u[i] + eps));
-        }
+    fn update_step(&self, step: StepContext, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
+        let k = self.constants(step, &mut NoRecord);
+        let [m, u] = slots else { panic!("Adamax keeps two slots, got {}", slots.len()) };
+        each2(w, g, m, u, |w, g, m, u| self.element(k, w, g, m, u, &mut NoRecord));
+    }
+
+    fn trace_step(
+        &self,
+        step: StepContext,
+        _: &mut [f32],
+        mut w: f32,
+        g: f32,
+        slots: &mut [f32],
+        r: &mut dyn Record,
+    ) -> f32 {
+        let k = self.constants(step, r);
+        let [m, u] = slots else { panic!("Adamax keeps two slots, got {}", slots.len()) };
+        self.element(k, &mut w, g, m, u, r);
+        w
     }
 }

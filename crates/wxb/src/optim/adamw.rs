@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Adam, Step, UpdateRule};
+use super::{Adam, Record, RuleMath, StepContext};
 
 /// Keras' `AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
 /// epsilon=1e-7, amsgrad=False)`; the weight decay lives in [`super::OptimizerConfig`].
@@ -45,13 +45,25 @@ impl Default for AdamW {
     }
 }
 
-impl UpdateRule for AdamW {
+impl RuleMath for AdamW {
     fn slot_groups(&self) -> Vec<Vec<&'static str>> {
         self.adam().slot_groups()
     }
 
     #[inline(always)]
-    fn update_step(&self, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
+    fn update_step(&self, step: StepContext, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         self.adam().update_step(step, scalars, w, g, slots);
+    }
+
+    fn trace_step(
+        &self,
+        step: StepContext,
+        scalars: &mut [f32],
+        w: f32,
+        g: f32,
+        slots: &mut [f32],
+        r: &mut dyn Record,
+    ) -> f32 {
+        self.adam().trace_step(step, scalars, w, g, slots, r)
     }
 }

@@ -12,8 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::python_float;
 use crate::layers::Param;
+use crate::tensor::python_float;
 
 /// Which clipping an optimizer applies to the gradients before its update (at most one in Keras).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]

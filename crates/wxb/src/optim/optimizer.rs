@@ -11,12 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::state::{parse_slot_key, slot_key};
 use super::update::{Views, update_all};
 use super::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, Clipping, LearningRate, Nadam, OptimizerState, RmsProp, Rule, Sgd,
-    StateError, Step, UnknownOptimizer,
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Clipping, Formula, LearningRate, Nadam, NoRecord, OptimizerState, Record,
+    RmsProp, Rule, Sgd, StateError, StepContext, UnknownOptimizer,
 };
 use crate::layers::Param;
-use crate::model::guard::all_finite;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, all_finite};
 
 /// Everything that defines an optimizer, serialisable into a model's `config.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,7 +73,7 @@ impl Optimizer {
         if let Err(e) = config.learning_rate.validate() {
             panic!("Optimizer::from_config: {e}");
         }
-        let scalars = config.rule.as_update().scalars().into_iter().map(|(_, v)| v).collect();
+        let scalars = config.rule.math().scalars().into_iter().map(|(_, v)| v).collect();
         Self { config, iterations: 0, slots: Vec::new(), scalars, views: Views::default() }
     }
 
@@ -188,9 +187,15 @@ impl Optimizer {
         &self.slots
     }
 
+    /// The rule's scalar state (Nadam's `u_product`; none for the other rules), by name.
+    pub fn scalars(&self) -> Vec<(&'static str, f32)> {
+        let names = self.config.rule.math().scalars().into_iter().map(|(name, _)| name);
+        names.zip(self.scalars.iter().copied()).collect()
+    }
+
     /// The names of each variable's slots.
     pub fn slot_names(&self) -> Vec<&'static str> {
-        self.config.rule.as_update().slot_names()
+        self.config.rule.math().slot_names()
     }
 
     /// The size of Keras' `optimizer.variables` once built, as `(values, bytes)`: the step counter
@@ -205,7 +210,7 @@ impl Optimizer {
     /// A snapshot of the state: iterations, every slot (`"{variable}.{slot}"`, in Keras'
     /// `optimizer.variables` order) and the rule's scalars.
     pub fn state(&self) -> OptimizerState {
-        let rule = self.config.rule.as_update();
+        let rule = self.config.rule.math();
         let names = rule.slot_names();
         let mut tensors = Vec::new();
         for group in rule.slot_groups() {
@@ -225,7 +230,7 @@ impl Optimizer {
     ///
     /// The slots' shapes are checked against the variables at the next [`Optimizer::apply`].
     pub fn restore_state(&mut self, state: &OptimizerState) -> Result<(), StateError> {
-        let rule = self.config.rule.as_update();
+        let rule = self.config.rule.math();
         let names = rule.slot_names();
         let mut found: Vec<Vec<Option<&Tensor>>> = Vec::new();
         for (name, tensor) in &state.tensors {
@@ -292,7 +297,7 @@ impl Optimizer {
         if params.is_empty() {
             return true;
         }
-        let rule = self.config.rule.as_update();
+        let rule = self.config.rule.math();
         if self.slots.is_empty() {
             let n = rule.slot_names().len();
             self.slots = params
@@ -314,10 +319,10 @@ impl Optimizer {
             }
         }
         self.config.clipping.clip(params);
-        let step = Step { lr: self.current_learning_rate(), iterations: self.iterations };
+        let step = StepContext { lr: self.current_learning_rate(), iterations: self.iterations };
         if let Some(wd) = self.config.weight_decay {
             for p in params.iter_mut() {
-                p.value.data_mut().iter_mut().for_each(|w| *w -= *w * wd * step.lr);
+                p.value.data_mut().iter_mut().for_each(|w| *w = decay_weight(*w, wd, step.lr, &mut NoRecord));
             }
         }
         rule.begin_step(step, &mut self.scalars);
@@ -341,4 +346,12 @@ impl FromStr for Optimizer {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::from_name(s)
     }
+}
+
+const DECAY: Formula = Formula::new("w ← w − (w·wd)·lr", "{} − ({p}·{})·{}");
+
+/// Decoupled weight decay of one weight, `w ← w − (w·wd)·lr`, before the rule's update.
+#[inline(always)]
+pub(crate) fn decay_weight<R: Record + ?Sized>(w: f32, wd: f32, lr: f32, r: &mut R) -> f32 {
+    r.record(&DECAY, &[w, w, wd, lr], w - w * wd * lr)
 }

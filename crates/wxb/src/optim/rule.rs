@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, Nadam, RmsProp, Sgd, UpdateRule};
+use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, Nadam, RmsProp, RuleMath, Sgd};
 
 /// The update rules wxb knows, with their hyperparameters. Serialised as Keras writes an
 /// optimizer: `{"class_name": "Adam", "config": {"beta_1": 0.9, …}}`.
@@ -53,8 +53,8 @@ impl Rule {
         ]
     }
 
-    /// The rule as a trait object.
-    pub fn as_update(&self) -> &dyn UpdateRule {
+    /// The rule's math (slots, update, traced step) as a trait object.
+    pub fn math(&self) -> &dyn RuleMath {
         match self {
             Rule::Sgd(r) => r,
             Rule::RmsProp(r) => r,

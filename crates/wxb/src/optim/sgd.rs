@@ -1,13 +1,14 @@
 //! Stochastic gradient descent, Keras' `SGD`.
 //!
-//! Without momentum: `w ← w − g·lr`.
+//! Without momentum: `w ← w − lr·g`.
 //!
-//! With momentum μ (slot `momentum`, `v`): `v ← v·μ − g·lr`, then `w ← w + v`; with Nesterov,
-//! `w ← w + (v·μ − g·lr)` using the updated `v`.
+//! With momentum μ (slot `momentum`, `v`): `v ← μ·v − lr·g`, then `w ← w + v`; with Nesterov,
+//! `w ← w + (μ·v − lr·g)` using the updated `v`.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Step, UpdateRule};
+use super::update::{each0, each1};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext};
 
 /// Keras' `SGD(learning_rate=0.01, momentum=0.0, nesterov=False)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -20,27 +21,54 @@ pub struct Sgd {
     pub nesterov: bool,
 }
 
-impl UpdateRule for Sgd {
+const PLAIN: Formula = Formula::new("w ← w − lr·g", "{} − {}·{p}");
+const VELOCITY: Formula = Formula::new("v ← μ·v − lr·g", "{}·{p} − {}·{p}");
+const MOMENTUM: Formula = Formula::new("w ← w + v", "{} + {p}");
+const NESTEROV: Formula = Formula::new("w ← w + (μ·v − lr·g)", "{} + ({}·{p} − {}·{p})");
+
+impl Sgd {
+    /// One element's step: `w` moves, and `v` with momentum.
+    #[inline(always)]
+    fn element<R: Record + ?Sized>(&self, lr: f32, w: &mut f32, g: f32, v: Option<&mut f32>, r: &mut R) {
+        let mu = self.momentum;
+        let Some(v) = v else {
+            *w = r.record(&PLAIN, &[*w, lr, g], *w - g * lr);
+            return;
+        };
+        *v = r.record(&VELOCITY, &[mu, *v, lr, g], *v * mu - g * lr);
+        *w = if self.nesterov {
+            r.record(&NESTEROV, &[*w, mu, *v, lr, g], *w + (*v * mu - g * lr))
+        } else {
+            r.record(&MOMENTUM, &[*w, *v], *w + *v)
+        };
+    }
+}
+
+impl RuleMath for Sgd {
     fn slot_groups(&self) -> Vec<Vec<&'static str>> {
         if self.momentum != 0.0 { vec![vec!["momentum"]] } else { vec![] }
     }
 
     #[inline(always)]
-    fn update_step(&self, step: Step, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
+    fn update_step(&self, step: StepContext, _scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
         let lr = step.lr;
-        if self.momentum == 0.0 {
-            w.iter_mut().zip(g).for_each(|(w, g)| *w -= g * lr);
-            return;
+        match slots {
+            [] => each0(w, g, |w, g| self.element(lr, w, g, None, &mut NoRecord)),
+            [v] => each1(w, g, v, |w, g, v| self.element(lr, w, g, Some(v), &mut NoRecord)),
+            _ => panic!("SGD keeps at most one slot, got {}", slots.len()),
         }
-        let mu = self.momentum;
-        let v = &mut *slots[0];
-        for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
-            *v = *v * mu - g * lr;
-            if self.nesterov {
-                *w += *v * mu - g * lr;
-            } else {
-                *w += *v;
-            }
-        }
+    }
+
+    fn trace_step(
+        &self,
+        step: StepContext,
+        _: &mut [f32],
+        mut w: f32,
+        g: f32,
+        slots: &mut [f32],
+        r: &mut dyn Record,
+    ) -> f32 {
+        self.element(step.lr, &mut w, g, slots.first_mut(), r);
+        w
     }
 }

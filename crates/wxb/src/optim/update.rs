@@ -14,11 +14,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Rule, Step, UpdateRule};
+use super::{Rule, RuleMath, StepContext};
 use crate::layers::Param;
-use crate::model::guard::all_finite;
 use crate::parallel;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, all_finite};
 
 /// The most slots a rule keeps per variable (RMSprop with momentum, centered: 3).
 const MAX_SLOTS: usize = 4;
@@ -83,7 +82,7 @@ pub(crate) fn grads_finite(params: &[&mut Param]) -> bool {
 /// Without, returns true.
 pub(super) fn update_all(
     rule: &Rule,
-    step: Step,
+    step: StepContext,
     scalars: &[f32],
     params: &mut [&mut Param],
     slots: &mut [Vec<Tensor>],
@@ -142,7 +141,7 @@ pub(super) fn update_all(
 ///
 /// # Safety
 /// `v` is valid for `v.len` elements in every array, and no one else touches elements `r`.
-unsafe fn update_range(rule: &Rule, step: Step, scalars: &[f32], v: &Var, r: std::ops::Range<usize>) {
+unsafe fn update_range(rule: &Rule, step: StepContext, scalars: &[f32], v: &Var, r: std::ops::Range<usize>) {
     let n = r.len();
     if n == 0 {
         return;
@@ -172,9 +171,9 @@ unsafe fn update_range(rule: &Rule, step: Step, scalars: &[f32], v: &Var, r: std
 /// `rule.update_step`, compiled for AVX-512 when the CPU has it (every rule's `update_step` is
 /// `#[inline(always)]`, so its loop is generated inside [`avx512`]).
 #[inline(always)]
-fn vectorized<R: UpdateRule>(
+fn vectorized<R: RuleMath>(
     rule: &R,
-    step: Step,
+    step: StepContext,
     scalars: &[f32],
     w: &mut [f32],
     g: &[f32],
@@ -191,15 +190,78 @@ fn vectorized<R: UpdateRule>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn avx512<R: UpdateRule>(rule: &R, step: Step, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]) {
+fn avx512<R: RuleMath>(
+    rule: &R,
+    step: StepContext,
+    scalars: &[f32],
+    w: &mut [f32],
+    g: &[f32],
+    slots: &mut [&mut [f32]],
+) {
     rule.update_step(step, scalars, w, g, slots);
+}
+
+/// `f(w[i], g[i])` for every element `i` of `w`. With `each1` to `each3` (one to three slots), the
+/// rules' loops: every array is cut to `w`'s length first, so the loop has no bounds checks and
+/// vectorizes once `f` (a rule's element function, `#[inline(always)]`) is inlined.
+///
+/// # Panics
+/// If `g` or a slot is shorter than `w`.
+#[inline(always)]
+pub(super) fn each0(w: &mut [f32], g: &[f32], mut f: impl FnMut(&mut f32, f32)) {
+    let n = w.len();
+    let g = &g[..n];
+    for i in 0..n {
+        f(&mut w[i], g[i]);
+    }
+}
+
+/// [`each0`] with one slot: `f(w[i], g[i], a[i])`.
+#[inline(always)]
+pub(super) fn each1(w: &mut [f32], g: &[f32], a: &mut [f32], mut f: impl FnMut(&mut f32, f32, &mut f32)) {
+    let n = w.len();
+    let (g, a) = (&g[..n], &mut a[..n]);
+    for i in 0..n {
+        f(&mut w[i], g[i], &mut a[i]);
+    }
+}
+
+/// [`each0`] with two slots: `f(w[i], g[i], a[i], b[i])`.
+#[inline(always)]
+pub(super) fn each2(
+    w: &mut [f32],
+    g: &[f32],
+    a: &mut [f32],
+    b: &mut [f32],
+    mut f: impl FnMut(&mut f32, f32, &mut f32, &mut f32),
+) {
+    let n = w.len();
+    let (g, a, b) = (&g[..n], &mut a[..n], &mut b[..n]);
+    for i in 0..n {
+        f(&mut w[i], g[i], &mut a[i], &mut b[i]);
+    }
+}
+
+/// [`each0`] with three slots: `f(w[i], g[i], a[i], b[i], c[i])`.
+#[inline(always)]
+pub(super) fn each3(
+    w: &mut [f32],
+    g: &[f32],
+    [a, b, c]: [&mut [f32]; 3],
+    mut f: impl FnMut(&mut f32, f32, &mut f32, &mut f32, &mut f32),
+) {
+    let n = w.len();
+    let (g, a, b, c) = (&g[..n], &mut a[..n], &mut b[..n], &mut c[..n]);
+    for i in 0..n {
+        f(&mut w[i], g[i], &mut a[i], &mut b[i], &mut c[i]);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::layers::Param;
-    use crate::optim::{Adam, Optimizer, python_complement};
-    use crate::tensor::Tensor;
+    use crate::optim::{Adam, Optimizer};
+    use crate::tensor::{Tensor, python_complement};
 
     /// Keras' Adam step for one element, scalar.
     fn adam_reference(w: f32, g: f32, m: &mut f32, v: &mut f32, t: f32) -> f32 {

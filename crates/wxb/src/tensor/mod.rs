@@ -5,13 +5,17 @@
 //! Most layer maths views a tensor as a matrix of `rows() = shape[0]` by `cols() = product of the rest`.
 
 mod aligned;
+mod finite;
 mod gather;
 mod gemm;
 mod peak;
+mod python;
 
+pub(crate) use finite::all_finite;
 pub(crate) use gemm::{Fused, matmul_bias_act};
 pub use gemm::{PARALLEL_MIN_MACS, Transpose, matmul_into};
 pub use peak::fma_peak_gflops;
+pub(crate) use python::{python_complement, python_float};
 
 /// Whether the CPU runs AVX-512 (`x86-64-v4`) code, which wxb's hot loops then use.
 pub(crate) fn has_avx512() -> bool {

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::optim::python_complement;
+use crate::tensor::python_complement;
 
 /// Keras' `CosineDecay(initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None,
 /// warmup_steps=0)`.
