@@ -46,6 +46,10 @@ impl Default for AdamW {
 }
 
 impl RuleMath for AdamW {
+    fn default_weight_decay(&self) -> Option<f32> {
+        Some(Self::DEFAULT_WEIGHT_DECAY)
+    }
+
     fn slot_groups(&self) -> Vec<Vec<&'static str>> {
         self.adam().slot_groups()
     }

@@ -59,7 +59,7 @@ pub(crate) use optimizer::decay_weight;
 pub use optimizer::{Optimizer, OptimizerConfig};
 pub use record::{Formula, NoRecord, Record};
 pub use rmsprop::RmsProp;
-pub use rule::{Rule, UnknownOptimizer};
+pub use rule::Rule;
 pub use schedules::{
     AfterDecay, CosineDecay, CosineDecayRestarts, ExponentialDecay, InvalidSchedule, InverseTimeDecay, LearningRate,
     PiecewiseConstantDecay, PolynomialDecay, Progression,
@@ -104,6 +104,17 @@ pub trait RuleMath {
     /// says otherwise: Adagrad starts its accumulator at `initial_accumulator_value`).
     fn initial_slot_value(&self, _slot: usize) -> f32 {
         0.0
+    }
+
+    /// Keras' default learning rate for the rule (0.001 for every rule but SGD's 0.01; Adadelta's
+    /// too: Keras 3 changed it from Keras 2's 1.0).
+    fn default_learning_rate(&self) -> f32 {
+        0.001
+    }
+
+    /// Keras' default decoupled weight decay (none but AdamW's 0.004).
+    fn default_weight_decay(&self) -> Option<f32> {
+        None
     }
 
     /// Optimizer-wide scalar state with its initial values (Nadam: `u_product = 1`).

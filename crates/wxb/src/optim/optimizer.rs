@@ -12,8 +12,9 @@ use super::state::{parse_slot_key, slot_key};
 use super::update::{Views, update_all};
 use super::{
     Adadelta, Adagrad, Adam, AdamW, Adamax, Clipping, Formula, LearningRate, Nadam, NoRecord, OptimizerState, Record,
-    RmsProp, Rule, Sgd, StateError, StepContext, UnknownOptimizer,
+    RmsProp, Rule, Sgd, StateError, StepContext,
 };
+use crate::error::UnknownName;
 use crate::layers::Param;
 use crate::tensor::{Tensor, all_finite};
 
@@ -79,7 +80,7 @@ impl Optimizer {
 
     /// An optimizer from a Keras identifier (`"adam"`, `"RMSprop"`, …) with Keras' defaults, as
     /// `keras.optimizers.get(name)`.
-    pub fn from_name(name: &str) -> Result<Self, UnknownOptimizer> {
+    pub fn from_name(name: &str) -> Result<Self, UnknownName> {
         name.parse::<Rule>().map(Self::new)
     }
 
@@ -340,7 +341,7 @@ impl Optimizer {
 }
 
 impl FromStr for Optimizer {
-    type Err = UnknownOptimizer;
+    type Err = UnknownName;
 
     /// [`Optimizer::from_name`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {

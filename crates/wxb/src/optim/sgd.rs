@@ -45,6 +45,10 @@ impl Sgd {
 }
 
 impl RuleMath for Sgd {
+    fn default_learning_rate(&self) -> f32 {
+        0.01
+    }
+
     fn slot_groups(&self) -> Vec<Vec<&'static str>> {
         if self.momentum != 0.0 { vec![vec!["momentum"]] } else { vec![] }
     }

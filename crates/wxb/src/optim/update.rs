@@ -156,16 +156,14 @@ unsafe fn update_range(rule: &Rule, step: StepContext, scalars: &[f32], v: &Var,
         *s = unsafe { std::slice::from_raw_parts_mut(ptr.add(r.start), n) };
     }
     let slots = &mut slots[..v.n_slots];
-    match rule {
-        Rule::Sgd(r) => vectorized(r, step, scalars, w, g, slots),
-        Rule::RmsProp(r) => vectorized(r, step, scalars, w, g, slots),
-        Rule::Adam(r) => vectorized(r, step, scalars, w, g, slots),
-        Rule::AdamW(r) => vectorized(r, step, scalars, w, g, slots),
-        Rule::Adagrad(r) => vectorized(r, step, scalars, w, g, slots),
-        Rule::Adadelta(r) => vectorized(r, step, scalars, w, g, slots),
-        Rule::Adamax(r) => vectorized(r, step, scalars, w, g, slots),
-        Rule::Nadam(r) => vectorized(r, step, scalars, w, g, slots),
+    macro_rules! dispatch {
+        ($($rule:ident($class:literal)),* $(,)?) => {
+            match rule {
+                $(Rule::$rule(r) => vectorized(r, step, scalars, w, g, slots),)*
+            }
+        };
     }
+    super::rule::with_rules!(dispatch);
 }
 
 /// `rule.update_step`, compiled for AVX-512 when the CPU has it (every rule's `update_step` is
