@@ -11,7 +11,7 @@
 //! Class labels are any non-empty text; the classes are sorted — numerically when every label is a
 //! number (so `2` comes before `10`), otherwise by bytes — and each row's label becomes the index
 //! of its class, so integer labels `0..k` keep their values. Labels are compared as text (trimmed):
-//! `1` and `1.0` are two classes. [`Task::Auto`] chooses:
+//! `1` and `1.0` are two classes. Without a task (`None`), the column decides:
 //! - a column of which no cell is a number holds class labels;
 //! - a column of numbers holds class labels when every value is an integer (`[+-]?[0-9]+`; `1.0`
 //!   is not), there are at most [`AUTO_MAX_CLASSES`] distinct values and at most half as many as
@@ -28,8 +28,11 @@ use std::path::Path;
 
 use super::DataError;
 pub use super::csv_stream::FeatureReader;
-pub use super::labels::AUTO_MAX_CLASSES;
-use super::labels::{TargetColumn as Collector, checked_number};
+pub use super::labels::Target;
+use super::labels::TargetColumn as Collector;
+pub use super::number::NonFinite;
+use super::number::checked_number;
+pub use super::task::{AUTO_MAX_CLASSES, ClassCount, Task};
 use crate::Tensor;
 
 /// Which column is the target.
@@ -60,40 +63,6 @@ pub enum FeatureColumns {
     Indices(Vec<usize>),
 }
 
-/// How to read the target column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Task {
-    /// Class labels or numbers, by the rule in the [module docs](self).
-    #[default]
-    Auto,
-    /// Class labels: any text, mapped to class indices.
-    Classification,
-    /// Numbers.
-    Regression,
-}
-
-/// How many distinct labels a classification target must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ClassCount {
-    /// At least two, as training a classifier needs (default): one is [`DataError::SingleClass`].
-    #[default]
-    AtLeastTwo,
-    /// Any number, one included: data to evaluate a trained classifier on (say, one digit's images).
-    Any,
-}
-
-/// What to do with `nan`, `inf` and numbers that overflow `f32`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NonFinite {
-    /// Refuse them with [`DataError::NonFinite`] or [`DataError::OutOfRange`].
-    #[default]
-    Reject,
-    /// Keep them as NaN or ±infinity.
-    Allow,
-}
-
 /// How to read a CSV file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvOptions {
@@ -101,8 +70,8 @@ pub struct CsvOptions {
     pub target: TargetColumn,
     /// The feature columns (default: all others).
     pub features: FeatureColumns,
-    /// How to read the target (default: [`Task::Auto`]).
-    pub task: Task,
+    /// How to read the target (default `None`: decided from the column, by the rule above).
+    pub task: Option<Task>,
     /// Whether non-finite values are refused (default) or kept.
     pub non_finite: NonFinite,
     /// The field delimiter (default `b','`).
@@ -116,7 +85,7 @@ impl Default for CsvOptions {
         Self {
             target: TargetColumn::Last,
             features: FeatureColumns::Rest,
-            task: Task::Auto,
+            task: None,
             non_finite: NonFinite::Reject,
             delimiter: b',',
             class_count: ClassCount::AtLeastTwo,
@@ -132,53 +101,6 @@ impl CsvOptions {
             target: TargetColumn::Absent,
             features: FeatureColumns::Names(feature_names.to_vec()),
             ..Self::default()
-        }
-    }
-}
-
-/// The target column of a [`Table`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Target {
-    /// Class labels.
-    Classes {
-        /// The column's header name.
-        name: String,
-        /// The class index of each row, `[rows, 1]`.
-        labels: Tensor,
-        /// The class names, sorted; index `i` names class `i`.
-        classes: Vec<String>,
-    },
-    /// Numbers, for regression.
-    Values {
-        /// The column's header name.
-        name: String,
-        /// The value of each row, `[rows, 1]`.
-        values: Tensor,
-    },
-}
-
-impl Target {
-    /// The column's header name.
-    pub fn name(&self) -> &str {
-        match self {
-            Target::Classes { name, .. } | Target::Values { name, .. } => name,
-        }
-    }
-
-    /// The class indices or the values, `[rows, 1]`.
-    pub fn tensor(&self) -> &Tensor {
-        match self {
-            Target::Classes { labels, .. } => labels,
-            Target::Values { values, .. } => values,
-        }
-    }
-
-    /// The class names, for class labels.
-    pub fn classes(&self) -> Option<&[String]> {
-        match self {
-            Target::Classes { classes, .. } => Some(classes),
-            Target::Values { .. } => None,
         }
     }
 }
@@ -234,7 +156,8 @@ fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table,
     }
     let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
     let (target, features) = select(&names, options, path)?;
-    let mut collector = target.map(|t| Collector::new(path, names[t].clone(), options));
+    let mut collector =
+        target.map(|t| Collector::new(path, names[t].clone(), options.task, options.non_finite, options.class_count));
     let mut values: Vec<f32> = Vec::new();
     let mut record = ::csv::ByteRecord::new();
     let mut rows = 0usize;

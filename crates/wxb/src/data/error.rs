@@ -382,20 +382,157 @@ pub enum DataError {
         /// The names looked for.
         expected: Vec<String>,
     },
+    /// Training data without labels: array data needs a labels file (or an array `y` in a `.npz`).
+    #[error("{}: the data has no labels (a labels file, or an array y in a .npz)", path.display())]
+    NoLabels {
+        /// The data file.
+        path: PathBuf,
+    },
+    /// An array of features holds no samples.
+    #[error("{}: no samples: the array has shape {shape:?}", path.display())]
+    NoSamples {
+        /// The file.
+        path: PathBuf,
+        /// The array's shape.
+        shape: Vec<usize>,
+    },
+    /// A `.npz` archive lacks the array of features.
+    #[error("{}: no array named {name:?} (found: {})", path.display(), found.join(", "))]
+    NoArray {
+        /// The archive.
+        path: PathBuf,
+        /// The name looked for.
+        name: &'static str,
+        /// The arrays it holds.
+        found: Vec<String>,
+    },
+    /// A labels file holds another number of labels than the data file holds samples.
+    #[error("{}: {labels} labels for {samples} samples in {}", labels_path.display(), data_path.display())]
+    LabelCount {
+        /// The labels file.
+        labels_path: PathBuf,
+        /// The data file.
+        data_path: PathBuf,
+        /// Number of labels.
+        labels: usize,
+        /// Number of samples.
+        samples: usize,
+    },
+    /// NaN or an infinity in an array (refused unless non-finite values are allowed).
+    #[error("{}: {what} {row}, column {column}: {value} is not a finite number", path.display())]
+    NonFiniteElement {
+        /// The file.
+        path: PathBuf,
+        /// `sample` or `label`.
+        what: &'static str,
+        /// The 0-based sample.
+        row: usize,
+        /// The 0-based column.
+        column: usize,
+        /// The value.
+        value: f32,
+    },
+    /// Classification was asked for, but a label is not a class index.
+    #[error(
+        "{}: label {label} is not a class index (classification needs integers 0, 1, 2, …)",
+        path.display()
+    )]
+    NotAClass {
+        /// The labels file.
+        path: PathBuf,
+        /// The first label that is not a non-negative integer.
+        label: f32,
+    },
+    /// Array labels holding a single class, for classification.
+    #[error("{}: only one class ({class}) in the labels: classification needs at least two", path.display())]
+    SingleLabel {
+        /// The labels file.
+        path: PathBuf,
+        /// The one class.
+        class: u32,
+    },
+    /// A class label a saved model does not know.
+    #[error("{}: label {label:?} is not one of the model's classes ({})", path.display(), classes.join(", "))]
+    UnknownClass {
+        /// The file.
+        path: PathBuf,
+        /// The label.
+        label: String,
+        /// The model's classes.
+        classes: Vec<String>,
+    },
+    /// A class index outside a saved model's classes.
+    #[error("{}: label {label} at sample {index} is outside the model's {classes} classes (0..{classes})", path.display())]
+    NotModelClass {
+        /// The labels file.
+        path: PathBuf,
+        /// The 0-based sample.
+        index: usize,
+        /// The label.
+        label: f32,
+        /// The model's number of classes.
+        classes: usize,
+    },
+    /// Data with another number of features than a saved model takes.
+    #[error("{}: the model expects {expected} features per sample, the data has {got}", path.display())]
+    FeatureCount {
+        /// The data file.
+        path: PathBuf,
+        /// The model's features.
+        expected: usize,
+        /// The data's features.
+        got: usize,
+    },
+    /// A CSV file lacking a feature column a saved model takes.
+    #[error(
+        "{}: the model expects {} features ({}), the file lacks {missing:?}; its columns are {}",
+        path.display(), expected.len(), quoted_list_of(expected, 12), quoted_list_of(available, usize::MAX)
+    )]
+    MissingFeature {
+        /// The file.
+        path: PathBuf,
+        /// The model's feature names, in order.
+        expected: Vec<String>,
+        /// The first one the file lacks.
+        missing: String,
+        /// The file's columns.
+        available: Vec<String>,
+    },
+    /// A model folder without the schema `wxb train` saves (`metadata.preprocessing`).
+    #[error("the model has no preprocessing metadata (was it saved by `wxb train`?)")]
+    NoSchema,
+    /// A model folder whose saved schema cannot be read.
+    #[error("the model's preprocessing metadata is invalid: {message}")]
+    InvalidSchema {
+        /// What is wrong.
+        message: String,
+    },
+    /// A saved schema that disagrees with its model.
+    #[error("the model has {outputs} outputs but {classes} class names: the model directory is damaged")]
+    SchemaMismatch {
+        /// The model's outputs.
+        outputs: usize,
+        /// The schema's class names.
+        classes: usize,
+    },
 }
 
 /// `"a", "b", "c"`, at most 20 names, then `… (N more)`.
 fn quoted_list(names: &[String]) -> String {
-    const SHOWN: usize = 20;
+    quoted_list_of(names, 20)
+}
+
+/// `"a", "b", "c"`, at most `shown` names, then `… (N more)`.
+fn quoted_list_of(names: &[String], shown: usize) -> String {
     let mut s = String::new();
-    for (i, n) in names.iter().take(SHOWN).enumerate() {
+    for (i, n) in names.iter().take(shown).enumerate() {
         if i > 0 {
             s.push_str(", ");
         }
         let _ = write!(s, "{n:?}");
     }
-    if names.len() > SHOWN {
-        let _ = write!(s, ", … ({} more)", names.len() - SHOWN);
+    if names.len() > shown {
+        let _ = write!(s, ", … ({} more)", names.len() - shown);
     }
     if names.is_empty() {
         s.push_str("(none)");
