@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::arrays::{self, Arrays};
-use super::csv::{self, CsvOptions, FeatureColumns, Target, TargetColumn};
+use super::csv::{self, CsvOptions, FeatureColumns, FeatureReader, Target, TargetColumn};
 use super::format::{Format, detect};
 use super::number::NonFinite;
 use super::schema::{InputFormat, Schema, Standardization, pixel_names};
@@ -201,8 +201,20 @@ pub fn fit_to_schema(
     Ok((x, y))
 }
 
+/// Opens a CSV file for streamed prediction: a [`FeatureReader`] of the schema's features, in its
+/// order (other columns ignored), raw — prepare each batch with [`Schema::prepare`] (or predict with
+/// [`TrainedModel::predict`](crate::io::TrainedModel::predict), which does).
+///
+/// # Errors
+/// [`DataError::MissingFeature`] when the file lacks one of the schema's features; the other
+/// errors of [`FeatureReader::open`].
+pub fn open_for_model(path: &Path, schema: &Schema, non_finite: NonFinite) -> Result<FeatureReader, DataError> {
+    let options = CsvOptions { non_finite, ..CsvOptions::for_prediction(&schema.feature_names) };
+    FeatureReader::open(path, &options).map_err(|e| missing_feature(e, schema))
+}
+
 /// A column the file lacks that the schema needs, said with the schema's features.
-pub(super) fn missing_feature(e: DataError, schema: &Schema) -> DataError {
+fn missing_feature(e: DataError, schema: &Schema) -> DataError {
     match e {
         DataError::UnknownColumn { path, name, available } if schema.feature_names.contains(&name) => {
             DataError::MissingFeature { path, expected: schema.feature_names.clone(), missing: name, available }

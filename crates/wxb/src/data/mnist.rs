@@ -14,6 +14,10 @@ use crate::Tensor;
 /// The number of classes: the digits 0 to 9.
 pub const CLASSES: usize = 10;
 
+/// The batch size MNIST is trained with (Keras' MNIST example), where the general default is
+/// [`DEFAULT_BATCH_SIZE`](crate::model::DEFAULT_BATCH_SIZE).
+pub const BATCH_SIZE: usize = 128;
+
 /// The four files' names: each is found in a directory under any of its names, raw or with `.gz`.
 const NAMES: [[&str; 3]; 4] = [
     ["train-images-idx3-ubyte", "train-images.idx3-ubyte", "mnist-10k-train-images-idx3-ubyte"],
