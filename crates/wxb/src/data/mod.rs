@@ -42,6 +42,7 @@ pub mod npy;
 pub mod npz;
 mod number;
 mod schema;
+pub mod synthetic;
 mod task;
 mod zip;
 

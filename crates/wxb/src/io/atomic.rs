@@ -10,21 +10,32 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Replaces `path` with `bytes` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_with(path, |tmp| File::create(tmp)?.write_all(bytes))
+}
+
+/// Replaces `path` atomically with the file that `write` creates at the temporary path it is given:
+/// a path in the same folder that ends in `path`'s extension (for writers that choose a format by
+/// it, such as image encoders). The file is then fsynced, renamed over `path`, and the folder
+/// fsynced; on an error the temporary file is removed and `path` is untouched.
+///
+/// # Errors
+/// `write`'s error, or the I/O error of syncing or renaming.
+pub fn replace_with<E: From<std::io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = temp_path(dir, path);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
+    let result = write(&tmp).and_then(|()| {
+        File::open(&tmp)?.sync_all()?;
         fs::rename(&tmp, path)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    if result.is_ok() {
-        remove_stale_temps(dir, path);
+        sync_dir(dir).map_err(E::from)
+    });
+    match result {
+        Ok(()) => remove_stale_temps(dir, path),
+        Err(_) => {
+            let _ = fs::remove_file(&tmp);
+        }
     }
     result
 }
@@ -115,7 +126,8 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 fn temp_path(dir: &Path, target: &Path) -> PathBuf {
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()))
+    let ext = target.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    dir.join(format!(".{name}.tmp-{}-{n}{ext}", std::process::id()))
 }
 
 #[cfg(test)]
@@ -167,6 +179,25 @@ mod tests {
         write_atomic(&nested.join("x.bin"), b"whole").unwrap();
         assert!(!stale.exists());
         assert!(other.exists(), "another file's temporaries are left alone");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_writer_given_a_path_keeps_the_extension_and_an_error_changes_nothing() {
+        let dir = std::env::temp_dir().join(format!("wxb-atomic-with-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("plot.png");
+        fs::write(&p, b"old").unwrap();
+        let failed: std::io::Result<()> = replace_with(&p, |tmp| {
+            assert_eq!(tmp.extension().unwrap(), "png");
+            fs::write(tmp, b"half")?;
+            Err(std::io::Error::other("the drawing failed"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temporary left");
+        replace_with(&p, |tmp| fs::write(tmp, b"new")).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
         fs::remove_dir_all(&dir).unwrap();
     }
 }
