@@ -221,4 +221,3 @@ fn column(values: Vec<f32>) -> Tensor {
     let n = values.len();
     Tensor::from_vec(&[n, 1], values)
 }
-

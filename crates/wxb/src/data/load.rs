@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
+use super::DataError;
 use super::arrays::{self, Arrays};
 use super::csv::{self, CsvOptions, FeatureColumns, FeatureReader, Target, TargetColumn};
 use super::format::{Format, detect};
 use super::number::NonFinite;
 use super::schema::{InputFormat, Schema, Standardization, pixel_names};
 use super::task::{ClassCount, Task, check_class_indices, decide_array_task, map_classes};
-use super::DataError;
 use crate::Tensor;
 
 /// How to read a data file.

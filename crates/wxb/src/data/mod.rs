@@ -49,9 +49,7 @@ mod zip;
 pub use elem::{ByteOrder, ElemType};
 pub use error::DataError;
 pub use format::{Format, detect};
-pub use load::{
-    Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_with_labels, open_for_model,
-};
+pub use load::{Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_with_labels, open_for_model};
 pub use number::NonFinite;
 pub use schema::{InputFormat, Schema, Standardization, pixel_names};
 pub use task::{AUTO_MAX_CLASSES, ClassCount, Task};

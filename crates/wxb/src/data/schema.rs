@@ -165,9 +165,7 @@ impl Schema {
     /// [`DataError::SchemaMismatch`] when they disagree.
     pub fn check_outputs(&self, outputs: usize) -> Result<(), DataError> {
         match self.class_names() {
-            Some(names) if names.len() != outputs => {
-                Err(DataError::SchemaMismatch { outputs, classes: names.len() })
-            }
+            Some(names) if names.len() != outputs => Err(DataError::SchemaMismatch { outputs, classes: names.len() }),
             _ => Ok(()),
         }
     }

@@ -92,6 +92,6 @@ pub enum ModelIoError {
         /// The configuration file.
         path: PathBuf,
         /// What is wrong.
-        source: crate::data::DataError,
+        source: Box<crate::data::DataError>,
     },
 }

@@ -39,7 +39,7 @@ pub struct Prediction {
 /// has another number of classes than the model has outputs.
 pub fn load_trained(dir: &Path) -> Result<TrainedModel, ModelIoError> {
     let loaded = load(dir)?;
-    TrainedModel::new(loaded).map_err(|source| ModelIoError::Schema { path: dir.join(CONFIG_FILE), source })
+    TrainedModel::new(loaded).map_err(|e| ModelIoError::Schema { path: dir.join(CONFIG_FILE), source: Box::new(e) })
 }
 
 impl TrainedModel {

@@ -173,7 +173,10 @@ impl FitOptions {
         if split_at == 0 || split_at == n {
             return Err(WxbError::InvalidArgument {
                 name: "validation_split",
-                value: format!("{vs} (of {n} samples it leaves {split_at} for training and {} for validation)", n - split_at),
+                value: format!(
+                    "{vs} (of {n} samples it leaves {split_at} for training and {} for validation)",
+                    n - split_at
+                ),
                 reason: "both need at least one",
             });
         }

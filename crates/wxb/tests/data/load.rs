@@ -17,10 +17,14 @@ fn csv_text_labels_become_classes_and_the_schema_names_them() {
     assert_eq!(set.features.shape(), [4, 2]);
     assert_eq!(set.targets.data(), [0.0, 1.0, 0.0, 1.0]);
     let s = &set.schema;
-    assert_eq!((s.format, s.task, s.feature_names.as_slice()), (InputFormat::Csv, Task::Classification, &["a".to_string(), "b".to_string()][..]));
+    assert_eq!(
+        (s.format, s.task, s.feature_names.as_slice()),
+        (InputFormat::Csv, Task::Classification, &["a".to_string(), "b".to_string()][..])
+    );
     assert_eq!(s.class_names.as_deref().unwrap(), ["cat", "dog"]);
     assert_eq!(s.target.as_deref(), Some("kind"));
-    let reg = LoadOptions { target: TargetColumn::Name("b".into()), task: Some(Task::Regression), ..LoadOptions::default() };
+    let reg =
+        LoadOptions { target: TargetColumn::Name("b".into()), task: Some(Task::Regression), ..LoadOptions::default() };
     let e = load(&path, &reg).unwrap_err();
     assert!(matches!(e, DataError::NotANumber { .. }), "{e}");
 }
@@ -78,7 +82,10 @@ fn data_for_a_saved_schema_must_fit_it() {
     assert!(matches!(e, DataError::MissingFeature { .. }), "{e}");
     let (_d3, bird) = temp_file("bird.csv", b"b,a,kind\n1,2,bird\n");
     let e = load_for_model(&bird, None, &schema, &LoadOptions::default(), Targets::Required).unwrap_err();
-    assert_eq!(e.to_string(), format!("{}: label \"bird\" is not one of the model's classes (cat, dog)", bird.display()));
+    assert_eq!(
+        e.to_string(),
+        format!("{}: label \"bird\" is not one of the model's classes (cat, dog)", bird.display())
+    );
     // Columns are picked by name, in the schema's order; one class is enough to evaluate on.
     let (_d4, dogs) = temp_file("dogs.csv", b"kind,b,a\ndog,4,3\n");
     let (x, y) = load_for_model(&dogs, None, &schema, &LoadOptions::default(), Targets::Required).unwrap();
