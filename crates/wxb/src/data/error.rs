@@ -4,8 +4,10 @@
 //! held in memory; `archive.npz[entry.npy]` inside archives), the 1-based line, the column, the cell
 //! text, the sizes or shapes expected and found.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
+
+use super::error_text::{quoted_list, shape_text};
+pub use super::schema_error::SchemaError;
 
 /// What can be wrong with a data file.
 #[derive(Debug, thiserror::Error)]
@@ -451,123 +453,7 @@ pub enum DataError {
         /// The one class.
         class: u32,
     },
-    /// A class label a saved model does not know.
-    #[error("{}: label {label:?} is not one of the model's classes ({})", path.display(), classes.join(", "))]
-    UnknownClass {
-        /// The file.
-        path: PathBuf,
-        /// The label.
-        label: String,
-        /// The model's classes.
-        classes: Vec<String>,
-    },
-    /// A class index outside a saved model's classes.
-    #[error("{}: label {label} at sample {index} is outside the model's {classes} classes (0..{classes})", path.display())]
-    NotModelClass {
-        /// The labels file.
-        path: PathBuf,
-        /// The 0-based sample.
-        index: usize,
-        /// The label.
-        label: f32,
-        /// The model's number of classes.
-        classes: usize,
-    },
-    /// Data with another number of features than a saved model takes.
-    #[error("{}: the model expects {expected} features per sample, the data has {got}", path.display())]
-    FeatureCount {
-        /// The data file.
-        path: PathBuf,
-        /// The model's features.
-        expected: usize,
-        /// The data's features.
-        got: usize,
-    },
-    /// A CSV file lacking a feature column a saved model takes.
-    #[error(
-        "{}: the model expects {} features ({}), the file lacks {missing:?}; its columns are {}",
-        path.display(), expected.len(), quoted_list_of(expected, 12), quoted_list_of(available, usize::MAX)
-    )]
-    MissingFeature {
-        /// The file.
-        path: PathBuf,
-        /// The model's feature names, in order.
-        expected: Vec<String>,
-        /// The first one the file lacks.
-        missing: String,
-        /// The file's columns.
-        available: Vec<String>,
-    },
-    /// A model folder without the schema `wxb train` saves (`metadata.preprocessing`).
-    #[error("the model has no preprocessing metadata (was it saved by `wxb train`?)")]
-    NoSchema,
-    /// A model folder whose saved schema cannot be read.
-    #[error("the model's preprocessing metadata is invalid: {message}")]
-    InvalidSchema {
-        /// What is wrong.
-        message: String,
-    },
-    /// A saved schema that disagrees with its model.
-    #[error("the model has {outputs} outputs but {classes} class names: the model directory is damaged")]
-    SchemaMismatch {
-        /// The model's outputs.
-        outputs: usize,
-        /// The schema's class names.
-        classes: usize,
-    },
-}
-
-/// `"a", "b", "c"`, at most 20 names, then `… (N more)`.
-fn quoted_list(names: &[String]) -> String {
-    quoted_list_of(names, 20)
-}
-
-/// `"a", "b", "c"`, at most `shown` names, then `… (N more)`.
-fn quoted_list_of(names: &[String], shown: usize) -> String {
-    let mut s = String::new();
-    for (i, n) in names.iter().take(shown).enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        let _ = write!(s, "{n:?}");
-    }
-    if names.len() > shown {
-        let _ = write!(s, ", … ({} more)", names.len() - shown);
-    }
-    if names.is_empty() {
-        s.push_str("(none)");
-    }
-    s
-}
-
-/// `(2, 3)`, the way NumPy writes shapes; `(5,)` for rank 1, `()` for a scalar.
-fn shape_text<T: std::fmt::Display>(shape: &[T]) -> String {
-    let mut s = String::from("(");
-    for (i, d) in shape.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        let _ = write!(s, "{d}");
-    }
-    if shape.len() == 1 {
-        s.push(',');
-    }
-    s.push(')');
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_and_shapes_read_like_python() {
-        assert_eq!(quoted_list(&["a".into(), "b c".into()]), r#""a", "b c""#);
-        assert_eq!(quoted_list(&[]), "(none)");
-        let many: Vec<String> = (0..25).map(|i| i.to_string()).collect();
-        assert!(quoted_list(&many).ends_with(r#""19", … (5 more)"#));
-        assert_eq!(shape_text(&[2usize, 3]), "(2, 3)");
-        assert_eq!(shape_text(&[5u64]), "(5,)");
-        assert_eq!(shape_text::<usize>(&[]), "()");
-    }
+    /// Data that does not fit a saved model's schema, or a schema that cannot be read.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
 }

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use super::DataError;
 use super::arrays::{self, Arrays};
 use super::csv::{self, CsvOptions, FeatureColumns, FeatureReader, Target, TargetColumn};
 use super::format::{Format, detect};
 use super::number::NonFinite;
 use super::schema::{InputFormat, Schema, Standardization, pixel_names};
 use super::task::{ClassCount, Task, check_class_indices, decide_array_task, map_classes};
+use super::{DataError, SchemaError};
 use crate::Tensor;
 
 /// How to read a data file.
@@ -121,9 +121,9 @@ pub enum Targets {
 /// `[n, outputs]` values.
 ///
 /// # Errors
-/// Any [`DataError`] of the readers; [`DataError::MissingFeature`] or [`DataError::FeatureCount`]
-/// when the features do not fit the schema; [`DataError::UnknownClass`] or
-/// [`DataError::NotModelClass`] for a label the model does not know; [`DataError::NoLabels`] when
+/// Any [`DataError`] of the readers; [`SchemaError::MissingFeature`] or [`SchemaError::FeatureCount`]
+/// when the features do not fit the schema; [`SchemaError::UnknownClass`] or
+/// [`SchemaError::NotModelClass`] for a label the model does not know; [`DataError::NoLabels`] when
 /// targets are required and absent.
 pub fn load_for_model(
     path: &Path,
@@ -178,7 +178,7 @@ pub fn load_for_model(
 /// in training. `path` and `labels` name the features and the labels in errors.
 ///
 /// # Errors
-/// [`DataError::FeatureCount`] when `x` has another width; [`DataError::NotModelClass`] for a class
+/// [`SchemaError::FeatureCount`] when `x` has another width; [`SchemaError::NotModelClass`] for a class
 /// index outside the schema's classes.
 pub fn fit_to_schema(
     mut x: Tensor,
@@ -188,11 +188,8 @@ pub fn fit_to_schema(
     labels: &Path,
 ) -> Result<(Tensor, Option<Tensor>), DataError> {
     if x.cols() != schema.feature_names.len() {
-        return Err(DataError::FeatureCount {
-            path: path.to_path_buf(),
-            expected: schema.feature_names.len(),
-            got: x.cols(),
-        });
+        let (expected, got) = (schema.feature_names.len(), x.cols());
+        return Err(SchemaError::FeatureCount { path: path.to_path_buf(), expected, got }.into());
     }
     if let (Some(y), Task::Classification) = (&y, schema.task) {
         check_class_indices(y, schema.classes(), labels)?;
@@ -206,7 +203,7 @@ pub fn fit_to_schema(
 /// [`TrainedModel::predict`](crate::io::TrainedModel::predict), which does).
 ///
 /// # Errors
-/// [`DataError::MissingFeature`] when the file lacks one of the schema's features; the other
+/// [`SchemaError::MissingFeature`] when the file lacks one of the schema's features; the other
 /// errors of [`FeatureReader::open`].
 pub fn open_for_model(path: &Path, schema: &Schema, non_finite: NonFinite) -> Result<FeatureReader, DataError> {
     let options = CsvOptions { non_finite, ..CsvOptions::for_prediction(&schema.feature_names) };
@@ -217,7 +214,8 @@ pub fn open_for_model(path: &Path, schema: &Schema, non_finite: NonFinite) -> Re
 fn missing_feature(e: DataError, schema: &Schema) -> DataError {
     match e {
         DataError::UnknownColumn { path, name, available } if schema.feature_names.contains(&name) => {
-            DataError::MissingFeature { path, expected: schema.feature_names.clone(), missing: name, available }
+            SchemaError::MissingFeature { path, expected: schema.feature_names.clone(), missing: name, available }
+                .into()
         }
         e => e,
     }

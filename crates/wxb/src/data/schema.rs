@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::DataError;
 use super::task::Task;
+use super::{DataError, SchemaError};
 use crate::Tensor;
 use crate::losses::Loss;
 
@@ -146,11 +146,11 @@ impl Schema {
     /// Reads the schema from a model folder's metadata (see [`LoadedModel`](crate::io::LoadedModel)).
     ///
     /// # Errors
-    /// [`DataError::NoSchema`] when the metadata lacks it, [`DataError::InvalidSchema`] when it
+    /// [`SchemaError::NoSchema`] when the metadata lacks it, [`SchemaError::InvalidSchema`] when it
     /// does not parse.
     pub fn from_metadata(meta: &BTreeMap<String, serde_json::Value>) -> Result<Self, DataError> {
-        let v = meta.get(Self::METADATA_KEY).ok_or(DataError::NoSchema)?;
-        Self::deserialize(v).map_err(|e| DataError::InvalidSchema { message: e.to_string() })
+        let v = meta.get(Self::METADATA_KEY).ok_or(SchemaError::NoSchema)?;
+        Self::deserialize(v).map_err(|e| SchemaError::InvalidSchema { message: e.to_string() }.into())
     }
 
     /// Stores the schema in a model folder's metadata, under [`Schema::METADATA_KEY`].
@@ -162,10 +162,12 @@ impl Schema {
     /// Checks the schema against a model's output width: a classifier has one output per class.
     ///
     /// # Errors
-    /// [`DataError::SchemaMismatch`] when they disagree.
+    /// [`SchemaError::SchemaMismatch`] when they disagree.
     pub fn check_outputs(&self, outputs: usize) -> Result<(), DataError> {
         match self.class_names() {
-            Some(names) if names.len() != outputs => Err(DataError::SchemaMismatch { outputs, classes: names.len() }),
+            Some(names) if names.len() != outputs => {
+                Err(SchemaError::SchemaMismatch { outputs, classes: names.len() }.into())
+            }
             _ => Ok(()),
         }
     }
@@ -202,7 +204,7 @@ mod tests {
         let mut meta = BTreeMap::new();
         schema.insert_into(&mut meta);
         assert_eq!(Schema::from_metadata(&meta).unwrap(), schema);
-        assert!(matches!(Schema::from_metadata(&BTreeMap::new()), Err(DataError::NoSchema)));
+        assert!(matches!(Schema::from_metadata(&BTreeMap::new()), Err(DataError::Schema(SchemaError::NoSchema))));
     }
 
     #[test]

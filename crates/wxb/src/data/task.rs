@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::DataError;
+use super::{DataError, SchemaError};
 use crate::Tensor;
 
 /// When the task is decided from the data, the most distinct values a column of integers (or of
@@ -103,7 +103,7 @@ pub(super) fn decide_array_task(
 /// a model's `model_classes`.
 ///
 /// # Errors
-/// [`DataError::UnknownClass`] for a class the model does not know.
+/// [`SchemaError::UnknownClass`] for a class the model does not know.
 pub(super) fn map_classes(
     labels: &Tensor,
     classes: &[String],
@@ -113,7 +113,7 @@ pub(super) fn map_classes(
     let to_model: Vec<usize> = classes
         .iter()
         .map(|c| {
-            model_classes.iter().position(|n| n == c).ok_or_else(|| DataError::UnknownClass {
+            model_classes.iter().position(|n| n == c).ok_or_else(|| SchemaError::UnknownClass {
                 path: path.to_path_buf(),
                 label: c.clone(),
                 classes: model_classes.to_vec(),
@@ -126,11 +126,11 @@ pub(super) fn map_classes(
 /// Checks that every class index in `y` is an integer in `0..classes`.
 ///
 /// # Errors
-/// [`DataError::NotModelClass`] naming the first label that is not.
+/// [`SchemaError::NotModelClass`] naming the first label that is not.
 pub(super) fn check_class_indices(y: &Tensor, classes: usize, path: &Path) -> Result<(), DataError> {
     match y.data().iter().position(|&v| !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes)) {
         Some(index) => {
-            Err(DataError::NotModelClass { path: path.to_path_buf(), index, label: y.data()[index], classes })
+            Err(SchemaError::NotModelClass { path: path.to_path_buf(), index, label: y.data()[index], classes }.into())
         }
         None => Ok(()),
     }
@@ -164,7 +164,10 @@ mod tests {
         let labels = Tensor::from_vec(&[2, 1], vec![0.0, 1.0]);
         let mapped = map_classes(&labels, &["b".into(), "c".into()], &model, p).unwrap();
         assert_eq!(mapped.data(), [1.0, 2.0]);
-        assert!(matches!(map_classes(&labels, &["z".into()], &model, p), Err(DataError::UnknownClass { .. })));
+        assert!(matches!(
+            map_classes(&labels, &["z".into()], &model, p),
+            Err(DataError::Schema(SchemaError::UnknownClass { .. }))
+        ));
         assert!(check_class_indices(&mapped, 3, p).is_ok());
         let e = check_class_indices(&mapped, 2, p).unwrap_err();
         assert_eq!(e.to_string(), "f.csv: label 2 at sample 1 is outside the model's 2 classes (0..2)");

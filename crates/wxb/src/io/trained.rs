@@ -46,7 +46,9 @@ impl TrainedModel {
     /// The model and the schema in its metadata.
     ///
     /// # Errors
-    /// [`DataError::NoSchema`], [`DataError::InvalidSchema`] or [`DataError::SchemaMismatch`].
+    /// [`SchemaError::NoSchema`](crate::data::SchemaError::NoSchema),
+    /// [`SchemaError::InvalidSchema`](crate::data::SchemaError::InvalidSchema) or
+    /// [`SchemaError::SchemaMismatch`](crate::data::SchemaError::SchemaMismatch).
     pub fn new(loaded: LoadedModel) -> Result<Self, DataError> {
         let LoadedModel { model, mut metadata } = loaded;
         let schema = Schema::from_metadata(&metadata)?;

@@ -4,7 +4,7 @@
 use wxb::Tensor;
 use wxb::data::csv::TargetColumn;
 use wxb::data::{
-    self, DataError, Format, InputFormat, LoadOptions, Schema, Targets, Task, idx, load, load_for_model,
+    self, DataError, Format, InputFormat, LoadOptions, Schema, SchemaError, Targets, Task, idx, load, load_for_model,
     load_with_labels, npy, npz,
 };
 
@@ -79,7 +79,7 @@ fn data_for_a_saved_schema_must_fit_it() {
     let schema: Schema = load(&train, &LoadOptions::default()).unwrap().schema;
     let (_d2, other) = temp_file("o.csv", b"b,kind\n1,cat\n");
     let e = load_for_model(&other, None, &schema, &LoadOptions::default(), Targets::Ignored).unwrap_err();
-    assert!(matches!(e, DataError::MissingFeature { .. }), "{e}");
+    assert!(matches!(e, DataError::Schema(SchemaError::MissingFeature { .. })), "{e}");
     let (_d3, bird) = temp_file("bird.csv", b"b,a,kind\n1,2,bird\n");
     let e = load_for_model(&bird, None, &schema, &LoadOptions::default(), Targets::Required).unwrap_err();
     assert_eq!(
