@@ -19,7 +19,9 @@ use crate::Tensor;
 pub const AUTO_MAX_CLASSES: usize = 20;
 
 /// Classification or regression. Where the choice is an `Option<Task>`, `None` decides it from
-/// the data (the rule in the [module docs](self)).
+/// the data: a CSV target column by the rule in [`csv`](super::csv); array labels are classes when
+/// every label is a non-negative integer, with at most [`AUTO_MAX_CLASSES`] distinct values and at
+/// most half as many as labels (the classes are then `0..=max`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
