@@ -32,11 +32,12 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     write_header(&pre, outputs, &mut sink)?;
     let data = dataset::data_path(&args.data)?;
     if dataset::is_csv(data)? {
-        // Streamed: raw rows, prepared and predicted by the library a chunk at a time.
+        // Streamed: raw rows, prepared (in place) and predicted by the library a chunk at a time.
         let mut reader = open_for_model(data, &pre, dataset::non_finite(&args.data)).map_err(dataset::error)?;
         let mut x = wxb::Tensor::default();
         while reader.next_batch_into(CHUNK_ROWS, &mut x).map_err(dataset::error)? > 0 {
-            write_rows(&trained.predict(&x, args.batch_size)?, &mut sink)?;
+            trained.schema.prepare(&mut x);
+            write_rows(&trained.predict_prepared(&x, args.batch_size)?, &mut sink)?;
         }
     } else {
         let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;

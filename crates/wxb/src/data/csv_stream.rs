@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::DataError;
-use super::csv::{CsvOptions, csv_error, csv_reader, select};
+use super::csv_columns::{CsvOptions, csv_error, csv_reader, select};
 use super::number::NonFinite;
 use super::number::checked_number;
 use crate::Tensor;

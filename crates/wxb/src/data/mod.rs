@@ -4,9 +4,9 @@
 //! model keeps its schema; [`load_for_model`] reads new data the way the schema says, and
 //! [`io::TrainedModel`](crate::io::TrainedModel) predicts from raw features with it.
 //!
-//! Inside, each module imports only those above it in this list: `number`, `task` (cells, the
-//! task rule) → `labels` (a CSV target column) → `csv`, `csv_stream` → `idx`, `npy`, `npz`,
-//! `arrays` → `schema`, `format` → `load` → `mnist`.
+//! Inside, imports run one way: `mnist` → `load` → `arrays` → `format`, `schema`, `csv` →
+//! `csv_stream` → `csv_columns` → `labels` (a CSV target column) → `number`, `task` (cells, the task
+//! rule) → `error`; `arrays` → `idx`, `npy`, `npz` → `zip`, `elem` → `error`.
 //!
 //! The readers:
 //!
@@ -30,6 +30,7 @@
 
 mod arrays;
 pub mod csv;
+mod csv_columns;
 mod csv_stream;
 mod elem;
 mod error;
