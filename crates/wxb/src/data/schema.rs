@@ -226,4 +226,23 @@ mod tests {
         assert!(schema.check_outputs(3).is_ok() && schema.check_outputs(2).is_err());
         assert_eq!(pixel_names(2, 2)[3], "pixel[1,1]");
     }
+
+    #[test]
+    fn schemas_written_by_earlier_wxb_versions_still_read() {
+        // As `wxb train` wrote it before the schema moved into the library (optional keys absent).
+        let old = serde_json::json!({
+            "format": "npy",
+            "feature_names": ["x[0]", "x[1]"],
+            "scale": 1.0,
+            "task": "classification",
+            "class_names": ["0", "1"]
+        });
+        let meta = BTreeMap::from([(Schema::METADATA_KEY.to_string(), old)]);
+        let schema = Schema::from_metadata(&meta).unwrap();
+        assert_eq!((schema.format, schema.task, schema.classes()), (InputFormat::Npy, Task::Classification, 2));
+        assert!(schema.standardize.is_none() && schema.image_shape.is_none() && schema.target.is_none());
+        let bad = BTreeMap::from([(Schema::METADATA_KEY.to_string(), serde_json::json!({"task": "guess"}))]);
+        let e = Schema::from_metadata(&bad).unwrap_err();
+        assert!(e.to_string().starts_with("the model's preprocessing metadata is invalid: "), "{e}");
+    }
 }
