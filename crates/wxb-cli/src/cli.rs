@@ -56,7 +56,7 @@ pub struct DataArgs {
     pub allow_nonfinite: bool,
 }
 
-/// The kind of problem.
+/// `--task`: the library's [`Task`](wxb::data::Task), or `auto` to decide it from the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum TaskArg {
     /// Integer or text labels with few distinct values are classes; other numbers, regression.
@@ -66,6 +66,17 @@ pub enum TaskArg {
     Classification,
     /// Predict a number.
     Regression,
+}
+
+impl TaskArg {
+    /// The task asked for; `None` for `auto`.
+    pub fn task(self) -> Option<wxb::data::Task> {
+        match self {
+            TaskArg::Auto => None,
+            TaskArg::Classification => Some(wxb::data::Task::Classification),
+            TaskArg::Regression => Some(wxb::data::Task::Regression),
+        }
+    }
 }
 
 /// `wxb train`.
@@ -159,7 +170,7 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub json: bool,
     /// Samples per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = wxb::model::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
 }
 
@@ -175,7 +186,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Samples per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = wxb::model::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
 }
 

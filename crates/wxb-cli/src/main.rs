@@ -12,7 +12,6 @@ mod explain_text;
 mod formula;
 mod output;
 mod plot;
-mod preprocess;
 mod progress;
 mod trace;
 

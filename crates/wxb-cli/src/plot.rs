@@ -28,22 +28,10 @@ pub fn draw_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing failed: {e:?}")
 }
 
-/// Draws a PNG through a temporary file in the same folder, then fsyncs and renames it over
-/// `path`, so a crash never leaves a half-written picture.
+/// Draws a PNG through a temporary file in the same folder, replacing `path` atomically
+/// ([`wxb::io::atomic::replace_with`]), so a crash never leaves a half-written picture.
 pub fn write_png_atomic(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
-    let result = draw(&tmp).and_then(|()| {
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        wxb::io::atomic::sync_dir(dir)?;
-        Ok(())
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
+    wxb::io::atomic::replace_with(path, draw).with_context(|| format!("writing {}", path.display()))
 }
 
 /// `training.png`: one panel per quantity (loss, then each metric), the training curve in blue and

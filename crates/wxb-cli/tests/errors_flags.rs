@@ -33,7 +33,7 @@ fn bad_numbers() {
         (&["--validation-split", "-0.1"], "--validation-split -0.1: the fraction held out must be in [0, 1)"),
         (
             &["--validation-split", "0.99"],
-            "--validation-split 0.99: of 30 samples it leaves 0 for training and 30 for validation",
+            "validation_split = 0.99 (of 30 samples it leaves 0 for training and 30 for validation)",
         ),
         (&["--batch-size", "0"], "--batch-size 0: a batch needs at least one sample"),
         (&["--epochs", "0"], "--epochs 0: train for at least one epoch"),
@@ -122,7 +122,7 @@ fn bad_spec_files() {
         ("outputs.json", &["outputs.json: the last layer has 5 outputs, the data needs 3 (one per class)"]),
         ("zero.json", &["zero.json: layer \"dense\": invalid units = 0: must be at least 1"]),
         ("empty.json", &["empty.json: the layer list is empty"]),
-        ("object.json", &["object.json: expected a list of layers, or an object with a \"layers\" list"]),
+        ("object.json", &["object.json: invalid layer list: invalid type: null, expected a sequence"]),
         ("twins.json", &["twins.json: two layers are named \"d\": layer names must be unique"]),
         ("init.json", &["init.json: layer \"dense\": invalid bias_initializer = orthogonal: needs a 2-D weight"]),
     ];

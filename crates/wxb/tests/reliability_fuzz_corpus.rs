@@ -33,9 +33,9 @@ fn csv_case(data: &[u8]) {
         _ => TargetColumn::Name("y".into()),
     };
     let task = match (choice >> 2) & 3 {
-        0 => Task::Auto,
-        1 => Task::Classification,
-        _ => Task::Regression,
+        0 => None,
+        1 => Some(Task::Classification),
+        _ => Some(Task::Regression),
     };
     let mut options = CsvOptions { target, task, ..CsvOptions::default() };
     if choice & 0x10 != 0 {

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use plotters::style::RGBColor;
-use wxb::explain::line::{least_squares, noisy_line};
+use wxb::data::synthetic::noisy_line;
 use wxb::prelude::*;
 use wxb::train::Shuffle;
 
@@ -106,4 +106,39 @@ fn linear(a: &LinearArgs) -> Result<()> {
     draw(&xs, &ys, &lines, &caption, &a.out)?;
     println!("\nDrew {}", a.out.display());
     Ok(())
+}
+
+/// The least-squares line `(m, b)` through the points, in `f64`: `m = cov(x, y)/var(x)`,
+/// `b = ȳ − m·x̄`. `None` when there are no points or every `x` is the same.
+fn least_squares(xs: &[f32], ys: &[f32]) -> Option<(f64, f64)> {
+    let n = xs.len().min(ys.len());
+    if n == 0 {
+        return None;
+    }
+    let mean = |v: &[f32]| v[..n].iter().map(|&a| f64::from(a)).sum::<f64>() / n as f64;
+    let (mx, my) = (mean(xs), mean(ys));
+    let cov: f64 = xs.iter().zip(ys).map(|(&x, &y)| (f64::from(x) - mx) * (f64::from(y) - my)).sum();
+    let var: f64 = xs[..n].iter().map(|&x| (f64::from(x) - mx).powi(2)).sum();
+    (var > 0.0).then(|| (cov / var, my - cov / var * mx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_points_give_their_line_back() {
+        let xs = [-1.0, 0.0, 2.0, 5.0];
+        let ys = xs.map(|x| 3.0 * x + 2.0);
+        let (m, b) = least_squares(&xs, &ys).unwrap();
+        assert!((m - 3.0).abs() < 1e-12 && (b - 2.0).abs() < 1e-12);
+        assert_eq!(least_squares(&[1.0, 1.0], &[0.0, 2.0]), None);
+    }
+
+    #[test]
+    fn noisy_points_lie_near_their_line() {
+        let (xs, ys) = noisy_line(3.0, 2.0, 0.5, 200, 7);
+        let (m, b) = least_squares(&xs, &ys).unwrap();
+        assert!((m - 3.0).abs() < 0.2 && (b - 2.0).abs() < 0.2, "{m} {b}");
+    }
 }

@@ -1,11 +1,11 @@
 //! `wxb evaluate`: the loss and metrics of a saved model on a data file.
 
 use anyhow::{Result, bail};
+use wxb::data::Targets;
 use wxb::io;
 
 use crate::cli::EvaluateArgs;
-use crate::dataset::{self, Targets};
-use crate::preprocess::Preprocessing;
+use crate::dataset;
 use crate::progress::format_value;
 
 /// Runs `wxb evaluate`.
@@ -13,8 +13,8 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size 0: a batch needs at least one sample");
     }
-    let loaded = io::load(&args.model)?;
-    let pre = Preprocessing::from_metadata(&loaded.metadata)?;
+    let loaded = io::load_trained(&args.model)?;
+    let pre = loaded.schema;
     let mut model = loaded.model;
     if model.compiled().is_none() {
         bail!("{}: the model was saved without a loss: it cannot be evaluated", args.model.display());

@@ -5,15 +5,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use wxb::data::{InputFormat, Schema, Targets, Task};
 use wxb::explain::{ExplainOptions, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading, explain};
 use wxb::{Sequential, io};
 
 use crate::cli::ExplainArgs;
-use crate::dataset::{self, Targets};
+use crate::dataset;
 use crate::draw::{image_weights, tabular};
 use crate::explain_text::{Sample, render};
 use crate::formula::{num, p};
-use crate::preprocess::{InputFormat, Preprocessing, Task};
 
 /// The JSON document: where the sample comes from, then the calculation.
 #[derive(Serialize)]
@@ -27,8 +27,8 @@ struct Document<'a> {
 
 /// Runs `wxb explain`.
 pub fn run(args: &ExplainArgs) -> Result<()> {
-    let loaded = io::load(&args.model)?;
-    let pre = Preprocessing::from_metadata(&loaded.metadata)?;
+    let loaded = io::load_trained(&args.model)?;
+    let pre = loaded.schema;
     let mut model = loaded.model;
     let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
     let file = args.data.data.as_deref().map_or_else(String::new, |p| p.display().to_string());
@@ -98,7 +98,7 @@ fn layer_index(model: &Sequential, l: &str) -> Result<usize> {
 }
 
 /// How the inputs were prepared, in words.
-fn preparation(pre: &Preprocessing) -> String {
+fn preparation(pre: &Schema) -> String {
     let mut steps = Vec::new();
     if pre.format != InputFormat::Csv {
         steps.push("read as in training, byte images scaled to [0, 1]".to_string());
@@ -120,7 +120,7 @@ fn draw(
     model: &mut Sequential,
     row: &[f32],
     options: &ExplainOptions,
-    pre: &Preprocessing,
+    pre: &Schema,
     row_index: usize,
     path: &Path,
 ) -> Result<()> {

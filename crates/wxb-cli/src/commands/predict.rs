@@ -10,54 +10,38 @@ use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use wxb::data::csv::{CsvOptions, FeatureReader, NonFinite};
-use wxb::io::{self, atomic::AtomicFile};
-use wxb::tensor::argmax;
+use wxb::data::{Schema, Targets, Task, open_for_model};
+use wxb::io::{self, Prediction, atomic::AtomicFile};
 
 use crate::cli::PredictArgs;
-use crate::dataset::{self, Targets};
+use crate::dataset;
 use crate::output::csv_field;
-use crate::preprocess::{Preprocessing, Task};
 
 /// Rows read and predicted at a time from a CSV file.
 pub const CHUNK_ROWS: usize = 8192;
 
 /// Runs `wxb predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
-    let loaded = io::load(&args.model)?;
-    let pre = Preprocessing::from_metadata(&loaded.metadata)?;
-    let mut model = loaded.model;
+    let mut trained = io::load_trained(&args.model)?;
     if args.batch_size == 0 {
         bail!("--batch-size 0: need at least one sample per batch");
     }
-    let outputs: usize = model.output_shape().iter().product();
-    if let (Task::Classification, Some(names)) = (pre.task, &pre.class_names)
-        && names.len() != outputs
-    {
-        bail!(
-            "{}: the model has {outputs} outputs but {} class names: the model directory is damaged",
-            args.model.display(),
-            names.len()
-        );
-    }
+    let outputs: usize = trained.model.output_shape().iter().product();
+    let pre = trained.schema.clone();
     let mut sink = Sink::new(args.out.as_deref())?;
     write_header(&pre, outputs, &mut sink)?;
-    let data = args.data.data.as_ref().ok_or_else(|| anyhow::anyhow!("--data FILE is required"))?;
+    let data = dataset::data_path(&args.data)?;
     if dataset::is_csv(data)? {
-        let mut options = CsvOptions::for_prediction(&pre.feature_names);
-        options.non_finite = if args.data.allow_nonfinite { NonFinite::Allow } else { NonFinite::Reject };
-        let mut reader = FeatureReader::open(data, &options).map_err(|e| dataset::csv_error(e, &pre))?;
-        let saved = Preprocessing { scale: 1.0, ..pre.clone() };
+        // Streamed: raw rows, prepared (in place) and predicted by the library a chunk at a time.
+        let mut reader = open_for_model(data, &pre, dataset::non_finite(&args.data)).map_err(dataset::error)?;
         let mut x = wxb::Tensor::default();
-        while reader.next_batch_into(CHUNK_ROWS, &mut x).map_err(|e| dataset::csv_error(e, &pre))? > 0 {
-            saved.apply(&mut x);
-            let y = model.predict(&x, args.batch_size)?;
-            write_rows(&pre, &y, &mut sink)?;
+        while reader.next_batch_into(CHUNK_ROWS, &mut x).map_err(dataset::error)? > 0 {
+            trained.schema.prepare(&mut x);
+            write_rows(&trained.predict_prepared(&x, args.batch_size)?, &mut sink)?;
         }
     } else {
         let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
-        let y = model.predict(&x, args.batch_size)?;
-        write_rows(&pre, &y, &mut sink)?;
+        write_rows(&trained.predict_prepared(&x, args.batch_size)?, &mut sink)?;
     }
     sink.finish()
 }
@@ -129,7 +113,7 @@ impl Write for Sink {
 
 /// Classification: `prediction` (the class name) then `p_<class>` per class; regression:
 /// `prediction` (or `prediction_<i>` for several outputs).
-fn write_header(pre: &Preprocessing, outputs: usize, out: &mut impl Write) -> std::io::Result<()> {
+fn write_header(pre: &Schema, outputs: usize, out: &mut impl Write) -> std::io::Result<()> {
     match (pre.task, &pre.class_names) {
         (Task::Classification, Some(names)) => {
             out.write_all(b"prediction")?;
@@ -146,17 +130,18 @@ fn write_header(pre: &Preprocessing, outputs: usize, out: &mut impl Write) -> st
     out.write_all(b"\n")
 }
 
-fn write_rows(pre: &Preprocessing, y: &wxb::Tensor, out: &mut impl Write) -> std::io::Result<()> {
-    for i in 0..y.rows() {
-        let row = y.row(i);
-        match (pre.task, &pre.class_names) {
-            (Task::Classification, Some(names)) => {
-                out.write_all(csv_field(&names[argmax(row)]).as_bytes())?;
-                for p in row {
-                    write!(out, ",{p}")?;
+/// Classification: the class name, then the probabilities; regression: the values.
+fn write_rows(p: &Prediction, out: &mut impl Write) -> std::io::Result<()> {
+    for i in 0..p.outputs.rows() {
+        let row = p.outputs.row(i);
+        match &p.classes {
+            Some(names) => {
+                out.write_all(csv_field(&names[i]).as_bytes())?;
+                for v in row {
+                    write!(out, ",{v}")?;
                 }
             }
-            _ => {
+            None => {
                 for (j, v) in row.iter().enumerate() {
                     if j > 0 {
                         out.write_all(b",")?;
@@ -173,18 +158,18 @@ fn write_rows(pre: &Preprocessing, y: &wxb::Tensor, out: &mut impl Write) -> std
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preprocess::InputFormat;
+    use wxb::data::InputFormat;
 
-    fn csv(pre: &Preprocessing, y: &wxb::Tensor) -> String {
+    fn csv(pre: &Schema, p: &Prediction) -> String {
         let mut out = Vec::new();
-        write_header(pre, y.cols(), &mut out).unwrap();
-        write_rows(pre, y, &mut out).unwrap();
+        write_header(pre, p.outputs.cols(), &mut out).unwrap();
+        write_rows(p, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn classes_and_values_as_csv() {
-        let mut pre = Preprocessing {
+        let mut pre = Schema {
             format: InputFormat::Csv,
             feature_names: vec!["a".into()],
             image_shape: None,
@@ -195,10 +180,14 @@ mod tests {
             class_names: Some(vec!["cat".into(), "d,og".into()]),
         };
         let y = wxb::Tensor::from_vec(&[2, 2], vec![0.25, 0.75, 1.0, 0.0]);
-        assert_eq!(csv(&pre, &y), "prediction,p_cat,\"p_d,og\"\n\"d,og\",0.25,0.75\ncat,1,0\n");
+        let classes = Some(vec!["d,og".to_string(), "cat".to_string()]);
+        let p = Prediction { outputs: y.clone(), classes };
+        assert_eq!(csv(&pre, &p), "prediction,p_cat,\"p_d,og\"\n\"d,og\",0.25,0.75\ncat,1,0\n");
         pre.task = Task::Regression;
         pre.class_names = None;
-        assert_eq!(csv(&pre, &y), "prediction_0,prediction_1\n0.25,0.75\n1,0\n");
-        assert_eq!(csv(&pre, &wxb::Tensor::from_vec(&[1, 1], vec![2.5])), "prediction\n2.5\n");
+        let p = Prediction { outputs: y, classes: None };
+        assert_eq!(csv(&pre, &p), "prediction_0,prediction_1\n0.25,0.75\n1,0\n");
+        let p = Prediction { outputs: wxb::Tensor::from_vec(&[1, 1], vec![2.5]), classes: None };
+        assert_eq!(csv(&pre, &p), "prediction\n2.5\n");
     }
 }

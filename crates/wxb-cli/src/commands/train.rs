@@ -10,22 +10,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
 use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
-use crate::dataset::{self, Loaded, Targets};
+use crate::dataset;
 use crate::output;
-use crate::preprocess::{self, Preprocessing, Standardization};
 use crate::progress::{Progress, Verbosity};
 
 /// The data of a run, ready for `fit`, and the bundled test set when training on MNIST.
 struct Prepared {
     x: Tensor,
     y: Tensor,
-    pre: Preprocessing,
+    pre: Schema,
     test: Option<(Tensor, Tensor)>,
 }
 
@@ -56,13 +56,19 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
     let y = pre.targets_for(loss, y);
     let test = test.map(|(tx, ty)| (tx, pre.targets_for(loss, ty)));
-    check_split(args.validation_split, x.rows())?;
     // 2. Callbacks and training.
-    let batch_size = args.batch_size.unwrap_or(if bundled { 128 } else { 32 });
+    let options = FitOptions {
+        epochs: args.epochs,
+        initial_epoch: past.epochs_completed,
+        batch_size: args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE }),
+        validation_split: args.validation_split,
+        ..FitOptions::default()
+    };
+    options.training_rows(x.rows())?;
     let monitor = if args.validation_split > 0.0 { "val_loss" } else { "loss" };
     let mut progress = Progress::new(args.verbose);
     let mut metadata = BTreeMap::new();
-    metadata.insert(preprocess::KEY.to_string(), serde_json::to_value(&pre)?);
+    pre.insert_into(&mut metadata);
     let mut checkpoint = Checkpoint::new(&args.out, monitor, metadata.clone(), past.clone());
     let mut early = args
         .early_stopping
@@ -78,13 +84,6 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(e) = early.as_mut() {
         callbacks.push(e);
     }
-    let options = FitOptions {
-        epochs: args.epochs,
-        initial_epoch: past.epochs_completed,
-        batch_size,
-        validation_split: args.validation_split,
-        ..FitOptions::default()
-    };
     let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
     if let Some(t) = &trace {
@@ -188,68 +187,40 @@ impl std::fmt::Display for Diverged {
 
 impl std::error::Error for Diverged {}
 
-/// Keras' split (`floor(n · (1 − split))` training samples) must leave samples on both sides.
-fn check_split(split: f64, n: usize) -> Result<()> {
-    let train = training_rows(split, n);
-    if split > 0.0 && (train == 0 || train == n) {
-        bail!(
-            "--validation-split {split}: of {n} samples it leaves {train} for training and {} for validation; \
-             both need at least one",
-            n - train
-        );
-    }
-    Ok(())
-}
-
-/// The number of leading samples `fit` trains on (Keras holds out the last fraction).
-fn training_rows(split: f64, n: usize) -> usize {
-    if split > 0.0 { (n as f64 * (1.0 - split)).floor() as usize } else { n }
-}
-
 /// The data of a new run: read, its task decided, scaled, and standardized with statistics of the
 /// training samples (the validation samples held out by `--validation-split` excluded).
 fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
-    let (loaded, test) = if bundled {
-        let m = dataset::bundled_mnist()?;
-        let loaded = Loaded { x: m.train_images, y: Some(m.train_labels), pre: dataset::mnist_preprocessing() };
-        (loaded, Some((m.test_images, m.test_labels)))
+    let (mut data, test) = if bundled {
+        let m = mnist::bundled().context("the bundled MNIST data is damaged")?;
+        (m.train_dataset(), Some((m.test_images, m.test_labels)))
     } else {
-        (dataset::load_training(&args.data, args.task)?, None)
+        (dataset::load_training(&args.data, args.task.task())?, None)
     };
-    let Loaded { mut x, y, mut pre } = loaded;
-    let y = y.context("the training data has no targets")?;
     if args.standardize {
-        let scaled = {
-            let mut s = x.clone();
-            Preprocessing { standardize: None, ..pre.clone() }.apply(&mut s);
-            s
-        };
-        let train = training_rows(args.validation_split, x.rows()).max(1);
-        pre.standardize = Some(Standardization::fit(&scaled.slice_rows(0, train)));
+        let split = FitOptions { validation_split: args.validation_split, ..FitOptions::default() };
+        data.standardize(split.training_rows(data.features.rows())?);
     }
-    pre.apply(&mut x);
-    Ok(Prepared { x, y, pre, test })
+    let Dataset { features, targets, schema } = data;
+    Ok(Prepared { x: features, y: targets, pre: schema, test })
 }
 
 /// The data of a resumed run, read the way the model read its training data.
-fn prepare_for(pre: &Preprocessing, args: &TrainArgs, bundled: bool) -> Result<Prepared> {
+fn prepare_for(pre: &Schema, args: &TrainArgs, bundled: bool) -> Result<Prepared> {
     if bundled {
-        let m = dataset::bundled_mnist()?;
-        let (x, y) =
-            dataset::fit_to_model(m.train_images, Some(m.train_labels), pre, "the bundled MNIST", "the bundled MNIST")?;
-        let test =
-            dataset::fit_to_model(m.test_images, Some(m.test_labels), pre, "the bundled MNIST", "the bundled MNIST")?;
-        let y = y.context("MNIST has labels")?;
-        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((test.0, test.1.context("MNIST has labels")?)) });
+        let m = mnist::bundled().context("the bundled MNIST data is damaged")?;
+        let name = Path::new("the bundled MNIST");
+        let (x, y) = fit_to_schema(m.train_images, Some(m.train_labels), pre, name, name)?;
+        let (tx, ty) = fit_to_schema(m.test_images, Some(m.test_labels), pre, name, name)?;
+        let (y, ty) = (y.context("MNIST has labels")?, ty.context("MNIST has labels")?);
+        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((tx, ty)) });
     }
     let (x, y) = dataset::load_for_model(&args.data, pre, Targets::Required)?;
     Ok(Prepared { x, y: y.context("the training data has no targets")?, pre: pre.clone(), test: None })
 }
 
 /// A model saved with its optimizer state, its preprocessing and how far it has trained.
-fn resume(dir: &Path, epochs: usize) -> Result<(Sequential, Preprocessing, TrainingState)> {
-    let loaded = io::load(dir).with_context(|| format!("resuming from {}", dir.display()))?;
-    let pre = Preprocessing::from_metadata(&loaded.metadata).with_context(|| format!("{}", dir.display()))?;
+fn resume(dir: &Path, epochs: usize) -> Result<(Sequential, Schema, TrainingState)> {
+    let loaded = io::load_trained(dir).with_context(|| format!("resuming from {}", dir.display()))?;
     let state: TrainingState = match loaded.metadata.get(TRAINING_KEY) {
         Some(v) => serde_json::from_value(v.clone())
             .with_context(|| format!("{}: invalid training state in config.json", dir.display()))?,
@@ -271,7 +242,7 @@ fn resume(dir: &Path, epochs: usize) -> Result<(Sequential, Preprocessing, Train
             state.epochs_completed
         );
     }
-    Ok((loaded.model, pre, state))
+    Ok((loaded.model, loaded.schema, state))
 }
 
 /// Writes the model, `history.csv` and `training.png`.

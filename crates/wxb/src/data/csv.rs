@@ -11,7 +11,7 @@
 //! Class labels are any non-empty text; the classes are sorted — numerically when every label is a
 //! number (so `2` comes before `10`), otherwise by bytes — and each row's label becomes the index
 //! of its class, so integer labels `0..k` keep their values. Labels are compared as text (trimmed):
-//! `1` and `1.0` are two classes. [`Task::Auto`] chooses:
+//! `1` and `1.0` are two classes. Without a task (`None`), the column decides:
 //! - a column of which no cell is a number holds class labels;
 //! - a column of numbers holds class labels when every value is an integer (`[+-]?[0-9]+`; `1.0`
 //!   is not), there are at most [`AUTO_MAX_CLASSES`] distinct values and at most half as many as
@@ -27,161 +27,15 @@ use std::io::Read;
 use std::path::Path;
 
 use super::DataError;
+pub use super::csv_columns::{CsvOptions, FeatureColumns, TargetColumn};
+use super::csv_columns::{csv_error, csv_reader, select};
 pub use super::csv_stream::FeatureReader;
-pub use super::labels::AUTO_MAX_CLASSES;
-use super::labels::{TargetColumn as Collector, checked_number};
+pub use super::labels::Target;
+use super::labels::TargetColumn as Collector;
+pub use super::number::NonFinite;
+use super::number::checked_number;
+pub use super::task::{AUTO_MAX_CLASSES, ClassCount, Task};
 use crate::Tensor;
-
-/// Which column is the target.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum TargetColumn {
-    /// The last column.
-    #[default]
-    Last,
-    /// The column with this header name.
-    Name(String),
-    /// The column at this 0-based index.
-    Index(usize),
-    /// No target: the file holds features only (prediction).
-    Absent,
-}
-
-/// Which columns are the features, in the order they take in the feature matrix.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum FeatureColumns {
-    /// Every column but the target, in file order.
-    #[default]
-    Rest,
-    /// The columns with these header names, in this order (other columns are ignored).
-    Names(Vec<String>),
-    /// The columns at these 0-based indices, in this order.
-    Indices(Vec<usize>),
-}
-
-/// How to read the target column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Task {
-    /// Class labels or numbers, by the rule in the [module docs](self).
-    #[default]
-    Auto,
-    /// Class labels: any text, mapped to class indices.
-    Classification,
-    /// Numbers.
-    Regression,
-}
-
-/// How many distinct labels a classification target must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ClassCount {
-    /// At least two, as training a classifier needs (default): one is [`DataError::SingleClass`].
-    #[default]
-    AtLeastTwo,
-    /// Any number, one included: data to evaluate a trained classifier on (say, one digit's images).
-    Any,
-}
-
-/// What to do with `nan`, `inf` and numbers that overflow `f32`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NonFinite {
-    /// Refuse them with [`DataError::NonFinite`] or [`DataError::OutOfRange`].
-    #[default]
-    Reject,
-    /// Keep them as NaN or ±infinity.
-    Allow,
-}
-
-/// How to read a CSV file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsvOptions {
-    /// The target column (default: the last).
-    pub target: TargetColumn,
-    /// The feature columns (default: all others).
-    pub features: FeatureColumns,
-    /// How to read the target (default: [`Task::Auto`]).
-    pub task: Task,
-    /// Whether non-finite values are refused (default) or kept.
-    pub non_finite: NonFinite,
-    /// The field delimiter (default `b','`).
-    pub delimiter: u8,
-    /// How many classes a classification target must hold (default: at least two).
-    pub class_count: ClassCount,
-}
-
-impl Default for CsvOptions {
-    fn default() -> Self {
-        Self {
-            target: TargetColumn::Last,
-            features: FeatureColumns::Rest,
-            task: Task::Auto,
-            non_finite: NonFinite::Reject,
-            delimiter: b',',
-            class_count: ClassCount::AtLeastTwo,
-        }
-    }
-}
-
-impl CsvOptions {
-    /// Options for data to predict on: no target, and the features a model was trained on, by name
-    /// and in that order (extra columns, such as a target, are ignored).
-    pub fn for_prediction(feature_names: &[String]) -> Self {
-        Self {
-            target: TargetColumn::Absent,
-            features: FeatureColumns::Names(feature_names.to_vec()),
-            ..Self::default()
-        }
-    }
-}
-
-/// The target column of a [`Table`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Target {
-    /// Class labels.
-    Classes {
-        /// The column's header name.
-        name: String,
-        /// The class index of each row, `[rows, 1]`.
-        labels: Tensor,
-        /// The class names, sorted; index `i` names class `i`.
-        classes: Vec<String>,
-    },
-    /// Numbers, for regression.
-    Values {
-        /// The column's header name.
-        name: String,
-        /// The value of each row, `[rows, 1]`.
-        values: Tensor,
-    },
-}
-
-impl Target {
-    /// The column's header name.
-    pub fn name(&self) -> &str {
-        match self {
-            Target::Classes { name, .. } | Target::Values { name, .. } => name,
-        }
-    }
-
-    /// The class indices or the values, `[rows, 1]`.
-    pub fn tensor(&self) -> &Tensor {
-        match self {
-            Target::Classes { labels, .. } => labels,
-            Target::Values { values, .. } => values,
-        }
-    }
-
-    /// The class names, for class labels.
-    pub fn classes(&self) -> Option<&[String]> {
-        match self {
-            Target::Classes { classes, .. } => Some(classes),
-            Target::Values { .. } => None,
-        }
-    }
-}
 
 /// A CSV file read into a feature matrix and a target.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,25 +59,6 @@ pub fn from_reader(reader: impl Read, name: &str, options: &CsvOptions) -> Resul
     decode(reader, Path::new(name), options)
 }
 
-/// A CSV reader of `options`' delimiter, with a header row and rows of any length (a ragged row
-/// gets its own error with its line number).
-pub(super) fn csv_reader<R: Read>(reader: R, options: &CsvOptions) -> ::csv::Reader<R> {
-    ::csv::ReaderBuilder::new()
-        .delimiter(options.delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(reader)
-}
-
-/// A `csv` crate error as [`DataError::Io`] naming `path`.
-pub(super) fn csv_error(e: ::csv::Error, path: &Path) -> DataError {
-    match e.into_kind() {
-        ::csv::ErrorKind::Io(source) => DataError::Io { path: path.to_path_buf(), source },
-        other => DataError::Io { path: path.to_path_buf(), source: std::io::Error::other(format!("{other:?}")) },
-    }
-}
-
 fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
     let p = || path.to_path_buf();
     let csv_error = |e: ::csv::Error| csv_error(e, path);
@@ -234,7 +69,8 @@ fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table,
     }
     let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
     let (target, features) = select(&names, options, path)?;
-    let mut collector = target.map(|t| Collector::new(path, names[t].clone(), options));
+    let mut collector =
+        target.map(|t| Collector::new(path, names[t].clone(), options.task, options.non_finite, options.class_count));
     let mut values: Vec<f32> = Vec::new();
     let mut record = ::csv::ByteRecord::new();
     let mut rows = 0usize;
@@ -260,49 +96,4 @@ fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table,
         features: Tensor::from_vec(&[rows, features.len()], values),
         target: collector.map(Collector::finish).transpose()?,
     })
-}
-
-/// The target's column index and the features' column indices.
-pub(super) fn select(
-    names: &[String],
-    options: &CsvOptions,
-    path: &Path,
-) -> Result<(Option<usize>, Vec<usize>), DataError> {
-    let by_name = |name: &str| {
-        let mut hits = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i);
-        match (hits.next(), hits.next()) {
-            (Some(i), None) => Ok(i),
-            (Some(_), Some(_)) => Err(DataError::DuplicateColumn { path: path.to_path_buf(), name: name.to_owned() }),
-            (None, _) => Err(DataError::UnknownColumn {
-                path: path.to_path_buf(),
-                name: name.to_owned(),
-                available: names.to_vec(),
-            }),
-        }
-    };
-    let by_index = |index: usize| {
-        if index < names.len() {
-            Ok(index)
-        } else {
-            Err(DataError::ColumnIndexOutOfRange { path: path.to_path_buf(), index, available: names.to_vec() })
-        }
-    };
-    let target = match &options.target {
-        TargetColumn::Last => Some(names.len() - 1),
-        TargetColumn::Name(n) => Some(by_name(n)?),
-        TargetColumn::Index(i) => Some(by_index(*i)?),
-        TargetColumn::Absent => None,
-    };
-    let features: Vec<usize> = match &options.features {
-        FeatureColumns::Rest => (0..names.len()).filter(|&c| Some(c) != target).collect(),
-        FeatureColumns::Names(list) => list.iter().map(|n| by_name(n)).collect::<Result<_, _>>()?,
-        FeatureColumns::Indices(list) => list.iter().map(|&i| by_index(i)).collect::<Result<_, _>>()?,
-    };
-    if let Some(t) = target.filter(|t| features.contains(t)) {
-        return Err(DataError::TargetIsFeature { path: path.to_path_buf(), column: names[t].clone() });
-    }
-    if features.is_empty() {
-        return Err(DataError::NoFeatures { path: path.to_path_buf(), available: names.to_vec() });
-    }
-    Ok((target, features))
 }

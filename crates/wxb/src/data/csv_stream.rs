@@ -10,8 +10,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::DataError;
-use super::csv::{CsvOptions, NonFinite, csv_error, csv_reader, select};
-use super::labels::checked_number;
+use super::csv_columns::{CsvOptions, csv_error, csv_reader, select};
+use super::number::NonFinite;
+use super::number::checked_number;
 use crate::Tensor;
 
 /// Reads the feature columns of a CSV file a batch of rows at a time.

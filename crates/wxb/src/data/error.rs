@@ -4,8 +4,10 @@
 //! held in memory; `archive.npz[entry.npy]` inside archives), the 1-based line, the column, the cell
 //! text, the sizes or shapes expected and found.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
+
+use super::error_text::{quoted_list, shape_text};
+pub use super::schema_error::SchemaError;
 
 /// What can be wrong with a data file.
 #[derive(Debug, thiserror::Error)]
@@ -382,55 +384,76 @@ pub enum DataError {
         /// The names looked for.
         expected: Vec<String>,
     },
-}
-
-/// `"a", "b", "c"`, at most 20 names, then `… (N more)`.
-fn quoted_list(names: &[String]) -> String {
-    const SHOWN: usize = 20;
-    let mut s = String::new();
-    for (i, n) in names.iter().take(SHOWN).enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        let _ = write!(s, "{n:?}");
-    }
-    if names.len() > SHOWN {
-        let _ = write!(s, ", … ({} more)", names.len() - SHOWN);
-    }
-    if names.is_empty() {
-        s.push_str("(none)");
-    }
-    s
-}
-
-/// `(2, 3)`, the way NumPy writes shapes; `(5,)` for rank 1, `()` for a scalar.
-fn shape_text<T: std::fmt::Display>(shape: &[T]) -> String {
-    let mut s = String::from("(");
-    for (i, d) in shape.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        let _ = write!(s, "{d}");
-    }
-    if shape.len() == 1 {
-        s.push(',');
-    }
-    s.push(')');
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_and_shapes_read_like_python() {
-        assert_eq!(quoted_list(&["a".into(), "b c".into()]), r#""a", "b c""#);
-        assert_eq!(quoted_list(&[]), "(none)");
-        let many: Vec<String> = (0..25).map(|i| i.to_string()).collect();
-        assert!(quoted_list(&many).ends_with(r#""19", … (5 more)"#));
-        assert_eq!(shape_text(&[2usize, 3]), "(2, 3)");
-        assert_eq!(shape_text(&[5u64]), "(5,)");
-        assert_eq!(shape_text::<usize>(&[]), "()");
-    }
+    /// Training data without labels: array data needs a labels file (or an array `y` in a `.npz`).
+    #[error("{}: the data has no labels (a labels file, or an array y in a .npz)", path.display())]
+    NoLabels {
+        /// The data file.
+        path: PathBuf,
+    },
+    /// An array of features holds no samples.
+    #[error("{}: no samples: the array has shape {shape:?}", path.display())]
+    NoSamples {
+        /// The file.
+        path: PathBuf,
+        /// The array's shape.
+        shape: Vec<usize>,
+    },
+    /// A `.npz` archive lacks the array of features.
+    #[error("{}: no array named {name:?} (found: {})", path.display(), found.join(", "))]
+    NoArray {
+        /// The archive.
+        path: PathBuf,
+        /// The name looked for.
+        name: &'static str,
+        /// The arrays it holds.
+        found: Vec<String>,
+    },
+    /// A labels file holds another number of labels than the data file holds samples.
+    #[error("{}: {labels} labels for {samples} samples in {}", labels_path.display(), data_path.display())]
+    LabelCount {
+        /// The labels file.
+        labels_path: PathBuf,
+        /// The data file.
+        data_path: PathBuf,
+        /// Number of labels.
+        labels: usize,
+        /// Number of samples.
+        samples: usize,
+    },
+    /// NaN or an infinity in an array (refused unless non-finite values are allowed).
+    #[error("{}: {what} {row}, column {column}: {value} is not a finite number", path.display())]
+    NonFiniteElement {
+        /// The file.
+        path: PathBuf,
+        /// `sample` or `label`.
+        what: &'static str,
+        /// The 0-based sample.
+        row: usize,
+        /// The 0-based column.
+        column: usize,
+        /// The value.
+        value: f32,
+    },
+    /// Classification was asked for, but a label is not a class index.
+    #[error(
+        "{}: label {label} is not a class index (classification needs integers 0, 1, 2, …)",
+        path.display()
+    )]
+    NotAClass {
+        /// The labels file.
+        path: PathBuf,
+        /// The first label that is not a non-negative integer.
+        label: f32,
+    },
+    /// Array labels holding a single class, for classification.
+    #[error("{}: only one class ({class}) in the labels: classification needs at least two", path.display())]
+    SingleLabel {
+        /// The labels file.
+        path: PathBuf,
+        /// The one class.
+        class: u32,
+    },
+    /// Data that does not fit a saved model's schema, or a schema that cannot be read.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
 }

@@ -1,70 +1,58 @@
 //! The target column of a CSV table: numbers (regression) or class labels (classification), and
-//! the rule [`Task::Auto`] uses to choose.
+//! the rule that chooses when the task is not given (see [`csv`](super::csv)).
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::DataError;
-use super::csv::{ClassCount, CsvOptions, NonFinite, Target, Task};
+use super::number::{NonFinite, Number, checked_number, is_integer, number, number_error};
+use super::task::{AUTO_MAX_CLASSES, ClassCount, Task};
 use crate::Tensor;
 
-/// Under [`Task::Auto`], the most distinct values a column of integers (or of mixed numbers and
-/// text) may hold to be read as class labels.
-pub const AUTO_MAX_CLASSES: usize = 20;
-
-/// How one cell reads as a number.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Number {
-    /// A finite number.
-    Finite(f32),
-    /// `nan`, `inf` or `-inf` written as such.
-    NonFinite(f32),
-    /// A finite number beyond `f32` (it parses as an infinity).
-    Overflow(f32),
-    /// Empty (after trimming blanks).
-    Empty,
-    /// Not a number.
-    Text,
+/// The target column of a [`Table`](super::csv::Table).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Target {
+    /// Class labels.
+    Classes {
+        /// The column's header name.
+        name: String,
+        /// The class index of each row, `[rows, 1]`.
+        labels: Tensor,
+        /// The class names, sorted; index `i` names class `i`.
+        classes: Vec<String>,
+    },
+    /// Numbers, for regression.
+    Values {
+        /// The column's header name.
+        name: String,
+        /// The value of each row, `[rows, 1]`.
+        values: Tensor,
+    },
 }
 
-/// Parses a cell, trimmed of ASCII blanks, as an `f32`.
-pub(super) fn number(cell: &[u8]) -> Number {
-    let s = cell.trim_ascii();
-    if s.is_empty() {
-        return Number::Empty;
+impl Target {
+    /// The column's header name.
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Classes { name, .. } | Target::Values { name, .. } => name,
+        }
     }
-    let Some(v) = std::str::from_utf8(s).ok().and_then(|t| t.parse::<f32>().ok()) else { return Number::Text };
-    if v.is_finite() {
-        Number::Finite(v)
-    } else if s.iter().any(|&b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') {
-        Number::NonFinite(v)
-    } else {
-        Number::Overflow(v)
-    }
-}
 
-/// The cell as a number, or the error naming its place.
-pub(super) fn checked_number(
-    cell: &[u8],
-    non_finite: NonFinite,
-    place: impl FnOnce() -> (u64, String),
-    path: &Path,
-) -> Result<f32, DataError> {
-    match (number(cell), non_finite) {
-        (Number::Finite(v), _) | (Number::NonFinite(v) | Number::Overflow(v), NonFinite::Allow) => Ok(v),
-        (n, _) => Err(number_error(n, cell, place, path)),
+    /// The class indices or the values, `[rows, 1]`.
+    pub fn tensor(&self) -> &Tensor {
+        match self {
+            Target::Classes { labels, .. } => labels,
+            Target::Values { values, .. } => values,
+        }
     }
-}
 
-fn number_error(n: Number, cell: &[u8], place: impl FnOnce() -> (u64, String), path: &Path) -> DataError {
-    let (line, column) = place();
-    let path = path.to_path_buf();
-    let value = super::cell_text(cell.trim_ascii());
-    match n {
-        Number::Empty => DataError::MissingValue { path, line, column },
-        Number::NonFinite(_) => DataError::NonFinite { path, line, column, value },
-        Number::Overflow(_) => DataError::OutOfRange { path, line, column, value },
-        Number::Finite(_) | Number::Text => DataError::NotANumber { path, line, column, value },
+    /// The class names, for class labels.
+    pub fn classes(&self) -> Option<&[String]> {
+        match self {
+            Target::Classes { classes, .. } => Some(classes),
+            Target::Values { .. } => None,
+        }
     }
 }
 
@@ -72,7 +60,7 @@ fn number_error(n: Number, cell: &[u8], place: impl FnOnce() -> (u64, String), p
 pub(super) struct TargetColumn<'p> {
     path: &'p Path,
     name: String,
-    task: Task,
+    task: Option<Task>,
     non_finite: NonFinite,
     class_count: ClassCount,
     values: Vec<f32>,
@@ -86,13 +74,19 @@ pub(super) struct TargetColumn<'p> {
 }
 
 impl<'p> TargetColumn<'p> {
-    pub(super) fn new(path: &'p Path, name: String, options: &CsvOptions) -> Self {
+    pub(super) fn new(
+        path: &'p Path,
+        name: String,
+        task: Option<Task>,
+        non_finite: NonFinite,
+        class_count: ClassCount,
+    ) -> Self {
         Self {
             path,
             name,
-            task: options.task,
-            non_finite: options.non_finite,
-            class_count: options.class_count,
+            task,
+            non_finite,
+            class_count,
             values: Vec::new(),
             text: Vec::new(),
             ends: Vec::new(),
@@ -106,7 +100,7 @@ impl<'p> TargetColumn<'p> {
     /// Adds the cell of the row at `line`.
     pub(super) fn push(&mut self, cell: &[u8], line: u64) -> Result<(), DataError> {
         let place = || (line, self.name.clone());
-        if self.task == Task::Regression {
+        if self.task == Some(Task::Regression) {
             let v = checked_number(cell, self.non_finite, place, self.path)?;
             self.values.push(v);
             return Ok(());
@@ -117,7 +111,7 @@ impl<'p> TargetColumn<'p> {
         }
         self.text.extend_from_slice(label);
         self.ends.push(self.text.len());
-        if self.task == Task::Classification {
+        if self.task == Some(Task::Classification) {
             return Ok(());
         }
         let n = number(label);
@@ -151,9 +145,9 @@ impl<'p> TargetColumn<'p> {
     pub(super) fn finish(self) -> Result<Target, DataError> {
         let rows = self.ends.len().max(self.values.len());
         match self.task {
-            Task::Regression => return Ok(Target::Values { name: self.name, values: column(self.values) }),
-            Task::Classification => return self.classes(),
-            Task::Auto => {}
+            Some(Task::Regression) => return Ok(Target::Values { name: self.name, values: column(self.values) }),
+            Some(Task::Classification) => return self.classes(),
+            None => {}
         }
         if self.numbers == 0 {
             return self.classes();
@@ -223,29 +217,7 @@ fn parse_f64(bytes: &[u8]) -> f64 {
     std::str::from_utf8(bytes).ok().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN)
 }
 
-/// `[+-]?[0-9]+`.
-fn is_integer(s: &[u8]) -> bool {
-    let digits = s.strip_prefix(b"-").or_else(|| s.strip_prefix(b"+")).unwrap_or(s);
-    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
-}
-
 fn column(values: Vec<f32>) -> Tensor {
     let n = values.len();
     Tensor::from_vec(&[n, 1], values)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_classified() {
-        assert!(matches!(number(b" 1.5 "), Number::Finite(1.5)));
-        assert!(matches!(number(b"1e39"), Number::Overflow(_)));
-        assert!(matches!(number(b"-inf"), Number::NonFinite(_)));
-        assert!(matches!(number(b"NaN"), Number::NonFinite(_)));
-        assert!(matches!(number(b"  "), Number::Empty));
-        assert!(matches!(number(b"1,5"), Number::Text));
-        assert!(is_integer(b"-12") && !is_integer(b"1.0") && !is_integer(b"-"));
-    }
 }

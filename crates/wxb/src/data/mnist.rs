@@ -5,11 +5,18 @@
 
 use std::path::{Path, PathBuf};
 
+use super::load::Dataset;
+use super::schema::{InputFormat, Schema, pixel_names};
+use super::task::Task;
 use super::{DataError, ElemType, idx};
 use crate::Tensor;
 
 /// The number of classes: the digits 0 to 9.
 pub const CLASSES: usize = 10;
+
+/// The batch size MNIST is trained with (Keras' MNIST example), where the general default is
+/// [`DEFAULT_BATCH_SIZE`](crate::model::DEFAULT_BATCH_SIZE).
+pub const BATCH_SIZE: usize = 128;
 
 /// The four files' names: each is found in a directory under any of its names, raw or with `.gz`.
 const NAMES: [[&str; 3]; 4] = [
@@ -57,6 +64,41 @@ impl Mnist {
             (Path::new("test-images"), test_images),
             (Path::new("test-labels"), test_labels),
         ])
+    }
+}
+
+/// The bundled MNIST-10k — 8,000 training and 2,000 test digits of the MNIST set — compiled into
+/// the library from the workspace's `data/` folder (gzip IDX files, about 2 MB).
+///
+/// # Errors
+/// [`DataError`] only if the compiled-in bytes are damaged.
+pub fn bundled() -> Result<Mnist, DataError> {
+    Mnist::from_bytes(
+        include_bytes!("../../../../data/mnist-10k-train-images-idx3-ubyte.gz"),
+        include_bytes!("../../../../data/mnist-10k-train-labels-idx1-ubyte.gz"),
+        include_bytes!("../../../../data/mnist-10k-test-images-idx3-ubyte.gz"),
+        include_bytes!("../../../../data/mnist-10k-test-labels-idx1-ubyte.gz"),
+    )
+}
+
+/// The schema of MNIST images: 784 pixels `pixel[r,c]` already in `[0, 1]`, ten digit classes.
+pub fn schema() -> Schema {
+    Schema {
+        format: InputFormat::Idx,
+        feature_names: pixel_names(28, 28),
+        image_shape: Some(vec![28, 28]),
+        scale: 1.0,
+        standardize: None,
+        task: Task::Classification,
+        target: None,
+        class_names: Some((0..CLASSES).map(|d| d.to_string()).collect()),
+    }
+}
+
+impl Mnist {
+    /// The training images and labels as a [`Dataset`] of [`schema`].
+    pub fn train_dataset(&self) -> Dataset {
+        Dataset { features: self.train_images.clone(), targets: self.train_labels.clone(), schema: schema() }
     }
 }
 

@@ -1,4 +1,14 @@
-//! Data loaders: CSV tables, IDX files (MNIST), NumPy `.npy` arrays and `.npz` archives.
+//! Data: from a file to a model's inputs. [`load`] turns a CSV, IDX, NPY or NPZ file (its format
+//! [`detect`]ed) and [`LoadOptions`] into a [`Dataset`]: features, targets and a [`Schema`] (feature
+//! names, [`Task`], class names, input format, image shape, scaling, standardization). A saved
+//! model keeps its schema; [`load_for_model`] reads new data the way the schema says, and
+//! [`io::TrainedModel`](crate::io::TrainedModel) predicts from raw features with it.
+//!
+//! Inside, imports run one way: `mnist` → `load` → `arrays` → `format`, `schema`, `csv` →
+//! `csv_stream` → `csv_columns` → `labels` (a CSV target column) → `number`, `task` (cells, the task
+//! rule) → `error`; `arrays` → `idx`, `npy`, `npz` → `zip`, `elem` → `error`.
+//!
+//! The readers:
 //!
 //! Every reader turns any input, however malformed, into either data or a [`DataError`] whose
 //! message is one line naming the file, the place (line, column, element or archive entry) and the
@@ -18,19 +28,34 @@
 //! Functions taking bytes held in memory (`from_bytes`, `from_reader`) take a `name` that stands
 //! for the path in error messages.
 
+mod arrays;
 pub mod csv;
+mod csv_columns;
 mod csv_stream;
 mod elem;
 mod error;
+mod error_text;
+mod format;
 pub mod idx;
 mod labels;
+mod load;
 pub mod mnist;
 pub mod npy;
 pub mod npz;
+mod number;
+mod schema;
+mod schema_error;
+pub mod synthetic;
+mod task;
 mod zip;
 
 pub use elem::{ByteOrder, ElemType};
-pub use error::DataError;
+pub use error::{DataError, SchemaError};
+pub use format::{Format, detect};
+pub use load::{Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_with_labels, open_for_model};
+pub use number::NonFinite;
+pub use schema::{InputFormat, Schema, Standardization, pixel_names};
+pub use task::{AUTO_MAX_CLASSES, ClassCount, Task};
 
 use std::io::Read;
 use std::path::Path;

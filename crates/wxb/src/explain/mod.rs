@@ -53,7 +53,6 @@
 mod activation64;
 mod forward;
 mod layer;
-pub mod line;
 mod neuron;
 mod rule_trace;
 mod sample;

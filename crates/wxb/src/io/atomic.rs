@@ -14,7 +14,8 @@
 //! - **What is not a regular file is not replaced**: a FIFO, `/dev/null` or a terminal is written
 //!   into; a symlink is followed, and the file it points to is replaced (the link stays); a folder
 //!   is refused.
-//! - **Leftovers of a killed writer** (named `.{target}.{pid}.{n}.tmp`) are removed by the next
+//! - **Leftovers of a killed writer** (named `.{target}.{pid}.{n}.tmp`, with the target's extension
+//!   after it for [`replace_with`]) are removed by the next
 //!   writer of the same target only when process `pid` is gone; a live writer's file is left alone.
 
 use std::fs::{self, File, OpenOptions};
@@ -32,6 +33,74 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes)?;
     file.commit()
+}
+
+/// Replaces `path` atomically with the file that `write` creates at the path it is given: a new
+/// file of its own in `path`'s folder (`O_EXCL`, a random name) that ends in `path`'s extension,
+/// for writers that choose a format by it (image encoders). The file is then fsynced, renamed over
+/// `path` and the folder fsynced; on an error it is removed and `path` is untouched. A FIFO or a
+/// device receives the written bytes instead (see the module's documentation).
+///
+/// # Errors
+/// `write`'s error, or the I/O error of the step that failed.
+pub fn replace_with<E: From<std::io::Error>>(path: &Path, write: impl FnOnce(&Path) -> Result<(), E>) -> Result<(), E> {
+    let destination = destination(path)?;
+    let (real, permissions) = match &destination {
+        Destination::Replace { path, permissions } => (path.as_path(), permissions.clone()),
+        Destination::Direct(path) => (path.as_path(), None),
+    };
+    let ext = real.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    if let Destination::Direct(device) = &destination {
+        // Drawn in the temporary folder (not beside a device in /dev), then fed to the device.
+        let tmp = tempfile::Builder::new().prefix(".wxb.").suffix(&ext).tempfile()?.into_temp_path();
+        write(&tmp)?;
+        let bytes = fs::read(&tmp)?;
+        OpenOptions::new().write(true).open(device)?.write_all(&bytes)?;
+        return Ok(());
+    }
+    let tmp = named_temp(real, &ext)?.into_temp_path();
+    write(&tmp)?;
+    if let Some(permissions) = permissions {
+        fs::set_permissions(&tmp, permissions)?;
+    }
+    File::open(&tmp)?.sync_all()?;
+    tmp.persist(real).map_err(|e| e.error)?;
+    let dir = parent(real);
+    sync_dir(dir)?;
+    remove_stale_temps(dir, real);
+    Ok(())
+}
+
+/// What writing to a path means.
+enum Destination {
+    /// A regular file, or none yet: replaced, keeping its permission bits when it exists.
+    Replace { path: PathBuf, permissions: Option<fs::Permissions> },
+    /// A FIFO, a device or a terminal: written into.
+    Direct(PathBuf),
+}
+
+/// Classifies `path`, following a symlink; a folder is refused.
+fn destination(path: &Path) -> std::io::Result<Destination> {
+    let path = follow_symlink(path)?;
+    match fs::metadata(&path) {
+        Ok(m) if m.is_dir() => {
+            Err(std::io::Error::new(ErrorKind::IsADirectory, format!("{} is a folder", path.display())))
+        }
+        Ok(m) if !m.is_file() => Ok(Destination::Direct(path)),
+        Ok(m) => Ok(Destination::Replace { path, permissions: Some(m.permissions()) }),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Destination::Replace { path, permissions: None }),
+        Err(e) => Err(e),
+    }
+}
+
+/// A new file `.{target}.{pid}.{random}.tmp{suffix}` in `target`'s folder, created with
+/// `O_CREAT | O_EXCL` by the `tempfile` crate (mode `0666` less the umask) and removed when dropped.
+fn named_temp(target: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{}.{}.", file_name(target), std::process::id()))
+        .suffix(&format!(".tmp{suffix}"))
+        .permissions(new_file_permissions())
+        .tempfile_in(parent(target))
 }
 
 /// A file written in pieces and replaced atomically: the data goes to a file of its own in the
@@ -68,30 +137,18 @@ impl AtomicFile {
     /// # Errors
     /// When `path` is a folder or a dangling symlink, or its folder is not writable.
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        let path = follow_symlink(path)?;
-        let existing = match fs::metadata(&path) {
-            Ok(m) if m.is_dir() => {
-                return Err(std::io::Error::new(ErrorKind::IsADirectory, format!("{} is a folder", path.display())));
-            }
-            Ok(m) if !m.is_file() => {
-                let file = OpenOptions::new().write(true).open(&path)?;
+        let (path, existing) = match destination(path)? {
+            Destination::Direct(path) => {
+                let file = OpenOptions::new().write(true).open(path)?;
                 return Ok(Self { out: Some(BufWriter::with_capacity(1 << 16, file)), target: Target::Direct });
             }
-            Ok(m) => Some(m.permissions()),
-            Err(e) if e.kind() == ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
+            Destination::Replace { path, permissions } => (path, permissions),
         };
         let dir = parent(&path);
         let (file, staged) = match anonymous_in(dir) {
             Some(file) => (file, Staged::Anonymous),
             None => {
-                let name = file_name(&path);
-                let tmp = tempfile::Builder::new()
-                    .prefix(&format!(".{name}.{}.", std::process::id()))
-                    .suffix(".tmp")
-                    .permissions(new_file_permissions())
-                    .tempfile_in(dir)?;
-                let (file, tmp) = tmp.into_parts();
+                let (file, tmp) = named_temp(&path, "")?.into_parts();
                 (file, Staged::Named(tmp))
             }
         };
@@ -253,7 +310,7 @@ fn remove_stale_temps(dir: &Path, target: &Path) {
         let Some(rest) = file.strip_prefix(&prefix) else { continue };
         let pid = match rest.strip_prefix("tmp-") {
             Some(old) => old.split('-').next(),
-            None if rest.ends_with(".tmp") => rest.split('.').next(),
+            None if rest.ends_with(".tmp") || rest.contains(".tmp.") => rest.split('.').next(),
             None => None,
         };
         let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else { continue };

@@ -160,3 +160,42 @@ fn a_planted_symlink_at_a_temporary_name_redirects_nothing() {
     assert_eq!(fs::read(&victim).unwrap(), b"precious");
     assert_eq!(fs::read(dir.path().join("m.json")).unwrap(), b"{}");
 }
+
+#[test]
+fn a_writer_given_a_path_keeps_the_extension_and_an_error_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("plot.png");
+    fs::write(&p, b"old").unwrap();
+    let failed: std::io::Result<()> = replace_with(&p, |tmp| {
+        assert_eq!(tmp.extension().unwrap(), "png");
+        assert_eq!(tmp.parent(), Some(dir.path()));
+        fs::write(tmp, b"half")?;
+        Err(std::io::Error::other("the drawing failed"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(fs::read(&p).unwrap(), b"old");
+    assert_eq!(names(dir.path()), ["plot.png"], "no temporary left");
+    replace_with(&p, |tmp| fs::write(tmp, b"new")).unwrap();
+    assert_eq!(fs::read(&p).unwrap(), b"new");
+    assert_eq!(names(dir.path()), ["plot.png"]);
+    // A dead writer's picture is swept like any other temporary.
+    fs::write(dir.path().join(".plot.png.4294967295.ab12.tmp.png"), b"half").unwrap();
+    replace_with(&p, |tmp| fs::write(tmp, b"newer")).unwrap();
+    assert_eq!(names(dir.path()), ["plot.png"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_writer_given_a_path_keeps_the_mode_and_feeds_devices() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("plot.png");
+    fs::write(&p, b"old").unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    replace_with(&p, |tmp| fs::write(tmp, b"new")).unwrap();
+    assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+    if Path::new("/dev/null").exists() {
+        replace_with(Path::new("/dev/null"), |tmp| fs::write(tmp, b"x")).unwrap();
+        assert!(!fs::symlink_metadata("/dev/null").unwrap().is_file());
+    }
+}

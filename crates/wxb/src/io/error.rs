@@ -85,4 +85,13 @@ pub enum ModelIoError {
         /// What is wrong.
         source: crate::WxbError,
     },
+    /// The model's saved data schema (`metadata.preprocessing`) is missing, invalid, or disagrees
+    /// with the model.
+    #[error("{}: {source}", path.display())]
+    Schema {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong.
+        source: Box<crate::data::DataError>,
+    },
 }

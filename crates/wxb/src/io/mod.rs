@@ -2,7 +2,9 @@
 //!
 //! - `config.json`: the architecture as Keras-like layer configs (`{"class_name": "Dense",
 //!   "config": {...}}`), the compile settings, the optimizer's step count, application metadata
-//!   (the CLI keeps preprocessing there: standardization, class names), and wxb's format version.
+//!   (the data [`Schema`](crate::data::Schema) under `preprocessing`: feature names, scaling,
+//!   standardization, class names — [`load_trained`] returns it with the model), and wxb's format
+//!   version.
 //! - `model.safetensors`: f32 little-endian tensors named `layers.{i}.{variable}` (e.g.
 //!   `layers.0.kernel`, `layers.0.bias`) — `safetensors.numpy.load_file` reads it — plus the
 //!   optimizer's slots as `optimizer.{variable}.{slot}` when saved with training state. Its header
@@ -16,9 +18,11 @@
 pub mod atomic;
 mod check;
 mod error;
+mod trained;
 mod weights;
 
 pub use error::ModelIoError;
+pub use trained::{Prediction, TrainedModel, load_trained};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -150,6 +150,40 @@ fn batch_logs(logs: &mut Logs, loss: f64, metrics: &[MetricState]) {
     }
 }
 
+impl FitOptions {
+    /// The number of leading samples of `n` that `fit` trains on: Keras' `floor(n · (1 −
+    /// validation_split))` (the tail is held out for validation), or `n` without a split.
+    ///
+    /// # Errors
+    /// [`WxbError::InvalidArgument`] when `validation_split` is outside `[0, 1)`, or leaves no
+    /// training or no validation sample (its value names the counts).
+    pub fn training_rows(&self, n: usize) -> Result<usize, WxbError> {
+        let vs = self.validation_split;
+        if !(0.0..1.0).contains(&vs) {
+            return Err(WxbError::InvalidArgument {
+                name: "validation_split",
+                value: vs.to_string(),
+                reason: "must be in [0, 1)",
+            });
+        }
+        if vs == 0.0 {
+            return Ok(n);
+        }
+        let split_at = (n as f64 * (1.0 - vs)).floor() as usize;
+        if split_at == 0 || split_at == n {
+            return Err(WxbError::InvalidArgument {
+                name: "validation_split",
+                value: format!(
+                    "{vs} (of {n} samples it leaves {split_at} for training and {} for validation)",
+                    n - split_at
+                ),
+                reason: "both need at least one",
+            });
+        }
+        Ok(split_at)
+    }
+}
+
 /// Applies `validation_split`/`validation_data` and turns `class_weight` into sample weights.
 fn split<'a>(
     model: &mut Sequential,
@@ -179,14 +213,7 @@ fn split<'a>(
             .collect();
         weights = Some(w);
     }
-    let vs = options.validation_split;
-    if !(0.0..1.0).contains(&vs) {
-        return Err(WxbError::InvalidArgument {
-            name: "validation_split",
-            value: vs.to_string(),
-            reason: "must be in [0, 1)",
-        });
-    }
+    let split_at = if options.validation_data.is_some() { n } else { options.training_rows(n)? };
     if let Some((vx, vy)) = &options.validation_data {
         model.check_data(vx, vy, ("validation x", "validation y"))?;
         return Ok(Split {
@@ -196,17 +223,8 @@ fn split<'a>(
             validation: Some((Cow::Borrowed(vx), Cow::Borrowed(vy))),
         });
     }
-    if vs == 0.0 {
+    if split_at == n {
         return Ok(Split { x: Cow::Borrowed(x), y: Cow::Borrowed(y), sample_weight: weights, validation: None });
-    }
-    // Keras: split_at = floor(n · (1 − validation_split)); the validation part is the tail.
-    let split_at = (n as f64 * (1.0 - vs)).floor() as usize;
-    if split_at == 0 || split_at == n {
-        return Err(WxbError::InvalidArgument {
-            name: "validation_split",
-            value: vs.to_string(),
-            reason: "leaves no training or no validation samples",
-        });
     }
     Ok(Split {
         x: Cow::Owned(x.slice_rows(0, split_at)),

@@ -53,10 +53,10 @@ fn auto_reads_floats_and_many_integers_as_regression() {
 
 #[test]
 fn forced_tasks_override_auto() {
-    let cls = CsvOptions { task: Task::Classification, ..CsvOptions::default() };
+    let cls = CsvOptions { task: Some(Task::Classification), ..CsvOptions::default() };
     let t = read("x,y\n1,0.5\n2,1.5\n3,0.5\n", &cls).unwrap();
     assert_eq!(classes(&t), (vec![0., 1., 0.], vec!["0.5".to_string(), "1.5".to_string()]));
-    let reg = CsvOptions { task: Task::Regression, ..CsvOptions::default() };
+    let reg = CsvOptions { task: Some(Task::Regression), ..CsvOptions::default() };
     let t = read("x,y\n1,0\n2,1\n3,0\n4,1\n", &reg).unwrap();
     assert!(matches!(t.target, Some(Target::Values { .. })));
     let e = err("x,y\n1,0\n2,yes\n", &reg);
@@ -205,10 +205,10 @@ fn classification_needs_two_classes() {
         e.to_string(),
         r#"data.csv: target column "y" holds the single class "cat"; classification needs at least 2"#
     );
-    let cls = CsvOptions { task: Task::Classification, ..CsvOptions::default() };
+    let cls = CsvOptions { task: Some(Task::Classification), ..CsvOptions::default() };
     assert!(matches!(err("a,y\n1,0\n2,0\n3,0\n", &cls), DataError::SingleClass { .. }));
     // Data to evaluate a trained classifier on may hold one class.
-    let any = CsvOptions { task: Task::Classification, class_count: ClassCount::Any, ..CsvOptions::default() };
+    let any = CsvOptions { task: Some(Task::Classification), class_count: ClassCount::Any, ..CsvOptions::default() };
     let t = read("a,y\n1,cat\n2,cat\n", &any).unwrap();
     match t.target {
         Some(Target::Classes { labels, classes, .. }) => {

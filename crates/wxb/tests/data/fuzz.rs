@@ -64,7 +64,7 @@ fn csv_options() -> impl Strategy<Value = CsvOptions> {
         (0usize..6).prop_map(TargetColumn::Index),
         Just(TargetColumn::Name("y".into())),
     ];
-    let task = prop_oneof![Just(Task::Auto), Just(Task::Classification), Just(Task::Regression)];
+    let task = prop_oneof![Just(None), Just(Some(Task::Classification)), Just(Some(Task::Regression))];
     (target, task, prop_oneof![Just(b','), Just(b';')]).prop_map(|(target, task, delimiter)| CsvOptions {
         target,
         task,

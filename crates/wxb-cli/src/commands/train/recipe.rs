@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use wxb::layers::{ActivationLayer, BatchNormalization, DropoutConfig, LayerConfig};
+use wxb::data::{Schema, Task};
+use wxb::layers::{ActivationLayer, BatchNormalization, DropoutConfig, LayerConfig, SpecError, parse_spec};
 use wxb::prelude::*;
 
 use crate::cli::TrainArgs;
-use crate::preprocess::{Preprocessing, Task};
 
 /// Where the layers come from.
 pub enum Layers {
@@ -126,19 +126,16 @@ fn hidden_layers(spec: Option<&[String]>, bundled: bool) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// A `--spec` file: a JSON list of Keras-style layer configs, or an object with a `layers` list.
+/// A `--spec` file, read by [`wxb::layers::parse_spec`]; its errors name the file (and the line
+/// and column of a JSON syntax error).
 fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("{}:{}:{}: invalid JSON: {e}", path.display(), e.line(), e.column()))?;
-    let layers = match value {
-        serde_json::Value::Object(mut o) => o.remove("layers").ok_or_else(|| {
-            anyhow!("{}: expected a list of layers, or an object with a \"layers\" list", path.display())
-        })?,
-        v => v,
-    };
-    let layers: Vec<LayerConfig> =
-        serde_json::from_value(layers).map_err(|e| anyhow!("{}: invalid layer list: {e}", path.display()))?;
+    let text = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let layers = parse_spec(&text).map_err(|e| match e {
+        SpecError::Syntax { line, column, message } => {
+            anyhow!("{}:{line}:{column}: invalid JSON: {message}", path.display())
+        }
+        e => anyhow!("{}: {e}", path.display()),
+    })?;
     if layers.is_empty() {
         bail!("{}: the layer list is empty (it needs at least the output layer)", path.display());
     }
@@ -146,7 +143,7 @@ fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
 }
 
 /// The output width and the default loss and metrics for the task.
-fn head(pre: &Preprocessing, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric>) {
+fn head(pre: &Schema, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric>) {
     match pre.task {
         Task::Classification => {
             (pre.classes(), Activation::Softmax, Loss::SPARSE_CATEGORICAL_CROSSENTROPY, vec![Metric::Accuracy])
@@ -161,7 +158,7 @@ fn head(pre: &Preprocessing, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric
 }
 
 /// The compiled model for data of `pre`'s features and targets `y`.
-pub fn build(recipe: Recipe, pre: &Preprocessing, y: &Tensor, seed: u64) -> Result<Sequential> {
+pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64) -> Result<Sequential> {
     let (outputs, out_activation, default_loss, default_metrics) = head(pre, y);
     let configs: Vec<LayerConfig> = match &recipe.layers {
         Layers::Spec { layers, .. } => layers.clone(),

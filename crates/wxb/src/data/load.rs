@@ -1,0 +1,238 @@
+//! One entry point from a data file to a model's inputs: [`load`] (training data, its task decided
+//! and its schema made) and [`load_for_model`] (new data read the way a saved model's schema says).
+
+use std::path::Path;
+
+use super::arrays::{self, Arrays};
+use super::csv::{self, CsvOptions, FeatureColumns, FeatureReader, Target, TargetColumn};
+use super::format::{Format, detect};
+use super::number::NonFinite;
+use super::schema::{InputFormat, Schema, Standardization, pixel_names};
+use super::task::{ClassCount, Task, check_class_indices, decide_array_task, map_classes};
+use super::{DataError, SchemaError};
+use crate::Tensor;
+
+/// How to read a data file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The CSV target column (default: the last; for [`load_for_model`], the schema's target).
+    pub target: TargetColumn,
+    /// The CSV feature columns (default: all but the target).
+    pub features: FeatureColumns,
+    /// The task (default `None`: decided from the targets).
+    pub task: Option<Task>,
+    /// Whether NaN and infinities are refused (default) or kept.
+    pub non_finite: NonFinite,
+}
+
+/// Features, targets and their schema.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// The model's inputs `[n, features]`: scaled (byte images to `[0, 1]`), and standardized when
+    /// [`Schema::standardize`] is set.
+    pub features: Tensor,
+    /// Class indices `[n, 1]` (classification) or values `[n, outputs]` (regression).
+    pub targets: Tensor,
+    /// How the features were read, the task and the class names.
+    pub schema: Schema,
+}
+
+impl Dataset {
+    /// Standardizes the features with the mean and deviation of their first `rows` rows (the
+    /// training samples, a validation tail excluded), and records the statistics in the schema.
+    pub fn standardize(&mut self, rows: usize) {
+        let rows = rows.clamp(1, self.features.rows().max(1));
+        let s = Standardization::fit(&self.features.slice_rows(0, rows));
+        s.apply(&mut self.features);
+        self.schema.standardize = Some(s);
+    }
+}
+
+/// Reads training data from `path` (CSV, IDX, NPY or NPZ; see [`detect`]): features, targets and
+/// a schema. For IDX and `.npy` features the labels are in a second file: see
+/// [`load_with_labels`].
+///
+/// # Shapes
+/// CSV: features `[n, columns]`; arrays `[n, …]` are flattened to `[n, k]`. Targets `[n, 1]`
+/// class indices, or `[n, outputs]` values.
+///
+/// # Errors
+/// Any [`DataError`] of the readers, and [`DataError::NoLabels`] when the data has no targets.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DataError> {
+    load_with_labels(path, None, options)
+}
+
+/// [`load`], with the labels of IDX or `.npy` features in the file `labels`.
+///
+/// # Errors
+/// As [`load`], and [`DataError::LabelCount`] when the two files disagree in length.
+pub fn load_with_labels(path: &Path, labels: Option<&Path>, options: &LoadOptions) -> Result<Dataset, DataError> {
+    let format = detect(path)?;
+    if format == Format::Csv {
+        let table = csv::read(path, &csv_options(options))?;
+        let target = table.target.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
+        let (task, class_names) = match target.classes() {
+            Some(classes) => (Task::Classification, Some(classes.to_vec())),
+            None => (Task::Regression, None),
+        };
+        let schema = Schema {
+            format: InputFormat::Csv,
+            feature_names: table.feature_names,
+            image_shape: None,
+            scale: 1.0,
+            standardize: None,
+            task,
+            target: Some(target.name().to_string()),
+            class_names,
+        };
+        return Ok(Dataset { features: table.features, targets: target.tensor().clone(), schema });
+    }
+    let Arrays { mut x, scale, image_shape, y, labels_path } = arrays::read(path, format, labels, options.non_finite)?;
+    let y = y.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
+    let (task, class_names) = decide_array_task(&y, options.task, &labels_path)?;
+    let feature_names = match &image_shape {
+        Some(s) => pixel_names(s[0], s[1]),
+        None => (0..x.cols()).map(|i| format!("x[{i}]")).collect(),
+    };
+    scale_by(&mut x, scale);
+    let format = if format == Format::Idx { InputFormat::Idx } else { InputFormat::Npy };
+    let schema =
+        Schema { format, feature_names, image_shape, scale, standardize: None, task, target: None, class_names };
+    Ok(Dataset { features: x, targets: y, schema })
+}
+
+/// Whether [`load_for_model`] reads the targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Targets {
+    /// The targets must be present (evaluation, resumed training).
+    Required,
+    /// The targets are not read (prediction).
+    Ignored,
+}
+
+/// Reads data for a saved model: the schema's features in its order (CSV columns by name; extra
+/// columns are ignored), scaled and standardized as in training, and (with [`Targets::Required`])
+/// the targets mapped to the model's classes. `options.target` [`TargetColumn::Last`] stands for
+/// the schema's target column when it has one; `options.features` and `options.task` are the
+/// schema's.
+///
+/// # Shapes
+/// Returns features `[n, schema.feature_names.len()]` and targets `[n, 1]` class indices or
+/// `[n, outputs]` values.
+///
+/// # Errors
+/// Any [`DataError`] of the readers; [`SchemaError::MissingFeature`] or [`SchemaError::FeatureCount`]
+/// when the features do not fit the schema; [`SchemaError::UnknownClass`] or
+/// [`SchemaError::NotModelClass`] for a label the model does not know; [`DataError::NoLabels`] when
+/// targets are required and absent.
+pub fn load_for_model(
+    path: &Path,
+    labels: Option<&Path>,
+    schema: &Schema,
+    options: &LoadOptions,
+    targets: Targets,
+) -> Result<(Tensor, Option<Tensor>), DataError> {
+    let format = detect(path)?;
+    if format != Format::Csv {
+        let labels = if targets == Targets::Required { labels } else { None };
+        let Arrays { mut x, scale, y, labels_path, .. } = arrays::read(path, format, labels, options.non_finite)?;
+        scale_by(&mut x, scale);
+        let y = match targets {
+            Targets::Required => Some(y.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?),
+            Targets::Ignored => None,
+        };
+        return fit_to_schema(x, y, schema, path, &labels_path);
+    }
+    let mut o = match targets {
+        Targets::Ignored => CsvOptions::for_prediction(&schema.feature_names),
+        Targets::Required => {
+            let target = match (&options.target, &schema.target) {
+                (TargetColumn::Last, Some(t)) => TargetColumn::Name(t.clone()),
+                (t, _) => t.clone(),
+            };
+            CsvOptions {
+                target,
+                features: FeatureColumns::Names(schema.feature_names.clone()),
+                task: Some(schema.task),
+                // The model knows its classes: a file of one class is fine to evaluate on.
+                class_count: ClassCount::Any,
+                ..CsvOptions::default()
+            }
+        }
+    };
+    o.non_finite = options.non_finite;
+    let table = csv::read(path, &o).map_err(|e| missing_feature(e, schema))?;
+    let y = match table.target {
+        Some(Target::Classes { labels, classes, .. }) => {
+            Some(map_classes(&labels, &classes, schema.class_names.as_deref().unwrap_or_default(), path)?)
+        }
+        Some(t) => Some(t.tensor().clone()),
+        None => None,
+    };
+    let mut x = table.features;
+    schema.standardize_in_place(&mut x);
+    Ok((x, y))
+}
+
+/// Checks scaled features `x` (and class labels `y`) against the schema, then standardizes `x` as
+/// in training. `path` and `labels` name the features and the labels in errors.
+///
+/// # Errors
+/// [`SchemaError::FeatureCount`] when `x` has another width; [`SchemaError::NotModelClass`] for a class
+/// index outside the schema's classes.
+pub fn fit_to_schema(
+    mut x: Tensor,
+    y: Option<Tensor>,
+    schema: &Schema,
+    path: &Path,
+    labels: &Path,
+) -> Result<(Tensor, Option<Tensor>), DataError> {
+    if x.cols() != schema.feature_names.len() {
+        let (expected, got) = (schema.feature_names.len(), x.cols());
+        return Err(SchemaError::FeatureCount { path: path.to_path_buf(), expected, got }.into());
+    }
+    if let (Some(y), Task::Classification) = (&y, schema.task) {
+        check_class_indices(y, schema.classes(), labels)?;
+    }
+    schema.standardize_in_place(&mut x);
+    Ok((x, y))
+}
+
+/// Opens a CSV file for streamed prediction: a [`FeatureReader`] of the schema's features, in its
+/// order (other columns ignored), raw — prepare each batch with [`Schema::prepare`] (or predict with
+/// [`TrainedModel::predict`](crate::io::TrainedModel::predict), which does).
+///
+/// # Errors
+/// [`SchemaError::MissingFeature`] when the file lacks one of the schema's features; the other
+/// errors of [`FeatureReader::open`].
+pub fn open_for_model(path: &Path, schema: &Schema, non_finite: NonFinite) -> Result<FeatureReader, DataError> {
+    let options = CsvOptions { non_finite, ..CsvOptions::for_prediction(&schema.feature_names) };
+    FeatureReader::open(path, &options).map_err(|e| missing_feature(e, schema))
+}
+
+/// A column the file lacks that the schema needs, said with the schema's features.
+fn missing_feature(e: DataError, schema: &Schema) -> DataError {
+    match e {
+        DataError::UnknownColumn { path, name, available } if schema.feature_names.contains(&name) => {
+            SchemaError::MissingFeature { path, expected: schema.feature_names.clone(), missing: name, available }
+                .into()
+        }
+        e => e,
+    }
+}
+
+fn csv_options(options: &LoadOptions) -> CsvOptions {
+    CsvOptions {
+        target: options.target.clone(),
+        features: options.features.clone(),
+        task: options.task,
+        non_finite: options.non_finite,
+        ..CsvOptions::default()
+    }
+}
+
+fn scale_by(x: &mut Tensor, scale: f32) {
+    if scale != 1.0 {
+        x.data_mut().iter_mut().for_each(|v| *v *= scale);
+    }
+}
