@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::optim::{Formula, Record, Rule, StepContext, decay_weight};
+use crate::optim::{Formula, Record, Rule, StepContext, Traced, decay_weight};
 
 /// A value before and after the step.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -77,7 +77,8 @@ pub fn replay(
     let mut equations = Equations(Vec::new());
     let w = weight_decay.map_or(w, |wd| decay_weight(w, wd, step.lr, &mut equations));
     let (mut new_slots, mut new_scalars) = (slots.to_vec(), scalars.to_vec());
-    let new_value = math.trace_step(step, &mut new_scalars, w, g, &mut new_slots, &mut equations);
+    let traced = Traced { step, scalars: &mut new_scalars, w, g, slots: &mut new_slots, record: &mut equations };
+    let new_value = math.trace_step(traced);
     let moved = |names: Vec<&'static str>, old: &[f32], new: &[f32]| {
         names.into_iter().zip(old.iter().zip(new)).map(|(n, (&old, &new))| (n, Moved { old, new })).collect()
     };

@@ -12,25 +12,18 @@
 //!
 //! Keras 3 scales the step by the learning rate (default 0.001), unlike the original paper.
 
-use serde::{Deserialize, Serialize};
-
+use super::hyperparameters;
 use super::update::each2;
-use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext, Traced};
 use crate::tensor::python_complement;
 
-/// Keras' `Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7)`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Adadelta {
-    /// Decay ρ of both running averages (default 0.95).
-    pub rho: f32,
-    /// ε added under the square roots (default 1e-7).
-    pub epsilon: f32,
-}
-
-impl Default for Adadelta {
-    fn default() -> Self {
-        Self { rho: 0.95, epsilon: 1e-7 }
+hyperparameters! {
+    /// Keras' `Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7)`.
+    Adadelta {
+        /// Decay ρ of both running averages (default 0.95).
+        rho: f32 = 0.95,
+        /// ε added under the square roots (default 1e-7).
+        epsilon: f32 = 1e-7,
     }
 }
 
@@ -74,17 +67,8 @@ impl RuleMath for Adadelta {
         each2(w, g, eg, ed, |w, g, eg, ed| self.element(lr, omr, w, g, eg, ed, &mut NoRecord));
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        _: &mut [f32],
-        mut w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        let [eg, ed] = slots else { panic!("Adadelta keeps two slots, got {}", slots.len()) };
-        self.element(step.lr, python_complement(self.rho), &mut w, g, eg, ed, r);
-        w
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        let (lr, one_minus_rho) = (t.step.lr, python_complement(self.rho));
+        t.with2(|w, g, eg, ed, r| self.element(lr, one_minus_rho, w, g, eg, ed, r))
     }
 }

@@ -3,24 +3,17 @@
 //! With slot `accumulator` (`a`, starting at `initial_accumulator_value`):
 //! `a ← a + g²`, then `w ← w − lr·g / √(a + ε)`.
 
-use serde::{Deserialize, Serialize};
-
+use super::hyperparameters;
 use super::update::each1;
-use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext, Traced};
 
-/// Keras' `Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Adagrad {
-    /// The accumulator's starting value (default 0.1).
-    pub initial_accumulator_value: f32,
-    /// ε added under the square root (default 1e-7).
-    pub epsilon: f32,
-}
-
-impl Default for Adagrad {
-    fn default() -> Self {
-        Self { initial_accumulator_value: 0.1, epsilon: 1e-7 }
+hyperparameters! {
+    /// Keras' `Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)`.
+    Adagrad {
+        /// The accumulator's starting value (default 0.1).
+        initial_accumulator_value: f32 = 0.1,
+        /// ε added under the square root (default 1e-7).
+        epsilon: f32 = 1e-7,
     }
 }
 
@@ -52,17 +45,8 @@ impl RuleMath for Adagrad {
         each1(w, g, a, |w, g, a| self.element(step.lr, w, g, a, &mut NoRecord));
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        _: &mut [f32],
-        mut w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        let [a] = slots else { panic!("Adagrad keeps one slot, got {}", slots.len()) };
-        self.element(step.lr, &mut w, g, a, r);
-        w
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        let lr = t.step.lr;
+        t.with1(|w, g, a, r| self.element(lr, w, g, a, r))
     }
 }

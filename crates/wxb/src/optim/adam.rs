@@ -12,29 +12,22 @@
 //! With AMSGrad (slot `velocity_hat`, `v̂ ← max(v̂, v)`), `v̂` replaces `v` in the last line.
 //! The operations and their order are Keras': `1 − β` in double precision, the rest in `f32`.
 
-use serde::{Deserialize, Serialize};
-
+use super::hyperparameters;
 use super::update::{each2, each3};
-use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext, Traced};
 use crate::tensor::python_complement;
 
-/// Keras' `Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Adam {
-    /// Decay β₁ of the first moment (default 0.9).
-    pub beta_1: f32,
-    /// Decay β₂ of the second moment (default 0.999).
-    pub beta_2: f32,
-    /// ε added to `√v` (default 1e-7).
-    pub epsilon: f32,
-    /// Whether the AMSGrad variant (running maximum of `v`) is used (default false).
-    pub amsgrad: bool,
-}
-
-impl Default for Adam {
-    fn default() -> Self {
-        Self { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false }
+hyperparameters! {
+    /// Keras' `Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)`.
+    Adam {
+        /// Decay β₁ of the first moment (default 0.9).
+        beta_1: f32 = 0.9,
+        /// Decay β₂ of the second moment (default 0.999).
+        beta_2: f32 = 0.999,
+        /// ε added to `√v` (default 1e-7).
+        epsilon: f32 = 1e-7,
+        /// Whether the AMSGrad variant (running maximum of `v`) is used (default false).
+        amsgrad: bool = false,
     }
 }
 
@@ -111,18 +104,11 @@ impl RuleMath for Adam {
         }
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        _: &mut [f32],
-        mut w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        let k = self.constants(step, r);
-        let [m, v, rest @ ..] = slots else { panic!("Adam keeps two slots (three with AMSGrad), got {}", slots.len()) };
-        self.element(k, &mut w, g, m, v, rest.first_mut(), r);
-        w
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        let k = self.constants(t.step, &mut *t.record);
+        t.with(|w, g, slots, r| match slots {
+            [m, v, rest @ ..] => self.element(k, w, g, m, v, rest.first_mut(), r),
+            _ => panic!("Adam keeps two slots (three with AMSGrad), got {}", slots.len()),
+        })
     }
 }

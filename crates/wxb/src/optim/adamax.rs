@@ -8,27 +8,20 @@
 //! w ← w − lr·m / ((1 − β₁ᵗ)·(u + ε))
 //! ```
 
-use serde::{Deserialize, Serialize};
-
+use super::hyperparameters;
 use super::update::each2;
-use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext, Traced};
 use crate::tensor::python_complement;
 
-/// Keras' `Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Adamax {
-    /// Decay β₁ of the first moment (default 0.9).
-    pub beta_1: f32,
-    /// Decay β₂ of the infinity norm (default 0.999).
-    pub beta_2: f32,
-    /// ε added to `u` (default 1e-7).
-    pub epsilon: f32,
-}
-
-impl Default for Adamax {
-    fn default() -> Self {
-        Self { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }
+hyperparameters! {
+    /// Keras' `Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
+    Adamax {
+        /// Decay β₁ of the first moment (default 0.9).
+        beta_1: f32 = 0.9,
+        /// Decay β₂ of the infinity norm (default 0.999).
+        beta_2: f32 = 0.999,
+        /// ε added to `u` (default 1e-7).
+        epsilon: f32 = 1e-7,
     }
 }
 
@@ -76,18 +69,8 @@ impl RuleMath for Adamax {
         each2(w, g, m, u, |w, g, m, u| self.element(k, w, g, m, u, &mut NoRecord));
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        _: &mut [f32],
-        mut w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        let k = self.constants(step, r);
-        let [m, u] = slots else { panic!("Adamax keeps two slots, got {}", slots.len()) };
-        self.element(k, &mut w, g, m, u, r);
-        w
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        let k = self.constants(t.step, &mut *t.record);
+        t.with2(|w, g, m, u, r| self.element(k, w, g, m, u, r))
     }
 }

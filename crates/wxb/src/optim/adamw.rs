@@ -9,23 +9,22 @@
 //! w ← w − m·α / (√v + ε)
 //! ```
 
-use serde::{Deserialize, Serialize};
+use super::hyperparameters;
+use super::{Adam, RuleMath, StepContext, Traced};
 
-use super::{Adam, Record, RuleMath, StepContext};
-
-/// Keras' `AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-/// epsilon=1e-7, amsgrad=False)`; the weight decay lives in [`super::OptimizerConfig`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AdamW {
-    /// Decay β₁ of the first moment (default 0.9).
-    pub beta_1: f32,
-    /// Decay β₂ of the second moment (default 0.999).
-    pub beta_2: f32,
-    /// ε added to `√v` (default 1e-7).
-    pub epsilon: f32,
-    /// Whether the AMSGrad variant is used (default false).
-    pub amsgrad: bool,
+hyperparameters! {
+    /// Keras' `AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+    /// epsilon=1e-7, amsgrad=False)`; the weight decay lives in [`super::OptimizerConfig`].
+    AdamW {
+        /// Decay β₁ of the first moment (default 0.9).
+        beta_1: f32 = 0.9,
+        /// Decay β₂ of the second moment (default 0.999).
+        beta_2: f32 = 0.999,
+        /// ε added to `√v` (default 1e-7).
+        epsilon: f32 = 1e-7,
+        /// Whether the AMSGrad variant is used (default false).
+        amsgrad: bool = false,
+    }
 }
 
 impl AdamW {
@@ -35,13 +34,6 @@ impl AdamW {
     /// The Adam rule with the same hyperparameters.
     pub fn adam(&self) -> Adam {
         Adam { beta_1: self.beta_1, beta_2: self.beta_2, epsilon: self.epsilon, amsgrad: self.amsgrad }
-    }
-}
-
-impl Default for AdamW {
-    fn default() -> Self {
-        let a = Adam::default();
-        Self { beta_1: a.beta_1, beta_2: a.beta_2, epsilon: a.epsilon, amsgrad: a.amsgrad }
     }
 }
 
@@ -59,15 +51,7 @@ impl RuleMath for AdamW {
         self.adam().update_step(step, scalars, w, g, slots);
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        scalars: &mut [f32],
-        w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        self.adam().trace_step(step, scalars, w, g, slots, r)
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        self.adam().trace_step(t)
     }
 }

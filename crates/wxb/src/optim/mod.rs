@@ -140,16 +140,76 @@ pub trait RuleMath {
     ///
     /// # Panics
     /// If `slots` does not hold one value per slot, or `scalars` one per scalar.
-    fn trace_step(
-        &self,
-        step: StepContext,
-        scalars: &mut [f32],
-        w: f32,
-        g: f32,
-        slots: &mut [f32],
-        record: &mut dyn Record,
-    ) -> f32;
+    fn trace_step(&self, traced: Traced<'_>) -> f32;
 }
+
+/// One element's step as [`RuleMath::trace_step`] receives it: the step, the rule's scalars, the
+/// weight `w` and its gradient `g`, the element's slot values (moved in place) and the recorder.
+pub struct Traced<'a> {
+    /// The step.
+    pub step: StepContext,
+    /// The rule's scalar state, moved in place.
+    pub scalars: &'a mut [f32],
+    /// The weight the rule receives.
+    pub w: f32,
+    /// Its gradient.
+    pub g: f32,
+    /// The element's slot values, in [`RuleMath::slot_names`] order, moved in place.
+    pub slots: &'a mut [f32],
+    /// Where the equations go.
+    pub record: &'a mut dyn Record,
+}
+
+impl Traced<'_> {
+    /// Runs `f(w, g, slots, record)` and returns the new weight.
+    pub fn with(self, f: impl FnOnce(&mut f32, f32, &mut [f32], &mut dyn Record)) -> f32 {
+        let mut w = self.w;
+        f(&mut w, self.g, self.slots, self.record);
+        w
+    }
+
+    /// Runs `f(w, g, a, record)` on a rule's one slot `a` and returns the new weight.
+    ///
+    /// # Panics
+    /// If the element has not exactly one slot.
+    pub fn with1(self, f: impl FnOnce(&mut f32, f32, &mut f32, &mut dyn Record)) -> f32 {
+        self.with(|w, g, slots, r| match slots {
+            [a] => f(w, g, a, r),
+            _ => panic!("the rule keeps one slot per weight, got {}", slots.len()),
+        })
+    }
+
+    /// Runs `f(w, g, a, b, record)` on a rule's two slots `a`, `b` and returns the new weight.
+    ///
+    /// # Panics
+    /// If the element has not exactly two slots.
+    pub fn with2(self, f: impl FnOnce(&mut f32, f32, &mut f32, &mut f32, &mut dyn Record)) -> f32 {
+        self.with(|w, g, slots, r| match slots {
+            [a, b] => f(w, g, a, b, r),
+            _ => panic!("the rule keeps two slots per weight, got {}", slots.len()),
+        })
+    }
+}
+
+/// Declares a rule's hyperparameters: the struct (serialised with Keras' names, each field
+/// defaulting to Keras' value when absent) and its `Default`.
+macro_rules! hyperparameters {
+    ($(#[$doc:meta])* $name:ident { $($(#[$field_doc:meta])* $field:ident: $ty:ty = $default:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(default)]
+        pub struct $name {
+            $($(#[$field_doc])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($field: $default),* }
+            }
+        }
+    };
+}
+use hyperparameters;
 
 #[cfg(test)]
 mod tests {

@@ -15,29 +15,22 @@
 //!
 //! Unlike Adam, Keras computes `1 − β₁` and `1 − β₂` here after casting β to `float32`.
 
-use serde::{Deserialize, Serialize};
-
+use super::hyperparameters;
 use super::update::each2;
-use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext, Traced};
 
 /// The decay of Keras 3's momentum schedule, `μₜ = β₁·(1 − ½·0.96ᵗ)`.
 const SCHEDULE_DECAY: f32 = 0.96;
 
-/// Keras' `Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Nadam {
-    /// Decay β₁ of the first moment (default 0.9).
-    pub beta_1: f32,
-    /// Decay β₂ of the second moment (default 0.999).
-    pub beta_2: f32,
-    /// ε added to `√v̂` (default 1e-7).
-    pub epsilon: f32,
-}
-
-impl Default for Nadam {
-    fn default() -> Self {
-        Self { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }
+hyperparameters! {
+    /// Keras' `Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
+    Nadam {
+        /// Decay β₁ of the first moment (default 0.9).
+        beta_1: f32 = 0.9,
+        /// Decay β₂ of the second moment (default 0.999).
+        beta_2: f32 = 0.999,
+        /// ε added to `√v̂` (default 1e-7).
+        epsilon: f32 = 1e-7,
     }
 }
 
@@ -141,19 +134,9 @@ impl RuleMath for Nadam {
         each2(w, g, m, v, |w, g, m, v| self.element(k, w, g, m, v, &mut NoRecord));
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        scalars: &mut [f32],
-        mut w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        self.begin(step, scalars, r);
-        let k = self.constants(step, scalars, r);
-        let [m, v] = slots else { panic!("Nadam keeps two slots, got {}", slots.len()) };
-        self.element(k, &mut w, g, m, v, r);
-        w
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        self.begin(t.step, t.scalars, &mut *t.record);
+        let k = self.constants(t.step, t.scalars, &mut *t.record);
+        t.with2(|w, g, m, v, r| self.element(k, w, g, m, v, r))
     }
 }

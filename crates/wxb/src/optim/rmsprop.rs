@@ -7,29 +7,22 @@
 //! Without momentum `w ← w − Δ`; with momentum μ (slot `momentum`, `m`): `m ← μ·m + Δ`,
 //! `w ← w − m`.
 
-use serde::{Deserialize, Serialize};
-
+use super::hyperparameters;
 use super::update::{each1, each2, each3};
-use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext, Traced};
 use crate::tensor::python_complement;
 
-/// Keras' `RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False)`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RmsProp {
-    /// Discount ρ of the squared-gradient average (default 0.9).
-    pub rho: f32,
-    /// Momentum μ (default 0: no momentum slot).
-    pub momentum: f32,
-    /// ε added under the square root (default 1e-7).
-    pub epsilon: f32,
-    /// Whether the gradient's variance rather than its second moment normalises (default false).
-    pub centered: bool,
-}
-
-impl Default for RmsProp {
-    fn default() -> Self {
-        Self { rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false }
+hyperparameters! {
+    /// Keras' `RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False)`.
+    RmsProp {
+        /// Discount ρ of the squared-gradient average (default 0.9).
+        rho: f32 = 0.9,
+        /// Momentum μ (default 0: no momentum slot).
+        momentum: f32 = 0.0,
+        /// ε added under the square root (default 1e-7).
+        epsilon: f32 = 1e-7,
+        /// Whether the gradient's variance rather than its second moment normalises (default false).
+        centered: bool = false,
     }
 }
 
@@ -113,21 +106,14 @@ impl RuleMath for RmsProp {
         }
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        _: &mut [f32],
-        mut w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        let k = self.constants(step);
-        let (v, rest) = slots.split_first_mut().expect("RMSprop keeps a velocity slot");
-        let mut rest = rest.iter_mut();
-        let momentum = if self.momentum > 0.0 { rest.next() } else { None };
-        let average = if self.centered { rest.next() } else { None };
-        self.element(k, &mut w, g, v, momentum, average, r);
-        w
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        let k = self.constants(t.step);
+        t.with(|w, g, slots, r| {
+            let (v, rest) = slots.split_first_mut().expect("RMSprop keeps a velocity slot");
+            let mut rest = rest.iter_mut();
+            let momentum = if self.momentum > 0.0 { rest.next() } else { None };
+            let average = if self.centered { rest.next() } else { None };
+            self.element(k, w, g, v, momentum, average, r);
+        })
     }
 }

@@ -5,20 +5,18 @@
 //! With momentum μ (slot `momentum`, `v`): `v ← μ·v − lr·g`, then `w ← w + v`; with Nesterov,
 //! `w ← w + (μ·v − lr·g)` using the updated `v`.
 
-use serde::{Deserialize, Serialize};
-
+use super::hyperparameters;
 use super::update::{each0, each1};
-use super::{Formula, NoRecord, Record, RuleMath, StepContext};
+use super::{Formula, NoRecord, Record, RuleMath, StepContext, Traced};
 
-/// Keras' `SGD(learning_rate=0.01, momentum=0.0, nesterov=False)`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-pub struct Sgd {
-    /// Momentum μ ∈ [0, 1] (Keras' default 0: no momentum slot).
-    #[serde(default)]
-    pub momentum: f32,
-    /// Whether the look-ahead (Nesterov) form is used (default false).
-    #[serde(default)]
-    pub nesterov: bool,
+hyperparameters! {
+    /// Keras' `SGD(learning_rate=0.01, momentum=0.0, nesterov=False)`.
+    Sgd {
+        /// Momentum μ ∈ [0, 1] (Keras' default 0: no momentum slot).
+        momentum: f32 = 0.0,
+        /// Whether the look-ahead (Nesterov) form is used (default false).
+        nesterov: bool = false,
+    }
 }
 
 const PLAIN: Formula = Formula::new("w ← w − lr·g", "{} − {}·{p}");
@@ -63,16 +61,8 @@ impl RuleMath for Sgd {
         }
     }
 
-    fn trace_step(
-        &self,
-        step: StepContext,
-        _: &mut [f32],
-        mut w: f32,
-        g: f32,
-        slots: &mut [f32],
-        r: &mut dyn Record,
-    ) -> f32 {
-        self.element(step.lr, &mut w, g, slots.first_mut(), r);
-        w
+    fn trace_step(&self, t: Traced<'_>) -> f32 {
+        let lr = t.step.lr;
+        t.with(|w, g, slots, r| self.element(lr, w, g, slots.first_mut(), r))
     }
 }
