@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use wxb::explain::{ExplainOptions, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading, explain};
+use wxb::explain::{
+    ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading,
+};
 use wxb::{Sequential, io};
 
 use crate::cli::ExplainArgs;
@@ -29,7 +31,7 @@ struct Document<'a> {
 pub fn run(args: &ExplainArgs) -> Result<()> {
     let loaded = io::load(&args.model)?;
     let pre = Preprocessing::from_metadata(&loaded.metadata)?;
-    let mut model = loaded.model;
+    let model = loaded.model;
     let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
     let file = args.data.data.as_deref().map_or_else(String::new, |p| p.display().to_string());
     if args.row >= x.rows() {
@@ -59,7 +61,9 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         top: args.top,
     };
     let row = x.row(args.row).to_vec();
-    let e = explain(&mut model, &row, &options)?;
+    // One pass through the model, explained as asked and, with --draw, drawn from.
+    let explainer = Explainer::new(&model, &row, &options.input_names)?;
+    let e = explainer.explain(&options)?;
     if args.json {
         let doc =
             Document { model: args.model.display().to_string(), data: file.clone(), row: args.row, explanation: &e };
@@ -76,7 +80,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         print!("{}", render(&e, &sample));
     }
     if let Some(path) = &args.draw {
-        draw(&mut model, &row, &options, &pre, args.row, path)?;
+        draw(&model, &explainer, &options, &pre, args.row, path)?;
         // Keep standard output a single JSON document with --json.
         let note = format!("Drew {}", path.display());
         if args.json { eprintln!("{note}") } else { println!("{note}") }
@@ -117,8 +121,8 @@ fn preparation(pre: &Preprocessing) -> String {
 
 /// Draws the first Dense layer: images for image inputs, bars and a heat map otherwise.
 fn draw(
-    model: &mut Sequential,
-    row: &[f32],
+    model: &Sequential,
+    explainer: &Explainer<'_>,
     options: &ExplainOptions,
     pre: &Preprocessing,
     row_index: usize,
@@ -133,7 +137,7 @@ fn draw(
         _ => NeuronChoice::MatterMost,
     };
     let all = ExplainOptions { layers: LayerChoice::Only(first), neuron, top: 0, ..options.clone() };
-    let e = explain(model, row, &all)?;
+    let e = explainer.explain(&all)?;
     let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { unreachable!("a Dense layer") };
     let n = &neurons[0];
     let mut x = vec![0.0; n.terms.len()];

@@ -26,7 +26,7 @@ pub const CHUNK_ROWS: usize = 8192;
 pub fn run(args: &PredictArgs) -> Result<()> {
     let loaded = io::load(&args.model)?;
     let pre = Preprocessing::from_metadata(&loaded.metadata)?;
-    let mut model = loaded.model;
+    let model = loaded.model;
     if args.batch_size == 0 {
         bail!("--batch-size 0: need at least one sample per batch");
     }

@@ -1,0 +1,104 @@
+//! The macros that keep a layer kind in one file plus one registry line:
+//! `layer_registry!` generates [`LayerConfig`](super::LayerConfig) and its dispatch from the
+//! list in `layers/mod.rs`; `config_setters!` writes a layer's builder setters;
+//! `layer_identity!` the [`Layer`](super::Layer) methods every layer answers from its config.
+
+/// Generates, from one `Kind(KindConfig)` line per layer kind, the [`LayerConfig`](super::LayerConfig)
+/// enum (serialized as Keras' `{"class_name": "Kind", "config": {...}}`), its `build`, `name`,
+/// `class_name` and `plan` dispatch, `From<KindConfig>`, and `KindConfig::CLASS_NAME`.
+macro_rules! layer_registry {
+    ($($(#[$doc:meta])* $kind:ident($config:ident),)*) => {
+        /// A layer's architecture as Keras writes it: `{"class_name": "Dense", "config": {...}}`.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "class_name", content = "config")]
+        #[non_exhaustive]
+        pub enum LayerConfig {
+            $($(#[$doc])* $kind($config),)*
+        }
+
+        impl LayerConfig {
+            /// A new, unbuilt layer from this configuration.
+            pub fn build(&self) -> Box<dyn Layer> {
+                match self {
+                    $(LayerConfig::$kind(c) => Box::new(LayerKind::into_layer(c.clone())),)*
+                }
+            }
+
+            /// The name the configuration gives the layer, if any.
+            pub fn name(&self) -> Option<&str> {
+                match self {
+                    $(LayerConfig::$kind(c) => c.name.as_deref(),)*
+                }
+            }
+
+            /// Keras' class name of the configured layer (`Dense`, `Dropout`, …).
+            pub fn class_name(&self) -> &'static str {
+                match self {
+                    $(LayerConfig::$kind(_) => $config::CLASS_NAME,)*
+                }
+            }
+
+            fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+                match self {
+                    $(LayerConfig::$kind(c) => c.plan(input_shape, check),)*
+                }
+            }
+        }
+
+        $(
+            impl $config {
+                /// Keras' class name of the layer.
+                pub const CLASS_NAME: &'static str = stringify!($kind);
+            }
+
+            impl From<$config> for LayerConfig {
+                fn from(c: $config) -> Self {
+                    LayerConfig::$kind(c)
+                }
+            }
+        )*
+    };
+}
+
+/// Builder setters on a layer whose configuration is its `config` field: each line
+/// `setter(arg: Type) => field = value;` writes `pub fn setter(mut self, arg: Type) -> Self`
+/// setting `self.config.field = value`; `named(&str)` is always added.
+macro_rules! config_setters {
+    ($($(#[$doc:meta])* $setter:ident($($arg:ident: $ty:ty)?) => $field:ident = $value:expr;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $setter(mut self $(, $arg: $ty)?) -> Self {
+                self.config.$field = $value;
+                self
+            }
+        )*
+
+        /// Names the layer.
+        pub fn named(mut self, name: &str) -> Self {
+            self.config.name = Some(name.to_string());
+            self
+        }
+    };
+}
+
+/// The [`Layer`](super::Layer) methods answered from the layer's `config` field of type
+/// `$config`: `name`, `set_name`, `class_name`, `config`.
+macro_rules! layer_identity {
+    ($config:ident) => {
+        fn name(&self) -> &str {
+            self.config.name.as_deref().unwrap_or("")
+        }
+
+        fn set_name(&mut self, name: String) {
+            self.config.name = Some(name);
+        }
+
+        fn class_name(&self) -> &'static str {
+            $config::CLASS_NAME
+        }
+
+        fn config(&self) -> LayerConfig {
+            self.config.clone().into()
+        }
+    };
+}
