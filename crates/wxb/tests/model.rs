@@ -204,15 +204,14 @@ fn four_threads_predict_at_once_with_one_model() {
     let (x, y) = blobs(90, 4);
     m.train_on_batch(&x, &y, None).unwrap();
     let model = &m;
-    let single = model.predict(&x, 7).unwrap();
-    let results: Vec<Tensor> = std::thread::scope(|s| {
+    let bits = |t: &Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    let single = bits(&model.predict(&x, 7).unwrap());
+    let results: Vec<Vec<Vec<u32>>> = std::thread::scope(|s| {
         let threads: Vec<_> =
-            (0..4).map(|_| s.spawn(|| (0..5).map(|_| model.predict(&x, 7).unwrap()).last().unwrap())).collect();
+            (0..4).map(|_| s.spawn(|| (0..5).map(|_| bits(&model.predict(&x, 7).unwrap())).collect())).collect();
         threads.into_iter().map(|t| t.join().unwrap()).collect()
     });
-    for r in results {
-        let (a, b): (Vec<u32>, Vec<u32>) =
-            (r.data().iter().map(|v| v.to_bits()).collect(), single.data().iter().map(|v| v.to_bits()).collect());
-        assert_eq!(a, b);
+    for r in results.iter().flatten() {
+        assert_eq!(r, &single);
     }
 }
