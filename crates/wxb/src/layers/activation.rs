@@ -69,12 +69,7 @@ impl ActivationLayer {
         Self::from_config(ActivationConfig::new(activation))
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: ActivationConfig) -> Self {
-        config.into_layer()
-    }
-
-    config_setters! {}
+    config_setters! { ActivationConfig; }
 
     /// The activation function.
     pub fn function(&self) -> Activation {

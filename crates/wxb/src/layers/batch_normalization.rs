@@ -7,7 +7,7 @@ use super::affine::Affine;
 use super::trace::{feature_trace, normalize_all, scale_offset, weight_f64};
 use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, Param, Rank, SampleValues};
 use super::{Scratch, Statistics, check_last_axis, check_samples, python_float};
-use super::{default_epsilon, last_axis, ones, yes, zeros};
+use super::{default_epsilon, keras_defaults, last_axis, ones, yes, zeros};
 use crate::constraints::Constraint;
 use crate::error::WxbError;
 use crate::init::Initializer;
@@ -69,23 +69,9 @@ fn default_momentum() -> f32 {
 }
 
 impl Default for BatchNormalizationConfig {
+    /// Keras' defaults, as the serde attributes above give them.
     fn default() -> Self {
-        Self {
-            name: None,
-            axis: -1,
-            momentum: default_momentum(),
-            epsilon: default_epsilon(),
-            center: true,
-            scale: true,
-            beta_initializer: Initializer::Zeros,
-            gamma_initializer: Initializer::Ones,
-            moving_mean_initializer: Initializer::Zeros,
-            moving_variance_initializer: Initializer::Ones,
-            beta_regularizer: None,
-            gamma_regularizer: None,
-            beta_constraint: None,
-            gamma_constraint: None,
-        }
+        keras_defaults()
     }
 }
 
@@ -170,12 +156,8 @@ impl BatchNormalization {
         Self::from_config(BatchNormalizationConfig::default())
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: BatchNormalizationConfig) -> Self {
-        config.into_layer()
-    }
-
     config_setters! {
+        BatchNormalizationConfig;
         /// Sets the momentum of the moving averages.
         momentum(momentum: f32) => momentum = momentum;
         /// Sets `ε`.

@@ -148,12 +148,8 @@ impl Dense {
         Self::from_config(DenseConfig::new(units))
     }
 
-    /// A Dense layer from its configuration.
-    pub fn from_config(config: DenseConfig) -> Self {
-        config.into_layer()
-    }
-
     config_setters! {
+        DenseConfig;
         /// Sets the activation applied to `x·W + b`.
         activation(activation: Activation) => activation = activation;
         /// Removes the bias: `y = activation(x·W)`.

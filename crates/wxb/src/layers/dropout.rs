@@ -95,15 +95,8 @@ impl Dropout {
         Self::from_config(DropoutConfig::new(rate))
     }
 
-    /// The layer from its configuration.
-    ///
-    /// # Panics
-    /// If `config.rate` is not in `[0, 1)`.
-    pub fn from_config(config: DropoutConfig) -> Self {
-        config.into_layer()
-    }
-
     config_setters! {
+        DropoutConfig;
         /// Seeds the masks with `seed` (independently of the model's seed and the layer's name).
         seed(seed: u64) => seed = Some(seed);
     }

@@ -68,12 +68,8 @@ impl Flatten {
         Self::from_config(FlattenConfig::default())
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: FlattenConfig) -> Self {
-        config.into_layer()
-    }
-
     config_setters! {
+        FlattenConfig;
         /// Sets the layout of the input samples (channels first are moved last, as Keras does).
         data_format(format: DataFormat) => data_format = format;
     }

@@ -7,7 +7,7 @@ use super::affine::Affine;
 use super::trace::{feature_trace, moments, normalize_all, scale_offset};
 use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, Param, SampleValues};
 use super::{Scratch, Statistics, check_last_axis, check_samples};
-use super::{default_epsilon, last_axis, ones, yes, zeros};
+use super::{default_epsilon, keras_defaults, last_axis, ones, yes, zeros};
 use crate::constraints::Constraint;
 use crate::error::WxbError;
 use crate::init::Initializer;
@@ -70,20 +70,9 @@ fn int_or_single_list<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> 
 }
 
 impl Default for LayerNormalizationConfig {
+    /// Keras' defaults, as the serde attributes above give them.
     fn default() -> Self {
-        Self {
-            name: None,
-            axis: -1,
-            epsilon: default_epsilon(),
-            center: true,
-            scale: true,
-            beta_initializer: Initializer::Zeros,
-            gamma_initializer: Initializer::Ones,
-            beta_regularizer: None,
-            gamma_regularizer: None,
-            beta_constraint: None,
-            gamma_constraint: None,
-        }
+        keras_defaults()
     }
 }
 
@@ -148,12 +137,8 @@ impl LayerNormalization {
         Self::from_config(LayerNormalizationConfig::default())
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: LayerNormalizationConfig) -> Self {
-        config.into_layer()
-    }
-
     config_setters! {
+        LayerNormalizationConfig;
         /// Sets `ε`.
         epsilon(epsilon: f32) => epsilon = epsilon;
         /// Removes the offset `β` (Keras' `center=False`).

@@ -60,11 +60,22 @@ macro_rules! layer_registry {
     };
 }
 
-/// Builder setters on a layer whose configuration is its `config` field: each line
-/// `setter(arg: Type) => field = value;` writes `pub fn setter(mut self, arg: Type) -> Self`
-/// setting `self.config.field = value`; `named(&str)` is always added.
+/// The constructor from a configuration and the builder setters of a layer whose configuration
+/// (of type `$config`) is its `config` field: `from_config`, `named(&str)`, and for each line
+/// `setter(arg: Type) => field = value;` a `pub fn setter(mut self, arg: Type) -> Self` setting
+/// `self.config.field = value`.
 macro_rules! config_setters {
-    ($($(#[$doc:meta])* $setter:ident($($arg:ident: $ty:ty)?) => $field:ident = $value:expr;)*) => {
+    ($config:ident; $($(#[$doc:meta])* $setter:ident($($arg:ident: $ty:ty)?) => $field:ident = $value:expr;)*) => {
+        /// The layer from its configuration.
+        ///
+        /// # Panics
+        /// Where [`LayerKind::into_layer`](crate::layers::LayerKind::into_layer) does (a value out
+        /// of range, e.g. a dropout rate of 1; [`LayerConfig::validate`](crate::layers::LayerConfig::validate)
+        /// reports it as an error instead).
+        pub fn from_config(config: $config) -> Self {
+            LayerKind::into_layer(config)
+        }
+
         $(
             $(#[$doc])*
             pub fn $setter(mut self $(, $arg: $ty)?) -> Self {

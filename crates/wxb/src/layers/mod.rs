@@ -150,6 +150,12 @@ pub fn snake_case(class_name: &str) -> String {
     s
 }
 
+/// A configuration whose every field has a serde default: the configuration of `{}`, so that
+/// Keras' defaults are written once, in the serde attributes.
+fn keras_defaults<T: serde::de::DeserializeOwned>() -> T {
+    serde_json::from_str("{}").expect("every field has a serde default")
+}
+
 // Serde defaults shared by the normalization layers' configurations (Keras' values).
 fn last_axis() -> i32 {
     -1
