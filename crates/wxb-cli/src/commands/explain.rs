@@ -8,6 +8,7 @@ use serde::Serialize;
 use wxb::explain::{
     ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading,
 };
+use wxb::layers::DenseConfig;
 use wxb::{Sequential, io};
 
 use crate::cli::ExplainArgs;
@@ -41,7 +42,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     if let (Some(l), Some(k)) = (layer, args.neuron) {
         let width: usize = model.layers()[l].output_shape().iter().product();
         if k >= width {
-            let what = if model.layers()[l].class_name() == "Dense" { "neurons" } else { "values" };
+            let what = if model.layers()[l].class_name() == DenseConfig::CLASS_NAME { "neurons" } else { "values" };
             bail!("--neuron {k}: layer {l} ({}) has {width} {what} (0..={})", model.layers()[l].name(), width - 1);
         }
     }
@@ -128,7 +129,7 @@ fn draw(
     row_index: usize,
     path: &Path,
 ) -> Result<()> {
-    let Some(first) = model.layers().iter().position(|l| l.class_name() == "Dense") else {
+    let Some(first) = model.layers().iter().position(|l| l.class_name() == DenseConfig::CLASS_NAME) else {
         bail!("--draw: the model has no Dense layer to draw");
     };
     // Every term of the first Dense layer's chosen neuron (the user's, when they chose one there).

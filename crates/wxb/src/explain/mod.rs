@@ -9,8 +9,9 @@
 //! `zⱼ = x·w + bⱼ = Σᵢ xᵢ·wᵢ + bⱼ`, then `aⱼ = f(zⱼ)`. [`explain`] recomputes every layer for one
 //! sample in `f64`, term by term, without the GEMM, and compares its output with
 //! [`crate::Sequential::predict`]'s. Each layer computes its own part and says what it did
-//! ([`crate::layers::Layer::forward_f64`], [`crate::layers::Layer::trace`]); this module chooses the sample, the
-//! neurons shown and reads the output.
+//! ([`crate::layers::Layer::forward_f64`], [`crate::layers::Layer::trace`]); this module chooses
+//! the neurons shown and reads the output. [`Explainer`] runs the sample's pass once and explains
+//! it as many ways as asked.
 //!
 //! The neurons that **matter most** (the default choice, [`NeuronChoice::MatterMost`]):
 //! in the output layer, the predicted class's neuron (or every output for values); in the layer

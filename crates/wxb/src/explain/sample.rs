@@ -6,7 +6,7 @@ use super::forward::{LayerValues, forward};
 use super::layer::{LayerTrace, layer_trace};
 use super::select::choose;
 use crate::error::WxbError;
-use crate::layers::LayerStep;
+use crate::layers::{DenseConfig, LayerStep};
 use crate::model::Sequential;
 use crate::tensor::{Tensor, argmax};
 
@@ -193,7 +193,7 @@ impl<'m> Explainer<'m> {
             Reading::Classes(_) => vec![argmax(engine)],
             Reading::Values => (0..out.len()).collect(),
         };
-        let last_dense = model.layers().iter().rposition(|l| l.class_name() == "Dense");
+        let last_dense = model.layers().iter().rposition(|l| l.class_name() == DenseConfig::CLASS_NAME);
         let chosen = choose(model.layers(), values, initial, options.per_layer, pin);
         let mut layers = Vec::new();
         let mut shape = model.input_shape().to_vec();

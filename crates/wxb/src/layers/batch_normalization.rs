@@ -3,11 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::affine::Affine;
 use super::trace::{feature_trace, normalize_all, scale_offset, weight_f64};
 use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, Param, Rank, SampleValues};
 use super::{Scratch, Statistics, check_last_axis, check_samples, python_float};
-use super::{default_epsilon, keras_defaults, last_axis, ones, yes, zeros};
+use super::{default_epsilon, last_axis, ones, yes, zeros};
 use crate::constraints::Constraint;
 use crate::error::WxbError;
 use crate::init::Initializer;
@@ -68,23 +67,7 @@ fn default_momentum() -> f32 {
     0.99
 }
 
-impl Default for BatchNormalizationConfig {
-    /// Keras' defaults, as the serde attributes above give them.
-    fn default() -> Self {
-        keras_defaults()
-    }
-}
-
-impl BatchNormalizationConfig {
-    /// `γ` and `β`'s settings.
-    fn affine(&self) -> Affine {
-        let (gamma, beta) = (
-            (self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint),
-            (self.beta_initializer, self.beta_regularizer, self.beta_constraint),
-        );
-        Affine { scale: self.scale, center: self.center, gamma, beta }
-    }
-}
+normalization_config!(BatchNormalizationConfig);
 
 impl LayerKind for BatchNormalizationConfig {
     type Layer = BatchNormalization;

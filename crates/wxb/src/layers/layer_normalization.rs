@@ -3,11 +3,10 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::affine::Affine;
 use super::trace::{feature_trace, moments, normalize_all, scale_offset};
 use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, Param, SampleValues};
 use super::{Scratch, Statistics, check_last_axis, check_samples};
-use super::{default_epsilon, keras_defaults, last_axis, ones, yes, zeros};
+use super::{default_epsilon, last_axis, ones, yes, zeros};
 use crate::constraints::Constraint;
 use crate::error::WxbError;
 use crate::init::Initializer;
@@ -69,23 +68,7 @@ fn int_or_single_list<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> 
     }
 }
 
-impl Default for LayerNormalizationConfig {
-    /// Keras' defaults, as the serde attributes above give them.
-    fn default() -> Self {
-        keras_defaults()
-    }
-}
-
-impl LayerNormalizationConfig {
-    /// `γ` and `β`'s settings.
-    fn affine(&self) -> Affine {
-        let (gamma, beta) = (
-            (self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint),
-            (self.beta_initializer, self.beta_regularizer, self.beta_constraint),
-        );
-        Affine { scale: self.scale, center: self.center, gamma, beta }
-    }
-}
+normalization_config!(LayerNormalizationConfig);
 
 impl LayerKind for LayerNormalizationConfig {
     type Layer = LayerNormalization;

@@ -113,3 +113,25 @@ macro_rules! layer_identity {
         }
     };
 }
+
+/// For a normalization's configuration `$config` (every field with a serde default, and the
+/// fields `scale`, `center`, `gamma_*`, `beta_*`): `Default` (Keras' defaults, as the serde
+/// attributes give them) and `affine()`, the settings of `γ` and `β`.
+macro_rules! normalization_config {
+    ($config:ident) => {
+        impl Default for $config {
+            fn default() -> Self {
+                super::keras_defaults()
+            }
+        }
+
+        impl $config {
+            /// `γ` and `β`'s settings.
+            fn affine(&self) -> super::affine::Affine {
+                let gamma = (self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint);
+                let beta = (self.beta_initializer, self.beta_regularizer, self.beta_constraint);
+                super::affine::Affine { scale: self.scale, center: self.center, gamma, beta }
+            }
+        }
+    };
+}
