@@ -83,7 +83,7 @@ fn every_layer_agrees_with_the_engine_and_every_neuron_adds_up() {
             LayerStep::Activation { values, .. } | LayerStep::Dropout { values, .. } => {
                 assert!(values.iter().all(|v| close(v.output, out[v.index])));
             }
-            LayerStep::Flatten { .. } => unreachable!("no Flatten in this model"),
+            other => panic!("no such step in this model: {other:?}"),
         }
     }
     // The output layer shows the predicted class's neuron, named after its class.

@@ -119,8 +119,12 @@ pub struct ValueTrace {
 }
 
 /// What a layer computed for the chosen values.
+///
+/// A new kind of layer reuses one of these shapes or adds its own variant here, beside its layer
+/// file; readers outside the crate (the CLI) show the steps they do not know as their JSON.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LayerStep {
     /// `zⱼ = Σᵢ xᵢ·Wᵢⱼ + bⱼ`, `aⱼ = f(zⱼ)` for each chosen neuron `j`.
     Dense {
