@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Scratch;
 use super::neuron::{NeuronInputs, neuron_trace};
 use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, Param, Rank, SampleValues};
+use super::{Scratch, yes, zeros};
 use crate::activations::Activation;
 use crate::constraints::Constraint;
 use crate::error::WxbError;
@@ -48,14 +48,8 @@ pub struct DenseConfig {
     pub bias_constraint: Option<Constraint>,
 }
 
-fn yes() -> bool {
-    true
-}
 fn glorot_uniform() -> Initializer {
     Initializer::GlorotUniform
-}
-fn zeros() -> Initializer {
-    Initializer::Zeros
 }
 
 impl DenseConfig {
