@@ -9,6 +9,7 @@ mod trainable;
 mod workspace;
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use crate::error::WxbError;
 use crate::layers::{Layer, Mode, Param, snake_case};
@@ -51,8 +52,10 @@ pub struct Sequential {
     seed: u64,
     compiled: Option<Compiled>,
     stop_training: bool,
-    /// The buffers of training and of [`Sequential::forward`] (inference has its own).
+    /// The buffers of training and of [`Sequential::forward`].
     work: Workspace,
+    /// The buffers of [`Sequential::predict`], reused by whichever call finds them free.
+    predict_work: Mutex<Workspace>,
     /// The trainable weights of a step, without allocating.
     trainable: trainable::TrainableList,
 }
@@ -69,6 +72,7 @@ impl Sequential {
             compiled: None,
             stop_training: false,
             work: Workspace::default(),
+            predict_work: Mutex::default(),
             trainable: trainable::TrainableList::default(),
         }
     }
@@ -254,12 +258,16 @@ impl Sequential {
 
     /// Predictions for `x: [n, input_shape…]`, computed `batch_size` samples at a time in inference
     /// mode (dropout off, moving statistics). Takes `&self`: several threads may predict with one
-    /// model at once, each call with its own [`Workspace`].
+    /// model at once. A call reuses the model's inference buffers when no other call holds them,
+    /// and otherwise works in a [`Workspace`] of its own.
     ///
     /// # Errors
     /// If `x` does not fit the model's input or `batch_size` is 0.
     pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor, WxbError> {
-        self.predict_with(x, batch_size, &mut Workspace::default())
+        match self.predict_work.try_lock() {
+            Ok(mut work) => self.predict_with(x, batch_size, &mut work),
+            Err(_) => self.predict_with(x, batch_size, &mut Workspace::default()),
+        }
     }
 
     /// [`Sequential::predict`] reusing the buffers of `work` (no allocation past the first call but
