@@ -9,8 +9,18 @@
 //! One file, `layers/{kind}.rs`, holds everything about it: its configuration (serde, Keras'
 //! defaults, builder setters), [`LayerKind`] (validation against the input shape, building),
 //! and [`Layer`] (build, forward, backward, weights, and what `explain` shows: its `f64` forward
-//! pass and its [`LayerStep`] trace). Then one line in the registry below adds it to
-//! [`LayerConfig`] and every dispatch over the kinds.
+//! pass and its [`LayerStep`] trace). Then, here, `mod {kind};`, its `pub use`, and one line in
+//! the registry below, which adds it to [`LayerConfig`] and every dispatch over the kinds
+//! (`build`, `name`, `class_name`, `validate`). A trace of a new shape is a new [`LayerStep`]
+//! variant in `layers/trace.rs`.
+//!
+//! # Weights and work buffers
+//!
+//! A layer owns its weights ([`Layer::weights`]); what a pass keeps between forward and backward
+//! lives in a [`Scratch`] the caller owns (the model's [`Workspace`](crate::model::Workspace)
+//! holds one per layer). Inference takes `&self`; training's backward pass writes the gradients
+//! into [`Param::grad`] with `&mut self`, and [`Layer::end_train_forward`] moves the state a
+//! training pass changes (moving averages, dropout's step).
 
 #[macro_use]
 mod macros;
@@ -69,6 +79,10 @@ layer_registry! {
 
 /// A layer kind's configuration, implemented in the kind's file: it checks itself against the
 /// shape of its input and builds its layer. Listed once in the registry of [`LayerConfig`].
+///
+/// The configuration is the `config` object of Keras' JSON (serde, `deny_unknown_fields`, Keras'
+/// defaults as serde defaults) and has a field `name: Option<String>`; its layer keeps it in a
+/// field `config` (see `config_setters!` and `layer_identity!` in `layers/macros.rs`).
 pub trait LayerKind: Clone + Into<LayerConfig> {
     /// The layer it builds.
     type Layer: Layer + 'static;
