@@ -116,6 +116,11 @@ fn layer_text(s: &mut String, layer: &LayerTrace) {
         LayerStep::Flatten { input_shape, output_shape } => {
             let _ = writeln!(s, "{head}: {input_shape:?} → {output_shape:?}, the same values in one row ──");
         }
+        // A kind of step this text does not know yet (a new layer kind's): its data as JSON.
+        other => {
+            let json = serde_json::to_string(other).unwrap_or_else(|e| format!("({e})"));
+            let _ = writeln!(s, "{head} ──\n  {json}");
+        }
     }
     s.push('\n');
 }

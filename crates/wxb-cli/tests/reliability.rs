@@ -121,7 +121,7 @@ fn predict_streams_chunks_and_writes_nothing_when_a_row_is_bad() {
     let stdout = wxb(&dir, &["predict", "--model", "m", "--data", "big.csv"]);
     assert_eq!(String::from_utf8(stdout.stdout).unwrap(), written, "--out and stdout agree");
     // The same numbers as the library on the whole file at once.
-    let mut model = wxb::io::load(&dir.join("m")).unwrap().model;
+    let model = wxb::io::load(&dir.join("m")).unwrap().model;
     let names: Vec<String> = ["x0", "x1", "x2"].map(String::from).to_vec();
     let table =
         wxb::data::csv::read(&dir.join("big.csv"), &wxb::data::csv::CsvOptions::for_prediction(&names)).unwrap();

@@ -39,18 +39,19 @@ fn bench(c: &mut Criterion, threads: usize) {
         let dy = tensor(batch, units, 2);
         let mut d = layer(inputs, units);
         let (mut y, mut dx) = (Tensor::default(), Tensor::default());
+        let mut s = Scratch::default();
         let mut g = c.benchmark_group(format!("dense/forward/{threads}t"));
         g.throughput(Throughput::Elements(2 * macs));
         g.bench_function(BenchmarkId::from_parameter(name), |b| {
-            pool.install(|| b.iter(|| d.forward(&x, &mut y, Mode::Train)))
+            pool.install(|| b.iter(|| d.forward(&x, &mut y, Mode::Train, &mut s)))
         });
         g.finish();
         // The backward pass reads the forward pass' output (also when only it is benchmarked).
-        pool.install(|| d.forward(&x, &mut y, Mode::Train));
+        pool.install(|| d.forward(&x, &mut y, Mode::Train, &mut s));
         let mut g = c.benchmark_group(format!("dense/backward/{threads}t"));
         g.throughput(Throughput::Elements(4 * macs));
         g.bench_function(BenchmarkId::from_parameter(name), |b| {
-            pool.install(|| b.iter(|| d.backward(&x, &y, &dy, Some(&mut dx))))
+            pool.install(|| b.iter(|| d.backward(&x, &y, &dy, Some(&mut dx), &mut s)))
         });
         g.finish();
     }

@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("mlp/predict");
     for batch in [1, 8192] {
         let (x, _) = data(batch);
-        let mut model = mlp();
+        let model = mlp();
         g.throughput(Throughput::Elements(batch as u64));
         g.bench_function(BenchmarkId::from_parameter(batch), |b| b.iter(|| model.predict(&x, batch).unwrap()));
     }

@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Latency of one sample and throughput at batch 8192 (the training digits repeated).
 fn inference(images: &Tensor, seed: u64) -> Result<serde_json::Value, WxbError> {
-    let mut model = mlp(seed);
+    let model = mlp(seed);
     let one = images.slice_rows(0, 1);
     let rows: Vec<usize> = (0..8192).map(|i| i % images.rows()).collect();
     let big = images.gather_rows(&rows);

@@ -56,11 +56,11 @@ pub mod prelude {
     pub use crate::init::Initializer;
     pub use crate::layers::{
         ActivationLayer, BatchNormalization, DataFormat, Dense, Dropout, Flatten, Layer, LayerConfig,
-        LayerNormalization, Mode,
+        LayerNormalization, Mode, Scratch,
     };
     pub use crate::losses::{Loss, Predictions};
     pub use crate::metrics::Metric;
-    pub use crate::model::Sequential;
+    pub use crate::model::{Sequential, Workspace};
     pub use crate::optim::{Clipping, LearningRate, Optimizer};
     pub use crate::regularizers::Regularizer;
     pub use crate::tensor::Tensor;

@@ -47,7 +47,7 @@ fn every_layer_agrees_with_the_engine_and_every_neuron_adds_up() {
     let (mut m, x) = trained_mixed_model();
     let row = x.row(5).to_vec();
     let opts = ExplainOptions { reading: classes(), top: 2, per_layer: 2, ..ExplainOptions::default() };
-    let e = explain(&mut m, &row, &opts).unwrap();
+    let e = explain(&m, &row, &opts).unwrap();
     assert_eq!(e.layers.len(), 7);
     assert!(e.output.max_abs_difference < 1e-5, "{}", e.output.max_abs_difference);
     let engine: Vec<Vec<f32>> = {
@@ -82,7 +82,7 @@ fn every_layer_agrees_with_the_engine_and_every_neuron_adds_up() {
             LayerStep::Activation { values, .. } | LayerStep::Dropout { values, .. } => {
                 assert!(values.iter().all(|v| close(v.output, out[v.index])));
             }
-            LayerStep::Flatten { .. } => unreachable!("no Flatten in this model"),
+            other => panic!("no such step in this model: {other:?}"),
         }
     }
     // The output layer shows the predicted class's neuron, named after its class.
@@ -111,7 +111,7 @@ fn hidden_neurons_that_matter_most_have_the_largest_terms_above() {
     ])
     .unwrap();
     let opts = ExplainOptions { per_layer: 2, ..ExplainOptions::default() };
-    let e = explain(&mut m, &[2.0, 7.0], &opts).unwrap();
+    let e = explain(&m, &[2.0, 7.0], &opts).unwrap();
     let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { panic!() };
     assert_eq!(neurons.iter().map(|n| n.neuron).collect::<Vec<_>>(), [1, 0]);
     let LayerStep::Dense { neurons, .. } = &e.layers[1].step else { panic!() };
@@ -119,7 +119,7 @@ fn hidden_neurons_that_matter_most_have_the_largest_terms_above() {
     assert!((neurons[0].z - (2.0 - 10.0 + 0.2)).abs() < 1e-7, "{}", neurons[0].z);
     // One layer, one neuron, on request.
     let one = ExplainOptions { layers: LayerChoice::Only(0), neuron: NeuronChoice::Only(2), ..opts };
-    let e = explain(&mut m, &[2.0, 7.0], &one).unwrap();
+    let e = explain(&m, &[2.0, 7.0], &one).unwrap();
     assert_eq!(e.layers.len(), 1);
     let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { panic!() };
     assert_eq!(neurons[0].neuron, 2);
@@ -127,15 +127,15 @@ fn hidden_neurons_that_matter_most_have_the_largest_terms_above() {
 
 #[test]
 fn bad_requests_are_errors() {
-    let (mut m, x) = trained_mixed_model();
+    let (m, x) = trained_mixed_model();
     let row = x.row(0).to_vec();
     let o = ExplainOptions::default();
-    assert!(explain(&mut m, &row[..3], &o).is_err());
-    assert!(explain(&mut m, &row, &ExplainOptions { layers: LayerChoice::Only(7), ..o.clone() }).is_err());
+    assert!(explain(&m, &row[..3], &o).is_err());
+    assert!(explain(&m, &row, &ExplainOptions { layers: LayerChoice::Only(7), ..o.clone() }).is_err());
     let neuron = ExplainOptions { layers: LayerChoice::Only(4), neuron: NeuronChoice::Only(6), ..o.clone() };
-    assert!(explain(&mut m, &row, &neuron).is_err());
-    assert!(explain(&mut m, &row, &ExplainOptions { neuron: NeuronChoice::Only(0), ..o.clone() }).is_err());
-    assert!(explain(&mut m, &row, &ExplainOptions { per_layer: 0, ..o }).is_err());
+    assert!(explain(&m, &row, &neuron).is_err());
+    assert!(explain(&m, &row, &ExplainOptions { neuron: NeuronChoice::Only(0), ..o.clone() }).is_err());
+    assert!(explain(&m, &row, &ExplainOptions { per_layer: 0, ..o }).is_err());
 }
 
 #[test]

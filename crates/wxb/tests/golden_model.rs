@@ -39,7 +39,7 @@ fn forward_pass_matches_keras() {
     let f = fixture();
     let case = &f["forward"];
     let x = tensor(&case["x"]);
-    let mut model = model(case, x.cols());
+    let model = model(case, x.cols());
     let y = model.predict(&x, 32).unwrap();
     let want = tensor(&case["y"]);
     assert!(y.max_abs_diff(&want) < 1e-5, "max diff {}", y.max_abs_diff(&want));

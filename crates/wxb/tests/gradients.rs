@@ -8,7 +8,9 @@
 //! off by 2 %.
 
 use wxb::activations::Activation;
-use wxb::layers::{ActivationLayer, BatchNormalization, Dense, Dropout, Flatten, Layer, LayerNormalization, Mode};
+use wxb::layers::{
+    ActivationLayer, BatchNormalization, Dense, Dropout, Flatten, Layer, LayerNormalization, Mode, Scratch,
+};
 use wxb::regularizers::Regularizer;
 use wxb::rng::WxbRng;
 use wxb::tensor::Tensor;
@@ -81,27 +83,29 @@ fn assert_grad(what: &str, analytic: &[f32], numeric: &[f32]) {
 /// backward pass overwrites (not accumulates) and gives the same parameter gradients without `dx`.
 fn check_layer<L: Layer + Clone>(what: &str, base: &L, x: &Tensor, mode: Mode, rng: &mut WxbRng) {
     let mut layer = base.clone();
-    let y = layer.call(x, mode);
+    let s = &mut Scratch::default();
+    let y = layer.call(x, mode, s);
     let r = uniform(rng, y.shape(), -1.0, 1.0);
     let mut dx = Tensor::default();
-    layer.backward(x, &y, &r, Some(&mut dx));
-    layer.backward(x, &y, &r, Some(&mut dx));
+    layer.backward(x, &y, &r, Some(&mut dx), s);
+    layer.backward(x, &y, &r, Some(&mut dx), s);
     assert_eq!(dx.shape(), x.shape(), "{what}: dx shape");
     let num = numeric_grad(x.data(), |i, v| {
         let mut xp = x.clone();
         xp.data_mut()[i] = v;
-        objective(&base.clone().call(&xp, mode), &r)
+        objective(&base.clone().call(&xp, mode, &mut Scratch::default()), &r)
     });
     assert_grad(&format!("{what}: dx"), dx.data(), &num);
 
     let mut no_dx = base.clone();
-    let y2 = no_dx.call(x, mode);
-    no_dx.backward(x, &y2, &r, None);
+    let s2 = &mut Scratch::default();
+    let y2 = no_dx.call(x, mode, s2);
+    no_dx.backward(x, &y2, &r, None, s2);
     for (k, p) in layer.params().into_iter().enumerate().filter(|(_, p)| p.trainable) {
         let num = numeric_grad(base.params()[k].value.data(), |i, v| {
             let mut l = base.clone();
             l.params_mut()[k].value.data_mut()[i] = v;
-            objective(&l.call(x, mode), &r)
+            objective(&l.call(x, mode, &mut Scratch::default()), &r)
         });
         assert_grad(&format!("{what}: d{}", p.name), p.grad.data(), &num);
         assert_eq!(p.grad, no_dx.params()[k].grad, "{what}: d{} without dx", p.name);
@@ -176,7 +180,7 @@ fn dense_case(a: Activation, bias: bool, rng: &mut WxbRng) -> (Dense, Tensor) {
             d.params_mut()[1].value = uniform(rng, &[units], -0.5, 0.5);
         }
         let x = uniform(rng, &[batch, inp], -2.0, 2.0);
-        let z = d.clone().activation(Activation::Linear).call(&x, Mode::Train);
+        let z = d.clone().activation(Activation::Linear).call(&x, Mode::Train, &mut Scratch::default());
         if z.data().iter().all(|&v| off_kinks(v)) {
             return (d, x);
         }
@@ -201,14 +205,16 @@ fn dense_fused_backward_from_logits() {
     for a in [Activation::Softmax, Activation::Sigmoid] {
         let (base, x) = dense_case(a, true, &mut rng);
         let mut d = base.clone();
-        d.call(&x, Mode::Train);
-        let z = d.logits().expect("a non-linear Dense keeps its logits").clone();
+        let s = &mut Scratch::default();
+        d.call(&x, Mode::Train, s);
+        let z = d.logits(s).expect("a non-linear Dense keeps its logits").clone();
         let r = uniform(&mut rng, z.shape(), -1.0, 1.0);
         let mut dx = Tensor::default();
-        d.backward_from_logits(&x, &r, Some(&mut dx));
+        d.backward_from_logits(&x, &r, Some(&mut dx), s);
         let logits_objective = |l: &mut Dense, x: &Tensor| {
-            l.call(x, Mode::Train);
-            objective(l.logits().unwrap(), &r)
+            let s = &mut Scratch::default();
+            l.call(x, Mode::Train, s);
+            objective(l.logits(s).unwrap(), &r)
         };
         let num = numeric_grad(x.data(), |i, v| {
             let mut xp = x.clone();
@@ -255,10 +261,11 @@ fn activation_layer_fused_backward_passes_logit_gradients_through() {
     let mut layer = ActivationLayer::new(Activation::Softmax);
     layer.build(&[3], 0);
     let x = Tensor::from_vec(&[1, 3], vec![0.5, -1.0, 2.0]);
-    layer.call(&x, Mode::Train);
+    let s = &mut Scratch::default();
+    layer.call(&x, Mode::Train, s);
     let dz = Tensor::from_vec(&[1, 3], vec![0.1, -0.2, 0.3]);
     let mut dx = Tensor::default();
-    layer.backward_from_logits(&x, &dz, Some(&mut dx));
+    layer.backward_from_logits(&x, &dz, Some(&mut dx), s);
     assert_eq!(dx, dz);
 }
 

@@ -67,7 +67,7 @@ fn mx_plus_b_is_the_one_input_case() {
     let x = Tensor::from_vec(&[4, 1], vec![-2.0, 0.0, 1.5, 4.0]);
     assert_eq!(infer(&mut model, &x).data(), &[-4.0, 2.0, 6.5, 14.0]);
     // `wxb explain` shows it as one term m·x plus b.
-    let e = explain(&mut model, &[1.5], &ExplainOptions::default()).unwrap();
+    let e = explain(&model, &[1.5], &ExplainOptions::default()).unwrap();
     let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { panic!("a Dense layer") };
     let n = &neurons[0];
     assert_eq!((n.terms.len(), n.terms[0].x, n.terms[0].w, n.bias, n.z), (1, 1.5, 3.0, Some(2.0), 6.5));

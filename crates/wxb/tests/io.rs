@@ -46,7 +46,7 @@ fn save_load_predict_is_bit_identical_and_metadata_survives() {
     meta.insert("class_names".to_string(), serde_json::json!(["a", "b", "c"]));
     io::save(&mut m, &dir, &meta, OptimizerState::Exclude).unwrap();
     let loaded = io::load(&dir).unwrap();
-    let mut back = loaded.model;
+    let back = loaded.model;
     assert_eq!(loaded.metadata, meta);
     assert_eq!(back.predict(&x, 32).unwrap(), m.predict(&x, 32).unwrap());
     assert_eq!(back.count_params(), m.count_params());
@@ -87,7 +87,7 @@ fn a_stale_config_from_a_crash_between_the_writes_is_ignored() {
     io::save(&mut m, &dir, &BTreeMap::new(), OptimizerState::Exclude).unwrap();
     // Simulate a crash after the weights file was replaced but before config.json was.
     fs::write(dir.join("config.json"), old_config).unwrap();
-    let mut back = io::load(&dir).unwrap().model;
+    let back = io::load(&dir).unwrap().model;
     assert_eq!(back.predict(&x, 32).unwrap(), m.predict(&x, 32).unwrap());
 }
 

@@ -68,19 +68,20 @@ fn dropout_scales_kept_values_and_is_the_identity_in_inference() {
     let mut d = Dropout::new(rate).named("drop");
     d.build(&[100], 42);
     let x = Tensor::full(&[100, 100], 1.0);
-    let y = d.call(&x, Mode::Train);
+    let y = d.call(&x, Mode::Train, &mut Scratch::default());
     let scale = (1.0f64 / (1.0 - 0.3)) as f32;
     assert!(y.data().iter().all(|&v| v == 0.0 || v == scale), "kept values are x/(1 − rate)");
     let zeroed = y.data().iter().filter(|&&v| v == 0.0).count() as f64 / 1e4;
     assert!((zeroed - 0.3).abs() < 0.02, "zeroed fraction {zeroed}");
     let mean = y.sum() / 1e4;
     assert!((mean - 1.0).abs() < 0.03, "E[y] = x: mean {mean}");
-    assert_ne!(d.call(&x, Mode::Train), y, "a new mask every training pass");
-    assert_eq!(d.call(&x, Mode::Infer), x);
+    assert_ne!(d.call(&x, Mode::Train, &mut Scratch::default()), y, "a new mask every training pass");
+    assert_eq!(d.call(&x, Mode::Infer, &mut Scratch::default()), x);
     // Backward uses the forward's mask.
-    let y = d.call(&x, Mode::Train);
+    let s = &mut Scratch::default();
+    let y = d.call(&x, Mode::Train, s);
     let mut dx = Tensor::default();
-    d.backward(&x, &y, &Tensor::full(x.shape(), 2.0), Some(&mut dx));
+    d.backward(&x, &y, &Tensor::full(x.shape(), 2.0), Some(&mut dx), s);
     assert_eq!(dx, y.map(|v| 2.0 * v));
 }
 
@@ -93,7 +94,7 @@ fn batch_normalization_inference_uses_moving_statistics() {
         p.value = Tensor::from_vec(&[2], v.to_vec());
     }
     let x = Tensor::from_vec(&[3, 2], vec![0., 0., 1., 2., 5., -3.]);
-    let y = bn.call(&x, Mode::Infer);
+    let y = bn.call(&x, Mode::Infer, &mut Scratch::default());
     for i in 0..3 {
         for j in 0..2 {
             let want = gamma[j] * (x.at(&[i, j]) - mm[j]) / (mv[j] + 1e-3f32).sqrt() + beta[j];
@@ -101,7 +102,7 @@ fn batch_normalization_inference_uses_moving_statistics() {
         }
     }
     assert_eq!(bn.moving_mean().data(), &mm, "inference leaves the moving statistics");
-    bn.call(&x, Mode::Train);
+    bn.call(&x, Mode::Train, &mut Scratch::default());
     // batch mean [2, -1/3], biased variance [14/3, 38/9]; momentum 0.99.
     let want_mean = [0.99 + 2.0 * 0.01, -0.99 + (-1.0 / 3.0) * 0.01];
     let want_var = [4.0 * 0.99 + (14.0 / 3.0) * 0.01, 0.25 * 0.99 + (38.0 / 9.0) * 0.01];

@@ -2,7 +2,7 @@
 //! `tests/fixtures/keras/layers.py`), to 1e-5.
 
 use serde_json::Value;
-use wxb::layers::{ActivationLayer, BatchNormalization, Dense, Layer, LayerNormalization, Mode};
+use wxb::layers::{ActivationLayer, BatchNormalization, Dense, Layer, LayerNormalization, Mode, Scratch};
 use wxb::prelude::{Activation, Initializer, Tensor};
 
 const TOL: f32 = 1e-5;
@@ -69,9 +69,9 @@ fn batch_normalization_matches_keras() {
             set(p, v);
         }
         let x = tensor(&xs, &case["x"]);
-        let y_infer = bn.call(&x, Mode::Infer);
+        let y_infer = bn.call(&x, Mode::Infer, &mut Scratch::default());
         assert_close(&format!("case {k} y_infer"), y_infer.data(), &floats(&case["y_infer"]));
-        let y_train = bn.call(&x, Mode::Train);
+        let y_train = bn.call(&x, Mode::Train, &mut Scratch::default());
         assert_close(&format!("case {k} y_train"), y_train.data(), &floats(&case["y_train"]));
         assert_close(&format!("case {k} moving_mean"), bn.moving_mean().data(), &floats(&case["moving_mean_after"]));
         assert_close(
@@ -102,8 +102,16 @@ fn layer_normalization_matches_keras() {
             set(p, v);
         }
         let x = tensor(&xs, &case["x"]);
-        assert_close(&format!("case {k} train"), ln.call(&x, Mode::Train).data(), &floats(&case["y"]));
-        assert_close(&format!("case {k} infer"), ln.call(&x, Mode::Infer).data(), &floats(&case["y_infer"]));
+        assert_close(
+            &format!("case {k} train"),
+            ln.call(&x, Mode::Train, &mut Scratch::default()).data(),
+            &floats(&case["y"]),
+        );
+        assert_close(
+            &format!("case {k} infer"),
+            ln.call(&x, Mode::Infer, &mut Scratch::default()).data(),
+            &floats(&case["y_infer"]),
+        );
     }
 }
 
@@ -120,13 +128,17 @@ fn dense_with_every_activation_matches_keras() {
         let mut ps = dense.params_mut();
         set(ps[0], &d["kernel"]);
         set(ps[1], &d["bias"]);
-        let y = dense.call(&x, Mode::Infer);
+        let y = dense.call(&x, Mode::Infer, &mut Scratch::default());
         assert_close(a.name(), y.data(), &floats(&outputs[a.name()]));
     }
     let mut dense = Dense::new(5).activation(Activation::Relu).without_bias().named("d");
     dense.build(&[4], 0);
     set(dense.params_mut()[0], &d["kernel"]);
-    assert_close("relu without bias", dense.call(&x, Mode::Infer).data(), &floats(&d["relu_without_bias"]));
+    assert_close(
+        "relu without bias",
+        dense.call(&x, Mode::Infer, &mut Scratch::default()).data(),
+        &floats(&d["relu_without_bias"]),
+    );
 }
 
 #[test]
@@ -138,7 +150,7 @@ fn activation_layer_on_rank_3_matches_keras() {
     for (name, want) in a["outputs"].as_object().unwrap() {
         let mut layer = ActivationLayer::new(name.parse().unwrap());
         layer.build(&xs[1..], 0);
-        let y = layer.call(&x, Mode::Train);
+        let y = layer.call(&x, Mode::Train, &mut Scratch::default());
         assert_eq!(y.shape(), xs.as_slice());
         assert_close(name, y.data(), &floats(want));
     }

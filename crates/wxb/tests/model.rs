@@ -187,3 +187,31 @@ fn one_neuron_learns_the_least_squares_line() {
     assert!((f64::from(w[0].data()[0]) - m_ls).abs() < 1e-3, "m {} vs {m_ls}", w[0].data()[0]);
     assert!((f64::from(w[1].data()[0]) - b_ls).abs() < 1e-3, "b {} vs {b_ls}", w[1].data()[0]);
 }
+
+/// `predict` takes `&self`: four threads predicting at once with one model (every kind of layer,
+/// activations that keep their logits) get the single-threaded result bit for bit.
+#[test]
+fn four_threads_predict_at_once_with_one_model() {
+    let mut m = Sequential::new(&[4]).seed(3);
+    m.add(BatchNormalization::new());
+    m.add(Dense::new(16).activation(Activation::Tanh));
+    m.add(Dropout::new(0.3));
+    m.add(LayerNormalization::new());
+    m.add(Dense::new(8));
+    m.add(ActivationLayer::new(Activation::Gelu));
+    m.add(Dense::new(3).activation(Activation::Softmax));
+    m.compile(Optimizer::adam(), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[]);
+    let (x, y) = blobs(90, 4);
+    m.train_on_batch(&x, &y, None).unwrap();
+    let model = &m;
+    let bits = |t: &Tensor| t.data().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    let single = bits(&model.predict(&x, 7).unwrap());
+    let results: Vec<Vec<Vec<u32>>> = std::thread::scope(|s| {
+        let threads: Vec<_> =
+            (0..4).map(|_| s.spawn(|| (0..5).map(|_| bits(&model.predict(&x, 7).unwrap())).collect())).collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for r in results.iter().flatten() {
+        assert_eq!(r, &single);
+    }
+}

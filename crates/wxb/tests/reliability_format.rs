@@ -112,8 +112,8 @@ fn a_crash_before_the_first_config_json_still_loads_from_the_weights_file() {
     let dir = tempfile::tempdir().unwrap();
     copy_fixture(dir.path());
     fs::remove_file(dir.path().join(io::CONFIG_FILE)).unwrap();
-    let mut m = io::load(dir.path()).unwrap().model;
-    let mut original = io::load(&fixture()).unwrap().model;
+    let m = io::load(dir.path()).unwrap().model;
+    let original = io::load(&fixture()).unwrap().model;
     assert_eq!(m.predict(&inputs(), 3).unwrap(), original.predict(&inputs(), 3).unwrap());
     fs::remove_file(dir.path().join(io::WEIGHTS_FILE)).unwrap();
     let e = io::load(dir.path()).unwrap_err();

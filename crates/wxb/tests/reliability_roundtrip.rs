@@ -151,7 +151,7 @@ proptest! {
         prop_assert_eq!(format!("{h1:?}"), format!("{h2:?}"));
         // Without the optimizer state: the same model, for inference.
         io::save(&mut m, dir.path(), &meta, OptimizerState::Exclude).unwrap();
-        let mut slim = io::load(dir.path()).unwrap().model;
+        let slim = io::load(dir.path()).unwrap().model;
         prop_assert_eq!(bits(&[slim.predict(&x, 3).unwrap()]), bits(&[m.predict(&x, 3).unwrap()]));
     }
 }

@@ -15,7 +15,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     }
     let loaded = io::load_trained(&args.model)?;
     let pre = loaded.schema;
-    let mut model = loaded.model;
+    let model = loaded.model;
     if model.compiled().is_none() {
         bail!("{}: the model was saved without a loss: it cannot be evaluated", args.model.display());
     }

@@ -6,7 +6,10 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use wxb::data::{InputFormat, Schema, Targets, Task};
-use wxb::explain::{ExplainOptions, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading, explain};
+use wxb::explain::{
+    ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading,
+};
+use wxb::layers::DenseConfig;
 use wxb::{Sequential, io};
 
 use crate::cli::ExplainArgs;
@@ -29,7 +32,7 @@ struct Document<'a> {
 pub fn run(args: &ExplainArgs) -> Result<()> {
     let loaded = io::load_trained(&args.model)?;
     let pre = loaded.schema;
-    let mut model = loaded.model;
+    let model = loaded.model;
     let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
     let file = args.data.data.as_deref().map_or_else(String::new, |p| p.display().to_string());
     if args.row >= x.rows() {
@@ -39,7 +42,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     if let (Some(l), Some(k)) = (layer, args.neuron) {
         let width: usize = model.layers()[l].output_shape().iter().product();
         if k >= width {
-            let what = if model.layers()[l].class_name() == "Dense" { "neurons" } else { "values" };
+            let what = if model.layers()[l].class_name() == DenseConfig::CLASS_NAME { "neurons" } else { "values" };
             bail!("--neuron {k}: layer {l} ({}) has {width} {what} (0..={})", model.layers()[l].name(), width - 1);
         }
     }
@@ -59,7 +62,9 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         top: args.top,
     };
     let row = x.row(args.row).to_vec();
-    let e = explain(&mut model, &row, &options)?;
+    // One pass through the model, explained as asked and, with --draw, drawn from.
+    let explainer = Explainer::new(&model, &row, &options.input_names)?;
+    let e = explainer.explain(&options)?;
     if args.json {
         let doc =
             Document { model: args.model.display().to_string(), data: file.clone(), row: args.row, explanation: &e };
@@ -76,7 +81,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         print!("{}", render(&e, &sample));
     }
     if let Some(path) = &args.draw {
-        draw(&mut model, &row, &options, &pre, args.row, path)?;
+        draw(&model, &explainer, &options, &pre, args.row, path)?;
         // Keep standard output a single JSON document with --json.
         let note = format!("Drew {}", path.display());
         if args.json { eprintln!("{note}") } else { println!("{note}") }
@@ -117,14 +122,14 @@ fn preparation(pre: &Schema) -> String {
 
 /// Draws the first Dense layer: images for image inputs, bars and a heat map otherwise.
 fn draw(
-    model: &mut Sequential,
-    row: &[f32],
+    model: &Sequential,
+    explainer: &Explainer<'_>,
     options: &ExplainOptions,
     pre: &Schema,
     row_index: usize,
     path: &Path,
 ) -> Result<()> {
-    let Some(first) = model.layers().iter().position(|l| l.class_name() == "Dense") else {
+    let Some(first) = model.layers().iter().position(|l| l.class_name() == DenseConfig::CLASS_NAME) else {
         bail!("--draw: the model has no Dense layer to draw");
     };
     // Every term of the first Dense layer's chosen neuron (the user's, when they chose one there).
@@ -133,7 +138,7 @@ fn draw(
         _ => NeuronChoice::MatterMost,
     };
     let all = ExplainOptions { layers: LayerChoice::Only(first), neuron, top: 0, ..options.clone() };
-    let e = explain(model, row, &all)?;
+    let e = explainer.explain(&all)?;
     let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { unreachable!("a Dense layer") };
     let n = &neurons[0];
     let mut x = vec![0.0; n.terms.len()];

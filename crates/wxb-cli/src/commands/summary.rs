@@ -7,7 +7,7 @@ use crate::cli::SummaryArgs;
 
 /// Runs `wxb summary`.
 pub fn run(args: &SummaryArgs) -> Result<()> {
-    let mut model = io::load(&args.model)?.model;
+    let model = io::load(&args.model)?.model;
     print!("{}", model.summary());
     Ok(())
 }

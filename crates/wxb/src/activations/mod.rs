@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::tensor::Tensor;
 
+mod real;
 mod scalar;
 
+pub use real::Real;
 pub(crate) use scalar::relu;
 use scalar::{gelu_tanh_inner, last_axis, map_into, step};
 pub use scalar::{log_softmax_row, sigmoid, softmax_row, softplus};
@@ -79,47 +81,63 @@ impl Activation {
         !matches!(self, Activation::Softmax | Activation::LogSoftmax)
     }
 
-    /// `f(x)` for an element-wise activation.
+    /// `f(x)` for an element-wise activation, in any [`Real`] type (`f32` in the engine, `f64` in
+    /// `explain`).
     ///
     /// # Panics
     /// For `Softmax` and `LogSoftmax`, which need a whole row: use [`Activation::forward`].
-    pub fn f(self, x: f32) -> f32 {
+    pub fn f<T: Real>(self, x: T) -> T {
+        let of = T::of;
         match self {
             Activation::Linear => x,
             Activation::Relu => relu(x),
             Activation::LeakyRelu { negative_slope } => {
-                if x > 0.0 {
+                if x > T::ZERO {
                     x
                 } else {
-                    negative_slope * x
+                    of(negative_slope) * x
                 }
             }
             Activation::Elu { alpha } => {
-                if x > 0.0 {
+                if x > T::ZERO {
                     x
                 } else {
-                    alpha * x.exp_m1()
+                    of(alpha) * x.exp_m1()
                 }
             }
             Activation::Selu => {
-                if x > 0.0 {
-                    SELU_SCALE * x
+                if x > T::ZERO {
+                    of(SELU_SCALE) * x
                 } else {
-                    SELU_SCALE * SELU_ALPHA * x.exp_m1()
+                    of(SELU_SCALE) * of(SELU_ALPHA) * x.exp_m1()
                 }
             }
-            Activation::Gelu => 0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2)),
-            Activation::GeluTanh => 0.5 * x * (1.0 + gelu_tanh_inner(x).tanh()),
+            Activation::Gelu => of(0.5) * x * (T::ONE + (x * T::FRAC_1_SQRT_2).erf()),
+            Activation::GeluTanh => of(0.5) * x * (T::ONE + gelu_tanh_inner(x).tanh()),
             Activation::Sigmoid => sigmoid(x),
-            Activation::HardSigmoid => ((x + 3.0).clamp(0.0, 6.0)) / 6.0,
+            Activation::HardSigmoid => ((x + of(3.0)).clamp(T::ZERO, of(6.0))) / of(6.0),
             Activation::Tanh => x.tanh(),
             Activation::Softplus => softplus(x),
-            Activation::Softsign => x / (1.0 + x.abs()),
+            Activation::Softsign => x / (T::ONE + x.abs()),
             Activation::Silu => x * sigmoid(x),
             Activation::Mish => x * softplus(x).tanh(),
             Activation::Softmax | Activation::LogSoftmax => {
                 panic!("{self} acts on whole rows: use Activation::forward")
             }
+        }
+    }
+
+    /// `y = f(z)` for one row `z` (one sample's last axis), in any [`Real`] type: softmax and
+    /// log_softmax over the row, the others value by value. `explain` calls it in `f64`.
+    ///
+    /// # Panics
+    /// If `y` and `z` differ in length.
+    pub fn row<T: Real>(self, z: &[T], y: &mut [T]) {
+        assert_eq!(z.len(), y.len(), "{self}: row of {} values into {}", z.len(), y.len());
+        match self {
+            Activation::Softmax => softmax_row(z, y),
+            Activation::LogSoftmax => log_softmax_row(z, y),
+            other => y.iter_mut().zip(z).for_each(|(o, &v)| *o = other.f(v)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The scalar and per-row functions behind the activations, shared with the losses and the GEMM's
 //! fused epilogue.
 
+use super::Real;
 use crate::Tensor;
 
 /// The length of the last axis (softmax and log_softmax normalise along it, as Keras).
@@ -18,8 +19,8 @@ pub(super) fn map_into(z: &Tensor, y: &mut Tensor, f: impl Fn(f32) -> f32) {
 /// `max(x, 0)`, NaN staying NaN (as in PyTorch and TensorFlow: a NaN must not vanish in a
 /// dead unit, or a diverging run would look healthy).
 #[inline]
-pub(crate) fn relu(x: f32) -> f32 {
-    if x < 0.0 { 0.0 } else { x }
+pub(crate) fn relu<T: Real>(x: T) -> T {
+    if x < T::ZERO { T::ZERO } else { x }
 }
 
 #[inline]
@@ -28,44 +29,44 @@ pub(super) fn step(x: f32) -> f32 {
 }
 
 #[inline]
-pub(super) fn gelu_tanh_inner(x: f32) -> f32 {
-    0.797_884_6 * (x + 0.044_715 * x * x * x)
+pub(super) fn gelu_tanh_inner<T: Real>(x: T) -> T {
+    T::of(0.797_884_6) * (x + T::of(0.044_715) * x * x * x)
 }
 
 /// The logistic function, stable for large |x|.
 #[inline]
-pub fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
+pub fn sigmoid<T: Real>(x: T) -> T {
+    if x >= T::ZERO {
+        T::ONE / (T::ONE + (-x).exp())
     } else {
         let e = x.exp();
-        e / (1.0 + e)
+        e / (T::ONE + e)
     }
 }
 
 /// `ln(1 + eˣ)`, stable for large |x|.
 #[inline]
-pub fn softplus(x: f32) -> f32 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
+pub fn softplus<T: Real>(x: T) -> T {
+    x.max(T::ZERO) + (-x.abs()).exp().ln_1p()
 }
 
 /// Softmax of one row, after subtracting its maximum.
-pub fn softmax_row(z: &[f32], y: &mut [f32]) {
-    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
+pub fn softmax_row<T: Real>(z: &[T], y: &mut [T]) {
+    let max = z.iter().copied().fold(T::NEG_INFINITY, T::max);
+    let mut sum = T::ZERO;
     for (o, &x) in y.iter_mut().zip(z) {
         *o = (x - max).exp();
-        sum += *o;
+        sum = sum + *o;
     }
-    let inv = 1.0 / sum;
-    y.iter_mut().for_each(|o| *o *= inv);
+    let inv = T::ONE / sum;
+    y.iter_mut().for_each(|o| *o = *o * inv);
 }
 
 /// Log-softmax of one row: `(zᵢ − max) − ln Σ e^(zⱼ − max)` (shifting first keeps the precision
 /// of large logits).
-pub fn log_softmax_row(z: &[f32], y: &mut [f32]) {
-    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let log_sum = z.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+pub fn log_softmax_row<T: Real>(z: &[T], y: &mut [T]) {
+    let max = z.iter().copied().fold(T::NEG_INFINITY, T::max);
+    let log_sum = z.iter().map(|&x| (x - max).exp()).sum::<T>().ln();
     for (o, &x) in y.iter_mut().zip(z) {
         *o = (x - max) - log_sum;
     }

@@ -66,3 +66,22 @@ fn known_values() {
         }
     }
 }
+
+#[test]
+fn the_f64_formulas_agree_with_the_f32_engine() {
+    let z: Vec<f32> = (-12..=12).map(|i| i as f32 * 0.37).collect();
+    let zt = Tensor::from_vec(&[1, z.len()], z.clone());
+    let z64: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
+    for a in Activation::ALL {
+        let mut y = Tensor::default();
+        a.forward(&zt, &mut y);
+        let mut y64 = vec![0.0f64; z64.len()];
+        a.row(&z64, &mut y64);
+        for (got, want) in y64.iter().zip(y.data()) {
+            assert!((got - f64::from(*want)).abs() <= 1e-5 * (1.0 + got.abs()), "{a}: {got} vs {want}");
+        }
+        let mut y32 = vec![0.0f32; z.len()];
+        a.row(&z, &mut y32);
+        assert_eq!(y32, y.data(), "{a}: the f32 row is the engine's");
+    }
+}

@@ -8,7 +8,10 @@
 //! `w = W[:, j]` (a column of the kernel `W: [in, units]`) and its bias `bⱼ`:
 //! `zⱼ = x·w + bⱼ = Σᵢ xᵢ·wᵢ + bⱼ`, then `aⱼ = f(zⱼ)`. [`explain`] recomputes every layer for one
 //! sample in `f64`, term by term, without the GEMM, and compares its output with
-//! [`crate::Sequential::predict`]'s.
+//! [`crate::Sequential::predict`]'s. Each layer computes its own part and says what it did
+//! ([`crate::layers::Layer::forward_f64`], [`crate::layers::Layer::trace`]); this module chooses
+//! the neurons shown and reads the output. [`Explainer`] runs the sample's pass once and explains
+//! it as many ways as asked.
 //!
 //! The neurons that **matter most** (the default choice, [`NeuronChoice::MatterMost`]):
 //! in the output layer, the predicted class's neuron (or every output for values); in the layer
@@ -50,20 +53,23 @@
 //! gradient, learning rate, optimizer slots before and after, and the rule's formula with all its
 //! intermediate values ([`RuleTrace`]), replayed bit for bit by the rule's own code.
 
-mod activation64;
 mod forward;
 mod layer;
-mod neuron;
 mod rule_trace;
 mod sample;
 mod select;
 mod weight_ref;
 mod weight_trace;
 
-pub use activation64::{apply as activate, apply_row as activate_row};
-pub use layer::{FeatureTrace, LayerStep, LayerTrace, Statistics, ValueTrace};
-pub use neuron::{NeuronTrace, OtherTerms, Similarity, Term, dense_products};
+// The trace of each kind of layer is the layer's own (`crate::layers`); re-exported here, where
+// explanations are read.
+pub use crate::layers::{
+    FeatureTrace, LayerStep, NeuronTrace, OtherTerms, Similarity, Statistics, Term, ValueTrace, dense_products,
+};
+pub use layer::LayerTrace;
 pub use rule_trace::{Equation, Moved, RuleTrace, num, p, replay};
-pub use sample::{ExplainOptions, Explanation, LayerChoice, NeuronChoice, OutputTrace, Prediction, Reading, explain};
+pub use sample::{
+    ExplainOptions, Explainer, Explanation, LayerChoice, NeuronChoice, OutputTrace, Prediction, Reading, explain,
+};
 pub use weight_ref::{WeightRef, WeightRefError};
 pub use weight_trace::{WeightStep, WeightTracer};

@@ -2,10 +2,11 @@
 
 use serde::Serialize;
 
-use super::forward::forward;
-use super::layer::{LayerStep, LayerTrace, layer_trace};
+use super::forward::{LayerValues, forward};
+use super::layer::{LayerTrace, layer_trace};
 use super::select::choose;
 use crate::error::WxbError;
+use crate::layers::{DenseConfig, LayerStep};
 use crate::model::Sequential;
 use crate::tensor::{Tensor, argmax};
 
@@ -116,75 +117,111 @@ pub struct Explanation {
 /// # Errors
 /// When `x` has the wrong length, the chosen layer or neuron does not exist, a neuron is chosen
 /// without a layer, `per_layer` is 0, or the model has no layers.
-pub fn explain(model: &mut Sequential, x: &[f32], options: &ExplainOptions) -> Result<Explanation, WxbError> {
-    let input_shape = model.input_shape().to_vec();
-    let n_inputs: usize = input_shape.iter().product();
-    if x.len() != n_inputs {
-        return Err(WxbError::Shape { what: "explained sample", expected: input_shape, got: vec![x.len()] });
+pub fn explain(model: &Sequential, x: &[f32], options: &ExplainOptions) -> Result<Explanation, WxbError> {
+    Explainer::new(model, x, &options.input_names)?.explain(options)
+}
+
+/// One sample's pass through a model, recomputed in `f64` and run by the engine once, explained as
+/// many ways as asked ([`Explainer::explain`]): `wxb explain --draw` shows one choice of neurons
+/// and draws another from the same pass.
+#[derive(Debug)]
+pub struct Explainer<'m> {
+    model: &'m Sequential,
+    /// The input values' names.
+    names: Vec<String>,
+    /// Each layer's values in the `f64` pass.
+    values: Vec<LayerValues>,
+    /// The engine's (`predict`'s) output for the sample.
+    engine: Vec<f32>,
+}
+
+impl<'m> Explainer<'m> {
+    /// Runs `model` on one sample `x` (its values row-major, `input_shape` of the model), naming
+    /// its values `input_names` (`x[i]` unless there is one name per value).
+    ///
+    /// # Errors
+    /// When `x` has the wrong length or the model has no layers.
+    pub fn new(model: &'m Sequential, x: &[f32], input_names: &[String]) -> Result<Self, WxbError> {
+        let input_shape = model.input_shape().to_vec();
+        let n_inputs: usize = input_shape.iter().product();
+        if x.len() != n_inputs {
+            return Err(WxbError::Shape { what: "explained sample", expected: input_shape, got: vec![x.len()] });
+        }
+        if model.layers().is_empty() {
+            return Err(WxbError::Empty { what: "the model (no layers)" });
+        }
+        let names: Vec<String> = if input_names.len() == n_inputs {
+            input_names.to_vec()
+        } else {
+            (0..n_inputs).map(|i| format!("x[{i}]")).collect()
+        };
+        let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let values = forward(model.layers(), &input_shape, &x64, &names);
+        let mut batch_shape = vec![1];
+        batch_shape.extend_from_slice(&input_shape);
+        let engine = model.predict(&Tensor::from_vec(&batch_shape, x.to_vec()), 1)?.into_vec();
+        Ok(Self { model, names, values, engine })
     }
-    let n_layers = model.layers().len();
-    if n_layers == 0 {
-        return Err(WxbError::Empty { what: "the model (no layers)" });
-    }
-    let invalid = |name, value: usize, reason| WxbError::InvalidArgument { name, value: value.to_string(), reason };
-    if options.per_layer == 0 {
-        return Err(invalid("per_layer", 0, "at least one neuron per layer"));
-    }
-    let pin = match (options.layers, options.neuron) {
-        (LayerChoice::Only(l), _) if l >= n_layers => return Err(invalid("layer", l, "beyond the model's layers")),
-        (LayerChoice::Every, NeuronChoice::Only(k)) => return Err(invalid("neuron", k, "choose a layer too")),
-        (LayerChoice::Only(l), NeuronChoice::Only(k)) => {
-            let width: usize = model.layers()[l].output_shape().iter().product();
-            if k >= width {
-                return Err(invalid("neuron", k, "beyond the layer's outputs"));
+
+    /// The explanation for `options` (whose `input_names` were taken by [`Explainer::new`]).
+    ///
+    /// # Errors
+    /// When the chosen layer or neuron does not exist, a neuron is chosen without a layer, or
+    /// `per_layer` is 0.
+    pub fn explain(&self, options: &ExplainOptions) -> Result<Explanation, WxbError> {
+        let (model, values, engine) = (self.model, &self.values, &self.engine);
+        let n_layers = model.layers().len();
+        let invalid = |name, value: usize, reason| WxbError::InvalidArgument { name, value: value.to_string(), reason };
+        if options.per_layer == 0 {
+            return Err(invalid("per_layer", 0, "at least one neuron per layer"));
+        }
+        let pin = match (options.layers, options.neuron) {
+            (LayerChoice::Only(l), _) if l >= n_layers => return Err(invalid("layer", l, "beyond the model's layers")),
+            (LayerChoice::Every, NeuronChoice::Only(k)) => return Err(invalid("neuron", k, "choose a layer too")),
+            (LayerChoice::Only(l), NeuronChoice::Only(k)) => {
+                let width: usize = model.layers()[l].output_shape().iter().product();
+                if k >= width {
+                    return Err(invalid("neuron", k, "beyond the layer's outputs"));
+                }
+                Some((l, k))
             }
-            Some((l, k))
+            _ => None,
+        };
+        let out = &values[n_layers - 1].forward.output;
+        // The class `wxb predict` names: the arg-max of the engine's outputs.
+        let initial = match &options.reading {
+            Reading::Classes(_) => vec![argmax(engine)],
+            Reading::Values => (0..out.len()).collect(),
+        };
+        let last_dense = model.layers().iter().rposition(|l| l.class_name() == DenseConfig::CLASS_NAME);
+        let chosen = choose(model.layers(), values, initial, options.per_layer, pin);
+        let mut layers = Vec::new();
+        let mut shape = model.input_shape().to_vec();
+        for (i, layer) in model.layers().iter().enumerate() {
+            let in_names = if i == 0 { &self.names } else { &values[i - 1].names };
+            if options.layers == LayerChoice::Every || options.layers == LayerChoice::Only(i) {
+                let mut trace = layer_trace(i, layer.as_ref(), &shape, &values[i], in_names, &chosen[i], options.top);
+                label_classes(&mut trace, Some(i) == last_dense, &options.reading);
+                layers.push(trace);
+            }
+            shape = layer.output_shape();
         }
-        _ => None,
-    };
-    let names: Vec<String> = if options.input_names.len() == n_inputs {
-        options.input_names.clone()
-    } else {
-        (0..n_inputs).map(|i| format!("x[{i}]")).collect()
-    };
-    let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-    let values = forward(model.layers(), &input_shape, &x64, &names);
-    let out = &values[n_layers - 1].output;
-    let mut batch_shape = vec![1];
-    batch_shape.extend_from_slice(&input_shape);
-    let engine = model.predict(&Tensor::from_vec(&batch_shape, x.to_vec()), 1)?.into_vec();
-    // The class `wxb predict` names: the arg-max of the engine's outputs.
-    let initial = match &options.reading {
-        Reading::Classes(_) => vec![argmax(&engine)],
-        Reading::Values => (0..out.len()).collect(),
-    };
-    let last_dense = model.layers().iter().rposition(|l| l.class_name() == "Dense");
-    let chosen = choose(model.layers(), &values, initial, options.per_layer, pin);
-    let mut layers = Vec::new();
-    let mut shape = input_shape.clone();
-    for (i, layer) in model.layers().iter().enumerate() {
-        let in_names = if i == 0 { &names } else { &values[i - 1].names };
-        if options.layers == LayerChoice::Every || options.layers == LayerChoice::Only(i) {
-            let mut trace = layer_trace(i, layer.as_ref(), &shape, &values[i], in_names, &chosen[i], options.top);
-            label_classes(&mut trace, Some(i) == last_dense, &options.reading);
-            layers.push(trace);
-        }
-        shape = layer.output_shape();
+        let engine = engine.clone();
+        let max_abs_difference = out.iter().zip(&engine).map(|(a, &b)| (a - f64::from(b)).abs()).fold(0.0, f64::max);
+        let prediction = match &options.reading {
+            Reading::Classes(classes) => {
+                let index = argmax(&engine);
+                let name = classes.get(index).cloned().unwrap_or_else(|| index.to_string());
+                Prediction::Class { index, name, probability: out[index] }
+            }
+            Reading::Values => Prediction::Values { values: out.clone() },
+        };
+        Ok(Explanation {
+            inputs: self.names.len(),
+            layers,
+            output: OutputTrace { values: out.clone(), engine, max_abs_difference, prediction },
+        })
     }
-    let max_abs_difference = out.iter().zip(&engine).map(|(a, &b)| (a - f64::from(b)).abs()).fold(0.0, f64::max);
-    let prediction = match &options.reading {
-        Reading::Classes(classes) => {
-            let index = argmax(&engine);
-            let name = classes.get(index).cloned().unwrap_or_else(|| index.to_string());
-            Prediction::Class { index, name, probability: out[index] }
-        }
-        Reading::Values => Prediction::Values { values: out.clone() },
-    };
-    Ok(Explanation {
-        inputs: n_inputs,
-        layers,
-        output: OutputTrace { values: out.clone(), engine, max_abs_difference, prediction },
-    })
 }
 
 /// Names the class of each neuron of the last Dense layer, when it has one neuron per class.

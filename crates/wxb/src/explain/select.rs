@@ -2,13 +2,14 @@
 //!
 //! - The output: the predicted class's neuron (the arg-max) when the model predicts classes;
 //!   every output neuron when it predicts values.
-//! - Walking back through a Dense layer whose chosen neurons are `C`: its input `i` scores
-//!   `Σ_{j∈C} |xᵢ·Wᵢⱼ|`, the magnitude of its terms in the chosen neurons' dot products; the
-//!   `per_layer` best scores (ties to the lower index) are chosen in the layer below.
-//! - Layers that act on each value alone (normalizations, Activation, Dropout) or only move values
-//!   (Flatten) pass the choice on to the value each output comes from.
+//! - Walking back through a layer, the chosen outputs choose the layer's inputs through
+//!   [`Layer::strongest_inputs`]: for a Dense layer whose chosen neurons are `C`, input `i` scores
+//!   `Σ_{j∈C} |xᵢ·Wᵢⱼ|`, the magnitude of its terms in the chosen neurons' dot products, and the
+//!   `per_layer` best scores (ties to the lower index) are chosen in the layer below; layers that
+//!   act on each value alone or only move values pass the choice on to the value each output
+//!   comes from.
 
-use super::forward::{LayerValues, param};
+use super::forward::LayerValues;
 use crate::layers::Layer;
 
 /// For each layer, the output indices chosen, given the output's `initial` choice and, optionally,
@@ -28,43 +29,7 @@ pub(crate) fn choose(
         }
         chosen[i] = current.clone();
         let v = &values[i];
-        current = match &v.source {
-            Some(source) => {
-                let mut up: Vec<usize> = current.iter().map(|&o| source[o]).collect();
-                up.dedup();
-                up
-            }
-            None => {
-                let kernel = &param(layers[i].as_ref(), "kernel").expect("a built Dense layer has a kernel").value;
-                strongest_inputs(&v.input, kernel.data(), kernel.cols(), &current, per_layer)
-            }
-        };
+        current = layers[i].strongest_inputs(&v.input, &v.forward, &current, per_layer);
     }
     chosen
-}
-
-/// The `k` inputs with the largest `Σ_{j∈neurons} |xᵢ·Wᵢⱼ|`, in decreasing order.
-fn strongest_inputs(x: &[f64], w: &[f32], units: usize, neurons: &[usize], k: usize) -> Vec<usize> {
-    let score: Vec<f64> = x
-        .iter()
-        .enumerate()
-        .map(|(i, &xi)| neurons.iter().map(|&j| (xi * f64::from(w[i * units + j])).abs()).sum())
-        .collect();
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
-    order.truncate(k);
-    order
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strongest_inputs_rank_by_the_magnitude_of_their_terms() {
-        // 3 inputs, 2 neurons; only neuron 1 is chosen: terms 1·(−5), 2·1, 3·2 → inputs 0, 2, 1.
-        let w = [9.0, -5.0, 9.0, 1.0, 9.0, 2.0];
-        assert_eq!(strongest_inputs(&[1.0, 2.0, 3.0], &w, 2, &[1], 2), vec![2, 0]);
-        assert_eq!(strongest_inputs(&[1.0, 2.0, 3.0], &w, 2, &[1], 9), vec![2, 0, 1]);
-    }
 }

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Layer, LayerConfig, Mode, Param};
+use super::check_samples;
+use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, SampleValues, Scratch};
 use crate::activations::Activation;
+use crate::error::WxbError;
 use crate::tensor::Tensor;
 
 /// Keras' `Activation` configuration.
@@ -24,78 +26,64 @@ impl ActivationConfig {
     }
 }
 
+impl LayerKind for ActivationConfig {
+    type Layer = ActivationLayer;
+
+    fn plan(&self, input_shape: &[usize], _check: &Check) -> Result<LayerPlan, WxbError> {
+        Ok(LayerPlan::same_shape(input_shape, &[]))
+    }
+
+    fn into_layer(self) -> ActivationLayer {
+        ActivationLayer { config: self, shape: Vec::new() }
+    }
+}
+
 /// Keras' `Activation` layer (class name `Activation`; the Rust name avoids a clash with
 /// [`Activation`], the function): `y = f(x)`, element-wise or, for softmax and log_softmax, over
 /// the last axis.
 ///
-/// Shapes: `x: [batch, …]`, `y` of the same shape. Backward: `dx = dy ⊙ f'(x)` (for softmax,
+/// # Shapes
+/// `x: [batch, …]`, `y` of the same shape.
+///
+/// Backward: `dx = dy ⊙ f'(x)` (for softmax,
 /// `dxᵢ = yᵢ·(dyᵢ − Σⱼ dyⱼ·yⱼ)`). A final `Activation(softmax)` or `Activation(sigmoid)` fuses
 /// with a crossentropy loss like a Dense layer's activation does: its logits are its input.
 #[derive(Debug, Clone)]
 pub struct ActivationLayer {
     config: ActivationConfig,
-    name: String,
     shape: Vec<usize>,
-    /// A copy of the last input (the logits) for a non-linear function.
+}
+
+/// What a forward pass leaves for the backward pass.
+#[derive(Debug, Default)]
+struct ActivationBuffers {
+    /// A copy of the input: the logits of a fused loss (kept unless the activation is linear).
     z: Tensor,
-    /// `x`, `y`, `dy` viewed as `[rows, last axis]` for softmax/log_softmax on samples of rank > 1.
+    /// `x`, `y`, `dy` viewed as rows of the last axis, for softmax over the last axis.
     rows: [Tensor; 3],
 }
 
 impl ActivationLayer {
-    /// A layer applying `activation`.
+    /// The layer applying `activation`.
     pub fn new(activation: Activation) -> Self {
         Self::from_config(ActivationConfig::new(activation))
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: ActivationConfig) -> Self {
-        let name = config.name.clone().unwrap_or_default();
-        Self { name, config, shape: Vec::new(), z: Tensor::default(), rows: Default::default() }
-    }
+    config_setters! { ActivationConfig; }
 
-    /// Names the layer.
-    pub fn named(mut self, name: &str) -> Self {
-        self.set_name(name.to_string());
-        self
-    }
-
-    /// The function applied.
+    /// The activation function.
     pub fn function(&self) -> Activation {
         self.config.activation
     }
 
-    /// Whether `f` acts on rows of the last axis of samples with more than one axis, which the
-    /// matrix view of [`Activation::forward`] (rows = batch) would get wrong.
+    /// For row-wise activations on samples of more than one axis: the last axis' length.
     fn last_axis_rows(&self) -> Option<usize> {
         (!self.config.activation.is_elementwise() && self.shape.len() > 1).then(|| self.shape[self.shape.len() - 1])
-    }
-
-    fn check(&self, what: &str, t: &Tensor) {
-        assert_eq!(
-            &t.shape()[1.min(t.rank())..],
-            self.shape.as_slice(),
-            "{}: {what} {:?} does not match samples of shape {:?}",
-            self.name,
-            t.shape(),
-            self.shape
-        );
     }
 }
 
 impl Layer for ActivationLayer {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_name(&mut self, name: String) {
-        self.config.name = Some(name.clone());
-        self.name = name;
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Activation"
-    }
+    layer_identity!(ActivationConfig);
 
     fn build(&mut self, input_shape: &[usize], _seed: u64) {
         self.shape = input_shape.to_vec();
@@ -107,38 +95,39 @@ impl Layer for ActivationLayer {
 
     /// # Panics
     /// If `x`'s samples do not have the built shape.
-    fn forward(&mut self, x: &Tensor, y: &mut Tensor, _mode: Mode) {
-        self.check("input", x);
+    fn forward(&self, x: &Tensor, y: &mut Tensor, _mode: Mode, scratch: &mut Scratch) {
+        check_samples(self.name(), "input", x, &self.shape);
         let f = self.config.activation;
-        if f != Activation::Linear {
-            self.z.assign(x);
+        if f == Activation::Linear {
+            return f.forward(x, y);
         }
+        let z = &mut scratch.get::<ActivationBuffers>().z;
+        z.assign(x);
         match self.last_axis_rows() {
             None => f.forward(x, y),
             Some(last) => {
                 // softmax over the last axis: view the copy as [rows, last] (no data moves).
-                self.z.resize(&[x.len() / last.max(1), last]);
-                f.forward(&self.z, y);
+                z.resize(&[x.len() / last.max(1), last]);
+                f.forward(z, y);
                 y.resize(x.shape());
-                self.z.resize(x.shape());
+                z.resize(x.shape());
             }
         }
     }
 
-    /// # Panics
-    /// If `dy`'s shape differs from `x`'s.
-    fn backward(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
+    fn backward(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>, scratch: &mut Scratch) {
         let Some(dx) = dx else { return };
         let f = self.config.activation;
         match self.last_axis_rows() {
             None => f.backward(x, y, dy, dx),
             Some(last) => {
                 let rows = [x.len() / last.max(1), last];
-                for (buf, t) in self.rows.iter_mut().zip([x, y, dy]) {
+                let b = scratch.get::<ActivationBuffers>();
+                for (buf, t) in b.rows.iter_mut().zip([x, y, dy]) {
                     buf.assign(t);
                     buf.resize(&rows);
                 }
-                let [xr, yr, dyr] = &self.rows;
+                let [xr, yr, dyr] = &b.rows;
                 f.backward(xr, yr, dyr, dx);
                 dx.resize(x.shape());
             }
@@ -149,32 +138,31 @@ impl Layer for ActivationLayer {
         self.config.activation
     }
 
-    fn logits(&self) -> Option<&Tensor> {
-        (self.config.activation != Activation::Linear).then_some(&self.z)
+    fn logits<'s>(&self, scratch: &'s Scratch) -> Option<&'s Tensor> {
+        (self.config.activation != Activation::Linear)
+            .then(|| scratch.peek::<ActivationBuffers>().map(|b| &b.z))
+            .flatten()
     }
 
-    /// `dx = dz`: the layer's input is the logits.
-    fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>) {
-        assert_eq!(x.shape(), dz.shape(), "{}: input {:?} vs gradient {:?}", self.name, x.shape(), dz.shape());
+    fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>, _scratch: &mut Scratch) {
+        assert_eq!(x.shape(), dz.shape(), "{}: input {:?} vs gradient {:?}", self.name(), x.shape(), dz.shape());
         if let Some(dx) = dx {
             dx.assign(dz);
         }
     }
 
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
+    /// `f(x)`, softmax and log_softmax over the last axis.
+    fn forward_f64(&self, input_shape: &[usize], x: &[f64]) -> Forward64 {
+        let last = input_shape.last().copied().unwrap_or(1).max(1);
+        let mut y = vec![0.0; x.len()];
+        for (zr, yr) in x.chunks(last).zip(y.chunks_mut(last)) {
+            self.config.activation.row(zr, yr);
+        }
+        Forward64::each(y)
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        Vec::new()
-    }
-
-    fn for_each_param(&self, _f: &mut dyn FnMut(&Param)) {}
-
-    fn for_each_param_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Activation(self.config.clone())
+    fn trace(&self, v: &SampleValues<'_>) -> LayerStep {
+        LayerStep::Activation { activation: self.config.activation, values: v.chosen_values() }
     }
 }
 
@@ -186,11 +174,12 @@ mod tests {
     fn softmax_rows_and_logits_are_kept() {
         let mut a = ActivationLayer::new(Activation::Softmax).named("a");
         a.build(&[3], 0);
+        let mut s = Scratch::default();
         let x = Tensor::from_vec(&[2, 3], vec![1., 2., 3., 0., 0., 0.]);
-        let y = a.call(&x, Mode::Infer);
+        let y = a.call(&x, Mode::Infer, &mut s);
         assert!((y.row(1)[0] - 1.0 / 3.0).abs() < 1e-7);
         assert!((y.row(0).iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        assert_eq!(a.logits(), Some(&x));
+        assert_eq!(a.logits(&s), Some(&x));
         assert_eq!(a.output_activation(), Activation::Softmax);
     }
 
@@ -198,12 +187,13 @@ mod tests {
     fn softmax_acts_on_the_last_axis_of_each_sample() {
         let mut a = ActivationLayer::new(Activation::Softmax);
         a.build(&[2, 2], 0);
+        let mut s = Scratch::default();
         let x = Tensor::from_vec(&[1, 2, 2], vec![0., 0., 5., 5.]);
-        let y = a.call(&x, Mode::Infer);
+        let y = a.call(&x, Mode::Infer, &mut s);
         assert_eq!(y.shape(), &[1, 2, 2]);
         assert!(y.data().iter().all(|&v| (v - 0.5).abs() < 1e-7), "{y:?}");
         let mut dx = Tensor::default();
-        a.backward(&x, &y, &Tensor::from_vec(&[1, 2, 2], vec![1., 0., 0., 0.]), Some(&mut dx));
+        a.backward(&x, &y, &Tensor::from_vec(&[1, 2, 2], vec![1., 0., 0., 0.]), Some(&mut dx), &mut s);
         assert_eq!(dx.shape(), &[1, 2, 2]);
         assert_eq!(dx.data(), &[0.25, -0.25, 0., 0.]);
     }
@@ -212,9 +202,10 @@ mod tests {
     fn linear_keeps_no_logits() {
         let mut a = ActivationLayer::new(Activation::Linear);
         a.build(&[2], 0);
+        let mut s = Scratch::default();
         let x = Tensor::from_vec(&[1, 2], vec![-1., 2.]);
-        assert_eq!(a.call(&x, Mode::Train), x);
-        assert!(a.logits().is_none());
+        assert_eq!(a.call(&x, Mode::Train, &mut s), x);
+        assert!(a.logits(&s).is_none());
     }
 
     #[test]
@@ -222,6 +213,6 @@ mod tests {
     fn wrong_width_panics() {
         let mut a = ActivationLayer::new(Activation::Relu).named("a");
         a.build(&[3], 0);
-        a.call(&Tensor::zeros(&[1, 4]), Mode::Infer);
+        a.call(&Tensor::zeros(&[1, 4]), Mode::Infer, &mut Scratch::default());
     }
 }

@@ -3,9 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Layer, LayerConfig, Mode, Param, check_last_axis, feature_param, python_float};
+use super::trace::{feature_trace, normalize_all, scale_offset, weight_f64};
+use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, Param, Rank, SampleValues};
+use super::{Scratch, Statistics, check_last_axis, check_samples, python_float};
 use super::{default_epsilon, last_axis, ones, yes, zeros};
 use crate::constraints::Constraint;
+use crate::error::WxbError;
 use crate::init::Initializer;
 use crate::regularizers::Regularizer;
 use crate::rng::WxbRng;
@@ -64,30 +67,33 @@ fn default_momentum() -> f32 {
     0.99
 }
 
-impl Default for BatchNormalizationConfig {
-    fn default() -> Self {
-        Self {
-            name: None,
-            axis: -1,
-            momentum: default_momentum(),
-            epsilon: default_epsilon(),
-            center: true,
-            scale: true,
-            beta_initializer: Initializer::Zeros,
-            gamma_initializer: Initializer::Ones,
-            moving_mean_initializer: Initializer::Zeros,
-            moving_variance_initializer: Initializer::Ones,
-            beta_regularizer: None,
-            gamma_regularizer: None,
-            beta_constraint: None,
-            gamma_constraint: None,
-        }
+normalization_config!(BatchNormalizationConfig);
+
+impl LayerKind for BatchNormalizationConfig {
+    type Layer = BatchNormalization;
+
+    fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+        check.features(input_shape)?;
+        check.last_axis(self.axis, input_shape)?;
+        check.finite("momentum", self.momentum)?;
+        check.finite("epsilon", self.epsilon)?;
+        self.affine().check(check)?;
+        check.initializer("moving_mean_initializer", self.moving_mean_initializer, Rank::Vector)?;
+        check.initializer("moving_variance_initializer", self.moving_variance_initializer, Rank::Vector)?;
+        let mut names = self.affine().names();
+        names.extend(["moving_mean", "moving_variance"]);
+        Ok(LayerPlan::same_shape(input_shape, &names))
+    }
+
+    fn into_layer(self) -> BatchNormalization {
+        BatchNormalization { config: self, shape: Vec::new(), weights: Vec::new(), one_minus_momentum: 0.0 }
     }
 }
 
 /// Batch normalization over the last axis, as Keras' `BatchNormalization`.
 ///
-/// Shapes: `x`, `y`: `[batch, …, features]`; `γ`, `β`, moving mean `μ̄`, moving variance `σ̄²`:
+/// # Shapes
+/// `x`, `y`: `[batch, …, features]`; `γ`, `β`, moving mean `μ̄`, moving variance `σ̄²`:
 /// `[features]`. Statistics are taken over every axis but the last.
 ///
 /// - Training: `μ`, `σ²` are the batch's mean and biased variance; `y = γ·x̂ + β` with
@@ -104,18 +110,21 @@ impl Default for BatchNormalizationConfig {
 #[derive(Debug, Clone)]
 pub struct BatchNormalization {
     config: BatchNormalizationConfig,
-    name: String,
     shape: Vec<usize>,
-    gamma: Option<Param>,
-    beta: Option<Param>,
-    moving_mean: Param,
-    moving_variance: Param,
+    /// `gamma` (with `scale`), `beta` (with `center`), `moving_mean`, `moving_variance`.
+    weights: Vec<Param>,
     /// `1 − momentum`, rounded to f32 from the Python float as Keras does.
     one_minus_momentum: f32,
-    /// The mean and `1/√(variance + ε)` the last forward pass used, per feature.
+}
+
+/// What a forward pass leaves for the backward pass (and, in training, for the moving averages).
+#[derive(Debug, Default)]
+struct BatchNormBuffers {
+    /// The mean, variance and `1/√(variance + ε)` the last forward pass used, per feature.
     mean: Vec<f32>,
+    var: Vec<f32>,
     rstd: Vec<f32>,
-    /// Per-feature `inv` and `β − μ·inv` of the last forward pass.
+    /// Per-feature `inv = γ·rstd` and `β − μ·inv` of the last forward pass.
     inv: Vec<f32>,
     shift: Vec<f32>,
     /// Per-feature sums (f64).
@@ -130,145 +139,78 @@ impl BatchNormalization {
         Self::from_config(BatchNormalizationConfig::default())
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: BatchNormalizationConfig) -> Self {
-        Self {
-            name: config.name.clone().unwrap_or_default(),
-            config,
-            shape: Vec::new(),
-            gamma: None,
-            beta: None,
-            moving_mean: Param::non_trainable("moving_mean", Tensor::default()),
-            moving_variance: Param::non_trainable("moving_variance", Tensor::default()),
-            one_minus_momentum: 0.0,
-            mean: Vec::new(),
-            rstd: Vec::new(),
-            inv: Vec::new(),
-            shift: Vec::new(),
-            sums: [Vec::new(), Vec::new()],
-            batch_stats: false,
-        }
+    config_setters! {
+        BatchNormalizationConfig;
+        /// Sets the momentum of the moving averages.
+        momentum(momentum: f32) => momentum = momentum;
+        /// Sets `ε`.
+        epsilon(epsilon: f32) => epsilon = epsilon;
+        /// Removes the offset `β` (Keras' `center=False`).
+        without_center() => center = false;
+        /// Removes the scale `γ` (Keras' `scale=False`).
+        without_scale() => scale = false;
+        /// Sets `γ`'s initializer.
+        gamma_initializer(init: Initializer) => gamma_initializer = init;
+        /// Sets `β`'s initializer.
+        beta_initializer(init: Initializer) => beta_initializer = init;
+        /// Sets the moving mean's initializer.
+        moving_mean_initializer(init: Initializer) => moving_mean_initializer = init;
+        /// Sets the moving variance's initializer.
+        moving_variance_initializer(init: Initializer) => moving_variance_initializer = init;
+        /// Sets `γ`'s regularizer.
+        gamma_regularizer(r: Regularizer) => gamma_regularizer = Some(r);
+        /// Sets `β`'s regularizer.
+        beta_regularizer(r: Regularizer) => beta_regularizer = Some(r);
+        /// Sets `γ`'s constraint.
+        gamma_constraint(c: Constraint) => gamma_constraint = Some(c);
+        /// Sets `β`'s constraint.
+        beta_constraint(c: Constraint) => beta_constraint = Some(c);
     }
 
-    /// Sets the momentum of the moving averages.
-    pub fn momentum(mut self, momentum: f32) -> Self {
-        self.config.momentum = momentum;
-        self
-    }
-
-    /// Sets `ε`.
-    pub fn epsilon(mut self, epsilon: f32) -> Self {
-        self.config.epsilon = epsilon;
-        self
-    }
-
-    /// Removes the offset `β` (Keras' `center=False`).
-    pub fn without_center(mut self) -> Self {
-        self.config.center = false;
-        self
-    }
-
-    /// Removes the scale `γ` (Keras' `scale=False`).
-    pub fn without_scale(mut self) -> Self {
-        self.config.scale = false;
-        self
-    }
-
-    /// Sets `γ`'s initializer.
-    pub fn gamma_initializer(mut self, init: Initializer) -> Self {
-        self.config.gamma_initializer = init;
-        self
-    }
-
-    /// Sets `β`'s initializer.
-    pub fn beta_initializer(mut self, init: Initializer) -> Self {
-        self.config.beta_initializer = init;
-        self
-    }
-
-    /// Sets the moving mean's initializer.
-    pub fn moving_mean_initializer(mut self, init: Initializer) -> Self {
-        self.config.moving_mean_initializer = init;
-        self
-    }
-
-    /// Sets the moving variance's initializer.
-    pub fn moving_variance_initializer(mut self, init: Initializer) -> Self {
-        self.config.moving_variance_initializer = init;
-        self
-    }
-
-    /// Sets `γ`'s regularizer.
-    pub fn gamma_regularizer(mut self, r: Regularizer) -> Self {
-        self.config.gamma_regularizer = Some(r);
-        self
-    }
-
-    /// Sets `β`'s regularizer.
-    pub fn beta_regularizer(mut self, r: Regularizer) -> Self {
-        self.config.beta_regularizer = Some(r);
-        self
-    }
-
-    /// Sets `γ`'s constraint.
-    pub fn gamma_constraint(mut self, c: Constraint) -> Self {
-        self.config.gamma_constraint = Some(c);
-        self
-    }
-
-    /// Sets `β`'s constraint.
-    pub fn beta_constraint(mut self, c: Constraint) -> Self {
-        self.config.beta_constraint = Some(c);
-        self
-    }
-
-    /// Names the layer.
-    pub fn named(mut self, name: &str) -> Self {
-        self.set_name(name.to_string());
-        self
-    }
-
-    /// The moving mean `[features]` (empty until built).
+    /// The moving mean `[features]`.
+    ///
+    /// # Panics
+    /// Before the layer is built.
     pub fn moving_mean(&self) -> &Tensor {
-        &self.moving_mean.value
+        &self.weights[self.weights.len() - 2].value
     }
 
-    /// The moving variance `[features]` (empty until built).
+    /// The moving variance `[features]`.
+    ///
+    /// # Panics
+    /// Before the layer is built.
     pub fn moving_variance(&self) -> &Tensor {
-        &self.moving_variance.value
+        &self.weights[self.weights.len() - 1].value
     }
 
     fn features(&self) -> usize {
         self.shape.last().copied().unwrap_or(0)
     }
 
-    /// Batch mean and biased variance per feature into `mean` and `rstd` (as the variance), in f64
-    /// sums; then the moving averages.
-    fn batch_moments(&mut self, x: &Tensor) {
-        let c = self.features();
-        let n = (x.len() / c.max(1)) as f64;
-        let [s1, s2] = &mut self.sums;
-        s1.fill(0.0);
-        s2.fill(0.0);
-        for row in x.data().chunks_exact(c) {
-            s1.iter_mut().zip(row).for_each(|(s, &v)| *s += f64::from(v));
-        }
-        self.mean.iter_mut().zip(s1.iter()).for_each(|(m, s)| *m = (s / n) as f32);
-        for row in x.data().chunks_exact(c) {
-            for ((s, &v), &m) in s2.iter_mut().zip(row).zip(&self.mean) {
-                let d = v - m;
-                *s += f64::from(d * d);
-            }
-        }
-        let (m, om) = (self.config.momentum, self.one_minus_momentum);
-        let mm = self.moving_mean.value.data_mut().iter_mut();
-        let mv = self.moving_variance.value.data_mut().iter_mut();
-        for ((((mm, mv), &mean), s), var) in mm.zip(mv).zip(&self.mean).zip(s2.iter()).zip(self.rstd.iter_mut()) {
-            *var = (s / n) as f32;
-            *mm = *mm * m + mean * om;
-            *mv = *mv * m + *var * om;
+    /// `γ` and `β`, when the layer has them.
+    fn gamma_beta(&self) -> (Option<&[f32]>, Option<&[f32]>) {
+        let get = |n| self.param(n).map(|p| p.value.data());
+        (get("gamma"), get("beta"))
+    }
+}
+
+/// Batch mean and biased variance per feature into `b.mean` and `b.var`, in f64 sums.
+fn batch_moments(b: &mut BatchNormBuffers, x: &Tensor, c: usize) {
+    let n = (x.len() / c.max(1)) as f64;
+    let [s1, s2] = &mut b.sums;
+    s1.fill(0.0);
+    s2.fill(0.0);
+    for row in x.data().chunks_exact(c) {
+        s1.iter_mut().zip(row).for_each(|(s, &v)| *s += f64::from(v));
+    }
+    b.mean.iter_mut().zip(s1.iter()).for_each(|(m, s)| *m = (s / n) as f32);
+    for row in x.data().chunks_exact(c) {
+        for ((s, &v), &m) in s2.iter_mut().zip(row).zip(&b.mean) {
+            let d = v - m;
+            *s += f64::from(d * d);
         }
     }
+    b.var.iter_mut().zip(s2.iter()).for_each(|(var, s)| *var = (s / n) as f32);
 }
 
 impl Default for BatchNormalization {
@@ -278,45 +220,23 @@ impl Default for BatchNormalization {
 }
 
 impl Layer for BatchNormalization {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_name(&mut self, name: String) {
-        self.config.name = Some(name.clone());
-        self.name = name;
-    }
-
-    fn class_name(&self) -> &'static str {
-        "BatchNormalization"
-    }
+    layer_identity!(BatchNormalizationConfig);
 
     /// # Panics
     /// If `axis` is not the last axis of `input_shape`.
     fn build(&mut self, input_shape: &[usize], seed: u64) {
-        check_last_axis(&self.name, self.config.axis, input_shape);
+        check_last_axis(self.name(), self.config.axis, input_shape);
         self.shape = input_shape.to_vec();
-        let c = self.features();
-        let cfg = &self.config;
-        self.gamma = cfg.scale.then(|| {
-            let (init, r, k) = (cfg.gamma_initializer, cfg.gamma_regularizer, cfg.gamma_constraint);
-            feature_param(&self.name, "gamma", c, init, r, k, seed)
-        });
-        self.beta = cfg.center.then(|| {
-            let (init, r, k) = (cfg.beta_initializer, cfg.beta_regularizer, cfg.beta_constraint);
-            feature_param(&self.name, "beta", c, init, r, k, seed)
-        });
-        let moving = |var: &'static str, init: Initializer| {
-            let mut rng = WxbRng::derive(seed, &format!("{}/{var}", self.name));
-            Param::non_trainable(var, init.init(&[c], &mut rng))
-        };
-        self.moving_mean = moving("moving_mean", cfg.moving_mean_initializer);
-        self.moving_variance = moving("moving_variance", cfg.moving_variance_initializer);
-        self.one_minus_momentum = (1.0 - python_float(cfg.momentum)) as f32;
-        for v in [&mut self.mean, &mut self.rstd, &mut self.inv, &mut self.shift] {
-            v.resize(c, 0.0);
+        let (c, cfg, name) = (self.features(), &self.config, self.name());
+        let mut weights = cfg.affine().params(name, c, seed);
+        for (var, init) in
+            [("moving_mean", cfg.moving_mean_initializer), ("moving_variance", cfg.moving_variance_initializer)]
+        {
+            let mut rng = WxbRng::derive(seed, &format!("{name}/{var}"));
+            weights.push(Param::non_trainable(var, init.init(&[c], &mut rng)));
         }
-        self.sums.iter_mut().for_each(|s| s.resize(c, 0.0));
+        self.one_minus_momentum = (1.0 - python_float(cfg.momentum)) as f32;
+        self.weights = weights;
     }
 
     fn output_shape(&self) -> Vec<usize> {
@@ -325,70 +245,82 @@ impl Layer for BatchNormalization {
 
     /// # Panics
     /// If `x`'s samples do not have the built shape.
-    fn forward(&mut self, x: &Tensor, y: &mut Tensor, mode: Mode) {
-        assert_eq!(
-            &x.shape()[1.min(x.rank())..],
-            self.shape.as_slice(),
-            "{}: input {:?} does not match samples of shape {:?}",
-            self.name,
-            x.shape(),
-            self.shape
-        );
-        self.batch_stats = mode == Mode::Train;
-        if self.batch_stats {
-            self.batch_moments(x); // leaves the variance in `rstd`
-        } else {
-            self.mean.copy_from_slice(self.moving_mean.value.data());
-            self.rstd.copy_from_slice(self.moving_variance.value.data());
+    fn forward(&self, x: &Tensor, y: &mut Tensor, mode: Mode, scratch: &mut Scratch) {
+        check_samples(self.name(), "input", x, &self.shape);
+        let c = self.features();
+        let b = scratch.get::<BatchNormBuffers>();
+        for v in [&mut b.mean, &mut b.var, &mut b.rstd, &mut b.inv, &mut b.shift] {
+            v.resize(c, 0.0);
         }
-        let eps = self.config.epsilon;
-        for j in 0..self.features() {
-            self.rstd[j] = 1.0 / (self.rstd[j] + eps).sqrt();
-            let inv = self.rstd[j] * self.gamma.as_ref().map_or(1.0, |g| g.value.data()[j]);
-            self.inv[j] = inv;
-            self.shift[j] = self.beta.as_ref().map_or(0.0, |b| b.value.data()[j]) - self.mean[j] * inv;
+        b.sums.iter_mut().for_each(|s| s.resize(c, 0.0));
+        b.batch_stats = mode == Mode::Train;
+        if b.batch_stats {
+            batch_moments(b, x, c);
+        } else {
+            b.mean.copy_from_slice(self.moving_mean().data());
+            b.var.copy_from_slice(self.moving_variance().data());
+        }
+        let (eps, (gamma, beta)) = (self.config.epsilon, self.gamma_beta());
+        for j in 0..c {
+            b.rstd[j] = 1.0 / (b.var[j] + eps).sqrt();
+            let inv = b.rstd[j] * gamma.map_or(1.0, |g| g[j]);
+            b.inv[j] = inv;
+            b.shift[j] = beta.map_or(0.0, |bt| bt[j]) - b.mean[j] * inv;
         }
         y.resize(x.shape());
-        let c = self.features();
         for (yr, xr) in y.data_mut().chunks_exact_mut(c).zip(x.data().chunks_exact(c)) {
-            for (((o, &v), &inv), &shift) in yr.iter_mut().zip(xr).zip(&self.inv).zip(&self.shift) {
+            for (((o, &v), &inv), &shift) in yr.iter_mut().zip(xr).zip(&b.inv).zip(&b.shift) {
                 *o = v * inv + shift;
             }
         }
     }
 
+    /// The moving averages: `μ̄ ← μ̄·m + μ·(1 − m)`, `σ̄² ← σ̄²·m + σ²·(1 − m)`.
+    fn end_train_forward(&mut self, scratch: &Scratch) {
+        let b = scratch.peek::<BatchNormBuffers>().expect("a training forward pass ran");
+        let (m, om) = (self.config.momentum, self.one_minus_momentum);
+        let [.., mm, mv] = self.weights.as_mut_slice() else { unreachable!("a built BatchNormalization") };
+        let moving = mm.value.data_mut().iter_mut().zip(mv.value.data_mut().iter_mut());
+        for ((mm, mv), (&mean, &var)) in moving.zip(b.mean.iter().zip(&b.var)) {
+            *mm = *mm * m + mean * om;
+            *mv = *mv * m + var * om;
+        }
+    }
+
     /// # Panics
     /// If `dy`'s shape differs from `x`'s.
-    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
-        assert_eq!(x.shape(), dy.shape(), "{}: input {:?} vs gradient {:?}", self.name, x.shape(), dy.shape());
+    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>, scratch: &mut Scratch) {
+        assert_eq!(x.shape(), dy.shape(), "{}: input {:?} vs gradient {:?}", self.name(), x.shape(), dy.shape());
         let c = self.features();
         let n = (x.len() / c.max(1)) as f64;
-        let [sum_dy, sum_dy_xhat] = &mut self.sums;
+        let b = scratch.get::<BatchNormBuffers>();
+        let [sum_dy, sum_dy_xhat] = &mut b.sums;
         sum_dy.fill(0.0);
         sum_dy_xhat.fill(0.0);
         for (xr, gr) in x.data().chunks_exact(c).zip(dy.data().chunks_exact(c)) {
             for j in 0..c {
-                let xhat = (xr[j] - self.mean[j]) * self.rstd[j];
+                let xhat = (xr[j] - b.mean[j]) * b.rstd[j];
                 sum_dy[j] += f64::from(gr[j]);
                 sum_dy_xhat[j] += f64::from(gr[j] * xhat);
             }
         }
-        if let Some(g) = &mut self.gamma {
-            g.grad.data_mut().iter_mut().zip(sum_dy_xhat.iter()).for_each(|(g, &s)| *g = s as f32);
-        }
-        if let Some(b) = &mut self.beta {
-            b.grad.data_mut().iter_mut().zip(sum_dy.iter()).for_each(|(g, &s)| *g = s as f32);
+        for p in self.weights.iter_mut() {
+            let sums = match p.name {
+                "gamma" => &*sum_dy_xhat,
+                "beta" => &*sum_dy,
+                _ => continue,
+            };
+            p.grad.data_mut().iter_mut().zip(sums.iter()).for_each(|(g, &s)| *g = s as f32);
         }
         let Some(dx) = dx else { return };
         dx.resize(x.shape());
-        let batch_stats = self.batch_stats;
         let rows = x.data().chunks_exact(c).zip(dy.data().chunks_exact(c));
         for ((xr, gr), dr) in rows.zip(dx.data_mut().chunks_exact_mut(c)) {
             for j in 0..c {
                 // inv = γ·rstd
-                let inv = self.inv[j];
-                dr[j] = if batch_stats {
-                    let xhat = (xr[j] - self.mean[j]) * self.rstd[j];
+                let inv = b.inv[j];
+                dr[j] = if b.batch_stats {
+                    let xhat = (xr[j] - b.mean[j]) * b.rstd[j];
                     let centred = f64::from(gr[j]) - sum_dy[j] / n - f64::from(xhat) * sum_dy_xhat[j] / n;
                     inv * centred as f32
                 } else {
@@ -398,27 +330,36 @@ impl Layer for BatchNormalization {
         }
     }
 
-    fn params(&self) -> Vec<&Param> {
-        let weights = self.gamma.iter().chain(self.beta.iter());
-        weights.chain([&self.moving_mean, &self.moving_variance]).collect()
+    fn weights(&self) -> &[Param] {
+        &self.weights
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let weights = self.gamma.iter_mut().chain(self.beta.iter_mut());
-        weights.chain([&mut self.moving_mean, &mut self.moving_variance]).collect()
+    fn weights_mut(&mut self) -> &mut [Param] {
+        &mut self.weights
     }
 
-    fn for_each_param(&self, f: &mut dyn FnMut(&Param)) {
-        let weights = self.gamma.iter().chain(self.beta.iter());
-        weights.chain([&self.moving_mean, &self.moving_variance]).for_each(f);
+    /// `yⱼ = γⱼ·(xⱼ − μ̄ⱼ)/√(σ̄²ⱼ + ε) + βⱼ` with the moving mean `μ̄` and variance `σ̄²`.
+    fn forward_f64(&self, _input_shape: &[usize], x: &[f64]) -> Forward64 {
+        let (mean, var) = self.moving_f64();
+        let (mean, var) = (&mean, &var);
+        let eps = f64::from(self.config.epsilon);
+        let gb = scale_offset(&self.weights);
+        Forward64::each(normalize_all(x, self.features().max(1), &gb, eps, |_| move |j| (mean[j], var[j])))
     }
 
-    fn for_each_param_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        let weights = self.gamma.iter_mut().chain(self.beta.iter_mut());
-        weights.chain([&mut self.moving_mean, &mut self.moving_variance]).for_each(f);
+    fn trace(&self, v: &SampleValues<'_>) -> LayerStep {
+        let ((mean, var), gb) = (self.moving_f64(), scale_offset(&self.weights));
+        let (eps, last) = (f64::from(self.config.epsilon), v.last_axis());
+        let features =
+            v.chosen.iter().map(|&i| feature_trace(v, i, &gb, (mean[i % last], var[i % last]), eps)).collect();
+        LayerStep::Normalization { statistics: Statistics::Moving, epsilon: eps, features }
     }
+}
 
-    fn config(&self) -> LayerConfig {
-        LayerConfig::BatchNormalization(self.config.clone())
+impl BatchNormalization {
+    /// The moving mean and variance as `f64`.
+    fn moving_f64(&self) -> (Vec<f64>, Vec<f64>) {
+        let get = |n| weight_f64(&self.weights, n).expect("a built BatchNormalization");
+        (get("moving_mean"), get("moving_variance"))
     }
 }

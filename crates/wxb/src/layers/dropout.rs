@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Layer, LayerConfig, Mode, Param, python_float};
+use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, SampleValues, Scratch};
+use super::{check_samples, python_float};
+use crate::error::WxbError;
 use crate::rng::WxbRng;
 use crate::tensor::Tensor;
 
@@ -27,6 +29,25 @@ impl DropoutConfig {
     }
 }
 
+impl LayerKind for DropoutConfig {
+    type Layer = Dropout;
+
+    fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+        if !(0.0..1.0).contains(&self.rate) {
+            return Err(check.bad("rate", self.rate.to_string(), "must be in [0, 1)"));
+        }
+        Ok(LayerPlan::same_shape(input_shape, &[]))
+    }
+
+    /// # Panics
+    /// If `rate` is not in `[0, 1)`.
+    fn into_layer(self) -> Dropout {
+        let rate = self.rate;
+        assert!((0.0..1.0).contains(&rate), "Dropout: rate must be in [0, 1), got {rate}");
+        Dropout { scale: (1.0 / (1.0 - python_float(rate))) as f32, config: self, shape: Vec::new(), key: 0, step: 0 }
+    }
+}
+
 /// Inverted dropout, as Keras' `Dropout`.
 ///
 /// In [`Mode::Train`] each value is kept with probability `1 − rate` and scaled by `1/(1 − rate)`
@@ -38,13 +59,15 @@ impl DropoutConfig {
 /// uninterrupted run would. Outside a model, successive training passes take steps 0, 1, 2, …
 /// In [`Mode::Infer`], and for `rate = 0`, `y = x`.
 ///
-/// Shapes: `x`, `y`: `[batch, …]`. Backward: `dx = dy ⊙ m` with the mask of the forward pass.
+/// # Shapes
+/// `x`, `y`: `[batch, …]`.
+///
+/// Backward: `dx = dy ⊙ m` with the mask of the forward pass.
 ///
 /// The masks are wxb's own (ChaCha8): they follow Keras' distribution, not TensorFlow's bits.
 #[derive(Debug, Clone)]
 pub struct Dropout {
     config: DropoutConfig,
-    name: String,
     shape: Vec<usize>,
     /// `1 / (1 − rate)`, rounded to f32 from the Python float as TensorFlow does.
     scale: f32,
@@ -52,6 +75,11 @@ pub struct Dropout {
     key: u64,
     /// The step of the next training pass.
     step: u64,
+}
+
+/// What a forward pass leaves for the backward pass.
+#[derive(Debug, Default)]
+struct DropoutBuffers {
     /// The mask of the last training pass: `0` or `scale` per value.
     mask: Tensor,
     /// Whether the last forward pass applied `mask` (a training pass with `rate > 0`).
@@ -67,74 +95,27 @@ impl Dropout {
         Self::from_config(DropoutConfig::new(rate))
     }
 
-    /// The layer from its configuration.
-    ///
-    /// # Panics
-    /// If `config.rate` is not in `[0, 1)`.
-    pub fn from_config(config: DropoutConfig) -> Self {
-        let rate = config.rate;
-        assert!((0.0..1.0).contains(&rate), "Dropout: rate must be in [0, 1), got {rate}");
-        Self {
-            name: config.name.clone().unwrap_or_default(),
-            scale: (1.0 / (1.0 - python_float(rate))) as f32,
-            config,
-            shape: Vec::new(),
-            key: 0,
-            step: 0,
-            mask: Tensor::default(),
-            masked: false,
-        }
-    }
-
-    /// Seeds the masks with `seed` (independently of the model's seed and the layer's name).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.config.seed = Some(seed);
-        self
-    }
-
-    /// Names the layer.
-    pub fn named(mut self, name: &str) -> Self {
-        self.set_name(name.to_string());
-        self
+    config_setters! {
+        DropoutConfig;
+        /// Seeds the masks with `seed` (independently of the model's seed and the layer's name).
+        seed(seed: u64) => seed = Some(seed);
     }
 
     /// The fraction of values dropped in training.
     pub fn rate(&self) -> f32 {
         self.config.rate
     }
-
-    fn check(&self, what: &str, t: &Tensor) {
-        assert_eq!(
-            &t.shape()[1.min(t.rank())..],
-            self.shape.as_slice(),
-            "{}: {what} {:?} does not match samples of shape {:?}",
-            self.name,
-            t.shape(),
-            self.shape
-        );
-    }
 }
 
 impl Layer for Dropout {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_name(&mut self, name: String) {
-        self.config.name = Some(name.clone());
-        self.name = name;
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Dropout"
-    }
+    layer_identity!(DropoutConfig);
 
     /// Starts the mask stream: `key(seed, "{name}/dropout")`, or `key(config seed, "dropout")`.
     fn build(&mut self, input_shape: &[usize], seed: u64) {
         self.shape = input_shape.to_vec();
         self.key = match self.config.seed {
             Some(own) => WxbRng::key(own, "dropout"),
-            None => WxbRng::key(seed, &format!("{}/dropout", self.name)),
+            None => WxbRng::key(seed, &format!("{}/dropout", self.name())),
         };
         self.step = 0;
     }
@@ -149,61 +130,64 @@ impl Layer for Dropout {
 
     /// # Panics
     /// If `x`'s samples do not have the built shape.
-    fn forward(&mut self, x: &Tensor, y: &mut Tensor, mode: Mode) {
-        self.check("input", x);
+    fn forward(&self, x: &Tensor, y: &mut Tensor, mode: Mode, scratch: &mut Scratch) {
+        check_samples(self.name(), "input", x, &self.shape);
         let rate = self.config.rate;
-        self.masked = mode == Mode::Train && rate > 0.0;
-        if !self.masked {
+        if !(mode == Mode::Train && rate > 0.0) {
+            if let Some(b) = scratch.peek_mut::<DropoutBuffers>() {
+                b.masked = false;
+            }
             y.assign(x);
             return;
         }
-        self.mask.resize(x.shape());
+        let buffers = scratch.get::<DropoutBuffers>();
+        buffers.masked = true;
+        buffers.mask.resize(x.shape());
         let (mut rng, scale) = (WxbRng::at(self.key, self.step), self.scale);
-        self.step += 1;
-        self.mask.data_mut().iter_mut().for_each(|m| *m = if rng.uniform() >= rate { scale } else { 0.0 });
+        buffers.mask.data_mut().iter_mut().for_each(|m| *m = if rng.uniform() >= rate { scale } else { 0.0 });
         y.resize(x.shape());
-        for ((o, &v), &m) in y.data_mut().iter_mut().zip(x.data()).zip(self.mask.data()) {
+        for ((o, &v), &m) in y.data_mut().iter_mut().zip(x.data()).zip(buffers.mask.data()) {
             *o = v * m;
+        }
+    }
+
+    /// The next training pass draws the next step's mask.
+    fn end_train_forward(&mut self, _scratch: &Scratch) {
+        if self.config.rate > 0.0 {
+            self.step += 1;
         }
     }
 
     /// # Panics
     /// If `dy`'s shape differs from `x`'s.
-    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
-        assert_eq!(x.shape(), dy.shape(), "{}: input {:?} vs gradient {:?}", self.name, x.shape(), dy.shape());
+    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>, scratch: &mut Scratch) {
+        assert_eq!(x.shape(), dy.shape(), "{}: input {:?} vs gradient {:?}", self.name(), x.shape(), dy.shape());
         let Some(dx) = dx else { return };
-        if !self.masked {
+        let Some(buffers) = scratch.peek::<DropoutBuffers>().filter(|b| b.masked) else {
             dx.assign(dy);
             return;
-        }
+        };
         assert_eq!(
-            self.mask.shape(),
+            buffers.mask.shape(),
             dy.shape(),
             "{}: gradient {:?} does not match the mask {:?} of the forward pass",
-            self.name,
+            self.name(),
             dy.shape(),
-            self.mask.shape()
+            buffers.mask.shape()
         );
         dx.resize(dy.shape());
-        for ((d, &g), &m) in dx.data_mut().iter_mut().zip(dy.data()).zip(self.mask.data()) {
+        for ((d, &g), &m) in dx.data_mut().iter_mut().zip(dy.data()).zip(buffers.mask.data()) {
             *d = g * m;
         }
     }
 
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
+    /// `y = x`: inference does not drop.
+    fn forward_f64(&self, _input_shape: &[usize], x: &[f64]) -> Forward64 {
+        Forward64::each(x.to_vec())
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        Vec::new()
-    }
-
-    fn for_each_param(&self, _f: &mut dyn FnMut(&Param)) {}
-
-    fn for_each_param_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Dropout(self.config.clone())
+    fn trace(&self, v: &SampleValues<'_>) -> LayerStep {
+        LayerStep::Dropout { rate: f64::from(self.config.rate), values: v.chosen_values() }
     }
 }
 
@@ -220,32 +204,34 @@ mod tests {
     #[test]
     fn an_explicit_seed_ignores_model_seed_and_name() {
         let x = Tensor::full(&[4, 16], 1.0);
+        let s = &mut Scratch::default();
         let mut a = Dropout::new(0.5).seed(9).named("a");
         let mut b = Dropout::new(0.5).seed(9).named("b");
         a.build(&[16], 1);
         b.build(&[16], 2);
-        assert_eq!(a.call(&x, Mode::Train), b.call(&x, Mode::Train));
+        assert_eq!(a.call(&x, Mode::Train, s), b.call(&x, Mode::Train, s));
         let mut c = Dropout::new(0.5).named("a");
         let mut d = Dropout::new(0.5).named("a");
         c.build(&[16], 1);
         d.build(&[16], 2);
-        assert_ne!(c.call(&x, Mode::Train), d.call(&x, Mode::Train));
+        assert_ne!(c.call(&x, Mode::Train, s), d.call(&x, Mode::Train, s));
     }
 
     #[test]
     fn the_mask_depends_on_the_step_only() {
         let x = Tensor::full(&[4, 16], 1.0);
+        let s = &mut Scratch::default();
         let mut a = Dropout::new(0.5).named("a");
         a.build(&[16], 1);
-        let first = a.call(&x, Mode::Train);
-        let second = a.call(&x, Mode::Train);
+        let first = a.call(&x, Mode::Train, s);
+        let second = a.call(&x, Mode::Train, s);
         assert_ne!(first, second, "a new mask at every pass");
         let mut b = Dropout::new(0.5).named("a");
         b.build(&[16], 1);
         b.begin_train_step(1);
-        assert_eq!(b.call(&x, Mode::Train), second, "step 1's mask, whatever ran before");
+        assert_eq!(b.call(&x, Mode::Train, s), second, "step 1's mask, whatever ran before");
         b.begin_train_step(0);
-        assert_eq!(b.call(&x, Mode::Train), first);
+        assert_eq!(b.call(&x, Mode::Train, s), first);
     }
 
     #[test]

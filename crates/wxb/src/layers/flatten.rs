@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Layer, LayerConfig, Mode, Param};
+use super::check_samples;
+use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, SampleValues, Scratch};
+use crate::error::WxbError;
 use crate::tensor::Tensor;
 
 /// Where the channels of an image sample are: last (`[h, w, c]`, Keras' default) or first
@@ -29,7 +31,25 @@ pub struct FlattenConfig {
     pub data_format: DataFormat,
 }
 
-/// Flattens each sample: `x: [batch, d1, …, dk] → y: [batch, d1·…·dk]` (a sample of shape `[]`
+impl LayerKind for FlattenConfig {
+    type Layer = Flatten;
+
+    fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+        let n = input_shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        let n =
+            n.ok_or_else(|| check.bad("input_shape", format!("{input_shape:?}"), "the flattened size overflows"))?;
+        Ok(LayerPlan { output_shape: vec![n], params: 0, weights: Vec::new() })
+    }
+
+    fn into_layer(self) -> Flatten {
+        Flatten { config: self, shape: Vec::new() }
+    }
+}
+
+/// Flattens each sample.
+///
+/// # Shapes
+/// `x: [batch, d1, …, dk] → y: [batch, d1·…·dk]` (a sample of shape `[]`
 /// becomes `[1]`), row-major, so a channels-last sample is copied as is.
 ///
 /// With [`DataFormat::ChannelsFirst`], a sample `[c, d1, …]` is first moved to `[d1, …, c]` (as
@@ -39,38 +59,26 @@ pub struct FlattenConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Flatten {
     config: FlattenConfig,
-    name: String,
     shape: Vec<usize>,
 }
 
 impl Flatten {
-    /// A Flatten layer for channels-last samples.
+    /// Flattens channels-last samples.
     pub fn new() -> Self {
         Self::from_config(FlattenConfig::default())
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: FlattenConfig) -> Self {
-        Self { name: config.name.clone().unwrap_or_default(), config, shape: Vec::new() }
-    }
-
-    /// Sets the layout of the samples.
-    pub fn data_format(mut self, format: DataFormat) -> Self {
-        self.config.data_format = format;
-        self
-    }
-
-    /// Names the layer.
-    pub fn named(mut self, name: &str) -> Self {
-        self.set_name(name.to_string());
-        self
+    config_setters! {
+        FlattenConfig;
+        /// Sets the layout of the input samples (channels first are moved last, as Keras does).
+        data_format(format: DataFormat) => data_format = format;
     }
 
     fn features(&self) -> usize {
         self.shape.iter().product()
     }
 
-    /// `(channels, positions)` when samples are channels first and must be transposed.
+    /// `(channels, positions)` when channels first must be moved last.
     fn channels_first(&self) -> Option<(usize, usize)> {
         (self.config.data_format == DataFormat::ChannelsFirst && self.shape.len() > 1)
             .then(|| (self.shape[0], self.shape[1..].iter().product()))
@@ -94,18 +102,7 @@ fn move_channels(src: &[f32], dst: &mut [f32], (c, p): (usize, usize), forward: 
 }
 
 impl Layer for Flatten {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_name(&mut self, name: String) {
-        self.config.name = Some(name.clone());
-        self.name = name;
-    }
-
-    fn class_name(&self) -> &'static str {
-        "Flatten"
-    }
+    layer_identity!(FlattenConfig);
 
     fn build(&mut self, input_shape: &[usize], _seed: u64) {
         self.shape = input_shape.to_vec();
@@ -117,15 +114,8 @@ impl Layer for Flatten {
 
     /// # Panics
     /// If `x`'s samples do not have the built shape.
-    fn forward(&mut self, x: &Tensor, y: &mut Tensor, _mode: Mode) {
-        assert_eq!(
-            &x.shape()[1.min(x.rank())..],
-            self.shape.as_slice(),
-            "{}: input {:?} does not match samples of shape {:?}",
-            self.name,
-            x.shape(),
-            self.shape
-        );
+    fn forward(&self, x: &Tensor, y: &mut Tensor, _mode: Mode, _scratch: &mut Scratch) {
+        check_samples(self.name(), "input", x, &self.shape);
         y.resize(&[x.rows(), self.features()]);
         match self.channels_first() {
             None => y.data_mut().copy_from_slice(x.data()),
@@ -134,13 +124,13 @@ impl Layer for Flatten {
     }
 
     /// # Panics
-    /// If `dy` is not `[batch, features]` for `x`'s batch.
-    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>) {
+    /// If `dy` is not `[batch, features]` for `x`.
+    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>, _scratch: &mut Scratch) {
         assert_eq!(
             dy.shape(),
             [x.rows(), self.features()],
             "{}: gradient {:?} does not match the flattened input {:?}",
-            self.name,
+            self.name(),
             dy.shape(),
             x.shape()
         );
@@ -152,21 +142,26 @@ impl Layer for Flatten {
         }
     }
 
-    fn params(&self) -> Vec<&Param> {
-        Vec::new()
+    /// The values reordered (channels first) or passed as they are (channels last).
+    fn forward_f64(&self, input_shape: &[usize], x: &[f64]) -> Forward64 {
+        let order = flatten_order(input_shape, self.config.data_format);
+        Forward64 { z: None, output: order.iter().map(|&i| x[i]).collect(), source: Some(order) }
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        Vec::new()
+    fn trace(&self, v: &SampleValues<'_>) -> LayerStep {
+        LayerStep::Flatten { input_shape: v.input_shape.to_vec(), output_shape: self.output_shape() }
     }
+}
 
-    fn for_each_param(&self, _f: &mut dyn FnMut(&Param)) {}
-
-    fn for_each_param_mut(&mut self, _f: &mut dyn FnMut(&mut Param)) {}
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::Flatten(self.config.clone())
+/// For each flattened output position, the input position it reads: the identity for channels
+/// last; `[c, d…] → [d…, c]` for channels first.
+fn flatten_order(shape: &[usize], format: DataFormat) -> Vec<usize> {
+    let n: usize = shape.iter().product();
+    if format == DataFormat::ChannelsLast || shape.len() < 2 {
+        return (0..n).collect();
     }
+    let (channels, positions) = (shape[0], n / shape[0].max(1));
+    (0..n).map(|o| (o % channels) * positions + o / channels).collect()
 }
 
 #[cfg(test)]
@@ -179,11 +174,11 @@ mod tests {
         f.build(&[2, 3, 4], 0);
         assert_eq!(f.output_shape(), [24]);
         let x = Tensor::from_vec(&[2, 2, 3, 4], (0..48).map(|v| v as f32).collect());
-        let y = f.call(&x, Mode::Infer);
+        let y = f.call(&x, Mode::Infer, &mut Scratch::default());
         assert_eq!(y.shape(), &[2, 24]);
         assert_eq!(y.data(), x.data());
         let mut dx = Tensor::default();
-        f.backward(&x, &y, &y, Some(&mut dx));
+        f.backward(&x, &y, &y, Some(&mut dx), &mut Scratch::default());
         assert_eq!(dx, x);
     }
 
@@ -192,7 +187,7 @@ mod tests {
         let mut f = Flatten::new();
         f.build(&[], 0);
         assert_eq!(f.output_shape(), [1]);
-        let y = f.call(&Tensor::from_vec(&[3], vec![1., 2., 3.]), Mode::Infer);
+        let y = f.call(&Tensor::from_vec(&[3], vec![1., 2., 3.]), Mode::Infer, &mut Scratch::default());
         assert_eq!(y.shape(), &[3, 1]);
     }
 
@@ -202,11 +197,18 @@ mod tests {
         let mut f = Flatten::new().data_format(DataFormat::ChannelsFirst);
         f.build(&[2, 1, 3], 0);
         let x = Tensor::from_vec(&[1, 2, 1, 3], vec![0., 1., 2., 10., 11., 12.]);
-        let y = f.call(&x, Mode::Infer);
+        let y = f.call(&x, Mode::Infer, &mut Scratch::default());
         assert_eq!(y.data(), &[0., 10., 1., 11., 2., 12.]);
         let mut dx = Tensor::default();
-        f.backward(&x, &y, &y, Some(&mut dx));
+        f.backward(&x, &y, &y, Some(&mut dx), &mut Scratch::default());
         assert_eq!(dx, x);
+    }
+
+    #[test]
+    fn channels_first_order_moves_channels_last() {
+        // [2 channels, 3 positions]: output (p, c) reads input c·3 + p.
+        assert_eq!(flatten_order(&[2, 3], DataFormat::ChannelsFirst), vec![0, 3, 1, 4, 2, 5]);
+        assert_eq!(flatten_order(&[2, 3], DataFormat::ChannelsLast), vec![0, 1, 2, 3, 4, 5]);
     }
 
     #[test]
@@ -214,6 +216,6 @@ mod tests {
     fn wrong_sample_shape_panics() {
         let mut f = Flatten::new().named("f");
         f.build(&[2, 3], 0);
-        f.call(&Tensor::zeros(&[1, 3, 2]), Mode::Infer);
+        f.call(&Tensor::zeros(&[1, 3, 2]), Mode::Infer, &mut Scratch::default());
     }
 }

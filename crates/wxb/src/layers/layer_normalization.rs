@@ -3,9 +3,12 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Layer, LayerConfig, Mode, Param, check_last_axis, feature_param};
+use super::trace::{feature_trace, moments, normalize_all, scale_offset};
+use super::{Check, Forward64, Layer, LayerConfig, LayerKind, LayerPlan, LayerStep, Mode, Param, SampleValues};
+use super::{Scratch, Statistics, check_last_axis, check_samples};
 use super::{default_epsilon, last_axis, ones, yes, zeros};
 use crate::constraints::Constraint;
+use crate::error::WxbError;
 use crate::init::Initializer;
 use crate::regularizers::Regularizer;
 use crate::tensor::Tensor;
@@ -65,28 +68,30 @@ fn int_or_single_list<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> 
     }
 }
 
-impl Default for LayerNormalizationConfig {
-    fn default() -> Self {
-        Self {
-            name: None,
-            axis: -1,
-            epsilon: default_epsilon(),
-            center: true,
-            scale: true,
-            beta_initializer: Initializer::Zeros,
-            gamma_initializer: Initializer::Ones,
-            beta_regularizer: None,
-            gamma_regularizer: None,
-            beta_constraint: None,
-            gamma_constraint: None,
-        }
+normalization_config!(LayerNormalizationConfig);
+
+impl LayerKind for LayerNormalizationConfig {
+    type Layer = LayerNormalization;
+
+    fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+        check.features(input_shape)?;
+        check.last_axis(self.axis, input_shape)?;
+        check.finite("epsilon", self.epsilon)?;
+        self.affine().check(check)?;
+        Ok(LayerPlan::same_shape(input_shape, &self.affine().names()))
+    }
+
+    fn into_layer(self) -> LayerNormalization {
+        LayerNormalization { config: self, shape: Vec::new(), weights: Vec::new() }
     }
 }
 
 /// Layer normalization over the last axis, as Keras' `LayerNormalization`.
 ///
-/// Shapes: `x`, `y`: `[batch, …, features]`; `γ`, `β`: `[features]`. For each vector `x` along the
-/// last axis, `μ` and `σ²` are its mean and biased variance, `x̂ = (x − μ)/√(σ² + ε)` and
+/// # Shapes
+/// `x`, `y`: `[batch, …, features]`; `γ`, `β`: `[features]`.
+///
+/// For each vector `x` along the last axis, `μ` and `σ²` are its mean and biased variance, `x̂ = (x − μ)/√(σ² + ε)` and
 /// `y = γ·x̂ + β`, computed as Keras does: `inv = γ/√(σ² + ε)`, `y = x·inv + (β − μ·inv)`. The same
 /// in training and inference.
 ///
@@ -97,11 +102,14 @@ impl Default for LayerNormalizationConfig {
 #[derive(Debug, Clone)]
 pub struct LayerNormalization {
     config: LayerNormalizationConfig,
-    name: String,
     shape: Vec<usize>,
-    gamma: Option<Param>,
-    beta: Option<Param>,
-    /// Mean and `1/√(σ² + ε)` of each vector in the last forward pass.
+    /// `gamma` (with `scale`), then `beta` (with `center`).
+    weights: Vec<Param>,
+}
+
+/// What a forward pass leaves for the backward pass: each vector's mean and `1/√(σ² + ε)`.
+#[derive(Debug, Default)]
+struct LayerNormBuffers {
     mean: Vec<f32>,
     rstd: Vec<f32>,
 }
@@ -112,81 +120,42 @@ impl LayerNormalization {
         Self::from_config(LayerNormalizationConfig::default())
     }
 
-    /// The layer from its configuration.
-    pub fn from_config(config: LayerNormalizationConfig) -> Self {
-        Self {
-            name: config.name.clone().unwrap_or_default(),
-            config,
-            shape: Vec::new(),
-            gamma: None,
-            beta: None,
-            mean: Vec::new(),
-            rstd: Vec::new(),
-        }
-    }
-
-    /// Sets `ε`.
-    pub fn epsilon(mut self, epsilon: f32) -> Self {
-        self.config.epsilon = epsilon;
-        self
-    }
-
-    /// Removes the offset `β` (Keras' `center=False`).
-    pub fn without_center(mut self) -> Self {
-        self.config.center = false;
-        self
-    }
-
-    /// Removes the scale `γ` (Keras' `scale=False`).
-    pub fn without_scale(mut self) -> Self {
-        self.config.scale = false;
-        self
-    }
-
-    /// Sets `γ`'s initializer.
-    pub fn gamma_initializer(mut self, init: Initializer) -> Self {
-        self.config.gamma_initializer = init;
-        self
-    }
-
-    /// Sets `β`'s initializer.
-    pub fn beta_initializer(mut self, init: Initializer) -> Self {
-        self.config.beta_initializer = init;
-        self
-    }
-
-    /// Sets `γ`'s regularizer.
-    pub fn gamma_regularizer(mut self, r: Regularizer) -> Self {
-        self.config.gamma_regularizer = Some(r);
-        self
-    }
-
-    /// Sets `β`'s regularizer.
-    pub fn beta_regularizer(mut self, r: Regularizer) -> Self {
-        self.config.beta_regularizer = Some(r);
-        self
-    }
-
-    /// Sets `γ`'s constraint.
-    pub fn gamma_constraint(mut self, c: Constraint) -> Self {
-        self.config.gamma_constraint = Some(c);
-        self
-    }
-
-    /// Sets `β`'s constraint.
-    pub fn beta_constraint(mut self, c: Constraint) -> Self {
-        self.config.beta_constraint = Some(c);
-        self
-    }
-
-    /// Names the layer.
-    pub fn named(mut self, name: &str) -> Self {
-        self.set_name(name.to_string());
-        self
+    config_setters! {
+        LayerNormalizationConfig;
+        /// Sets `ε`.
+        epsilon(epsilon: f32) => epsilon = epsilon;
+        /// Removes the offset `β` (Keras' `center=False`).
+        without_center() => center = false;
+        /// Removes the scale `γ` (Keras' `scale=False`).
+        without_scale() => scale = false;
+        /// Sets `γ`'s initializer.
+        gamma_initializer(init: Initializer) => gamma_initializer = init;
+        /// Sets `β`'s initializer.
+        beta_initializer(init: Initializer) => beta_initializer = init;
+        /// Sets `γ`'s regularizer.
+        gamma_regularizer(r: Regularizer) => gamma_regularizer = Some(r);
+        /// Sets `β`'s regularizer.
+        beta_regularizer(r: Regularizer) => beta_regularizer = Some(r);
+        /// Sets `γ`'s constraint.
+        gamma_constraint(c: Constraint) => gamma_constraint = Some(c);
+        /// Sets `β`'s constraint.
+        beta_constraint(c: Constraint) => beta_constraint = Some(c);
     }
 
     fn features(&self) -> usize {
         self.shape.last().copied().unwrap_or(0)
+    }
+
+    /// `γ` and `β`, mutable, when the layer has them.
+    fn gamma_beta_mut(&mut self) -> (Option<&mut Param>, Option<&mut Param>) {
+        let (scale, center) = (self.config.scale, self.config.center);
+        let (gamma, rest) = if scale {
+            let (g, rest) = self.weights.split_first_mut().expect("a built LayerNormalization");
+            (Some(g), rest)
+        } else {
+            (None, self.weights.as_mut_slice())
+        };
+        (gamma, rest.first_mut().filter(|_| center))
     }
 }
 
@@ -197,34 +166,14 @@ impl Default for LayerNormalization {
 }
 
 impl Layer for LayerNormalization {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_name(&mut self, name: String) {
-        self.config.name = Some(name.clone());
-        self.name = name;
-    }
-
-    fn class_name(&self) -> &'static str {
-        "LayerNormalization"
-    }
+    layer_identity!(LayerNormalizationConfig);
 
     /// # Panics
     /// If `axis` is not the last axis of `input_shape`.
     fn build(&mut self, input_shape: &[usize], seed: u64) {
-        check_last_axis(&self.name, self.config.axis, input_shape);
+        check_last_axis(self.name(), self.config.axis, input_shape);
         self.shape = input_shape.to_vec();
-        let c = self.features();
-        let cfg = &self.config;
-        self.gamma = cfg.scale.then(|| {
-            let (init, r, k) = (cfg.gamma_initializer, cfg.gamma_regularizer, cfg.gamma_constraint);
-            feature_param(&self.name, "gamma", c, init, r, k, seed)
-        });
-        self.beta = cfg.center.then(|| {
-            let (init, r, k) = (cfg.beta_initializer, cfg.beta_regularizer, cfg.beta_constraint);
-            feature_param(&self.name, "beta", c, init, r, k, seed)
-        });
+        self.weights = self.config.affine().params(self.name(), self.features(), seed);
     }
 
     fn output_shape(&self) -> Vec<usize> {
@@ -233,28 +182,23 @@ impl Layer for LayerNormalization {
 
     /// # Panics
     /// If `x`'s samples do not have the built shape.
-    fn forward(&mut self, x: &Tensor, y: &mut Tensor, _mode: Mode) {
-        assert_eq!(
-            &x.shape()[1.min(x.rank())..],
-            self.shape.as_slice(),
-            "{}: input {:?} does not match samples of shape {:?}",
-            self.name,
-            x.shape(),
-            self.shape
-        );
+    fn forward(&self, x: &Tensor, y: &mut Tensor, _mode: Mode, scratch: &mut Scratch) {
+        check_samples(self.name(), "input", x, &self.shape);
         let c = self.features();
         let vectors = x.len() / c.max(1);
-        self.mean.resize(vectors, 0.0);
-        self.rstd.resize(vectors, 0.0);
+        let b = scratch.get::<LayerNormBuffers>();
+        b.mean.resize(vectors, 0.0);
+        b.rstd.resize(vectors, 0.0);
         y.resize(x.shape());
-        let (gamma, beta) = (self.gamma.as_ref().map(|p| p.value.data()), self.beta.as_ref().map(|p| p.value.data()));
+        let get = |n| self.param(n).map(|p| p.value.data());
+        let (gamma, beta) = (get("gamma"), get("beta"));
         let eps = self.config.epsilon;
         let rows = x.data().chunks_exact(c).zip(y.data_mut().chunks_exact_mut(c));
         for (i, (xr, yr)) in rows.enumerate() {
             let mean = (xr.iter().map(|&v| f64::from(v)).sum::<f64>() / c as f64) as f32;
             let var = xr.iter().map(|&v| f64::from((v - mean) * (v - mean))).sum::<f64>() / c as f64;
             let rstd = 1.0 / (var as f32 + eps).sqrt();
-            (self.mean[i], self.rstd[i]) = (mean, rstd);
+            (b.mean[i], b.rstd[i]) = (mean, rstd);
             for (j, (o, &v)) in yr.iter_mut().zip(xr).enumerate() {
                 let inv = gamma.map_or(rstd, |g| rstd * g[j]);
                 *o = v * inv + (beta.map_or(0.0, |b| b[j]) - mean * inv);
@@ -264,30 +208,29 @@ impl Layer for LayerNormalization {
 
     /// # Panics
     /// If `dy`'s shape differs from `x`'s.
-    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, mut dx: Option<&mut Tensor>) {
-        assert_eq!(x.shape(), dy.shape(), "{}: input {:?} vs gradient {:?}", self.name, x.shape(), dy.shape());
+    fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, mut dx: Option<&mut Tensor>, scratch: &mut Scratch) {
+        assert_eq!(x.shape(), dy.shape(), "{}: input {:?} vs gradient {:?}", self.name(), x.shape(), dy.shape());
         let c = self.features();
-        if let Some(p) = &mut self.gamma {
-            p.grad.fill(0.0);
-        }
-        if let Some(p) = &mut self.beta {
+        let b = scratch.get::<LayerNormBuffers>();
+        let (mut gamma, mut beta) = self.gamma_beta_mut();
+        for p in [&mut gamma, &mut beta].into_iter().flatten() {
             p.grad.fill(0.0);
         }
         if let Some(dx) = dx.as_deref_mut() {
             dx.resize(x.shape());
         }
         for (i, (xr, gr)) in x.data().chunks_exact(c).zip(dy.data().chunks_exact(c)).enumerate() {
-            let (mean, rstd) = (self.mean[i], self.rstd[i]);
+            let (mean, rstd) = (b.mean[i], b.rstd[i]);
             let (mut sum_g, mut sum_gx) = (0.0f64, 0.0f64);
             for j in 0..c {
                 let xhat = (xr[j] - mean) * rstd;
-                if let Some(p) = &mut self.gamma {
+                if let Some(p) = &mut gamma {
                     p.grad.data_mut()[j] += gr[j] * xhat;
                 }
-                if let Some(p) = &mut self.beta {
+                if let Some(p) = &mut beta {
                     p.grad.data_mut()[j] += gr[j];
                 }
-                let g = self.gamma.as_ref().map_or(gr[j], |p| gr[j] * p.value.data()[j]);
+                let g = gamma.as_ref().map_or(gr[j], |p| gr[j] * p.value.data()[j]);
                 sum_g += f64::from(g);
                 sum_gx += f64::from(g * xhat);
             }
@@ -295,29 +238,39 @@ impl Layer for LayerNormalization {
             let (mean_g, mean_gx) = ((sum_g / c as f64) as f32, (sum_gx / c as f64) as f32);
             for (j, d) in dx.data_mut()[i * c..(i + 1) * c].iter_mut().enumerate() {
                 let xhat = (xr[j] - mean) * rstd;
-                let g = self.gamma.as_ref().map_or(gr[j], |p| gr[j] * p.value.data()[j]);
+                let g = gamma.as_ref().map_or(gr[j], |p| gr[j] * p.value.data()[j]);
                 *d = rstd * (g - mean_g - xhat * mean_gx);
             }
         }
     }
 
-    fn params(&self) -> Vec<&Param> {
-        self.gamma.iter().chain(self.beta.iter()).collect()
+    fn weights(&self) -> &[Param] {
+        &self.weights
     }
 
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.gamma.iter_mut().chain(self.beta.iter_mut()).collect()
+    fn weights_mut(&mut self) -> &mut [Param] {
+        &mut self.weights
     }
 
-    fn for_each_param(&self, f: &mut dyn FnMut(&Param)) {
-        self.gamma.iter().chain(self.beta.iter()).for_each(f);
+    /// `y = γ·(x − μ)/√(σ² + ε) + β` with the mean and (biased) variance of each vector.
+    fn forward_f64(&self, _input_shape: &[usize], x: &[f64]) -> Forward64 {
+        let (eps, gb) = (f64::from(self.config.epsilon), scale_offset(&self.weights));
+        Forward64::each(normalize_all(x, self.features().max(1), &gb, eps, |row| {
+            let stats = moments(row);
+            move |_| stats
+        }))
     }
 
-    fn for_each_param_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        self.gamma.iter_mut().chain(self.beta.iter_mut()).for_each(f);
-    }
-
-    fn config(&self) -> LayerConfig {
-        LayerConfig::LayerNormalization(self.config.clone())
+    fn trace(&self, v: &SampleValues<'_>) -> LayerStep {
+        let (eps, gb, last) = (f64::from(self.config.epsilon), scale_offset(&self.weights), v.last_axis());
+        let features = v
+            .chosen
+            .iter()
+            .map(|&i| {
+                let start = i - i % last;
+                feature_trace(v, i, &gb, moments(&v.x[start..start + last]), eps)
+            })
+            .collect();
+        LayerStep::Normalization { statistics: Statistics::Sample, epsilon: eps, features }
     }
 }

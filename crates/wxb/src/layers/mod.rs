@@ -1,16 +1,42 @@
 //! Layers: the [`Layer`] trait, trainable [`Param`]s, and the serialisable [`LayerConfig`].
 //!
 //! A layer maps a batch `x: [batch, …]` to `y: [batch, …]` in [`Layer::forward`], keeps what its
-//! backward pass needs, and in [`Layer::backward`] turns `∂L/∂y` into `∂L/∂x` while writing the
-//! gradients of its parameters. Buffers are owned by the layer and reused from batch to batch.
+//! backward pass needs in the caller's [`Scratch`], and in [`Layer::backward`] turns `∂L/∂y` into
+//! `∂L/∂x` while writing the gradients of its parameters.
+//!
+//! # Adding a layer kind
+//!
+//! One file, `layers/{kind}.rs`, holds everything about it: its configuration (serde, Keras'
+//! defaults, builder setters), [`LayerKind`] (validation against the input shape, building),
+//! and [`Layer`] (build, forward, backward, weights, and what `explain` shows: its `f64` forward
+//! pass and its [`LayerStep`] trace). Then, here, `mod {kind};`, its `pub use`, and one line in
+//! the registry below, which adds it to [`LayerConfig`] and every dispatch over the kinds
+//! (`build`, `name`, `class_name`, `validate`). A trace of a new shape is a new [`LayerStep`]
+//! variant in `layers/trace.rs`.
+//!
+//! # Weights and work buffers
+//!
+//! A layer owns its weights ([`Layer::weights`]); what a pass keeps between forward and backward
+//! lives in a [`Scratch`] the caller owns (the model's [`Workspace`](crate::model::Workspace)
+//! holds one per layer). Inference takes `&self`; training's backward pass writes the gradients
+//! into [`Param::grad`] with `&mut self`, and [`Layer::end_train_forward`] moves the state a
+//! training pass changes (moving averages, dropout's step).
+
+#[macro_use]
+mod macros;
 
 mod activation;
+mod affine;
 mod batch_normalization;
 mod dense;
 mod dropout;
 mod flatten;
+mod layer;
 mod layer_normalization;
+mod neuron;
+mod scratch;
 mod spec;
+mod trace;
 mod validate;
 
 pub use activation::{ActivationConfig, ActivationLayer};
@@ -18,18 +44,59 @@ pub use batch_normalization::{BatchNormalization, BatchNormalizationConfig};
 pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use flatten::{DataFormat, Flatten, FlattenConfig};
+pub use layer::Layer;
 pub use layer_normalization::{LayerNormalization, LayerNormalizationConfig};
+pub use neuron::{NeuronTrace, OtherTerms, Similarity, Term, dense_products};
+pub use scratch::Scratch;
 pub use spec::{SpecError, parse_spec};
-pub use validate::LayerPlan;
+pub use trace::{FeatureTrace, Forward64, LayerStep, SampleValues, Statistics, ValueTrace};
+pub use validate::{Check, LayerPlan, Rank};
 
 use serde::{Deserialize, Serialize};
 
-use crate::activations::Activation;
 use crate::constraints::Constraint;
+use crate::error::WxbError;
 use crate::init::Initializer;
 use crate::regularizers::Regularizer;
 use crate::rng::WxbRng;
 use crate::tensor::Tensor;
+
+// The registry: one line per layer kind (its Keras class name and its configuration type).
+layer_registry! {
+    /// [`Dense`].
+    Dense(DenseConfig),
+    /// [`ActivationLayer`].
+    Activation(ActivationConfig),
+    /// [`Dropout`].
+    Dropout(DropoutConfig),
+    /// [`BatchNormalization`].
+    BatchNormalization(BatchNormalizationConfig),
+    /// [`LayerNormalization`].
+    LayerNormalization(LayerNormalizationConfig),
+    /// [`Flatten`].
+    Flatten(FlattenConfig),
+}
+
+/// A layer kind's configuration, implemented in the kind's file: it checks itself against the
+/// shape of its input and builds its layer. Listed once in the registry of [`LayerConfig`].
+///
+/// The configuration is the `config` object of Keras' JSON (serde, `deny_unknown_fields`, Keras'
+/// defaults as serde defaults) and has a field `name: Option<String>`; its layer keeps it in a
+/// field `config` (see `config_setters!` and `layer_identity!` in `layers/macros.rs`).
+pub trait LayerKind: Clone + Into<LayerConfig> {
+    /// The layer it builds.
+    type Layer: Layer + 'static;
+
+    /// Checks every value for samples of `input_shape` (batch excluded) and returns the output
+    /// shape and the weights, without allocating them (see [`LayerConfig::validate`]).
+    ///
+    /// # Errors
+    /// [`WxbError::InvalidLayer`] naming the first invalid field.
+    fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError>;
+
+    /// A new, unbuilt layer.
+    fn into_layer(self) -> Self::Layer;
+}
 
 /// Whether a forward pass is part of training (dropout active, batch statistics) or inference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,146 +147,6 @@ impl Param {
     }
 }
 
-/// A building block of a [`crate::Sequential`] model.
-///
-/// Shapes exclude the batch dimension where they describe one sample (`input_shape`,
-/// `output_shape`); tensors passed to `forward`/`backward` carry it first.
-pub trait Layer: Send + Sync + std::fmt::Debug {
-    /// The layer's unique name in its model (`dense`, `dense_1`, …).
-    fn name(&self) -> &str;
-
-    /// Renames the layer (the model names unnamed layers as Keras does).
-    fn set_name(&mut self, name: String);
-
-    /// Keras' class name (`Dense`, `Dropout`, …).
-    fn class_name(&self) -> &'static str;
-
-    /// Creates the weights for samples of `input_shape`, drawing from streams derived from `seed`.
-    ///
-    /// # Panics
-    /// If the layer cannot take inputs of that shape.
-    fn build(&mut self, input_shape: &[usize], seed: u64);
-
-    /// The shape of one output sample, once built.
-    fn output_shape(&self) -> Vec<usize>;
-
-    /// Called by the model before each training step with the optimizer's step count, so that a
-    /// layer's random draws (dropout masks) depend on the step, not on how many passes this
-    /// process ran: a resumed run then repeats an uninterrupted one. Default: nothing.
-    fn begin_train_step(&mut self, _step: u64) {}
-
-    /// `y = layer(x)` for a batch. `y` is the model's buffer for this layer's output: resize it
-    /// (reusing its allocation) and overwrite it. Keep whatever the backward pass needs.
-    fn forward(&mut self, x: &Tensor, y: &mut Tensor, mode: Mode);
-
-    /// Given the forward input `x`, output `y` and `dy = ∂L/∂y`, writes the parameters' gradients
-    /// (overwriting them) and, when `dx` is given, `∂L/∂x` into it (resized to `x`'s shape). The
-    /// first layer gets no `dx`, which saves its largest product.
-    fn backward(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>);
-
-    /// The activation applied last in `forward`, when the layer has one (Dense, Activation).
-    /// The model fuses a final softmax or sigmoid with a crossentropy loss through it.
-    fn output_activation(&self) -> Activation {
-        Activation::Linear
-    }
-
-    /// The pre-activation values `z` of the last forward pass, for layers whose
-    /// [`Layer::output_activation`] is not linear (except a Dense layer with ReLU, which applies it
-    /// inside its product and keeps no `z`).
-    fn logits(&self) -> Option<&Tensor> {
-        None
-    }
-
-    /// Like [`Layer::backward`], but given `dz = ∂L/∂z` for the pre-activation values `z`, skipping
-    /// the [`Layer::output_activation`]. Used for fused softmax/sigmoid–crossentropy gradients.
-    ///
-    /// # Panics
-    /// In layers without an output activation.
-    fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>) {
-        let _ = (x, dz, dx);
-        panic!("{} ({}) has no fused output activation", self.name(), self.class_name())
-    }
-
-    /// A convenience for tests and tools: `forward` into a new tensor.
-    fn call(&mut self, x: &Tensor, mode: Mode) -> Tensor {
-        let mut y = Tensor::default();
-        self.forward(x, &mut y, mode);
-        y
-    }
-
-    /// The weights, in Keras' order (e.g. kernel, bias; gamma, beta, moving_mean, moving_variance).
-    fn params(&self) -> Vec<&Param>;
-
-    /// The weights, mutable, in the same order.
-    fn params_mut(&mut self) -> Vec<&mut Param>;
-
-    /// Calls `f` on each weight, in [`Layer::params`] order. Used on every batch (regularization
-    /// losses), so layers with weights override it to allocate nothing (the default collects
-    /// [`Layer::params`]).
-    fn for_each_param(&self, f: &mut dyn FnMut(&Param)) {
-        for p in self.params() {
-            f(p);
-        }
-    }
-
-    /// Calls `f` on each weight, mutable, in [`Layer::params`] order. The training loop uses it on
-    /// every step, so layers with weights override it to allocate nothing (the default collects
-    /// [`Layer::params_mut`]).
-    fn for_each_param_mut(&mut self, f: &mut dyn FnMut(&mut Param)) {
-        for p in self.params_mut() {
-            f(p);
-        }
-    }
-
-    /// The configuration that rebuilds this layer (without its weights).
-    fn config(&self) -> LayerConfig;
-}
-
-/// A layer's architecture as Keras writes it: `{"class_name": "Dense", "config": {...}}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "class_name", content = "config")]
-#[non_exhaustive]
-pub enum LayerConfig {
-    /// [`Dense`].
-    Dense(DenseConfig),
-    /// [`ActivationLayer`].
-    Activation(ActivationConfig),
-    /// [`Dropout`].
-    Dropout(DropoutConfig),
-    /// [`BatchNormalization`].
-    BatchNormalization(BatchNormalizationConfig),
-    /// [`LayerNormalization`].
-    LayerNormalization(LayerNormalizationConfig),
-    /// [`Flatten`].
-    Flatten(FlattenConfig),
-}
-
-impl LayerConfig {
-    /// A new, unbuilt layer from this configuration.
-    pub fn build(&self) -> Box<dyn Layer> {
-        match self {
-            LayerConfig::Dense(c) => Box::new(Dense::from_config(c.clone())),
-            LayerConfig::Activation(c) => Box::new(ActivationLayer::from_config(c.clone())),
-            LayerConfig::Dropout(c) => Box::new(Dropout::from_config(c.clone())),
-            LayerConfig::BatchNormalization(c) => Box::new(BatchNormalization::from_config(c.clone())),
-            LayerConfig::LayerNormalization(c) => Box::new(LayerNormalization::from_config(c.clone())),
-            LayerConfig::Flatten(c) => Box::new(Flatten::from_config(c.clone())),
-        }
-    }
-
-    /// The name the configuration gives the layer, if any.
-    pub fn name(&self) -> Option<&str> {
-        match self {
-            LayerConfig::Dense(c) => c.name.as_deref(),
-            LayerConfig::Activation(c) => c.name.as_deref(),
-            LayerConfig::Dropout(c) => c.name.as_deref(),
-            LayerConfig::BatchNormalization(c) => c.name.as_deref(),
-            LayerConfig::LayerNormalization(c) => c.name.as_deref(),
-            LayerConfig::Flatten(c) => c.name.as_deref(),
-        }
-    }
-}
-
 /// Keras' snake-cased default name stem for a class (`Dense` → `dense`,
 /// `BatchNormalization` → `batch_normalization`).
 pub fn snake_case(class_name: &str) -> String {
@@ -235,6 +162,12 @@ pub fn snake_case(class_name: &str) -> String {
         }
     }
     s
+}
+
+/// A configuration whose every field has a serde default: the configuration of `{}`, so that
+/// Keras' defaults are written once, in the serde attributes.
+fn keras_defaults<T: serde::de::DeserializeOwned>() -> T {
+    serde_json::from_str("{}").expect("every field has a serde default")
 }
 
 // Serde defaults shared by the normalization layers' configurations (Keras' values).
@@ -277,6 +210,19 @@ pub(crate) fn feature_param(
 /// doing the same keeps wxb's constants bit-identical.
 pub(crate) fn python_float(x: f32) -> f64 {
     crate::tensor::python_float(x)
+}
+
+/// Asserts that the samples of `t` (batch first) have `shape`.
+///
+/// # Panics
+/// Otherwise, naming the layer and what `t` is.
+pub(crate) fn check_samples(layer: &str, what: &str, t: &Tensor, shape: &[usize]) {
+    assert_eq!(
+        &t.shape()[1.min(t.rank())..],
+        shape,
+        "{layer}: {what} {:?} does not match samples of shape {shape:?}",
+        t.shape()
+    );
 }
 
 /// Checks that a normalization `axis` (Keras' numbering, batch included, `-1` for the last) names

@@ -110,7 +110,8 @@ impl Sequential {
         if !all_finite(y.data()) {
             return (NonFiniteIn::Targets, None, None);
         }
-        if let Some(i) = (0..self.layers.len()).find(|&i| self.acts.get(i).is_some_and(|a| !all_finite(a.data()))) {
+        if let Some(i) = (0..self.layers.len()).find(|&i| self.work.acts.get(i).is_some_and(|a| !all_finite(a.data())))
+        {
             return (NonFiniteIn::Output, named(i), None);
         }
         if !loss.is_finite() {

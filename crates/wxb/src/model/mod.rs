@@ -6,8 +6,10 @@ pub(crate) mod guard;
 mod step;
 mod summary;
 mod trainable;
+mod workspace;
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use crate::error::WxbError;
 use crate::layers::{Layer, Mode, Param, snake_case};
@@ -17,6 +19,7 @@ use crate::optim::Optimizer;
 use crate::tensor::Tensor;
 pub use build::MAX_PARAMS;
 pub use guard::OnDivergence;
+pub use workspace::Workspace;
 
 /// Keras' default batch size for `predict`, `evaluate` and `fit`.
 pub const DEFAULT_BATCH_SIZE: usize = 32;
@@ -50,10 +53,10 @@ pub struct Sequential {
     seed: u64,
     compiled: Option<Compiled>,
     stop_training: bool,
-    /// `acts[i]`: the output of layer `i` in the last forward pass.
-    acts: Vec<Tensor>,
-    /// `grads[i]`: `∂L/∂acts[i]` in the last backward pass.
-    grads: Vec<Tensor>,
+    /// The buffers of training and of [`Sequential::forward`].
+    work: Workspace,
+    /// The buffers of [`Sequential::predict`], reused by whichever call finds them free.
+    predict_work: Mutex<Workspace>,
     /// The trainable weights of a step, without allocating.
     trainable: trainable::TrainableList,
 }
@@ -69,8 +72,8 @@ impl Sequential {
             seed: 0,
             compiled: None,
             stop_training: false,
-            acts: Vec::new(),
-            grads: Vec::new(),
+            work: Workspace::default(),
+            predict_work: Mutex::default(),
             trainable: trainable::TrainableList::default(),
         }
     }
@@ -195,12 +198,33 @@ impl Sequential {
         self.stop_training = false;
     }
 
-    /// Runs every layer on a batch `x: [batch, input_shape…]` and returns the output.
+    /// Runs every layer on a batch `x: [batch, input_shape…]` in the model's own workspace and
+    /// returns the output; in [`Mode::Train`], the layers then move their training state (batch
+    /// normalization's moving averages, dropout's step), as a training step does.
     ///
     /// # Panics
     /// If `x`'s sample shape differs from the model's input shape.
     pub fn forward(&mut self, x: &Tensor, mode: Mode) -> &Tensor {
-        self.build();
+        let mut work = std::mem::take(&mut self.work);
+        self.forward_with(x, mode, &mut work);
+        if mode == Mode::Train {
+            self.layers.iter_mut().zip(&work.scratch).for_each(|(l, s)| l.end_train_forward(s));
+        }
+        self.work = work;
+        self.work.acts.last().expect("a forward pass ran")
+    }
+
+    /// Runs every layer on a batch `x: [batch, input_shape…]` in inference mode (dropout off,
+    /// moving statistics), in the caller's workspace, and returns the output.
+    ///
+    /// # Panics
+    /// If `x`'s sample shape differs from the model's input shape.
+    pub fn infer<'w>(&self, x: &Tensor, work: &'w mut Workspace) -> &'w Tensor {
+        self.forward_with(x, Mode::Infer, work)
+    }
+
+    /// Every layer's `forward` into `work`, without moving any training state.
+    fn forward_with<'w>(&self, x: &Tensor, mode: Mode, work: &'w mut Workspace) -> &'w Tensor {
         assert_eq!(
             &x.shape()[1.min(x.rank())..],
             self.input_shape.as_slice(),
@@ -211,34 +235,54 @@ impl Sequential {
         );
         let n = self.layers.len();
         if n == 0 {
-            self.acts.resize_with(1, Tensor::default);
-            self.acts[0].assign(x);
-            return &self.acts[0];
+            work.acts.resize_with(1, Tensor::default);
+            work.acts[0].assign(x);
+            return &work.acts[0];
         }
-        self.acts.resize_with(n, Tensor::default);
-        for (i, layer) in self.layers.iter_mut().enumerate() {
-            let (done, rest) = self.acts.split_at_mut(i);
+        work.acts.resize_with(n, Tensor::default);
+        work.scratch.resize_with(n, Default::default);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = work.acts.split_at_mut(i);
             let input = if i == 0 { x } else { &done[i - 1] };
-            layer.forward(input, &mut rest[0], mode);
+            layer.forward(input, &mut rest[0], mode, &mut work.scratch[i]);
         }
-        &self.acts[n - 1]
+        &work.acts[n - 1]
     }
 
-    /// The output of layer `i` in the last forward pass.
+    /// The output of layer `i` in the last pass of [`Sequential::forward`] or training.
+    ///
+    /// # Panics
+    /// If no such pass reached layer `i`.
     pub fn activation(&self, i: usize) -> &Tensor {
-        &self.acts[i]
+        self.work.activation(i)
     }
 
     /// Predictions for `x: [n, input_shape…]`, computed `batch_size` samples at a time in inference
-    /// mode (dropout off, moving statistics).
-    pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor, WxbError> {
-        self.build();
+    /// mode (dropout off, moving statistics). Takes `&self`: several threads may predict with one
+    /// model at once. A call reuses the model's inference buffers when no other call holds them,
+    /// and otherwise works in a [`Workspace`] of its own.
+    ///
+    /// # Errors
+    /// If `x` does not fit the model's input or `batch_size` is 0.
+    pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor, WxbError> {
+        match self.predict_work.try_lock() {
+            Ok(mut work) => self.predict_with(x, batch_size, &mut work),
+            Err(_) => self.predict_with(x, batch_size, &mut Workspace::default()),
+        }
+    }
+
+    /// [`Sequential::predict`] reusing the buffers of `work` (no allocation past the first call but
+    /// the result's).
+    ///
+    /// # Errors
+    /// As [`Sequential::predict`].
+    pub fn predict_with(&self, x: &Tensor, batch_size: usize, work: &mut Workspace) -> Result<Tensor, WxbError> {
         check::input(x, &self.input_shape, "x")?;
         check::batch_size(batch_size)?;
         let n = x.rows();
         if n <= batch_size {
             // One batch: no copy of the input.
-            return Ok(self.forward(x, Mode::Infer).clone());
+            return Ok(self.infer(x, work).clone());
         }
         let out_shape = self.output_shape();
         let width: usize = out_shape.iter().product();
@@ -248,7 +292,7 @@ impl Sequential {
         while start < n {
             let end = (start + batch_size).min(n);
             x.slice_rows_into(start, end, &mut batch);
-            out.extend_from_slice(self.forward(&batch, Mode::Infer).data());
+            out.extend_from_slice(self.infer(&batch, work).data());
             start = end;
         }
         let mut shape = vec![n];

@@ -2,7 +2,7 @@
 
 use super::OnDivergence;
 use super::guard::StepFault;
-use super::{Sequential, check};
+use super::{Sequential, Workspace, check};
 use crate::error::WxbError;
 use crate::layers::{Mode, Param};
 use crate::logs::Logs;
@@ -21,13 +21,12 @@ impl Sequential {
 
     /// Checks that the model is compiled and that `x`/`y` fit it.
     pub(crate) fn check_data(
-        &mut self,
+        &self,
         x: &Tensor,
         y: &Tensor,
         what: (&'static str, &'static str),
     ) -> Result<(), WxbError> {
         let loss = self.compiled.as_ref().ok_or(WxbError::NotCompiled)?.loss;
-        self.build();
         check::input(x, &self.input_shape, what.0)?;
         let outputs = self.output_shape().iter().product();
         check::targets(y, x.rows(), outputs, loss, what.1)?;
@@ -56,23 +55,26 @@ impl Sequential {
             return Ok(loss.compute(y, x, sample_weight));
         }
         let last = n - 1;
-        self.grads.resize_with(n, Tensor::default);
+        let work = &mut self.work;
+        work.grads.resize_with(n, Tensor::default);
         let activation = self.layers[last].output_activation();
-        let mut value = if loss.fuses_with(activation) {
-            let z = self.layers[last].logits().expect("a layer with an activation keeps its logits");
-            loss.value_and_grad_logits(activation, y, z, sample_weight, &mut self.grads[last])
+        let fused = loss.fuses_with(activation);
+        let mut value = if fused {
+            let z = self.layers[last].logits(&work.scratch[last]).expect("a layer with an activation keeps its logits");
+            loss.value_and_grad_logits(activation, y, z, sample_weight, &mut work.grads[last])
         } else {
-            loss.value_and_grad(y, &self.acts[last], sample_weight, &mut self.grads[last])
+            loss.value_and_grad(y, &work.acts[last], sample_weight, &mut work.grads[last])
         };
         for i in (0..n).rev() {
-            let (lower, upper) = self.grads.split_at_mut(i);
+            let (lower, upper) = work.grads.split_at_mut(i);
             let dy = &upper[0];
             let dx = lower.last_mut();
-            let input = if i == 0 { x } else { &self.acts[i - 1] };
-            if i == last && loss.fuses_with(activation) {
-                self.layers[i].backward_from_logits(input, dy, dx);
+            let input = if i == 0 { x } else { &work.acts[i - 1] };
+            let scratch = &mut work.scratch[i];
+            if i == last && fused {
+                self.layers[i].backward_from_logits(input, dy, dx, scratch);
             } else {
-                self.layers[i].backward(input, &self.acts[i], dy, dx);
+                self.layers[i].backward(input, &work.acts[i], dy, dx, scratch);
             }
         }
         let guarded = guard == OnDivergence::Stop;
@@ -96,35 +98,36 @@ impl Sequential {
         })
     }
 
-    /// The loss of a batch in inference mode (regularization included); predictions stay in the last
-    /// activation.
-    pub(crate) fn test_step(&mut self, x: &Tensor, y: &Tensor) -> f32 {
+    /// The loss of a batch in inference mode (regularization included); predictions stay in
+    /// `work`'s last activation.
+    pub(crate) fn test_step(&self, x: &Tensor, y: &Tensor, work: &mut Workspace) -> f32 {
         let loss = self.compiled.as_ref().expect("compiled").loss;
-        self.forward(x, Mode::Infer);
+        self.infer(x, work);
         let reg = self.regularization_loss();
         let Some(last) = self.layers.len().checked_sub(1) else {
             return loss.compute(y, x, None) + reg;
         };
         let activation = self.layers[last].output_activation();
         let value = if loss.fuses_with(activation) {
-            let z = self.layers[last].logits().expect("a layer with an activation keeps its logits");
+            let z = self.layers[last].logits(&work.scratch[last]).expect("a layer with an activation keeps its logits");
             loss.compute_logits(activation, y, z, None)
         } else {
-            loss.compute(y, &self.acts[last], None)
+            loss.compute(y, &work.acts[last], None)
         };
         value + reg
     }
 
     /// Loss and metrics on `(x, y)`, `batch_size` samples at a time in inference mode (Keras'
     /// `evaluate(..., return_dict=True)`).
-    pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs, WxbError> {
+    pub fn evaluate(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs, WxbError> {
         self.check_data(x, y, ("x", "y"))?;
         check::batch_size(batch_size)?;
         Ok(self.evaluate_unchecked(x, y, batch_size))
     }
 
-    pub(crate) fn evaluate_unchecked(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Logs {
+    pub(crate) fn evaluate_unchecked(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Logs {
         let mut metrics = self.metric_states(y.cols());
+        let mut work = Workspace::default();
         let (mut bx, mut by) = (Tensor::default(), Tensor::default());
         let n = x.rows();
         let mut total = 0.0f64;
@@ -133,9 +136,9 @@ impl Sequential {
             let end = (start + batch_size).min(n);
             x.slice_rows_into(start, end, &mut bx);
             y.slice_rows_into(start, end, &mut by);
-            let l = self.test_step(&bx, &by);
+            let l = self.test_step(&bx, &by, &mut work);
             total += f64::from(l) * (end - start) as f64;
-            let pred = self.acts.last().expect("a forward pass ran");
+            let pred = work.output().expect("a forward pass ran");
             metrics.iter_mut().for_each(|m| m.update(&by, pred, None));
             start = end;
         }
@@ -157,7 +160,7 @@ impl Sequential {
         }
         let mut metrics = self.metric_states(y.cols());
         let (Ok(loss) | Err((_, loss))) = self.train_step(x, y, sample_weight, OnDivergence::Continue);
-        let pred = self.acts.last().expect("a forward pass ran");
+        let pred = self.work.output().expect("a forward pass ran");
         metrics.iter_mut().for_each(|m| m.update(y, pred, None));
         let mut logs = Logs::new();
         logs.insert("loss".into(), f64::from(loss));

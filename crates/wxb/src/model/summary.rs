@@ -11,7 +11,7 @@ pub const DEFAULT_LINE_LENGTH: usize = 76;
 
 impl Sequential {
     /// The model's summary as Keras prints it without a terminal (76 columns).
-    pub fn summary(&mut self) -> String {
+    pub fn summary(&self) -> String {
         self.summary_with_width(DEFAULT_LINE_LENGTH)
     }
 
@@ -19,9 +19,8 @@ impl Sequential {
     ///
     /// # Panics
     /// If `line_length` is under 24 (Keras refuses columns narrower than 4).
-    pub fn summary_with_width(&mut self, line_length: usize) -> String {
+    pub fn summary_with_width(&self, line_length: usize) -> String {
         assert!(line_length >= 24, "summary: line length {line_length} is too small");
-        self.build();
         let widths = column_widths(line_length);
         let mut rows = Vec::new();
         let mut shape = self.input_shape.clone();
