@@ -311,7 +311,7 @@ fn apply_without_variables_takes_no_step() {
 #[test]
 fn every_config_survives_a_json_round_trip() {
     use wxb::optim::*;
-    let mut rules: Vec<Rule> = Rule::all_defaults().into();
+    let mut rules: Vec<Rule> = Rule::all_defaults();
     rules.extend([
         Sgd { momentum: 0.9, nesterov: true }.into(),
         RmsProp { rho: 0.8, momentum: 0.5, epsilon: 1e-4, centered: true }.into(),
