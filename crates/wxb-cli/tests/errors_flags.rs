@@ -122,7 +122,12 @@ fn bad_spec_files() {
         ("outputs.json", &["outputs.json: the last layer has 5 outputs, the data needs 3 (one per class)"]),
         ("zero.json", &["zero.json: layer \"dense\": invalid units = 0: must be at least 1"]),
         ("empty.json", &["empty.json: the layer list is empty"]),
-        ("object.json", &["object.json: invalid layer list: invalid type: null, expected a sequence"]),
+        (
+            "object.json",
+            &[
+                "object.json: invalid layer list: an object needs a \"layers\" key holding the list of layers (found keys: layer)",
+            ],
+        ),
         ("twins.json", &["twins.json: two layers are named \"d\": layer names must be unique"]),
         ("init.json", &["init.json: layer \"dense\": invalid bias_initializer = orthogonal: needs a 2-D weight"]),
     ];

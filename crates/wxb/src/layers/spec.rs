@@ -38,7 +38,18 @@ pub fn parse_spec(json: &[u8]) -> Result<Vec<LayerConfig>, SpecError> {
         message: e.to_string(),
     })?;
     let layers = match value {
-        serde_json::Value::Object(mut o) => o.remove("layers").unwrap_or(serde_json::Value::Null),
+        serde_json::Value::Object(mut o) => match o.remove("layers") {
+            Some(layers) => layers,
+            None => {
+                let keys: Vec<&str> = o.keys().map(String::as_str).collect();
+                return Err(SpecError::Layers {
+                    message: format!(
+                        "an object needs a \"layers\" key holding the list of layers (found keys: {})",
+                        if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                    ),
+                });
+            }
+        },
         v => v,
     };
     serde_json::from_value(layers).map_err(|e| SpecError::Layers { message: e.to_string() })
@@ -57,6 +68,7 @@ mod tests {
         assert!(matches!(parse_spec(b"[\n{"), Err(SpecError::Syntax { line: 2, .. })));
         let e = parse_spec(br#"{"model": []}"#).unwrap_err();
         assert!(matches!(e, SpecError::Layers { .. }), "{e}");
+        assert!(e.to_string().contains("needs a \"layers\" key") && e.to_string().contains("model"), "{e}");
         let e = parse_spec(br#"[{"class_name": "Conv2D", "config": {}}]"#).unwrap_err();
         assert!(e.to_string().contains("Conv2D"), "{e}");
     }
