@@ -15,7 +15,6 @@
 //! | `orthogonal` | Q of the QR of a Gaussian matrix, signs fixed by R's diagonal, times `gain` |
 //! | `identity` | `gain · I` |
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -234,11 +233,7 @@ impl Initializer {
     }
 }
 
-impl fmt::Display for Initializer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::error::display_as_name!(Initializer, name);
 
 impl FromStr for Initializer {
     type Err = UnknownName;

@@ -3,7 +3,6 @@
 //! Element-wise activations act on every value; `softmax` and `log_softmax` act on each row (the last
 //! axis) and are computed stably by subtracting the row maximum first.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -314,23 +313,10 @@ impl Activation {
     ];
 }
 
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// An activation name that wxb does not know.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown activation {name:?}; expected one of: {}", Activation::ALL.map(|a| a.name()).join(", "))]
-#[non_exhaustive]
-pub struct UnknownActivation {
-    /// The name that was given.
-    pub name: String,
-}
+crate::error::display_as_name!(Activation, name);
 
 impl FromStr for Activation {
-    type Err = UnknownActivation;
+    type Err = crate::error::UnknownName;
 
     /// Parses Keras' names, with Keras' default parameters; `swish` is an alias of `silu`,
     /// `None`/`none` of `linear`.
@@ -344,7 +330,7 @@ impl FromStr for Activation {
         };
         alias
             .or_else(|| Activation::ALL.into_iter().find(|a| a.name() == key))
-            .ok_or(UnknownActivation { name: s.to_string() })
+            .ok_or_else(|| crate::error::UnknownName::new("activation", s, Activation::ALL.map(|a| a.name())))
     }
 }
 

@@ -26,6 +26,19 @@ impl UnknownName {
     }
 }
 
+/// `impl Display` for a type named at the boundary: writes what its `$method()` returns (its
+/// Keras name, the one `FromStr` parses).
+macro_rules! display_as_name {
+    ($type:ty, $method:ident) => {
+        impl std::fmt::Display for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.$method())
+            }
+        }
+    };
+}
+pub(crate) use display_as_name;
+
 /// What can go wrong when training or evaluating on user data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

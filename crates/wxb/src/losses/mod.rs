@@ -21,7 +21,6 @@ mod margin;
 mod probabilistic;
 mod regression;
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -171,11 +170,7 @@ impl Loss {
     }
 }
 
-impl fmt::Display for Loss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::error::display_as_name!(Loss, name);
 
 impl FromStr for Loss {
     type Err = UnknownName;

@@ -22,7 +22,6 @@ mod confusion;
 mod regression;
 mod state;
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -154,11 +153,7 @@ impl Metric {
     }
 }
 
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::error::display_as_name!(Metric, name);
 
 impl FromStr for Metric {
     type Err = UnknownName;

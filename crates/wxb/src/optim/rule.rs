@@ -1,7 +1,6 @@
 //! [`Rule`]: the update rules wxb knows, serialised with Keras' class names, and parsed from
 //! Keras' optimizer identifiers (`"adam"`, `"rmsprop"`, …).
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -92,11 +91,7 @@ impl Rule {
     }
 }
 
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.class_name())
-    }
-}
+crate::error::display_as_name!(Rule, class_name);
 
 impl FromStr for Rule {
     type Err = UnknownName;
