@@ -18,7 +18,7 @@ fn same_predictions(p: &std::path::Path, train: &str, new: &str) {
     ok(p, &["predict", "--model", "m", "--data", "new.csv", "--out", "preds.csv"]);
     let (header, rows) = read_csv(&p.join("preds.csv"));
 
-    let mut trained = load_trained(&p.join("m")).unwrap();
+    let trained = load_trained(&p.join("m")).unwrap();
     assert!(trained.schema.standardize.is_some());
     // Raw features, picked by name in the model's order; the library prepares them.
     let raw = csv::read(&p.join("new.csv"), &CsvOptions::for_prediction(&trained.schema.feature_names)).unwrap();

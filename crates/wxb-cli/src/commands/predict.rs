@@ -22,7 +22,7 @@ pub const CHUNK_ROWS: usize = 8192;
 
 /// Runs `wxb predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
-    let mut trained = io::load_trained(&args.model)?;
+    let trained = io::load_trained(&args.model)?;
     if args.batch_size == 0 {
         bail!("--batch-size 0: need at least one sample per batch");
     }

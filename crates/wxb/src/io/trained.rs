@@ -66,7 +66,7 @@ impl TrainedModel {
     ///
     /// # Errors
     /// [`WxbError`] when `x` has another width than the model takes, or `batch_size` is 0.
-    pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Prediction, WxbError> {
+    pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Prediction, WxbError> {
         let mut prepared = x.clone();
         self.schema.prepare(&mut prepared);
         self.predict_prepared(&prepared, batch_size)
@@ -76,7 +76,7 @@ impl TrainedModel {
     ///
     /// # Errors
     /// As [`TrainedModel::predict`].
-    pub fn predict_prepared(&mut self, x: &Tensor, batch_size: usize) -> Result<Prediction, WxbError> {
+    pub fn predict_prepared(&self, x: &Tensor, batch_size: usize) -> Result<Prediction, WxbError> {
         let outputs = self.model.predict(x, batch_size)?;
         let classes = self
             .schema
