@@ -174,15 +174,16 @@ mod tests {
 
     #[test]
     fn values_and_times_format_like_keras() {
-        assert_eq!(format_value(0.97123), "0.9712");
-        assert_eq!(format_value(0.000_123_4), "1.2340e-04");
-        assert_eq!(format_value(-2.5), "-2.5000");
-        assert_eq!(format_step_time(0.009), " 9ms/step");
-        assert_eq!(format_step_time(0.000_815), " 815us/step");
-        assert_eq!(format_step_time(1.2), " 1s/step");
-        assert_eq!(format_eta(65.0), "1:05");
-        assert_eq!(format_eta(3665.0), "1:01:05");
-        assert_eq!(format_eta(5.4), "5s");
+        let values = [(0.97123, "0.9712"), (0.000_123_4, "1.2340e-04"), (-2.5, "-2.5000")];
+        let step_times = [(0.009, " 9ms/step"), (0.000_815, " 815us/step"), (1.2, " 1s/step")];
+        let etas = [(65.0, "1:05"), (3665.0, "1:01:05"), (5.4, "5s")];
+        for (format, cases) in
+            [(format_value as fn(f64) -> String, values), (format_step_time, step_times), (format_eta, etas)]
+        {
+            for (v, want) in cases {
+                assert_eq!(format(v), want, "{v}");
+            }
+        }
     }
 
     #[test]

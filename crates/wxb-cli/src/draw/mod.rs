@@ -75,10 +75,9 @@ mod tests {
 
     #[test]
     fn short_numbers_keep_four_significant_digits() {
-        assert_eq!(short(0.0), "0");
-        assert_eq!(short(1.23456), "1.235");
-        assert_eq!(short(-0.0123456), "-0.01235");
-        assert_eq!(short(1234.4), "1234");
-        assert_eq!(short(2.5e-5), "2.50e-5");
+        let cases = [(0.0, "0"), (1.23456, "1.235"), (-0.0123456, "-0.01235"), (1234.4, "1234"), (2.5e-5, "2.50e-5")];
+        for (v, want) in cases {
+            assert_eq!(short(v), want, "{v}");
+        }
     }
 }

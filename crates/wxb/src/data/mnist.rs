@@ -127,23 +127,21 @@ fn assemble(files: [(&Path, &[u8]); 4]) -> Result<Mnist, DataError> {
     })
 }
 
-fn decode_u8(bytes: &[u8], path: &Path) -> Result<Tensor, DataError> {
+/// The IDX array of `bytes`: unsigned bytes of `rank` dimensions (`expected` says which, for the
+/// error).
+fn decode_u8(bytes: &[u8], path: &Path, rank: usize, expected: &'static str) -> Result<Tensor, DataError> {
     let a = idx::decode(bytes, path)?;
     if a.dtype != ElemType::U8 {
         return Err(DataError::UnexpectedDtype { path: path.to_path_buf(), expected: "uint8", got: a.dtype.name() });
+    }
+    if a.tensor.rank() != rank {
+        return Err(DataError::UnexpectedShape { path: path.to_path_buf(), expected, got: a.tensor.shape().to_vec() });
     }
     Ok(a.tensor)
 }
 
 fn images(bytes: &[u8], path: &Path) -> Result<Tensor, DataError> {
-    let t = decode_u8(bytes, path)?;
-    if t.rank() != 3 {
-        return Err(DataError::UnexpectedShape {
-            path: path.to_path_buf(),
-            expected: "images of shape (n, rows, cols)",
-            got: t.shape().to_vec(),
-        });
-    }
+    let t = decode_u8(bytes, path, 3, "images of shape (n, rows, cols)")?;
     let shape = [t.rows(), t.cols()];
     let mut t = t.reshape(&shape);
     // In place: a second 31 MB tensor would cost more in page faults than the division.
@@ -152,14 +150,7 @@ fn images(bytes: &[u8], path: &Path) -> Result<Tensor, DataError> {
 }
 
 fn labels(bytes: &[u8], path: &Path, images_path: &Path, images: usize) -> Result<Tensor, DataError> {
-    let t = decode_u8(bytes, path)?;
-    if t.rank() != 1 {
-        return Err(DataError::UnexpectedShape {
-            path: path.to_path_buf(),
-            expected: "labels of shape (n,)",
-            got: t.shape().to_vec(),
-        });
-    }
+    let t = decode_u8(bytes, path, 1, "labels of shape (n,)")?;
     if t.len() != images {
         return Err(DataError::CountMismatch {
             images_path: PathBuf::from(images_path),

@@ -165,13 +165,11 @@ mod tests {
 
     #[test]
     fn numbers_keep_six_significant_digits() {
-        assert_eq!(num(0.0), "0");
-        assert_eq!(num(0.123456789), "0.123457");
-        assert_eq!(num(-12.5), "-12.5");
-        assert_eq!(num(0.01f32), "0.01");
-        assert_eq!(num(1.5e-7), "1.5e-7");
-        assert_eq!(num(1e-7f32), "1e-7");
-        assert_eq!(num(120.0), "120");
+        let cases = [(0.0, "0"), (0.123456789, "0.123457"), (-12.5, "-12.5"), (1.5e-7, "1.5e-7"), (120.0, "120")];
+        for (v, want) in cases {
+            assert_eq!(num(v), want, "{v}");
+        }
+        assert_eq!((num(0.01f32), num(1e-7f32)), ("0.01".to_string(), "1e-7".to_string()));
         assert_eq!(p(-2.0), "(-2)");
         assert_eq!(fill("{} + ({p} − {p})·{}", &[1.0, -2.0, 0.5, 0.1]), "1 + ((-2) − 0.5)·0.1");
     }

@@ -89,41 +89,6 @@ impl Optimizer {
         Self::new(Sgd::default()).with_learning_rate(learning_rate)
     }
 
-    /// `RMSprop()` with Keras' defaults (learning rate 0.001, ρ 0.9, ε 1e-7).
-    pub fn rmsprop() -> Self {
-        Self::new(RmsProp::default())
-    }
-
-    /// `Adam()` with Keras' defaults (learning rate 0.001, β 0.9/0.999, ε 1e-7).
-    pub fn adam() -> Self {
-        Self::new(Adam::default())
-    }
-
-    /// `AdamW()` with Keras' defaults (learning rate 0.001, weight decay 0.004, β 0.9/0.999, ε 1e-7).
-    pub fn adamw() -> Self {
-        Self::new(AdamW::default())
-    }
-
-    /// `Adagrad()` with Keras' defaults (learning rate 0.001, initial accumulator 0.1, ε 1e-7).
-    pub fn adagrad() -> Self {
-        Self::new(Adagrad::default())
-    }
-
-    /// `Adadelta()` with Keras' defaults (learning rate 0.001, ρ 0.95, ε 1e-7).
-    pub fn adadelta() -> Self {
-        Self::new(Adadelta::default())
-    }
-
-    /// `Adamax()` with Keras' defaults (learning rate 0.001, β 0.9/0.999, ε 1e-7).
-    pub fn adamax() -> Self {
-        Self::new(Adamax::default())
-    }
-
-    /// `Nadam()` with Keras' defaults (learning rate 0.001, β 0.9/0.999, ε 1e-7).
-    pub fn nadam() -> Self {
-        Self::new(Nadam::default())
-    }
-
     /// Sets a constant learning rate.
     pub fn with_learning_rate(mut self, lr: f32) -> Self {
         self.config.learning_rate = LearningRate::Constant(lr);
@@ -339,6 +304,22 @@ impl Optimizer {
         finite
     }
 }
+
+/// `Optimizer::adam()`, `Optimizer::rmsprop()`, …: each rule with Keras' defaults, from the
+/// registry (`optim/rule.rs`).
+macro_rules! shortcuts {
+    ($($rule:ident($class:literal $(, $shortcut:ident)?)),* $(,)?) => {
+        impl Optimizer {
+            $($(
+                #[doc = concat!("`", $class, "()` with Keras' defaults (see [`", stringify!($rule), "`]).")]
+                pub fn $shortcut() -> Self {
+                    Self::new($rule::default())
+                }
+            )?)*
+        }
+    };
+}
+super::rule::with_rules!(shortcuts);
 
 impl FromStr for Optimizer {
     type Err = UnknownName;

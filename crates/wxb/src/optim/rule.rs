@@ -8,28 +8,30 @@ use serde::{Deserialize, Serialize};
 use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, Nadam, RmsProp, RuleMath, Sgd};
 use crate::error::UnknownName;
 
-/// The registry of update rules: one line per rule, its type (a file of this module) and Keras'
-/// class name. Every dispatch over the rules is generated from this list: the [`Rule`] enum and
-/// its serde names, [`Rule::math`], [`Rule::class_name`], the `From` conversions, and the
-/// vectorized update (`update.rs`). Adding an optimizer is its file plus one line here.
+/// The registry of update rules: one line per rule, its type (a file of this module), Keras'
+/// class name and the name of its [`Optimizer`](super::Optimizer) shortcut with Keras' defaults.
+/// Every dispatch over the rules is generated from this list: the [`Rule`] enum and its serde
+/// names, [`Rule::math`], [`Rule::class_name`], the `From` conversions, the shortcuts
+/// (`Optimizer::adam()`, …) and the vectorized update (`update.rs`). Adding an optimizer is its
+/// file plus one line here. (SGD's shortcut, `Optimizer::sgd(lr)`, takes its learning rate.)
 macro_rules! with_rules {
     ($then:ident) => {
         $then! {
             Sgd("SGD"),
-            RmsProp("RMSprop"),
-            Adam("Adam"),
-            AdamW("AdamW"),
-            Adagrad("Adagrad"),
-            Adadelta("Adadelta"),
-            Adamax("Adamax"),
-            Nadam("Nadam"),
+            RmsProp("RMSprop", rmsprop),
+            Adam("Adam", adam),
+            AdamW("AdamW", adamw),
+            Adagrad("Adagrad", adagrad),
+            Adadelta("Adadelta", adadelta),
+            Adamax("Adamax", adamax),
+            Nadam("Nadam", nadam),
         }
     };
 }
 pub(super) use with_rules;
 
 macro_rules! define_rules {
-    ($($rule:ident($class:literal)),* $(,)?) => {
+    ($($rule:ident($class:literal $(, $shortcut:ident)?)),* $(,)?) => {
         /// The update rules wxb knows, with their hyperparameters. Serialised as Keras writes an
         /// optimizer: `{"class_name": "Adam", "config": {"beta_1": 0.9, …}}`.
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -157,46 +157,39 @@ unsafe fn update_range(rule: &Rule, step: StepContext, scalars: &[f32], v: &Var,
     }
     let slots = &mut slots[..v.n_slots];
     macro_rules! dispatch {
-        ($($rule:ident($class:literal)),* $(,)?) => {
+        ($($rule:ident($class:literal $(, $shortcut:ident)?)),* $(,)?) => {
             match rule {
-                $(Rule::$rule(r) => vectorized(r, step, scalars, w, g, slots),)*
+                $(Rule::$rule(r) => vectorized(r, step, scalars, Chunk { w, g, slots }),)*
             }
         };
     }
     super::rule::with_rules!(dispatch);
 }
 
+/// One range of a variable as `update_step` takes it: the weights, their gradient and slots.
+struct Chunk<'a, 's> {
+    w: &'a mut [f32],
+    g: &'a [f32],
+    slots: &'a mut [&'s mut [f32]],
+}
+
 /// `rule.update_step`, compiled for AVX-512 when the CPU has it (every rule's `update_step` is
 /// `#[inline(always)]`, so its loop is generated inside [`avx512`]).
 #[inline(always)]
-fn vectorized<R: RuleMath>(
-    rule: &R,
-    step: StepContext,
-    scalars: &[f32],
-    w: &mut [f32],
-    g: &[f32],
-    slots: &mut [&mut [f32]],
-) {
+fn vectorized<R: RuleMath>(rule: &R, step: StepContext, scalars: &[f32], c: Chunk<'_, '_>) {
     #[cfg(target_arch = "x86_64")]
     if crate::tensor::has_avx512() {
         // SAFETY: the CPU has AVX-512F.
-        unsafe { avx512(rule, step, scalars, w, g, slots) };
+        unsafe { avx512(rule, step, scalars, c) };
         return;
     }
-    rule.update_step(step, scalars, w, g, slots);
+    rule.update_step(step, scalars, c.w, c.g, c.slots);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn avx512<R: RuleMath>(
-    rule: &R,
-    step: StepContext,
-    scalars: &[f32],
-    w: &mut [f32],
-    g: &[f32],
-    slots: &mut [&mut [f32]],
-) {
-    rule.update_step(step, scalars, w, g, slots);
+fn avx512<R: RuleMath>(rule: &R, step: StepContext, scalars: &[f32], c: Chunk<'_, '_>) {
+    rule.update_step(step, scalars, c.w, c.g, c.slots);
 }
 
 /// `f(w[i], g[i])` for every element `i` of `w`. With `each1` to `each3` (one to three slots), the

@@ -61,29 +61,25 @@ mod x86 {
 
     use super::CHAINS;
 
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn avx512(rounds: u64) -> f64 {
-        let mut acc = [_mm512_setzero_ps(); CHAINS];
-        let (a, b) = (_mm512_set1_ps(black_box(0.999_999)), _mm512_set1_ps(black_box(1e-7)));
-        for _ in 0..rounds {
-            for x in acc.iter_mut() {
-                *x = _mm512_fmadd_ps(*x, a, b);
+    /// `$name(rounds)`: `rounds` times, `x ← x·a + b` on `CHAINS` independent vectors of `$lanes`
+    /// floats (one fused multiply-add each); returns the floating-point operations done.
+    macro_rules! fma_chains {
+        ($name:ident, $feature:literal, $lanes:literal, $zero:ident, $splat:ident, $fmadd:ident) => {
+            #[target_feature(enable = $feature)]
+            pub(super) fn $name(rounds: u64) -> f64 {
+                let mut acc = [$zero(); CHAINS];
+                let (a, b) = ($splat(black_box(0.999_999)), $splat(black_box(1e-7)));
+                for _ in 0..rounds {
+                    for x in acc.iter_mut() {
+                        *x = $fmadd(*x, a, b);
+                    }
+                }
+                black_box(acc);
+                (rounds * CHAINS as u64 * $lanes * 2) as f64
             }
-        }
-        black_box(acc);
-        (rounds * CHAINS as u64 * 16 * 2) as f64
+        };
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn avx2(rounds: u64) -> f64 {
-        let mut acc = [_mm256_setzero_ps(); CHAINS];
-        let (a, b) = (_mm256_set1_ps(black_box(0.999_999)), _mm256_set1_ps(black_box(1e-7)));
-        for _ in 0..rounds {
-            for x in acc.iter_mut() {
-                *x = _mm256_fmadd_ps(*x, a, b);
-            }
-        }
-        black_box(acc);
-        (rounds * CHAINS as u64 * 8 * 2) as f64
-    }
+    fma_chains!(avx512, "avx512f", 16, _mm512_setzero_ps, _mm512_set1_ps, _mm512_fmadd_ps);
+    fma_chains!(avx2, "avx2,fma", 8, _mm256_setzero_ps, _mm256_set1_ps, _mm256_fmadd_ps);
 }
