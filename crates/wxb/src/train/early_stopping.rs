@@ -91,27 +91,9 @@ impl EarlyStopping {
         }
     }
 
-    /// The logged key to watch (`loss`, `val_accuracy`, …).
-    pub fn monitor(mut self, key: &str) -> Self {
-        self.monitor.set_key(key);
-        self
-    }
-
-    /// The least change that counts as an improvement (its sign is ignored).
-    pub fn min_delta(mut self, min_delta: f64) -> Self {
-        self.monitor.set_min_delta(min_delta);
-        self
-    }
-
     /// Epochs without improvement before stopping.
     pub fn patience(mut self, patience: usize) -> Self {
         self.patience = patience;
-        self
-    }
-
-    /// Whether lower or higher is better.
-    pub fn mode(mut self, mode: MonitorMode) -> Self {
-        self.monitor.set_mode(mode);
         self
     }
 
@@ -135,10 +117,7 @@ impl EarlyStopping {
         self
     }
 
-    /// The watched value, its mode and `min_delta`.
-    pub fn monitor_config(&self) -> &Monitor {
-        &self.monitor
-    }
+    monitor_setters!();
 
     /// The epoch at which it stopped training in the last `fit`, if it did.
     pub fn stopped_epoch(&self) -> Option<usize> {

@@ -8,11 +8,12 @@
 //! [`TerminateOnNaN`], [`LearningRateScheduler`]. What Keras would warn about or raise, they
 //! record as [`CallbackIssue`]s.
 
+#[macro_use]
+mod monitor;
 mod early_stopping;
 mod fit;
 mod issue;
 mod learning_rate_scheduler;
-mod monitor;
 mod reduce_lr_on_plateau;
 mod terminate_on_nan;
 

@@ -5,6 +5,36 @@ use super::{CallbackIssue, Logs};
 use crate::metrics::Metric;
 use crate::model::Sequential;
 
+/// The builder setters of a callback's `monitor: Monitor` field (`monitor`, `min_delta`, `mode`)
+/// and `monitor_config`, shared by [`EarlyStopping`](super::EarlyStopping) and
+/// [`ReduceLROnPlateau`](super::ReduceLROnPlateau).
+macro_rules! monitor_setters {
+    () => {
+        /// The logged key to watch (`loss`, `val_accuracy`, …).
+        pub fn monitor(mut self, key: &str) -> Self {
+            self.monitor.set_key(key);
+            self
+        }
+
+        /// The least change that counts as an improvement (its sign is ignored).
+        pub fn min_delta(mut self, min_delta: f64) -> Self {
+            self.monitor.set_min_delta(min_delta);
+            self
+        }
+
+        /// Whether lower or higher is better.
+        pub fn mode(mut self, mode: MonitorMode) -> Self {
+            self.monitor.set_mode(mode);
+            self
+        }
+
+        /// The watched value, its mode and `min_delta`.
+        pub fn monitor_config(&self) -> &Monitor {
+            &self.monitor
+        }
+    };
+}
+
 /// Whether the monitored value should fall or rise (Keras' `mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MonitorMode {

@@ -88,12 +88,6 @@ impl ReduceLROnPlateau {
         }
     }
 
-    /// The logged key to watch.
-    pub fn monitor(mut self, key: &str) -> Self {
-        self.monitor.set_key(key);
-        self
-    }
-
     /// The multiplier of each reduction, `new_lr = lr · factor`.
     ///
     /// # Panics
@@ -110,18 +104,6 @@ impl ReduceLROnPlateau {
         self
     }
 
-    /// Whether lower or higher is better.
-    pub fn mode(mut self, mode: MonitorMode) -> Self {
-        self.monitor.set_mode(mode);
-        self
-    }
-
-    /// The least change that counts as an improvement (its sign is ignored).
-    pub fn min_delta(mut self, min_delta: f64) -> Self {
-        self.monitor.set_min_delta(min_delta);
-        self
-    }
-
     /// Epochs after a reduction during which no further reduction happens and `wait` stays 0.
     pub fn cooldown(mut self, cooldown: usize) -> Self {
         self.cooldown = cooldown;
@@ -134,10 +116,7 @@ impl ReduceLROnPlateau {
         self
     }
 
-    /// The watched value, its mode and `min_delta`.
-    pub fn monitor_config(&self) -> &Monitor {
-        &self.monitor
-    }
+    monitor_setters!();
 
     /// The best value seen in this `fit`.
     pub fn best(&self) -> Option<f64> {
