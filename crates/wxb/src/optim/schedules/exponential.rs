@@ -27,10 +27,7 @@ impl ExponentialDecay {
 
     /// The rate at `step`.
     pub fn at(&self, step: u64) -> f32 {
-        let mut p = step as f32 / self.decay_steps as f32;
-        if self.progression == Progression::Staircase {
-            p = p.floor();
-        }
+        let p = self.progression.exponent(step, self.decay_steps);
         self.initial_learning_rate * self.decay_rate.powf(p)
     }
 }

@@ -129,17 +129,32 @@ pub enum Progression {
     Staircase,
 }
 
-impl From<bool> for Progression {
-    fn from(staircase: bool) -> Self {
-        if staircase { Progression::Staircase } else { Progression::Continuous }
+impl Progression {
+    /// `step / decay_steps` in `f32`, floored when in whole periods.
+    pub fn exponent(self, step: u64, decay_steps: u64) -> f32 {
+        let p = step as f32 / decay_steps as f32;
+        if self == Progression::Staircase { p.floor() } else { p }
     }
 }
 
-impl From<Progression> for bool {
-    fn from(p: Progression) -> Self {
-        p == Progression::Staircase
-    }
+/// `From<bool>` and back for a two-valued enum that Keras writes as a bool (`$on` is `true`).
+macro_rules! keras_bool {
+    ($type:ident: $off:ident, $on:ident) => {
+        impl From<bool> for $type {
+            fn from(on: bool) -> Self {
+                if on { $type::$on } else { $type::$off }
+            }
+        }
+
+        impl From<$type> for bool {
+            fn from(v: $type) -> Self {
+                v == $type::$on
+            }
+        }
+    };
 }
+
+keras_bool!(Progression: Continuous, Staircase);
 
 /// What a [`PolynomialDecay`] does after `decay_steps` (Keras' `cycle`, serialised as that bool).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -152,17 +167,7 @@ pub enum AfterDecay {
     Cycle,
 }
 
-impl From<bool> for AfterDecay {
-    fn from(cycle: bool) -> Self {
-        if cycle { AfterDecay::Cycle } else { AfterDecay::Hold }
-    }
-}
-
-impl From<AfterDecay> for bool {
-    fn from(a: AfterDecay) -> Self {
-        a == AfterDecay::Cycle
-    }
-}
+keras_bool!(AfterDecay: Hold, Cycle);
 
 impl From<f32> for LearningRate {
     fn from(lr: f32) -> Self {
