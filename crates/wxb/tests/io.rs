@@ -2,18 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
 
 use wxb::io::{self, ModelIoError, OptimizerState};
 use wxb::prelude::*;
 use wxb::rng::WxbRng;
 use wxb::train::Shuffle;
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wxb-io-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh folder, removed when the returned guard drops (nothing left in the temp folder).
+fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("wxb-io-{tag}-")).tempdir().unwrap()
 }
 
 fn data() -> (Tensor, Tensor) {
@@ -38,7 +35,8 @@ fn opts(epochs: usize, initial_epoch: usize) -> FitOptions {
 
 #[test]
 fn save_load_predict_is_bit_identical_and_metadata_survives() {
-    let dir = temp_dir("roundtrip");
+    let dir_guard = temp_dir("roundtrip");
+    let dir = dir_guard.path();
     let (x, y) = data();
     let mut m = model();
     m.fit(&x, &y, &opts(2, 0), &mut []).unwrap();
@@ -62,7 +60,8 @@ fn save_load_predict_is_bit_identical_and_metadata_survives() {
 
 #[test]
 fn resuming_from_a_saved_state_matches_an_uninterrupted_run() {
-    let dir = temp_dir("resume");
+    let dir_guard = temp_dir("resume");
+    let dir = dir_guard.path();
     let (x, y) = data();
     let mut straight = model();
     straight.fit(&x, &y, &opts(4, 0), &mut []).unwrap();
@@ -78,7 +77,8 @@ fn resuming_from_a_saved_state_matches_an_uninterrupted_run() {
 
 #[test]
 fn a_stale_config_from_a_crash_between_the_writes_is_ignored() {
-    let dir = temp_dir("stale");
+    let dir_guard = temp_dir("stale");
+    let dir = dir_guard.path();
     let (x, y) = data();
     let mut m = model();
     io::save(&mut m, &dir, &BTreeMap::new(), OptimizerState::Exclude).unwrap();
@@ -91,22 +91,24 @@ fn a_stale_config_from_a_crash_between_the_writes_is_ignored() {
     assert_eq!(back.predict(&x, 32).unwrap(), m.predict(&x, 32).unwrap());
 }
 
-fn save_fresh(tag: &str) -> PathBuf {
+fn save_fresh(tag: &str) -> tempfile::TempDir {
     let dir = temp_dir(tag);
-    io::save(&mut model(), &dir, &BTreeMap::new(), OptimizerState::Exclude).unwrap();
+    io::save(&mut model(), dir.path(), &BTreeMap::new(), OptimizerState::Exclude).unwrap();
     dir
 }
 
 #[test]
 fn damaged_files_give_clear_errors() {
     // Invalid JSON: the message has the file, line and column.
-    let dir = save_fresh("badjson");
+    let guard = save_fresh("badjson");
+    let dir = guard.path();
     fs::write(dir.join("config.json"), "{\n  \"format\": \"wxb-model\",\n  oops\n}").unwrap();
     let err = io::load(&dir).unwrap_err().to_string();
     assert!(err.contains("config.json:3:3: invalid model configuration"), "{err}");
 
     // A newer format version is refused with advice.
-    let dir = save_fresh("newer");
+    let guard = save_fresh("newer");
+    let dir = guard.path();
     let text =
         fs::read_to_string(dir.join("config.json")).unwrap().replace("\"format_version\": 1", "\"format_version\": 9");
     fs::write(dir.join("config.json"), text).unwrap();
@@ -115,7 +117,8 @@ fn damaged_files_give_clear_errors() {
     assert!(err.to_string().contains("upgrade wxb"), "{err}");
 
     // A truncated weights file.
-    let dir = save_fresh("truncated");
+    let guard = save_fresh("truncated");
+    let dir = guard.path();
     let w = fs::read(dir.join("model.safetensors")).unwrap();
     fs::write(dir.join("model.safetensors"), &w[..w.len() / 2]).unwrap();
     let err = io::load(&dir).unwrap_err();
@@ -123,7 +126,8 @@ fn damaged_files_give_clear_errors() {
     assert!(err.to_string().contains("model.safetensors: corrupt weights file"), "{err}");
 
     // A config whose layer sizes disagree with the tensors (the generation stamp still matches).
-    let dir = save_fresh("shape");
+    let guard = save_fresh("shape");
+    let dir = guard.path();
     let text = fs::read_to_string(dir.join("config.json")).unwrap().replace("\"units\": 7", "\"units\": 8");
     fs::write(dir.join("config.json"), text).unwrap();
     let err = io::load(&dir).unwrap_err();
@@ -136,6 +140,6 @@ fn damaged_files_give_clear_errors() {
     );
 
     // Missing files name the path.
-    let err = io::load(&temp_dir("missing")).unwrap_err().to_string();
+    let err = io::load(temp_dir("missing").path()).unwrap_err().to_string();
     assert!(err.contains("config.json") && err.contains("No such file"), "{err}");
 }
