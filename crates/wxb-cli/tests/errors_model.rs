@@ -234,3 +234,22 @@ fn resume_needs_the_optimizer_state_and_more_epochs() {
         &["the argument '--resume <DIR>' cannot be used with '--layers"],
     );
 }
+
+#[test]
+fn a_run_stopped_before_its_final_save_points_at_its_last_checkpoint() {
+    let d = tempdir();
+    let p = d.path();
+    write(p, "train.csv", blobs_csv(30, 1));
+    let train = ["train", "--data", "train.csv", "--layers", "4", "--epochs", "2", "--checkpoint", "--verbose", "0"];
+    ok(p, &[&train[..], &["--out", "run"]].concat());
+    // What Ctrl-C during the second epoch leaves: the checkpoints, no model yet.
+    for f in ["config.json", "model.safetensors", "history.csv", "training.png"] {
+        std::fs::remove_file(p.join("run").join(f)).unwrap();
+    }
+    all_commands_fail(p, "run", &["run: the model is not saved", "its last checkpoint is run/checkpoints/last"]);
+    ok(p, &["predict", "--model", "run/checkpoints/last", "--data", "train.csv"]);
+    // A folder without checkpoints gets the loader's own message.
+    std::fs::create_dir(p.join("nothing")).unwrap();
+    let r = run(p, &["predict", "--model", "nothing", "--data", "train.csv"]);
+    assert!(r.code == 2 && !r.stderr.contains("checkpoint"), "{r:?}");
+}

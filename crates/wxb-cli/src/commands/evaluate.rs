@@ -2,7 +2,6 @@
 
 use anyhow::{Result, bail};
 use wxb::data::Targets;
-use wxb::io;
 
 use crate::cli::EvaluateArgs;
 use crate::dataset;
@@ -13,7 +12,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size 0: a batch needs at least one sample");
     }
-    let loaded = io::load_trained(&args.model)?;
+    let loaded = super::load_trained(&args.model)?;
     let pre = loaded.schema;
     let model = loaded.model;
     if model.compiled().is_none() {
