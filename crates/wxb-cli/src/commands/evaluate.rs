@@ -1,6 +1,6 @@
 //! `wxb evaluate`: the loss and metrics of a saved model on a data file.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use wxb::data::Targets;
 
 use crate::cli::EvaluateArgs;
@@ -21,7 +21,9 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     let (x, y) = dataset::load_for_model(&args.data, &pre, Targets::Required)?;
     let loss = model.compiled().map(|c| c.loss).expect("compiled");
     let y = pre.targets_for(loss, y.expect("required targets"));
-    let logs = model.evaluate(&x, &y, args.batch_size)?;
+    let logs = model.evaluate(&x, &y, args.batch_size).with_context(|| {
+        format!("evaluating the model {} on {}", args.model.display(), super::targets_file(&args.data))
+    })?;
     // Keras' order: the loss, then the metrics as compiled.
     let metric_names: Vec<String> =
         model.compiled().map(|c| c.metrics.iter().map(|m| m.name().to_string()).collect()).unwrap_or_default();

@@ -29,6 +29,15 @@ pub fn check_saved(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The file that gives the targets: `--labels`, else `--data`, else the bundled MNIST (for the
+/// messages of errors between a model and its data, which name both).
+pub fn targets_file(args: &crate::cli::DataArgs) -> String {
+    match (&args.labels, &args.data) {
+        (Some(file), _) | (None, Some(file)) => file.display().to_string(),
+        (None, None) => "the bundled MNIST".into(),
+    }
+}
+
 /// A saved model with its preprocessing ([`io::load_trained`]), after [`check_saved`].
 pub fn load_trained(dir: &Path) -> Result<io::TrainedModel> {
     check_saved(dir)?;

@@ -41,15 +41,20 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         let mut x = wxb::Tensor::default();
         while reader.next_batch_into(CHUNK_ROWS, &mut x).map_err(dataset::error)? > 0 {
             trained.schema.prepare(&mut x);
-            let p = trained.predict_prepared(&x, args.batch_size)?;
+            let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data))?;
             write_rows(&p, &mut sink).with_context(|| sink.what())?;
         }
     } else {
         let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
-        let p = trained.predict_prepared(&x, args.batch_size)?;
+        let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data))?;
         write_rows(&p, &mut sink).with_context(|| sink.what())?;
     }
     sink.finish()
+}
+
+/// Names the model and the data, for errors between the two.
+fn on(args: &PredictArgs, data: &Path) -> String {
+    format!("predicting with the model {} on {}", args.model.display(), data.display())
 }
 
 /// `--out` must not be the data read nor a file of the model folder (compared as files, so links

@@ -93,7 +93,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let history = match fitted {
         Ok(history) => history,
         Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata),
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            let model = args.resume.as_ref().map_or("a new model".into(), |m| format!("the model {}", m.display()));
+            let data = super::targets_file(&args.data);
+            return Err(anyhow::Error::new(e).context(format!("training {model} on {data}")));
+        }
     };
     past.extend(&history);
     // 3. Results and files.
@@ -287,21 +291,26 @@ fn save(
     })
 }
 
+/// The names `wxb train` writes into a model folder besides `config.json`.
+const MODEL_FOLDER_FILES: [&str; 6] =
+    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.png", "checkpoints"];
+
 /// Finds, before any training, an `--out` that this run could not or must not write: a folder
-/// that exists, is not empty and holds no wxb model (wxb replaces only its own model folders: a
-/// `config.json` of the wxb format, or after an interrupted run only `model.safetensors` or
-/// `checkpoints/`), or a place where no file can be created (probed with an anonymous temporary
-/// file: nothing is left).
+/// that holds something other than a wxb model (wxb replaces only its own model folders: a
+/// `config.json` of the wxb format, or only files that `wxb train` writes, as an interrupted run
+/// leaves), or a place where no file can be created (probed with an anonymous temporary file:
+/// nothing is left).
 fn check_out(out: &Path) -> Result<()> {
     if out.is_dir() {
-        let config = std::fs::read(out.join(io::CONFIG_FILE)).ok();
-        let ours = match config {
-            Some(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+        let ours = match std::fs::read(out.join(io::CONFIG_FILE)) {
+            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
                 .is_ok_and(|v| v.get("format").and_then(serde_json::Value::as_str) == Some(io::FORMAT_NAME)),
-            None => out.join(io::WEIGHTS_FILE).exists() || out.join("checkpoints").exists(),
+            Err(_) => std::fs::read_dir(out).with_context(|| format!("--out {}", out.display()))?.flatten().all(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                MODEL_FOLDER_FILES.contains(&name.as_str()) || (name.starts_with('.') && name.contains(".tmp"))
+            }),
         };
-        let mut entries = std::fs::read_dir(out).with_context(|| format!("--out {}", out.display()))?;
-        if !ours && entries.next().is_some() {
+        if !ours {
             bail!(
                 "--out {}: the folder exists and holds files that are not a wxb model; wxb replaces only its \
                  own model folders: choose a new or empty folder",
