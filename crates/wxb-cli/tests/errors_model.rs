@@ -240,8 +240,7 @@ fn a_run_stopped_before_its_final_save_points_at_its_last_checkpoint() {
     let d = tempdir();
     let p = d.path();
     write(p, "train.csv", blobs_csv(30, 1));
-    let train = ["train", "--data", "train.csv", "--layers", "4", "--epochs", "2", "--checkpoint", "--verbose", "0"];
-    ok(p, &[&train[..], &["--out", "run"]].concat());
+    ok(p, &["train", "--data", "train.csv", "--epochs", "2", "--checkpoint", "--out", "run", "--verbose", "0"]);
     // What Ctrl-C during the second epoch leaves: the checkpoints, no model yet.
     for f in ["config.json", "model.safetensors", "history.csv", "training.png"] {
         std::fs::remove_file(p.join("run").join(f)).unwrap();
