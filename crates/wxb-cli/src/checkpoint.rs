@@ -18,8 +18,93 @@ pub const TRAINING_KEY: &str = "training";
 pub struct TrainingState {
     /// Completed epochs.
     pub epochs_completed: usize,
-    /// Their logs.
+    /// Their logs (a NaN or infinite value is written as the text `"NaN"`, `"inf"` or `"-inf"`:
+    /// JSON has no such numbers, and `null` would not read back as a number).
+    #[serde(with = "text_floats")]
     pub history: History,
+    /// The fraction of rows (the last ones, as Keras) held out for validation by the first run:
+    /// `--resume` holds out the same rows.
+    #[serde(default)]
+    pub validation_split: f64,
+}
+
+/// [`History`] in JSON with non-finite values as text (and `null`, which older wxb wrote for
+/// them, read back as NaN).
+mod text_floats {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use wxb::train::History;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Number(f64),
+        Text(String),
+        Null(()),
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Json {
+        epochs: Vec<usize>,
+        history: BTreeMap<String, Vec<Value>>,
+    }
+
+    fn to_json(v: f64) -> Value {
+        match v {
+            v if v.is_finite() => Value::Number(v),
+            v if v.is_nan() => Value::Text("NaN".into()),
+            v if v > 0.0 => Value::Text("inf".into()),
+            _ => Value::Text("-inf".into()),
+        }
+    }
+
+    fn from_json<E: serde::de::Error>(v: Value) -> Result<f64, E> {
+        match v {
+            Value::Number(v) => Ok(v),
+            Value::Null(()) => Ok(f64::NAN),
+            Value::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                _ => Err(E::custom(format!("{t:?} is not a number (expected a number, \"NaN\", \"inf\" or \"-inf\")"))),
+            },
+        }
+    }
+
+    pub fn serialize<S: Serializer>(h: &History, s: S) -> Result<S::Ok, S::Error> {
+        let history = h.history.iter().map(|(k, v)| (k.clone(), v.iter().map(|&x| to_json(x)).collect())).collect();
+        Json { epochs: h.epochs.clone(), history }.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<History, D::Error> {
+        let json = Json::deserialize(d)?;
+        let mut history = BTreeMap::new();
+        for (k, v) in json.history {
+            history.insert(k, v.into_iter().map(from_json).collect::<Result<Vec<f64>, D::Error>>()?);
+        }
+        Ok(History { epochs: json.epochs, history })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::TrainingState;
+
+        #[test]
+        fn non_finite_logs_round_trip_as_text_and_null_reads_as_nan() {
+            let mut state = TrainingState { epochs_completed: 3, validation_split: 0.25, ..TrainingState::default() };
+            state.history.epochs = vec![0, 1, 2];
+            state.history.history.insert("val_loss".into(), vec![0.5, f64::NAN, f64::INFINITY]);
+            let json = serde_json::to_string(&state).unwrap();
+            assert!(json.contains(r#"[0.5,"NaN","inf"]"#) && !json.contains("null"), "{json}");
+            let back: TrainingState = serde_json::from_str(&json).unwrap();
+            let v = &back.history.history["val_loss"];
+            assert!(v[0] == 0.5 && v[1].is_nan() && v[2] == f64::INFINITY && back.validation_split == 0.25);
+            let old = r#"{"epochs_completed":1,"history":{"epochs":[0],"history":{"val_loss":[null]}}}"#;
+            let old: TrainingState = serde_json::from_str(old).unwrap();
+            assert!(old.history.history["val_loss"][0].is_nan() && old.validation_split == 0.0);
+        }
+    }
 }
 
 impl TrainingState {

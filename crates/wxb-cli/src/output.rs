@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use wxb::train::History;
 
 /// `history.csv` in Keras' CSVLogger layout: `epoch` then the log keys in name order.
@@ -30,6 +30,38 @@ pub fn history_csv(history: &History) -> String {
 /// Writes `history.csv` atomically.
 pub fn write_history_csv(history: &History, path: &Path) -> Result<()> {
     wxb::io::atomic::write_atomic(path, history_csv(history).as_bytes()).with_context(|| format!("{}", path.display()))
+}
+
+/// Whether `a` and `b` name one existing file: the same canonical path (`./x`, `dir/../x`,
+/// symlinks) or the same device and inode (hard links, bind mounts).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    if let (Ok(ca), Ok(cb)) = (std::fs::canonicalize(a), std::fs::canonicalize(b))
+        && ca == cb
+    {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        false
+    }
+}
+
+/// Refuses an output file that is one of `inputs` (each with what it is, for the message), so
+/// that `--out` never replaces what the command reads.
+pub fn refuse_overwriting(out: &Path, inputs: &[(&Path, &str)]) -> Result<()> {
+    for (input, what) in inputs {
+        if same_file(out, input) {
+            bail!("--out {} is {what} ({}): choose another file; nothing was written", out.display(), input.display());
+        }
+    }
+    Ok(())
 }
 
 /// Quotes a CSV field when it needs it.

@@ -23,9 +23,16 @@ pub fn init_fonts() {
     });
 }
 
-/// A drawing error (plotters' errors borrow the backend) as an anyhow error.
-pub fn draw_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow!("drawing failed: {e:?}")
+/// A drawing error (plotters' errors borrow the backend) as an anyhow error, in words: the
+/// bitmap backend shows an I/O error as its debug dump (`IOError(Os { .., message: "No space
+/// left on device" })`), of which only the system's message is kept.
+pub fn draw_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("drawing failed: {}", plain_message(&e.to_string()))
+}
+
+/// The `message: "…"` of an I/O error's debug text, or the text itself.
+fn plain_message(text: &str) -> &str {
+    text.split_once("message: \"").and_then(|(_, rest)| rest.split_once('"')).map_or(text, |(m, _)| m)
 }
 
 /// Draws a PNG through a temporary file in the same folder, replacing `path` atomically
@@ -97,4 +104,14 @@ fn draw_training_curves(history: &History, path: &Path) -> Result<()> {
             .map_err(draw_err)?;
     }
     root.present().map_err(draw_err)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn io_errors_are_shown_in_words() {
+        let dump = r#"backend error: IOError(Os { code: 28, kind: StorageFull, message: "No space left on device" })"#;
+        assert_eq!(super::plain_message(dump), "No space left on device");
+        assert_eq!(super::plain_message("Bad layout"), "Bad layout");
+    }
 }

@@ -8,6 +8,8 @@
 //!   exactly the reference run's loss for the next epoch (a loss computed from every weight and
 //!   optimizer slot; any mix of two epochs' files would change it).
 //!
+//! - once the model folder itself is saved, its `history.csv` holds every epoch of the model.
+//!
 //! `cargo test -p wxb-cli --test crash -- --ignored` kills 50 times (`WXB_CRASH_KILLS=N` for
 //! another count, `WXB_CRASH_SEED=S` to vary the moments); the default test run kills 3 times.
 
@@ -92,6 +94,18 @@ fn check_checkpoint(dir: &Path, ckpt: &Path, reference: &[String], scratch_out: 
     epochs
 }
 
+/// After a kill, the model folder's own files: once the model is saved (even by a kill between its
+/// two files), `history.csv` is there and holds every epoch of the model — it is written first.
+fn check_final_save(out: &Path, reference: &[String]) {
+    if !out.join("model.safetensors").exists() {
+        return;
+    }
+    let loaded = wxb::io::load(out).unwrap_or_else(|e| panic!("{}: does not load: {e}", out.display()));
+    let epochs = loaded.metadata["training"]["epochs_completed"].as_u64().unwrap() as usize;
+    let rows = history(&out.join("history.csv"));
+    assert!(rows.len() >= epochs && rows[..epochs] == reference[..epochs], "{}: history.csv", out.display());
+}
+
 fn kill_at_random_moments(kills: usize) {
     let dir = scratch(&format!("kills{kills}"));
     let mut data = String::from("a,b,c,y\n");
@@ -129,6 +143,7 @@ fn kill_at_random_moments(kills: usize) {
         let best = check_checkpoint(&dir, &checkpoints.join("best"), &reference, "resumed");
         assert!(best <= last, "best is an epoch already done");
         hits += usize::from(last > 0);
+        check_final_save(&dir.join(&out), &reference);
         let _ = std::fs::remove_dir_all(dir.join(&out)); // absent when killed before the first save
     }
     println!(

@@ -159,3 +159,59 @@ fn predict_never_touches_its_out_file_on_error() {
         &["no/such/dir/p.csv"],
     );
 }
+
+#[test]
+#[cfg(unix)]
+fn predict_out_never_names_the_data_or_a_file_of_the_model() {
+    let d = tempdir();
+    let p = d.path();
+    small_model(p);
+    std::os::unix::fs::symlink("train.csv", p.join("link.csv")).unwrap();
+    std::fs::hard_link(p.join("model/config.json"), p.join("hard.json")).unwrap();
+    let absolute = p.join("train.csv").display().to_string();
+    let data = "the input data";
+    let model = "a file of the model folder";
+    let cases = [
+        ("train.csv", data),
+        ("./train.csv", data),
+        (absolute.as_str(), data),
+        ("link.csv", data),
+        ("model/config.json", model),
+        ("model/../model/model.safetensors", model),
+        ("model/history.csv", model),
+        ("hard.json", model),
+    ];
+    for (out, what) in cases {
+        let args = ["predict", "--model", "model", "--data", "train.csv", "--out", out];
+        fails(p, &args, &[&format!("--out {out} is {what}"), "nothing was written"]);
+    }
+    let args = ["predict", "--model", "model", "--data", "link.csv", "--out", "train.csv"];
+    fails(p, &args, &["--out train.csv is the input data (link.csv)"]);
+}
+
+#[test]
+fn train_out_refuses_a_folder_that_is_not_a_wxb_model_and_an_unwritable_place_before_training() {
+    let d = tempdir();
+    let p = d.path();
+    write(p, "train.csv", blobs_csv(30, 1));
+    std::fs::create_dir_all(p.join("project/src")).unwrap();
+    write(p, "project/config.json", r#"{"name": "my project", "format": "not ours"}"#);
+    std::fs::create_dir(p.join("notes")).unwrap();
+    write(p, "notes/todo.txt", "keep me");
+    // Without --verbose 0: a run that trained would print its progress on stdout, which `fails` forbids.
+    let train = ["train", "--data", "train.csv", "--epochs", "1", "--layers", "4", "--out"];
+    for folder in ["project", "notes", "./project/"] {
+        let message = format!("--out {folder}: the folder exists and holds files that are not a wxb model");
+        fails(p, &[&train[..], &[folder]].concat(), &[&message, "choose a new or empty folder"]);
+    }
+    let unwritable = "--out /proc/wxb-model: cannot write in /proc (";
+    fails(p, &[&train[..], &["/proc/wxb-model"]].concat(), &[unwritable, "nothing was trained"]);
+    let in_a_file = "--out train.csv/model: cannot write in train.csv (";
+    fails(p, &[&train[..], &["train.csv/model"]].concat(), &[in_a_file, "nothing was trained"]);
+    // An empty folder is written, and a wxb model folder is replaced, as before.
+    std::fs::create_dir(p.join("empty")).unwrap();
+    for _ in 0..2 {
+        ok(p, &[&train[..], &["empty", "--verbose", "0"]].concat());
+        assert_eq!(config(&p.join("empty"))["format"], "wxb-model");
+    }
+}

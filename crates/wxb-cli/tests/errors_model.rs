@@ -234,3 +234,36 @@ fn resume_needs_the_optimizer_state_and_more_epochs() {
         &["the argument '--resume <DIR>' cannot be used with '--layers"],
     );
 }
+
+#[test]
+fn a_run_stopped_before_its_final_save_points_at_its_last_checkpoint() {
+    let d = tempdir();
+    let p = d.path();
+    write(p, "train.csv", blobs_csv(30, 1));
+    ok(p, &["train", "--data", "train.csv", "--epochs", "2", "--checkpoint", "--out", "run", "--verbose", "0"]);
+    // What Ctrl-C during the second epoch leaves: the checkpoints, no model yet.
+    for f in ["config.json", "model.safetensors", "history.csv", "training.png"] {
+        std::fs::remove_file(p.join("run").join(f)).unwrap();
+    }
+    all_commands_fail(p, "run", &["run: the model is not saved", "its last checkpoint is run/checkpoints/last"]);
+    ok(p, &["predict", "--model", "run/checkpoints/last", "--data", "train.csv"]);
+    // A folder without checkpoints gets the loader's own message.
+    std::fs::create_dir(p.join("nothing")).unwrap();
+    let r = run(p, &["predict", "--model", "nothing", "--data", "train.csv"]);
+    assert!(r.code == 2 && !r.stderr.contains("checkpoint"), "{r:?}");
+}
+
+#[test]
+fn shape_errors_name_the_model_and_the_labels_file() {
+    let d = tempdir();
+    let p = d.path();
+    let x: Vec<f32> = (0..60).map(|i| (i % 7) as f32 / 7.0).collect();
+    write(p, "x.npy", npy(&[20, 3], x));
+    write(p, "y.npy", npy(&[20], (0..20).map(|i| (i % 3) as f32).collect()));
+    write(p, "y4.npy", npy(&[20, 4], vec![0.0; 80]));
+    ok(p, &["train", "--data", "x.npy", "--labels", "y.npy", "--epochs", "1", "--out", "m", "--verbose", "0"]);
+    let parts = ["the model m on y4.npy", "expected shape [20, 1], got [20, 4]"];
+    fails(p, &["evaluate", "--model", "m", "--data", "x.npy", "--labels", "y4.npy"], &parts);
+    let resume = ["train", "--resume", "m", "--data", "x.npy", "--labels", "y4.npy", "--epochs", "2", "--out", "m"];
+    fails(p, &resume, &["training the model m on y4.npy", "expected shape [20, 1], got [20, 4]"]);
+}

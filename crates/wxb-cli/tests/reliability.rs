@@ -161,3 +161,108 @@ fn a_checkpoint_that_cannot_be_written_is_reported() {
     assert!(wxb::io::load(&dir.join("m")).is_ok(), "the final model is there");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A folder with `d.csv` (64 rows) and a model `m` trained on it.
+fn trained(tag: &str) -> PathBuf {
+    let dir = scratch(tag);
+    std::fs::write(dir.join("d.csv"), regression_csv(64)).unwrap();
+    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    dir
+}
+
+#[test]
+#[cfg(unix)]
+fn predict_writes_into_dev_null_and_fifos_and_keeps_a_files_mode() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let dir = trained("out-kinds");
+    let predict = |out: &str| wxb(&dir, &["predict", "--model", "m", "--data", "d.csv", "--out", out]);
+    let o = predict("p.csv");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = std::fs::read_to_string(dir.join("p.csv")).unwrap();
+    // /dev/null stays the device (as root too: the tests run as whoever runs cargo test).
+    let o = predict("/dev/null");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    // A FIFO's reader gets the predictions; the FIFO stays a FIFO.
+    let fifo = dir.join("fifo.csv");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = predict("fifo.csv");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(reader.join().unwrap(), want);
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    // A 0600 file is replaced and stays 0600.
+    std::fs::write(dir.join("private.csv"), "old").unwrap();
+    std::fs::set_permissions(dir.join("private.csv"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = predict("private.csv");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.join("private.csv")).unwrap(), want);
+    assert_eq!(std::fs::metadata(dir.join("private.csv")).unwrap().permissions().mode() & 0o7777, 0o600);
+    // A full device: the message names what was written where.
+    let o = predict("/dev/full");
+    assert_eq!(o.status.code(), Some(2));
+    let e = one_line_error(&o);
+    assert!(e.contains("writing the predictions to /dev/full: No space left on device"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+#[cfg(unix)]
+fn the_predict_spool_leaves_nothing_behind_after_head_or_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = trained("spool");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut text = String::from("x0,x1,x2\n");
+    for i in 0..300_000 {
+        text.push_str(&format!("{},{},{}\n", (i % 13) as f32 / 4.0, (i % 3) as f32, (i % 17) as f32 / 8.0));
+    }
+    std::fs::write(dir.join("big.csv"), text).unwrap();
+    let spawn = |stdout: Stdio| {
+        Command::new(env!("CARGO_BIN_EXE_wxb"))
+            .current_dir(&dir)
+            .env("TMPDIR", &tmp)
+            .args(["predict", "--model", "m", "--data", "big.csv"])
+            .stdout(stdout)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // `wxb predict … | head -1`: the reader goes away after one line (SIGPIPE).
+    let mut child = spawn(Stdio::piped());
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert_eq!(first, "prediction\n");
+    child.wait().unwrap();
+    // SIGTERM in the middle of predicting.
+    let child = spawn(Stdio::null());
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let mut child = child;
+    child.wait().unwrap();
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+#[cfg(unix)]
+fn a_picture_that_cannot_be_drawn_says_the_model_was_saved() {
+    let dir = trained("png-enospc");
+    std::fs::remove_file(dir.join("m/training.png")).unwrap();
+    std::os::unix::fs::symlink("/dev/full", dir.join("m/training.png")).unwrap();
+    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--verbose", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = one_line_error(&o);
+    let want = "the model is saved in m/, but m/training.png could not be drawn: No space left on device";
+    assert!(e.contains(want) && !e.contains("Error("), "{e}");
+    let loaded = wxb::io::load(&dir.join("m")).unwrap();
+    assert_eq!(loaded.metadata["training"]["epochs_completed"], 2);
+    assert_eq!(std::fs::read_to_string(dir.join("m/history.csv")).unwrap().lines().count(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -84,3 +84,26 @@ fn resuming_on_the_bundled_mnist_continues_its_epochs() {
     assert!(out.contains("Test accuracy: "), "{out}");
     assert_eq!(column(&p.join("more/history.csv"), "loss").len(), 2);
 }
+
+#[test]
+fn a_run_with_validation_split_resumes_holding_out_the_same_rows_twice() {
+    let d = tempdir();
+    let p = d.path();
+    write(p, "train.csv", blobs_csv(40, 5));
+    let data = ["--data", "train.csv", "--verbose", "0"];
+    let new = ["--layers", "6", "--seed", "4", "--validation-split", "0.25"];
+    ok(p, &[&["train", "--epochs", "4", "--out", "full"][..], &new, &data].concat());
+    ok(p, &[&["train", "--epochs", "2", "--out", "a"][..], &new, &data].concat());
+    // Resumed without the flag: the saved split holds out the same (last) rows.
+    ok(p, &[&["train", "--resume", "a", "--epochs", "3", "--out", "b"][..], &data].concat());
+    ok(p, &[&["train", "--resume", "b", "--epochs", "4", "--out", "c"][..], &data].concat());
+    same_run(p, "full", "c");
+    let val = column(&p.join("c/history.csv"), "val_loss");
+    assert!(val.len() == 4 && val.iter().all(|v| v.is_finite()), "{val:?}");
+    let training = config(&p.join("c"))["metadata"]["training"].clone();
+    let logged = training["history"]["history"]["val_loss"].as_array().unwrap().clone();
+    assert!(logged.len() == 4 && logged.iter().all(serde_json::Value::is_f64), "{training}");
+    assert_eq!(training["validation_split"], 0.25);
+    let other = [&["train", "--resume", "c", "--epochs", "5", "--out", "d", "--validation-split", "0.5"][..], &data];
+    fails(p, &other.concat(), &["--validation-split 0.5: c was trained holding out 0.25 of the rows"]);
+}

@@ -1,8 +1,7 @@
 //! `wxb evaluate`: the loss and metrics of a saved model on a data file.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use wxb::data::Targets;
-use wxb::io;
 
 use crate::cli::EvaluateArgs;
 use crate::dataset;
@@ -13,7 +12,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size 0: a batch needs at least one sample");
     }
-    let loaded = io::load_trained(&args.model)?;
+    let loaded = super::load_trained(&args.model)?;
     let pre = loaded.schema;
     let model = loaded.model;
     if model.compiled().is_none() {
@@ -22,7 +21,9 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     let (x, y) = dataset::load_for_model(&args.data, &pre, Targets::Required)?;
     let loss = model.compiled().map(|c| c.loss).expect("compiled");
     let y = pre.targets_for(loss, y.expect("required targets"));
-    let logs = model.evaluate(&x, &y, args.batch_size)?;
+    let logs = model.evaluate(&x, &y, args.batch_size).with_context(|| {
+        format!("evaluating the model {} on {}", args.model.display(), super::targets_file(&args.data))
+    })?;
     // Keras' order: the loss, then the metrics as compiled.
     let metric_names: Vec<String> =
         model.compiled().map(|c| c.metrics.iter().map(|m| m.name().to_string()).collect()).unwrap_or_default();

@@ -5,12 +5,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use wxb::Sequential;
 use wxb::data::{InputFormat, Schema, Targets, Task};
 use wxb::explain::{
     ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading,
 };
 use wxb::layers::DenseConfig;
-use wxb::{Sequential, io};
 
 use crate::cli::ExplainArgs;
 use crate::dataset;
@@ -30,7 +30,7 @@ struct Document<'a> {
 
 /// Runs `wxb explain`.
 pub fn run(args: &ExplainArgs) -> Result<()> {
-    let loaded = io::load_trained(&args.model)?;
+    let loaded = super::load_trained(&args.model)?;
     let pre = loaded.schema;
     let model = loaded.model;
     let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;

@@ -2,8 +2,9 @@
 //!
 //! CSV input is streamed: rows are read, predicted and written a chunk at a time, so memory stays
 //! flat however long the file is. The output appears only once every row was read and predicted:
-//! `--out` is replaced atomically, and standard output is spooled through a temporary file, so a
-//! bad row anywhere leaves nothing written (one-line error, exit code 2).
+//! `--out` is replaced atomically (a FIFO or a device is written into), and standard output is
+//! spooled through an anonymous temporary file, so a bad row anywhere leaves nothing written
+//! (one-line error, exit code 2). `--out` naming the data or a file of the model folder is refused.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, Write};
@@ -11,85 +12,108 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use wxb::data::{Schema, Targets, Task, open_for_model};
-use wxb::io::{self, Prediction, atomic::AtomicFile};
+use wxb::io::{Prediction, atomic::AtomicFile};
 
 use crate::cli::PredictArgs;
 use crate::dataset;
-use crate::output::csv_field;
+use crate::output::{csv_field, refuse_overwriting};
 
 /// Rows read and predicted at a time from a CSV file.
 pub const CHUNK_ROWS: usize = 8192;
 
 /// Runs `wxb predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
-    let trained = io::load_trained(&args.model)?;
+    let data = dataset::data_path(&args.data)?;
+    if let Some(out) = &args.out {
+        refuse_model_or_data(out, &args.model, data)?;
+    }
+    let trained = super::load_trained(&args.model)?;
     if args.batch_size == 0 {
         bail!("--batch-size 0: need at least one sample per batch");
     }
     let outputs: usize = trained.model.output_shape().iter().product();
     let pre = trained.schema.clone();
     let mut sink = Sink::new(args.out.as_deref())?;
-    write_header(&pre, outputs, &mut sink)?;
-    let data = dataset::data_path(&args.data)?;
+    write_header(&pre, outputs, &mut sink).with_context(|| sink.what())?;
     if dataset::is_csv(data)? {
         // Streamed: raw rows, prepared (in place) and predicted by the library a chunk at a time.
         let mut reader = open_for_model(data, &pre, dataset::non_finite(&args.data)).map_err(dataset::error)?;
         let mut x = wxb::Tensor::default();
         while reader.next_batch_into(CHUNK_ROWS, &mut x).map_err(dataset::error)? > 0 {
             trained.schema.prepare(&mut x);
-            write_rows(&trained.predict_prepared(&x, args.batch_size)?, &mut sink)?;
+            let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data))?;
+            write_rows(&p, &mut sink).with_context(|| sink.what())?;
         }
     } else {
         let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
-        write_rows(&trained.predict_prepared(&x, args.batch_size)?, &mut sink)?;
+        let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data))?;
+        write_rows(&p, &mut sink).with_context(|| sink.what())?;
     }
     sink.finish()
 }
 
-/// Where the predictions go: `--out` (replaced atomically) or standard output (spooled).
+/// Names the model and the data, for errors between the two.
+fn on(args: &PredictArgs, data: &Path) -> String {
+    format!("predicting with the model {} on {}", args.model.display(), data.display())
+}
+
+/// `--out` must not be the data read nor a file of the model folder (compared as files, so links
+/// and other spellings of the same path are caught).
+fn refuse_model_or_data(out: &Path, model: &Path, data: &Path) -> Result<()> {
+    let mut inputs: Vec<(PathBuf, &str)> = vec![(data.to_path_buf(), "the input data")];
+    if let Ok(entries) = std::fs::read_dir(model) {
+        inputs.extend(entries.flatten().map(|e| (e.path(), "a file of the model folder")));
+    }
+    let inputs: Vec<(&Path, &str)> = inputs.iter().map(|(p, w)| (p.as_path(), *w)).collect();
+    refuse_overwriting(out, &inputs)
+}
+
+/// Where the predictions go: `--out` (replaced atomically) or standard output, spooled through an
+/// anonymous temporary file (`O_TMPFILE` on Linux, else created and unlinked at once): it has no
+/// name, so nothing is left behind whatever ends the process (Ctrl-C, `SIGTERM`, `SIGPIPE`).
 enum Sink {
     File(AtomicFile, PathBuf),
-    Spool(Spool),
-}
-
-/// A temporary file, removed when dropped, that holds the output until it is complete.
-struct Spool {
-    writer: Option<BufWriter<File>>,
-    path: PathBuf,
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+    Spool(BufWriter<File>),
 }
 
 impl Sink {
     fn new(out: Option<&Path>) -> Result<Self> {
         match out {
             Some(path) => {
-                let file = AtomicFile::create(path).with_context(|| format!("{}", path.display()))?;
+                let file = AtomicFile::create(path).with_context(|| format!("--out {}", path.display()))?;
                 Ok(Sink::File(file, path.into()))
             }
             None => {
-                let path = std::env::temp_dir().join(format!("wxb-predict-{}.csv", std::process::id()));
-                let file = File::options().read(true).write(true).create(true).truncate(true).open(&path);
-                let file = file.with_context(|| format!("{}", path.display()))?;
-                Ok(Sink::Spool(Spool { writer: Some(BufWriter::with_capacity(1 << 16, file)), path }))
+                let file = tempfile::tempfile().with_context(|| {
+                    format!("creating a temporary file for the predictions in {}", std::env::temp_dir().display())
+                })?;
+                Ok(Sink::Spool(BufWriter::with_capacity(1 << 16, file)))
             }
         }
     }
 
-    fn finish(self) -> Result<()> {
+    /// What a write error was writing.
+    fn what(&self) -> String {
         match self {
-            Sink::File(file, path) => file.commit().with_context(|| format!("{}", path.display())),
-            Sink::Spool(mut spool) => {
-                let writer = spool.writer.take().expect("written once");
-                let mut file = writer.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-                file.rewind()?;
+            Sink::File(_, path) => format!("writing the predictions to {}", path.display()),
+            Sink::Spool(_) => format!(
+                "writing the predictions to a temporary file in {} (set TMPDIR to another folder, or use --out)",
+                std::env::temp_dir().display()
+            ),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        let what = self.what();
+        match self {
+            Sink::File(file, _) => file.commit().context(what),
+            Sink::Spool(writer) => {
+                let mut file =
+                    writer.into_inner().map_err(std::io::IntoInnerError::into_error).context(what.clone())?;
+                file.rewind().context(what)?;
                 let mut stdout = std::io::stdout().lock();
-                std::io::copy(&mut file, &mut stdout)?;
-                stdout.flush().context("writing the predictions")
+                std::io::copy(&mut file, &mut stdout).context("writing the predictions to standard output")?;
+                stdout.flush().context("writing the predictions to standard output")
             }
         }
     }
@@ -99,14 +123,14 @@ impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Sink::File(f, _) => f.write(buf),
-            Sink::Spool(s) => s.writer.as_mut().expect("open").write(buf),
+            Sink::Spool(s) => s.write(buf),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Sink::File(f, _) => f.flush(),
-            Sink::Spool(s) => s.writer.as_mut().expect("open").flush(),
+            Sink::Spool(s) => s.flush(),
         }
     }
 }

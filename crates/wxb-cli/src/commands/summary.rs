@@ -7,6 +7,7 @@ use crate::cli::SummaryArgs;
 
 /// Runs `wxb summary`.
 pub fn run(args: &SummaryArgs) -> Result<()> {
+    super::check_saved(&args.model)?;
     let model = io::load(&args.model)?.model;
     print!("{}", model.summary());
     Ok(())

@@ -1,7 +1,7 @@
 //! `wxb train`: data in, trained model out.
 //!
-//! Everything that can be wrong with the flags, the data or a model to resume is found before the
-//! first file is written; the model folder is written only once training has finished (and, with
+//! Everything that can be wrong with the flags, the data, the `--out` folder or a model to resume
+//! is found before the first file is written; the model folder is written only once training has finished (and, with
 //! `--checkpoint`, its `checkpoints/` after each epoch).
 
 mod recipe;
@@ -39,17 +39,18 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
+    check_out(&args.out)?;
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
     let (mut model, data, mut past) = match &args.resume {
         Some(dir) => {
-            let (model, pre, past) = resume(dir, args.epochs)?;
+            let (model, pre, past) = resume(dir, args)?;
             (model, prepare_for(&pre, args, bundled)?, past)
         }
         None => {
             let recipe = recipe::recipe(args, bundled)?;
             let data = prepare_new(args, bundled)?;
             let model = recipe::build(recipe, &data.pre, &data.y, args.seed)?;
-            (model, data, TrainingState::default())
+            (model, data, TrainingState { validation_split: args.validation_split, ..TrainingState::default() })
         }
     };
     let Prepared { x, y, pre, test } = data;
@@ -61,11 +62,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         epochs: args.epochs,
         initial_epoch: past.epochs_completed,
         batch_size: args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE }),
-        validation_split: args.validation_split,
+        validation_split: past.validation_split,
         ..FitOptions::default()
     };
     options.training_rows(x.rows())?;
-    let monitor = if args.validation_split > 0.0 { "val_loss" } else { "loss" };
+    let monitor = if past.validation_split > 0.0 { "val_loss" } else { "loss" };
     let mut progress = Progress::new(args.verbose);
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
@@ -92,7 +93,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let history = match fitted {
         Ok(history) => history,
         Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata),
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            let model = args.resume.as_ref().map_or("a new model".into(), |m| format!("the model {}", m.display()));
+            let data = super::targets_file(&args.data);
+            return Err(anyhow::Error::new(e).context(format!("training {model} on {data}")));
+        }
     };
     past.extend(&history);
     // 3. Results and files.
@@ -218,10 +223,13 @@ fn prepare_for(pre: &Schema, args: &TrainArgs, bundled: bool) -> Result<Prepared
     Ok(Prepared { x, y: y.context("the training data has no targets")?, pre: pre.clone(), test: None })
 }
 
-/// A model saved with its optimizer state, its preprocessing and how far it has trained.
-fn resume(dir: &Path, epochs: usize) -> Result<(Sequential, Schema, TrainingState)> {
-    let loaded = io::load_trained(dir).with_context(|| format!("resuming from {}", dir.display()))?;
-    let state: TrainingState = match loaded.metadata.get(TRAINING_KEY) {
+/// A model saved with its optimizer state, its preprocessing and how far it has trained. The run
+/// holds out the rows the model's first run held out (`--validation-split`, saved with the
+/// training state): a different split is refused, none given means the saved one.
+fn resume(dir: &Path, args: &TrainArgs) -> Result<(Sequential, Schema, TrainingState)> {
+    let epochs = args.epochs;
+    let loaded = super::load_trained(dir).with_context(|| format!("resuming from {}", dir.display()))?;
+    let mut state: TrainingState = match loaded.metadata.get(TRAINING_KEY) {
         Some(v) => serde_json::from_value(v.clone())
             .with_context(|| format!("{}: invalid training state in config.json", dir.display()))?,
         None => TrainingState::default(),
@@ -234,6 +242,18 @@ fn resume(dir: &Path, epochs: usize) -> Result<(Sequential, Schema, TrainingStat
             dir.display()
         );
     }
+    let given = args.validation_split;
+    if given > 0.0 && state.validation_split > 0.0 && given != state.validation_split {
+        bail!(
+            "--validation-split {given}: {} was trained holding out {} of the rows; resume with the same split \
+             (or without the flag)",
+            dir.display(),
+            state.validation_split
+        );
+    }
+    if given > 0.0 {
+        state.validation_split = given;
+    }
     if state.epochs_completed >= epochs {
         bail!(
             "{}: the model has already trained {} epochs; --epochs is the total, pass more than {}",
@@ -245,14 +265,63 @@ fn resume(dir: &Path, epochs: usize) -> Result<(Sequential, Schema, TrainingStat
     Ok((loaded.model, loaded.schema, state))
 }
 
-/// Writes the model, `history.csv` and `training.png`.
+/// Writes `history.csv`, the model, then `training.png`.
+///
+/// The model (its weights file, whose embedded configuration carries the training state with its
+/// own exact history) is what `--resume` and the loaders read; `history.csv` is a copy for people
+/// and tools. It is written *before* the model so that it is never older than the model: a kill
+/// (SIGKILL, power loss) during this save leaves either both complete, or a `history.csv` with the
+/// epochs of the run being saved ahead of a model that still holds the previous run — never a
+/// model whose epochs `history.csv` lacks. Nothing reads `history.csv` back, so a longer one is
+/// harmless, and the next save of the folder rewrites it. The picture comes last and is only a
+/// picture: failing to draw it does not undo the saved model, and says so.
 fn save(
     model: &mut Sequential,
     dir: &Path,
     metadata: &BTreeMap<String, serde_json::Value>,
     history: &History,
 ) -> Result<()> {
-    io::save(model, dir, metadata, OptimizerState::Include)?;
+    io::atomic::create_dir_durable(dir).with_context(|| format!("--out {}", dir.display()))?;
     output::write_history_csv(history, &dir.join("history.csv"))?;
-    crate::plot::training_curves(history, &dir.join("training.png"))
+    io::save(model, dir, metadata, OptimizerState::Include)?;
+    let png = dir.join("training.png");
+    crate::plot::training_curves(history, &png).map_err(|e| {
+        let cause = e.chain().last().map(ToString::to_string).unwrap_or_default();
+        anyhow::anyhow!("the model is saved in {}/, but {} could not be drawn: {cause}", dir.display(), png.display())
+    })
+}
+
+/// The names `wxb train` writes into a model folder besides `config.json`.
+const MODEL_FOLDER_FILES: [&str; 6] =
+    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.png", "checkpoints"];
+
+/// Finds, before any training, an `--out` that this run could not or must not write: a folder
+/// that holds something other than a wxb model (wxb replaces only its own model folders: a
+/// `config.json` of the wxb format, or only files that `wxb train` writes, as an interrupted run
+/// leaves), or a place where no file can be created (probed with an anonymous temporary file:
+/// nothing is left).
+fn check_out(out: &Path) -> Result<()> {
+    if out.is_dir() {
+        let ours = match std::fs::read(out.join(io::CONFIG_FILE)) {
+            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+                .is_ok_and(|v| v.get("format").and_then(serde_json::Value::as_str) == Some(io::FORMAT_NAME)),
+            Err(_) => std::fs::read_dir(out).with_context(|| format!("--out {}", out.display()))?.flatten().all(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                MODEL_FOLDER_FILES.contains(&name.as_str()) || (name.starts_with('.') && name.contains(".tmp"))
+            }),
+        };
+        if !ours {
+            bail!(
+                "--out {}: the folder exists and holds files that are not a wxb model; wxb replaces only its \
+                 own model folders: choose a new or empty folder",
+                out.display()
+            );
+        }
+    }
+    let existing = out.ancestors().find(|a| a.as_os_str().is_empty() || a.exists()).unwrap_or(Path::new("."));
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if let Err(e) = tempfile::tempfile_in(existing) {
+        bail!("--out {}: cannot write in {} ({e}); nothing was trained", out.display(), existing.display());
+    }
+    Ok(())
 }

@@ -49,7 +49,8 @@ pub fn replace_with<E: From<std::io::Error>>(path: &Path, write: impl FnOnce(&Pa
         Destination::Replace { path, permissions } => (path.as_path(), permissions.clone()),
         Destination::Direct(path) => (path.as_path(), None),
     };
-    let ext = real.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    // The extension of the name the caller gave (a link `x.png` to `/dev/null` is still drawn as PNG).
+    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
     if let Destination::Direct(device) = &destination {
         // Drawn in the temporary folder (not beside a device in /dev), then fed to the device.
         let tmp = tempfile::Builder::new().prefix(".wxb.").suffix(&ext).tempfile()?.into_temp_path();

@@ -198,4 +198,13 @@ fn a_writer_given_a_path_keeps_the_mode_and_feeds_devices() {
         replace_with(Path::new("/dev/null"), |tmp| fs::write(tmp, b"x")).unwrap();
         assert!(!fs::symlink_metadata("/dev/null").unwrap().is_file());
     }
+    // A link named `.png` to a device: the writer still gets a `.png` path (the format is chosen by
+    // the name the caller gave, not by the device's).
+    let link = dir.path().join("curves.png");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    replace_with(&link, |tmp| {
+        assert_eq!(tmp.extension().and_then(|e| e.to_str()), Some("png"), "{}", tmp.display());
+        fs::write(tmp, b"x")
+    })
+    .unwrap();
 }
