@@ -191,9 +191,8 @@ fn predict_out_never_names_the_data_or_a_file_of_the_model() {
 
 #[test]
 fn train_out_refuses_a_folder_that_is_not_a_wxb_model_and_an_unwritable_place_before_training() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(30, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(30, 1));
     std::fs::create_dir_all(p.join("project/src")).unwrap();
     write(p, "project/config.json", r#"{"name": "my project", "format": "not ours"}"#);
     std::fs::create_dir(p.join("notes")).unwrap();

@@ -237,9 +237,8 @@ fn resume_needs_the_optimizer_state_and_more_epochs() {
 
 #[test]
 fn a_run_stopped_before_its_final_save_points_at_its_last_checkpoint() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(30, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(30, 1));
     ok(p, &["train", "--data", "train.csv", "--epochs", "2", "--checkpoint", "--out", "run", "--verbose", "0"]);
     // What Ctrl-C during the second epoch leaves: the checkpoints, no model yet.
     for f in ["config.json", "model.safetensors", "history.csv", "training.png"] {

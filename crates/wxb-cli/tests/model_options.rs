@@ -18,9 +18,8 @@ fn layer_classes(model: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn empty_layers_give_logistic_and_linear_regression() {
-    let d = tempdir();
+    let d = dir_with("cls.csv", blobs_csv(30, 1));
     let p = d.path();
-    write(p, "cls.csv", blobs_csv(30, 1));
     write(p, "reg.csv", regression_csv(30, 1));
     // `--layers ""`, and `--layers` with no value before another flag.
     ok(p, &["train", "--data", "cls.csv", "--layers", "", "--epochs", "1", "--verbose", "0", "--out", "logistic"]);
@@ -39,9 +38,8 @@ fn empty_layers_give_logistic_and_linear_regression() {
 
 #[test]
 fn dropout_and_batch_norm_follow_each_hidden_layer() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(30, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(30, 1));
     ok(
         p,
         &[
@@ -82,9 +80,8 @@ fn dropout_and_batch_norm_follow_each_hidden_layer() {
 
 #[test]
 fn a_spec_file_describes_the_layers_like_keras() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(30, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(30, 1));
     let layers = json!([
         {"class_name": "Dense", "config": {"units": 8, "activation": "tanh", "kernel_initializer": "he_normal",
             "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}},
@@ -112,9 +109,8 @@ fn a_spec_file_describes_the_layers_like_keras() {
 
 #[test]
 fn losses_other_than_sparse_crossentropy_take_one_hot_classes() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(60, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(60, 1));
     let args = ["train", "--data", "train.csv", "--standardize", "--lr", "0.01", "--epochs", "10", "--verbose", "0"];
     ok(p, &[&args[..], &["--loss", "categorical_crossentropy", "--metrics", "accuracy,auc", "--out", "cce"]].concat());
     ok(p, &[&args[..], &["--loss", "mean_squared_error", "--out", "mse"]].concat());
@@ -129,9 +125,8 @@ fn losses_other_than_sparse_crossentropy_take_one_hot_classes() {
 
 #[test]
 fn summary_prints_kerass_table() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(30, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(30, 1));
     ok(p, &["train", "--data", "train.csv", "--layers", "4", "--epochs", "1", "--verbose", "0", "--out", "m"]);
     // Keras 3.15.1: keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
     // keras.layers.Dense(3, activation="softmax")]), compiled with Adam and fitted one epoch, then

@@ -22,9 +22,8 @@ fn same_run(p: &Path, a: &str, b: &str) {
 
 #[test]
 fn a_resumed_run_matches_an_uninterrupted_one_with_dropout_and_batch_norm() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(70, 3));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(70, 3));
     let model = [
         "--data",
         "train.csv",
@@ -59,9 +58,8 @@ fn a_resumed_run_matches_an_uninterrupted_one_with_dropout_and_batch_norm() {
 
 #[test]
 fn checkpoints_are_written_after_every_epoch_and_best_is_the_lowest_loss() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(30, 3));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(30, 3));
     ok(p, &["train", "--data", "train.csv", "--epochs", "3", "--checkpoint", "--out", "m", "--verbose", "0"]);
     let cfg = config(&p.join("m/checkpoints/last"));
     assert_eq!(cfg["metadata"]["training"]["epochs_completed"], 3);
@@ -87,9 +85,8 @@ fn resuming_on_the_bundled_mnist_continues_its_epochs() {
 
 #[test]
 fn a_run_with_validation_split_resumes_holding_out_the_same_rows_twice() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(40, 5));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(40, 5));
     let data = ["--data", "train.csv", "--verbose", "0"];
     let new = ["--layers", "6", "--seed", "4", "--validation-split", "0.25"];
     ok(p, &[&["train", "--epochs", "4", "--out", "full"][..], &new, &data].concat());

@@ -8,9 +8,8 @@ use serde_json::json;
 
 #[test]
 fn classification_with_text_labels_saves_the_classes_and_predicts_their_names() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(90, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(90, 1));
     ok(p, &["train", "--data", "train.csv", "--standardize", "--layers", "16", "--lr", "0.01", "--epochs", "20"]);
     let m = p.join("wxb-model");
     let pre = &config(&m)["metadata"]["preprocessing"];
@@ -64,9 +63,8 @@ fn classification_with_text_labels_saves_the_classes_and_predicts_their_names() 
 
 #[test]
 fn regression_evaluates_loss_mae_mse_and_predicts_values() {
-    let d = tempdir();
+    let d = dir_with("train.csv", regression_csv(80, 3));
     let p = d.path();
-    write(p, "train.csv", regression_csv(80, 3));
     ok(p, &["train", "--data", "train.csv", "--standardize", "--lr", "0.01", "--epochs", "30", "--out", "m"]);
     let pre = &config(&p.join("m"))["metadata"]["preprocessing"];
     assert_eq!(pre["task"], json!("regression"));
@@ -244,9 +242,8 @@ fn early_stopping_stops_and_keeps_the_best_weights() {
 
 #[test]
 fn verbose_levels_print_as_keras() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(90, 1));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(90, 1));
     let train =
         |v: &str| ok(p, &["train", "--data", "train.csv", "--epochs", "3", "--verbose", v, "--out", "m"]).stdout;
     assert_eq!(train("0"), "", "--verbose 0 prints nothing");
@@ -282,9 +279,8 @@ fn verbose_levels_print_as_keras() {
 
 #[test]
 fn threads_flag_is_accepted_anywhere_and_runs_are_deterministic() {
-    let d = tempdir();
+    let d = dir_with("train.csv", blobs_csv(60, 6));
     let p = d.path();
-    write(p, "train.csv", blobs_csv(60, 6));
     let args = ["train", "--data", "train.csv", "--epochs", "3", "--dropout", "0.2", "--verbose", "0"];
     ok(p, &[&["--threads", "1"][..], &args, &["--out", "a"]].concat());
     ok(p, &[&args[..], &["--threads", "1", "--out", "b"]].concat());

@@ -95,7 +95,14 @@ pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
-/// A new temporary folder.
+/// A fresh folder holding one file, `name` with `bytes` (removed with the folder).
+pub fn dir_with(name: &str, bytes: impl AsRef<[u8]>) -> TempDir {
+    let d = tempdir();
+    write(d.path(), name, bytes);
+    d
+}
+
+/// A fresh folder, removed when the returned guard drops.
 pub fn tempdir() -> TempDir {
     tempfile::tempdir().expect("a temporary folder")
 }
