@@ -304,30 +304,7 @@ fn orthogonal(shape: &[usize], gain: f32, rng: &mut WxbRng) -> Vec<f32> {
     out
 }
 
-impl Serialize for Initializer {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Parameterless values are written as Keras writes them, a plain name.
-        if let Ok(parsed) = self.name().parse::<Initializer>()
-            && parsed == *self
-        {
-            return serializer.serialize_str(self.name());
-        }
-        Initializer::serialize(self, serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Initializer {
-    /// Accepts a Keras name (`"relu"`, `"he_normal"`, with Keras' default parameters) or the
-    /// tagged form with parameters (`{"leaky_relu": {"negative_slope": 0.1}}`).
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let value = serde_json::Value::deserialize(deserializer)?;
-        match &value {
-            serde_json::Value::String(name) => name.parse().map_err(D::Error::custom),
-            _ => Initializer::deserialize(value).map_err(D::Error::custom),
-        }
-    }
-}
+crate::error::serde_by_keras_name!(Initializer);
 
 #[cfg(test)]
 mod tests {

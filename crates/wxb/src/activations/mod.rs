@@ -334,30 +334,7 @@ impl FromStr for Activation {
     }
 }
 
-impl Serialize for Activation {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Parameterless values are written as Keras writes them, a plain name.
-        if let Ok(parsed) = self.name().parse::<Activation>()
-            && parsed == *self
-        {
-            return serializer.serialize_str(self.name());
-        }
-        Activation::serialize(self, serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Activation {
-    /// Accepts a Keras name (`"relu"`, `"he_normal"`, with Keras' default parameters) or the
-    /// tagged form with parameters (`{"leaky_relu": {"negative_slope": 0.1}}`).
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let value = serde_json::Value::deserialize(deserializer)?;
-        match &value {
-            serde_json::Value::String(name) => name.parse().map_err(D::Error::custom),
-            _ => Activation::deserialize(value).map_err(D::Error::custom),
-        }
-    }
-}
+crate::error::serde_by_keras_name!(Activation);
 
 #[cfg(test)]
 mod tests;

@@ -39,6 +39,39 @@ macro_rules! display_as_name {
 }
 pub(crate) use display_as_name;
 
+/// Serde for a type named at the boundary that also has parameters (`#[serde(remote = "Self")]`
+/// gives it the tagged form): written as Keras writes it, a plain name when the value is the
+/// name's defaults (`"relu"`, `"he_normal"`), else the tagged form with its parameters
+/// (`{"leaky_relu": {"negative_slope": 0.1}}`); both forms are read.
+macro_rules! serde_by_keras_name {
+    ($type:ident) => {
+        impl Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                if let Ok(parsed) = self.name().parse::<$type>()
+                    && parsed == *self
+                {
+                    return serializer.serialize_str(self.name());
+                }
+                $type::serialize(self, serializer)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            /// Accepts a Keras name (with Keras' default parameters) or the tagged form with
+            /// parameters.
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                use serde::de::Error;
+                let value = serde_json::Value::deserialize(deserializer)?;
+                match &value {
+                    serde_json::Value::String(name) => name.parse().map_err(D::Error::custom),
+                    _ => $type::deserialize(value).map_err(D::Error::custom),
+                }
+            }
+        }
+    };
+}
+pub(crate) use serde_by_keras_name;
+
 /// What can go wrong when training or evaluating on user data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

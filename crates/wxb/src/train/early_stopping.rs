@@ -91,12 +91,6 @@ impl EarlyStopping {
         }
     }
 
-    /// Epochs without improvement before stopping.
-    pub fn patience(mut self, patience: usize) -> Self {
-        self.patience = patience;
-        self
-    }
-
     /// A value to beat: improvements that do not beat it leave `wait` counting. Like Keras' constructor,
     /// this also sets [`Self::best`] until training begins.
     pub fn baseline(mut self, baseline: f64) -> Self {
@@ -105,16 +99,13 @@ impl EarlyStopping {
         self
     }
 
-    /// Which weights the model keeps at the end (Keras' `restore_best_weights`).
-    pub fn final_weights(mut self, final_weights: FinalWeights) -> Self {
-        self.final_weights = final_weights;
-        self
-    }
-
-    /// Epochs to let pass (warm-up) before judging any.
-    pub fn start_from_epoch(mut self, start_from_epoch: usize) -> Self {
-        self.start_from_epoch = start_from_epoch;
-        self
+    field_setters! {
+        /// Epochs without improvement before stopping.
+        patience: usize,
+        /// Which weights the model keeps at the end (Keras' `restore_best_weights`).
+        final_weights: FinalWeights,
+        /// Epochs to let pass (warm-up) before judging any.
+        start_from_epoch: usize,
     }
 
     monitor_setters!();

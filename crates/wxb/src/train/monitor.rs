@@ -5,6 +5,20 @@ use super::{CallbackIssue, Logs};
 use crate::metrics::Metric;
 use crate::model::Sequential;
 
+/// Builder setters `pub fn field(mut self, field: Type) -> Self` for plain fields of a callback,
+/// one per `/// doc` + `field: Type` line.
+macro_rules! field_setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, $field: $ty) -> Self {
+                self.$field = $field;
+                self
+            }
+        )*
+    };
+}
+
 /// The builder setters of a callback's `monitor: Monitor` field (`monitor`, `min_delta`, `mode`)
 /// and `monitor_config`, shared by [`EarlyStopping`](super::EarlyStopping) and
 /// [`ReduceLROnPlateau`](super::ReduceLROnPlateau).

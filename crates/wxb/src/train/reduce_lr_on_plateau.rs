@@ -98,22 +98,13 @@ impl ReduceLROnPlateau {
         self
     }
 
-    /// Epochs without improvement before a reduction.
-    pub fn patience(mut self, patience: usize) -> Self {
-        self.patience = patience;
-        self
-    }
-
-    /// Epochs after a reduction during which no further reduction happens and `wait` stays 0.
-    pub fn cooldown(mut self, cooldown: usize) -> Self {
-        self.cooldown = cooldown;
-        self
-    }
-
-    /// The lowest rate a reduction can reach.
-    pub fn min_lr(mut self, min_lr: f64) -> Self {
-        self.min_lr = min_lr;
-        self
+    field_setters! {
+        /// Epochs without improvement before a reduction.
+        patience: usize,
+        /// Epochs after a reduction during which no further reduction happens and `wait` stays 0.
+        cooldown: usize,
+        /// The lowest rate a reduction can reach.
+        min_lr: f64,
     }
 
     monitor_setters!();
