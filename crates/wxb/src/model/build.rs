@@ -3,6 +3,7 @@
 //! is invalid or too large.
 
 use super::Sequential;
+use super::names::LayerNames;
 use crate::error::WxbError;
 use crate::layers::{LayerConfig, snake_case};
 
@@ -32,7 +33,7 @@ impl Sequential {
             });
         }
         let mut shape = input_shape.to_vec();
-        let mut names: Vec<String> = Vec::with_capacity(configs.len());
+        let mut names = LayerNames::default();
         let mut params: u64 = 0;
         for config in configs {
             let plan = config.validate(&shape)?;
@@ -40,20 +41,13 @@ impl Sequential {
             if params > max_params {
                 return Err(WxbError::ModelTooLarge { params, limit: max_params, why: "the model's weight budget" });
             }
-            let name = match config.name().filter(|n| !n.is_empty()) {
-                Some(n) if names.iter().any(|m| m == n) => {
-                    return Err(WxbError::DuplicateLayerName { name: n.to_string() });
-                }
-                Some(n) => n.to_string(),
+            match config.name().filter(|n| !n.is_empty()) {
+                Some(n) if !names.take(n) => return Err(WxbError::DuplicateLayerName { name: n.to_string() }),
+                Some(_) => {}
                 None => {
-                    let stem = snake_case(config.class_name());
-                    (0..)
-                        .map(|i| if i == 0 { stem.clone() } else { format!("{stem}_{i}") })
-                        .find(|n| names.iter().all(|m| m != n))
-                        .expect("an unused name exists")
+                    names.take_auto(&snake_case(config.class_name()));
                 }
-            };
-            names.push(name);
+            }
             shape = plan.output_shape;
         }
         let mut model = Sequential::new(input_shape).seed(seed);
