@@ -39,6 +39,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
+    let batch_size =
+        args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
     let (mut model, data, mut past) = match &args.resume {
         Some(dir) => {
@@ -48,7 +50,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         None => {
             let recipe = recipe::recipe(args, bundled)?;
             let data = prepare_new(args, bundled)?;
-            let model = recipe::build(recipe, &data.pre, &data.y, args.seed)?;
+            let model = recipe::build(recipe, &data.pre, &data.y, args.seed, batch_size)?;
             (model, data, TrainingState::default())
         }
     };
@@ -60,7 +62,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let options = FitOptions {
         epochs: args.epochs,
         initial_epoch: past.epochs_completed,
-        batch_size: args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE }),
+        batch_size,
         validation_split: args.validation_split,
         ..FitOptions::default()
     };
