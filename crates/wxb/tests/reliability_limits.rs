@@ -206,7 +206,8 @@ fn training_evaluation_and_prediction_beyond_the_memory_budget_are_refused_befor
     // 10⁸ units: few enough weights for MAX_PARAMS, but 32 × 10⁸ activations per layer and
     // buffer. Estimated from the configurations, before any weight exists.
     let configs = [Dense::new(100_000_000).config(), Dense::new(2).config()];
-    let (size, bytes) = largest(|| MemoryPlan::of_configs(&[3], &configs).unwrap().training_bytes(32, 2));
+    let (size, bytes) =
+        largest(|| MemoryPlan::of_configs(&[3], &configs, wxb::model::MAX_PARAMS).unwrap().training_bytes(32, 2));
     assert!(size < MIB);
     let e = MemoryPlan::check(bytes, wxb::model::DEFAULT_MEMORY_BUDGET, "training", 32).unwrap_err();
     assert!(matches!(e, WxbError::OverMemoryBudget { what: "training", batch: 32, budget: 8_589_934_592, .. }), "{e}");

@@ -12,6 +12,9 @@ use crate::layers::{LayerConfig, snake_case};
 /// optimizer slot).
 pub const MAX_PARAMS: u64 = 1 << 30;
 
+/// Where [`MAX_PARAMS`] comes from, in [`WxbError::ModelTooLarge`].
+pub(super) const WEIGHT_BUDGET: &str = "the model's weight budget";
+
 impl Sequential {
     /// A model for samples of `input_shape` (batch excluded) whose layers are built from
     /// `configs`, as [`Sequential::add`] would, after checking everything first: the input shape
@@ -39,7 +42,7 @@ impl Sequential {
             let plan = config.validate(&shape)?;
             params = params.saturating_add(plan.params);
             if params > max_params {
-                return Err(WxbError::ModelTooLarge { params, limit: max_params, why: "the model's weight budget" });
+                return Err(WxbError::ModelTooLarge { params, limit: max_params, why: WEIGHT_BUDGET });
             }
             match config.name().filter(|n| !n.is_empty()) {
                 Some(n) if !names.take(n) => return Err(WxbError::DuplicateLayerName { name: n.to_string() }),

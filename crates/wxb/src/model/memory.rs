@@ -11,6 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Sequential;
+use super::build::WEIGHT_BUDGET;
 use crate::error::WxbError;
 use crate::layers::LayerConfig;
 
@@ -56,8 +57,9 @@ impl MemoryPlan {
     /// configurations alone (nothing is allocated).
     ///
     /// # Errors
-    /// A configuration that [`LayerConfig::validate`] refuses.
-    pub fn of_configs(input_shape: &[usize], configs: &[LayerConfig]) -> Result<Self, WxbError> {
+    /// A configuration that [`LayerConfig::validate`] refuses, or more than `max_params` weights
+    /// ([`WxbError::ModelTooLarge`], as [`Sequential::from_configs`] would say).
+    pub fn of_configs(input_shape: &[usize], configs: &[LayerConfig], max_params: u64) -> Result<Self, WxbError> {
         let size = |shape: &[usize]| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
         let mut plan = Self { weights: 0, input: size(input_shape), activations: 0, output: size(input_shape) };
         let mut shape = input_shape.to_vec();
@@ -65,6 +67,9 @@ impl MemoryPlan {
             let layer = config.validate(&shape)?;
             shape = layer.output_shape;
             plan.weights = plan.weights.saturating_add(layer.params);
+            if plan.weights > max_params {
+                return Err(WxbError::ModelTooLarge { params: plan.weights, limit: max_params, why: WEIGHT_BUDGET });
+            }
             plan.output = size(&shape);
             plan.activations = plan.activations.saturating_add(plan.output);
         }
@@ -144,7 +149,7 @@ mod tests {
     #[test]
     fn plans_count_weights_and_activations_from_configs_as_built_models_do() {
         let configs = [LayerConfig::Dense(DenseConfig::new(5)), LayerConfig::Dense(DenseConfig::new(3))];
-        let plan = MemoryPlan::of_configs(&[4], &configs).unwrap();
+        let plan = MemoryPlan::of_configs(&[4], &configs, 1000).unwrap();
         assert_eq!(plan, MemoryPlan { weights: 4 * 5 + 5 + 5 * 3 + 3, input: 4, activations: 8, output: 3 });
         let model = Sequential::from_configs(&[4], 0, &configs, super::super::MAX_PARAMS).unwrap();
         assert_eq!(model.memory_plan(), plan);
@@ -153,5 +158,7 @@ mod tests {
         assert_eq!(plan.prediction_bytes(10, 100), 4 * (43 + 10 * (2 * 8 + 4) + 100 * 3));
         let e = MemoryPlan::check(plan.training_bytes(10, 2), 1000, "training", 10).unwrap_err();
         assert_eq!(e, WxbError::OverMemoryBudget { what: "training", batch: 10, bytes: 3340, budget: 1000 });
+        let e = MemoryPlan::of_configs(&[4], &configs, 42).unwrap_err();
+        assert_eq!(e, WxbError::ModelTooLarge { params: 43, limit: 42, why: WEIGHT_BUDGET });
     }
 }

@@ -187,7 +187,7 @@ pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) 
     let input = [pre.feature_names.len()];
     let batch = batch.min(y.rows());
     let budget = wxb::model::default_memory_budget();
-    let built = MemoryPlan::of_configs(&input, &configs)
+    let built = MemoryPlan::of_configs(&input, &configs, wxb::model::MAX_PARAMS)
         .and_then(|plan| {
             let bytes = plan.training_bytes(batch, recipe.optimizer.slot_names().len());
             MemoryPlan::check(bytes, budget, "training", batch)
