@@ -77,9 +77,9 @@ impl MemoryPlan {
     }
 
     /// Bytes for training in batches of `batch` samples with an optimizer keeping `slots` values
-    /// per weight: the weights, their gradients, the divergence guard's copy and the slots; per
-    /// sample, the input and targets, each layer's output, its gradient and up to two buffers of
-    /// its own, and the validation pass's buffers.
+    /// per weight: the weights, their gradients, one more copy (early stopping's best weights) and
+    /// the slots; per sample, the input and targets, each layer's output, its gradient and up to
+    /// two buffers of its own, and the validation pass's buffers.
     pub fn training_bytes(&self, batch: usize, slots: usize) -> u64 {
         let per_sample = mul_add(6, self.activations, mul_add(2, self.input, 2 * self.output));
         4 * mul_add(batch as u64, per_sample, self.weights.saturating_mul(3 + slots as u64)).min(u64::MAX / 4)
