@@ -14,8 +14,32 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// The most memory training, evaluation or prediction may allocate, as estimated before
+    /// allocating: bytes or with a unit, e.g. 512MiB, 16GiB, 1TiB (default: $WXB_MEMORY_BUDGET, else 8GiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_budget: Option<u64>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A size in bytes: a whole number, optionally followed by B, KiB, MiB, GiB or TiB (K, M, G, T
+/// and KB, MB, GB, TB are read as the binary units too).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("{text:?}: expected a size such as 512MiB, 16GiB or 1073741824")),
+    };
+    let n: u64 =
+        number.parse().map_err(|_| format!("{text:?}: expected a size such as 512MiB, 16GiB or 1073741824"))?;
+    n.checked_mul(1 << shift).ok_or_else(|| format!("{text:?}: too large"))
 }
 
 /// The commands.
@@ -255,7 +279,7 @@ pub struct LinearArgs {
     /// The standard deviation of the Gaussian noise added to y.
     #[arg(long, default_value_t = 0.5)]
     pub noise: f32,
-    /// The number of points.
+    /// The number of points (2 to 1,000,000).
     #[arg(long, default_value_t = 200)]
     pub n: usize,
     /// Full-batch SGD epochs.

@@ -50,7 +50,10 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e));
+            let over_budget =
+                e.chain().any(|c| matches!(c.downcast_ref(), Some(wxb::WxbError::OverMemoryBudget { .. })));
+            let hint = if over_budget { " (--memory-budget SIZE or WXB_MEMORY_BUDGET=SIZE)" } else { "" };
+            eprintln!("error: {}{hint}", one_line(&e));
             // 3: training diverged (the last good model was saved); 2: every other failure.
             ExitCode::from(if e.downcast_ref::<commands::train::Diverged>().is_some() { 3 } else { 2 })
         }
@@ -102,6 +105,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
+    let budget = match (cli.memory_budget, std::env::var("WXB_MEMORY_BUDGET")) {
+        (Some(bytes), _) => bytes,
+        (None, Ok(text)) => cli::parse_size(&text).map_err(|e| anyhow::anyhow!("WXB_MEMORY_BUDGET={e}"))?,
+        (None, Err(_)) => wxb::model::DEFAULT_MEMORY_BUDGET,
+    };
+    wxb::model::set_default_memory_budget(budget);
     match &cli.command {
         Command::Train(args) => commands::train::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),

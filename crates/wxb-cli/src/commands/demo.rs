@@ -12,6 +12,9 @@ use crate::cli::{DemoArgs, LinearArgs};
 use crate::draw::line_fit::{Line, draw};
 use crate::formula::num;
 
+/// The most points `--n` may ask for: the demo trains on all of them at once and draws each.
+const MAX_POINTS: usize = 1_000_000;
+
 /// Runs `wxb demo`.
 pub fn run(args: &DemoArgs) -> Result<()> {
     match &args.demo {
@@ -28,6 +31,9 @@ fn linear(a: &LinearArgs) -> Result<()> {
     }
     if a.n < 2 {
         bail!("--n {}: a line needs at least 2 points", a.n);
+    }
+    if a.n > MAX_POINTS {
+        bail!("--n {}: at most {MAX_POINTS} points (the demo draws every one)", a.n);
     }
     if a.epochs == 0 {
         bail!("--epochs 0: train at least one epoch");

@@ -40,6 +40,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
     check_out(&args.out)?;
+    let batch_size =
+        args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
     let (mut model, data, mut past) = match &args.resume {
         Some(dir) => {
@@ -49,7 +51,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         None => {
             let recipe = recipe::recipe(args, bundled)?;
             let data = prepare_new(args, bundled)?;
-            let model = recipe::build(recipe, &data.pre, &data.y, args.seed)?;
+            let model = recipe::build(recipe, &data.pre, &data.y, args.seed, batch_size)?;
             (model, data, TrainingState { validation_split: args.validation_split, ..TrainingState::default() })
         }
     };
@@ -61,7 +63,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let options = FitOptions {
         epochs: args.epochs,
         initial_epoch: past.epochs_completed,
-        batch_size: args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE }),
+        batch_size,
         validation_split: past.validation_split,
         ..FitOptions::default()
     };

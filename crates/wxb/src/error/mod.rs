@@ -173,8 +173,38 @@ pub enum WxbError {
         /// Where the limit comes from.
         why: &'static str,
     },
+    /// Training, evaluation or prediction would allocate more memory than the model's budget
+    /// (`Sequential::set_memory_budget`), estimated before anything is allocated.
+    #[error(
+        "{what} in batches of {batch} would need about {} of memory, more than the memory budget of {}; \
+         raise the budget or lower the batch size",
+        bytes_text(*bytes),
+        bytes_text(*budget)
+    )]
+    OverMemoryBudget {
+        /// `training`, `evaluation` or `prediction`.
+        what: &'static str,
+        /// The batch size.
+        batch: usize,
+        /// The estimate, in bytes (saturated).
+        bytes: u64,
+        /// The budget, in bytes.
+        budget: u64,
+    },
     /// Training diverged: a loss, an output, a gradient or a weight became NaN or infinite. The
     /// model keeps its weights from before the bad step (see [`Divergence`]).
     #[error("{0}")]
     Diverged(Box<Divergence>),
+}
+
+/// `bytes` for people: `12.5 GiB`, `300 MiB`, `512 bytes`.
+pub fn bytes_text(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    match UNITS.iter().find(|(_, size)| bytes >= *size) {
+        Some((unit, size)) => {
+            let v = bytes as f64 / *size as f64;
+            if v.fract() == 0.0 { format!("{v} {unit}") } else { format!("{v:.1} {unit}") }
+        }
+        None => format!("{bytes} bytes"),
+    }
 }

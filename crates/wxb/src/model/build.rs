@@ -3,6 +3,7 @@
 //! is invalid or too large.
 
 use super::Sequential;
+use super::names::LayerNames;
 use crate::error::WxbError;
 use crate::layers::{LayerConfig, snake_case};
 
@@ -10,6 +11,9 @@ use crate::layers::{LayerConfig, snake_case};
 /// i.e. 4 GiB of f32 weights (training needs as much again for the gradients and for each
 /// optimizer slot).
 pub const MAX_PARAMS: u64 = 1 << 30;
+
+/// Where [`MAX_PARAMS`] comes from, in [`WxbError::ModelTooLarge`].
+pub(super) const WEIGHT_BUDGET: &str = "the model's weight budget";
 
 impl Sequential {
     /// A model for samples of `input_shape` (batch excluded) whose layers are built from
@@ -32,28 +36,21 @@ impl Sequential {
             });
         }
         let mut shape = input_shape.to_vec();
-        let mut names: Vec<String> = Vec::with_capacity(configs.len());
+        let mut names = LayerNames::default();
         let mut params: u64 = 0;
         for config in configs {
             let plan = config.validate(&shape)?;
             params = params.saturating_add(plan.params);
             if params > max_params {
-                return Err(WxbError::ModelTooLarge { params, limit: max_params, why: "the model's weight budget" });
+                return Err(WxbError::ModelTooLarge { params, limit: max_params, why: WEIGHT_BUDGET });
             }
-            let name = match config.name().filter(|n| !n.is_empty()) {
-                Some(n) if names.iter().any(|m| m == n) => {
-                    return Err(WxbError::DuplicateLayerName { name: n.to_string() });
-                }
-                Some(n) => n.to_string(),
+            match config.name().filter(|n| !n.is_empty()) {
+                Some(n) if !names.take(n) => return Err(WxbError::DuplicateLayerName { name: n.to_string() }),
+                Some(_) => {}
                 None => {
-                    let stem = snake_case(config.class_name());
-                    (0..)
-                        .map(|i| if i == 0 { stem.clone() } else { format!("{stem}_{i}") })
-                        .find(|n| names.iter().all(|m| m != n))
-                        .expect("an unused name exists")
+                    names.take_auto(&snake_case(config.class_name()));
                 }
-            };
-            names.push(name);
+            }
             shape = plan.output_shape;
         }
         let mut model = Sequential::new(input_shape).seed(seed);

@@ -3,6 +3,8 @@
 mod build;
 pub(crate) mod check;
 pub(crate) mod guard;
+mod memory;
+mod names;
 mod step;
 mod summary;
 mod trainable;
@@ -19,6 +21,7 @@ use crate::optim::Optimizer;
 use crate::tensor::Tensor;
 pub use build::MAX_PARAMS;
 pub use guard::OnDivergence;
+pub use memory::{DEFAULT_MEMORY_BUDGET, MemoryPlan, default_memory_budget, set_default_memory_budget};
 pub use workspace::Workspace;
 
 /// Keras' default batch size for `predict`, `evaluate` and `fit`.
@@ -59,6 +62,10 @@ pub struct Sequential {
     predict_work: Mutex<Workspace>,
     /// The trainable weights of a step, without allocating.
     trainable: trainable::TrainableList,
+    /// The layers' names, for naming the next one (rebuilt after [`Sequential::layers_mut`]).
+    names: Option<names::LayerNames>,
+    /// The most bytes training, evaluation or prediction may allocate (see [`MemoryPlan`]).
+    memory_budget: u64,
 }
 
 impl Sequential {
@@ -75,6 +82,8 @@ impl Sequential {
             work: Workspace::default(),
             predict_work: Mutex::default(),
             trainable: trainable::TrainableList::default(),
+            names: Some(names::LayerNames::default()),
+            memory_budget: default_memory_budget(),
         }
     }
 
@@ -116,19 +125,13 @@ impl Sequential {
 
     /// Appends a boxed layer (see [`Sequential::add`]).
     pub fn add_boxed(&mut self, mut layer: Box<dyn Layer>) {
+        let layers = &self.layers;
+        let names = self.names.get_or_insert_with(|| names::LayerNames::of(layers.iter().map(|l| l.name())));
         if layer.name().is_empty() {
-            let stem = snake_case(layer.class_name());
-            let name = (0..)
-                .map(|i| if i == 0 { stem.clone() } else { format!("{stem}_{i}") })
-                .find(|n| self.layers.iter().all(|l| l.name() != n))
-                .expect("an unused name exists");
-            layer.set_name(name);
+            layer.set_name(names.take_auto(&snake_case(layer.class_name())));
+        } else {
+            assert!(names.take(layer.name()), "a layer named {:?} is already in the model", layer.name());
         }
-        assert!(
-            self.layers.iter().all(|l| l.name() != layer.name()),
-            "a layer named {:?} is already in the model",
-            layer.name()
-        );
         let shape = self.output_shape();
         layer.build(&shape, self.seed);
         self.layers.push(layer);
@@ -145,6 +148,8 @@ impl Sequential {
 
     /// The layers, mutable.
     pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer>] {
+        // A layer may be renamed through it: the names are read again at the next `add`.
+        self.names = None;
         &mut self.layers
     }
 
@@ -263,7 +268,8 @@ impl Sequential {
     /// and otherwise works in a [`Workspace`] of its own.
     ///
     /// # Errors
-    /// If `x` does not fit the model's input or `batch_size` is 0.
+    /// If `x` does not fit the model's input, `batch_size` is 0, or the memory it needs exceeds
+    /// the model's budget ([`WxbError::OverMemoryBudget`], see [`MemoryPlan`]).
     pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Tensor, WxbError> {
         match self.predict_work.try_lock() {
             Ok(mut work) => self.predict_with(x, batch_size, &mut work),
@@ -280,6 +286,7 @@ impl Sequential {
         check::input(x, &self.input_shape, "x")?;
         check::batch_size(batch_size)?;
         let n = x.rows();
+        self.check_prediction_memory(batch_size, n, "prediction")?;
         if n <= batch_size {
             // One batch: no copy of the input.
             return Ok(self.infer(x, work).clone());

@@ -119,9 +119,15 @@ impl Sequential {
 
     /// Loss and metrics on `(x, y)`, `batch_size` samples at a time in inference mode (Keras'
     /// `evaluate(..., return_dict=True)`).
+    ///
+    /// # Errors
+    /// Data that does not fit the model, `batch_size` 0, or more memory than the model's budget
+    /// ([`WxbError::OverMemoryBudget`]).
     pub fn evaluate(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs, WxbError> {
         self.check_data(x, y, ("x", "y"))?;
         check::batch_size(batch_size)?;
+        let batch = batch_size.min(x.rows());
+        self.check_prediction_memory(batch, batch, "evaluation")?;
         Ok(self.evaluate_unchecked(x, y, batch_size))
     }
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use super::{Callback, FitOptions, History, Logs, OnDivergence, Shuffle, TrainParams};
 use crate::error::WxbError;
 use crate::metrics::MetricState;
-use crate::model::{Sequential, check};
+use crate::model::{MemoryPlan, Sequential, check};
 use crate::rng::WxbRng;
 use crate::tensor::{Tensor, argmax};
 
@@ -30,7 +30,9 @@ impl Sequential {
     /// - validation runs in inference mode after each `validation_freq`-th epoch (`val_` logs);
     /// - with [`OnDivergence::Stop`] (the default), a NaN or infinite loss, gradient or weight stops
     ///   training at that batch with [`WxbError::Diverged`], the model keeping its weights from
-    ///   before the batch (see [`Divergence`](super::Divergence)); no further callback is called.
+    ///   before the batch (see [`Divergence`](super::Divergence)); no further callback is called;
+    /// - before anything is allocated, the memory training needs ([`MemoryPlan::training_bytes`])
+    ///   is checked against the model's budget: [`WxbError::OverMemoryBudget`] when it exceeds it.
     ///
     /// Callbacks are called in order, then the built-in [`History`], which is returned (Keras
     /// appends its `History` last, so it records the logs entries callbacks add, such as
@@ -44,6 +46,10 @@ impl Sequential {
     ) -> Result<History, WxbError> {
         self.check_data(x, y, ("x", "y"))?;
         check::batch_size(options.batch_size)?;
+        let batch = options.batch_size.min(x.rows());
+        let slots = self.optimizer().map_or(0, |o| o.slot_names().len());
+        let bytes = self.memory_plan().training_bytes(batch, slots);
+        MemoryPlan::check(bytes, self.memory_budget(), "training", batch)?;
         let split = split(self, x, y, options)?;
         let n = split.x.rows();
         let steps = n.div_ceil(options.batch_size);
