@@ -138,24 +138,31 @@ fn a_huge_layer_in_config_json_is_refused_before_allocating() {
     assert!(e.to_string().ends_with("the configuration needs [6, 1000000000000] (F32)"), "{e}");
 }
 
-#[test]
-fn optimizer_state_for_only_some_weights_is_refused() {
-    // Before this was checked, such a file loaded and the next training step panicked.
+/// A copy of the fixture in a fresh folder whose weights file holds what `edit` makes of each
+/// tensor's bytes (`None` drops the tensor); the metadata is kept.
+fn fixture_with_weights(edit: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> tempfile::TempDir {
     use safetensors::tensor::{SafeTensors, TensorView};
     let dir = tempfile::tempdir().unwrap();
     copy_fixture(dir.path());
     let bytes = fs::read(dir.path().join(io::WEIGHTS_FILE)).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    let edited: Vec<(String, TensorView, Vec<u8>)> =
+        st.tensors().into_iter().filter_map(|(n, v)| edit(&n, v.data()).map(|data| (n, v, data))).collect();
+    let views =
+        edited.iter().map(|(n, v, data)| (n.clone(), TensorView::new(v.dtype(), v.shape().to_vec(), data).unwrap()));
+    fs::write(dir.path().join(io::WEIGHTS_FILE), safetensors::serialize(views, meta.metadata().clone()).unwrap())
+        .unwrap();
+    dir
+}
+
+#[test]
+fn optimizer_state_for_only_some_weights_is_refused() {
+    // Before this was checked, such a file loaded and the next training step panicked.
     // Only the first weight's slots: nothing says the others are missing but their absence.
-    let kept: Vec<(String, TensorView)> = st
-        .tensors()
-        .into_iter()
-        .filter(|(n, _)| !n.starts_with("optimizer.") || n.starts_with("optimizer.0."))
-        .collect();
-    assert!(kept.len() < st.len());
-    let partial = safetensors::serialize(kept, meta.metadata().clone()).unwrap();
-    fs::write(dir.path().join(io::WEIGHTS_FILE), partial).unwrap();
+    let dir = fixture_with_weights(|n, data| {
+        (!n.starts_with("optimizer.") || n.starts_with("optimizer.0.")).then(|| data.to_vec())
+    });
     let e = io::load(dir.path()).unwrap_err();
     assert!(matches!(&e, ModelIoError::MissingTensor { name, .. } if name == "optimizer.1.momentum"), "{e}");
 }
@@ -163,26 +170,14 @@ fn optimizer_state_for_only_some_weights_is_refused() {
 #[test]
 fn non_finite_weights_are_refused_naming_the_tensor() {
     // Before this was checked, NaN weights loaded and `predict` chose a class from NaN probabilities.
-    use safetensors::tensor::{SafeTensors, TensorView};
-    let dir = tempfile::tempdir().unwrap();
-    copy_fixture(dir.path());
-    let bytes = fs::read(dir.path().join(io::WEIGHTS_FILE)).unwrap();
-    let st = SafeTensors::deserialize(&bytes).unwrap();
-    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
     for bad in [f32::NAN, f32::INFINITY] {
-        let kernel = st.tensor("layers.1.kernel").unwrap();
-        let mut data = kernel.data().to_vec();
-        data[8..12].copy_from_slice(&bad.to_le_bytes());
-        let tensors: Vec<(String, TensorView)> = st
-            .tensors()
-            .into_iter()
-            .map(|(n, v)| match n.as_str() {
-                "layers.1.kernel" => (n, TensorView::new(v.dtype(), v.shape().to_vec(), &data).unwrap()),
-                _ => (n, v),
-            })
-            .collect();
-        let damaged = safetensors::serialize(tensors, meta.metadata().clone()).unwrap();
-        fs::write(dir.path().join(io::WEIGHTS_FILE), damaged).unwrap();
+        let dir = fixture_with_weights(|n, data| {
+            let mut data = data.to_vec();
+            if n == "layers.1.kernel" {
+                data[8..12].copy_from_slice(&bad.to_le_bytes());
+            }
+            Some(data)
+        });
         let e = io::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("layers.1.kernel") && e.contains("at index 2") && e.contains("damaged"), "{e}");
         assert!(e.contains(io::WEIGHTS_FILE), "{e}");

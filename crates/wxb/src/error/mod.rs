@@ -19,6 +19,13 @@ pub struct UnknownName {
     pub expected: String,
 }
 
+/// The key Keras' identifiers are matched by: trimmed, lower case, without underscores, so that
+/// the function name (`mean_squared_error`), the class name (`MeanSquaredError`) and any case of
+/// either give the same key (`meansquarederror`).
+pub(crate) fn keras_key(name: &str) -> String {
+    name.trim().chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect()
+}
+
 impl UnknownName {
     /// `name` is not a `what`; `known` lists the valid names.
     pub fn new<'a>(what: &'static str, name: &str, known: impl IntoIterator<Item = &'a str>) -> Self {

@@ -62,19 +62,26 @@ fn stale_temporaries_of_dead_writers_are_removed_and_live_ones_kept() {
     }
 }
 
+/// Writes `name` in a fresh folder with mode `mode`, replaces it with `write`, and returns the
+/// replaced file's permission bits.
+#[cfg(unix)]
+fn mode_after(name: &str, mode: u32, write: impl Fn(&Path)) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    fs::write(&p, b"old").unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+    write(&p);
+    fs::metadata(&p).unwrap().permissions().mode() & 0o777
+}
+
 #[cfg(unix)]
 #[test]
 fn the_target_keeps_its_permission_bits() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("secret.json");
-    fs::write(&p, b"{}").unwrap();
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-    write_atomic(&p, b"{\"a\": 1}").unwrap();
-    assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
-    write_atomic(&p, b"{}").unwrap();
-    assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+    for mode in [0o600, 0o640] {
+        assert_eq!(mode_after("secret.json", mode, |p| write_atomic(p, b"{}").unwrap()), mode);
+        assert_eq!(mode_after("plot.png", mode, |p| replace_with(p, |tmp| fs::write(tmp, b"new")).unwrap()), mode);
+    }
 }
 
 #[cfg(unix)]
@@ -186,20 +193,15 @@ fn a_writer_given_a_path_keeps_the_extension_and_an_error_changes_nothing() {
 
 #[cfg(unix)]
 #[test]
-fn a_writer_given_a_path_keeps_the_mode_and_feeds_devices() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("plot.png");
-    fs::write(&p, b"old").unwrap();
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-    replace_with(&p, |tmp| fs::write(tmp, b"new")).unwrap();
-    assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-    if Path::new("/dev/null").exists() {
-        replace_with(Path::new("/dev/null"), |tmp| fs::write(tmp, b"x")).unwrap();
-        assert!(!fs::symlink_metadata("/dev/null").unwrap().is_file());
+fn a_writer_given_a_path_feeds_devices() {
+    if !Path::new("/dev/null").exists() {
+        return;
     }
+    replace_with(Path::new("/dev/null"), |tmp| fs::write(tmp, b"x")).unwrap();
+    assert!(!fs::symlink_metadata("/dev/null").unwrap().is_file());
     // A link named `.png` to a device: the writer still gets a `.png` path (the format is chosen by
     // the name the caller gave, not by the device's).
+    let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("curves.png");
     std::os::unix::fs::symlink("/dev/null", &link).unwrap();
     replace_with(&link, |tmp| {
@@ -207,4 +209,5 @@ fn a_writer_given_a_path_keeps_the_mode_and_feeds_devices() {
         fs::write(tmp, b"x")
     })
     .unwrap();
+    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
 }

@@ -179,8 +179,7 @@ impl FromStr for Loss {
     /// names (`MeanSquaredError`) and the aliases (`mse`, `mae`, `kld`, `bce`, and the legacy
     /// `logcosh`, `kullback_leibler_divergence`, `huber_loss`), case-insensitively.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let key: String = s.trim().chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect();
-        let loss = match key.as_str() {
+        let loss = match crate::error::keras_key(s).as_str() {
             "mse" | "meansquarederror" => Loss::MeanSquaredError,
             "mae" | "meanabsoluteerror" => Loss::MeanAbsoluteError,
             "huber" | "huberloss" => Loss::HUBER,

@@ -163,8 +163,7 @@ impl FromStr for Metric {
     /// `mae`, `acc`), case-insensitively. `rmse` is accepted too (a wxb convenience: Keras rejects
     /// it) for `root_mean_squared_error`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let key: String = s.trim().chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect();
-        let metric = match key.as_str() {
+        let metric = match crate::error::keras_key(s).as_str() {
             "accuracy" | "acc" => Metric::Accuracy,
             "binaryaccuracy" => Metric::BINARY_ACCURACY,
             "categoricalaccuracy" => Metric::CategoricalAccuracy,
