@@ -182,7 +182,6 @@ fn write_rows(p: &Prediction, out: &mut impl Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wxb::data::InputFormat;
 
     fn csv(pre: &Schema, p: &Prediction) -> String {
         let mut out = Vec::new();
@@ -193,16 +192,7 @@ mod tests {
 
     #[test]
     fn classes_and_values_as_csv() {
-        let mut pre = Schema {
-            format: InputFormat::Csv,
-            feature_names: vec!["a".into()],
-            image_shape: None,
-            scale: 1.0,
-            standardize: None,
-            task: Task::Classification,
-            target: None,
-            class_names: Some(vec!["cat".into(), "d,og".into()]),
-        };
+        let mut pre = Schema::csv(vec!["a".into()], Some(vec!["cat".into(), "d,og".into()]));
         let y = wxb::Tensor::from_vec(&[2, 2], vec![0.25, 0.75, 1.0, 0.0]);
         let classes = Some(vec!["d,og".to_string(), "cat".to_string()]);
         let p = Prediction { outputs: y.clone(), classes };

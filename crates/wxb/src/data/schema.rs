@@ -97,6 +97,22 @@ impl Schema {
     /// The key of a model folder's metadata that holds the schema.
     pub const METADATA_KEY: &'static str = "preprocessing";
 
+    /// The schema of a CSV table with these feature columns, unscaled and not standardized: a
+    /// classification into `class_names` when given, else a regression.
+    pub fn csv(feature_names: Vec<String>, class_names: Option<Vec<String>>) -> Self {
+        let task = if class_names.is_some() { Task::Classification } else { Task::Regression };
+        Self {
+            format: InputFormat::Csv,
+            feature_names,
+            image_shape: None,
+            scale: 1.0,
+            standardize: None,
+            task,
+            target: None,
+            class_names,
+        }
+    }
+
     /// Prepares raw inputs `x: [n, features]` (as the training file held them: CSV values, IDX
     /// bytes as 0…255) in place: scaling, then the saved standardization.
     pub fn prepare(&self, x: &mut Tensor) {
@@ -209,16 +225,7 @@ mod tests {
 
     #[test]
     fn class_indices_become_one_hot_for_dense_losses() {
-        let schema = Schema {
-            format: InputFormat::Csv,
-            feature_names: vec!["a".into()],
-            image_shape: None,
-            scale: 1.0,
-            standardize: None,
-            task: Task::Classification,
-            target: None,
-            class_names: Some(vec!["x".into(), "y".into(), "z".into()]),
-        };
+        let schema = Schema::csv(vec!["a".into()], Some(vec!["x".into(), "y".into(), "z".into()]));
         let y = Tensor::from_vec(&[2, 1], vec![2.0, 0.0]);
         assert_eq!(schema.targets_for(Loss::SPARSE_CATEGORICAL_CROSSENTROPY, y.clone()), y);
         let hot = schema.targets_for(Loss::MeanSquaredError, y);
