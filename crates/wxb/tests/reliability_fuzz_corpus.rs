@@ -43,7 +43,7 @@ fn csv_case(data: &[u8]) {
     }
     if choice & 0x80 != 0 {
         options.features = FeatureColumns::Names(vec!["a".into(), "b".into()]);
-        options.delimiter = b';';
+        options.delimiter = Some(b';');
     }
     if let Err(e) = csv::from_reader(text, "f.csv", &options) {
         one_line(e.to_string());

@@ -31,12 +31,14 @@
 mod arrays;
 pub mod csv;
 mod csv_columns;
+mod csv_records;
 mod csv_stream;
 mod elem;
 mod error;
 mod error_text;
 mod format;
 pub mod idx;
+mod input;
 mod labels;
 mod load;
 pub mod mnist;
@@ -52,10 +54,13 @@ mod zip;
 pub use elem::{ByteOrder, ElemType};
 pub use error::{DataError, SchemaError};
 pub use format::{Format, detect};
-pub use load::{Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_with_labels, open_for_model};
+pub use input::Input;
+pub use load::{
+    Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_input, load_with_labels, open_for_model,
+};
 pub use number::NonFinite;
 pub use schema::{InputFormat, Schema, Standardization, pixel_names};
-pub use task::{AUTO_MAX_CLASSES, ClassCount, Task};
+pub use task::{AUTO_MAX_CLASSES, ClassCount, MAX_CLASSES, Task};
 
 use std::io::Read;
 use std::path::Path;
