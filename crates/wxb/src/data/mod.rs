@@ -5,8 +5,9 @@
 //! [`io::TrainedModel`](crate::io::TrainedModel) predicts from raw features with it.
 //!
 //! Inside, imports run one way: `mnist` → `load` → `arrays` → `format`, `schema`, `csv` →
-//! `csv_stream` → `csv_columns` → `labels` (a CSV target column) → `number`, `task` (cells, the task
-//! rule) → `error`; `arrays` → `idx`, `npy`, `npz` → `zip`, `elem` → `error`.
+//! `csv_stream` → `csv_records` → `input` (one buffered read of a file or pipe) → `format`;
+//! `csv_records` → `csv_columns` → `labels` (a CSV target column) → `number`, `task` (cells, the
+//! task rule) → `error`; `arrays` → `idx`, `npy`, `npz` → `zip`, `elem` → `error`.
 //!
 //! The readers:
 //!
@@ -24,6 +25,9 @@
 //! | MNIST's four IDX files | [`mnist::Mnist::load_dir`] | images `[n, 784]` in `[0, 1]`, labels `[n, 1]` |
 //! | `.npy` v1, v2, v3 | [`npy::read`] | a [`Tensor`](crate::Tensor) of the array's shape |
 //! | `.npz` (stored or deflated) | [`npz::read`] | [`npz::Npz`]: the arrays by name |
+//!
+//! A file is read once: [`Input`] buffers its first bytes, from which the format (and a CSV
+//! file's delimiter) is told, then parses those same bytes — so pipes, FIFOs and `/dev/stdin` work.
 //!
 //! Functions taking bytes held in memory (`from_bytes`, `from_reader`) take a `name` that stands
 //! for the path in error messages.
