@@ -6,12 +6,12 @@
 //! `cargo test -p wxb --test reliability_fuzz_corpus -- --ignored write_seeds` rewrites the seeds.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use wxb::data::csv::{self, CsvOptions, FeatureColumns, FeatureReader, NonFinite, TargetColumn, Task};
 use wxb::data::npz::{self, NpzOptions};
-use wxb::data::{ElemType, idx, npy};
+use wxb::data::{ElemType, Input, LoadOptions, idx, load_input, npy};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
 
@@ -77,6 +77,44 @@ fn npy_npz_case(data: &[u8]) {
             one_line(e.to_string());
         }
     }
+    match npz::from_bytes_selected(data, "f.npz", &["x", "y"], &NpzOptions { max_entry_bytes: 1 << 20 }) {
+        Ok(z) => assert!(z.names().iter().all(|n| *n == "x" || *n == "y")),
+        Err(e) => one_line(e.to_string()),
+    }
+}
+
+/// `fuzz_targets/input.rs`: a pipe that gives at most `chunk` bytes per read.
+struct Pipe {
+    data: Vec<u8>,
+    at: usize,
+    chunk: usize,
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.chunk).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// `fuzz_targets/input.rs`.
+fn input_case(data: &[u8]) {
+    let Some((&choice, stream)) = data.split_first() else { return };
+    let chunk = usize::from(choice & 7) * 1000 + 1;
+    let task = match (choice >> 3) & 3 {
+        0 => None,
+        1 => Some(Task::Classification),
+        _ => Some(Task::Regression),
+    };
+    let name = ["/dev/stdin", "f.tsv", "f.csv.gz", "f.npz"][usize::from(choice >> 5) & 3];
+    let pipe = Pipe { data: stream.to_vec(), at: 0, chunk };
+    let options = LoadOptions { task, ..LoadOptions::default() };
+    match Input::from_reader(pipe, name).and_then(|input| load_input(input, None, &options)) {
+        Ok(d) => assert_eq!(d.features.rows(), d.targets.rows()),
+        Err(e) => one_line(e.to_string()),
+    }
 }
 
 /// `fuzz_targets/exercise.rs`.
@@ -129,8 +167,9 @@ fn spec_case(data: &[u8]) {
 }
 
 type Case = fn(&[u8]);
-const TARGETS: [(&str, Case); 5] = [
+const TARGETS: [(&str, Case); 6] = [
     ("csv", csv_case),
+    ("input", input_case),
     ("idx", idx_case),
     ("npy_npz", npy_npz_case),
     ("model_dir", model_dir_case),
@@ -208,6 +247,26 @@ fn write_seeds() {
         write("npy_npz", name, &std::fs::read(fixtures.join(name)).unwrap());
     }
     write("npy_npz", "f4.npz", &npz::encode(&[("x", &t), ("y", &Tensor::zeros(&[3]))]));
+    let unused = npz::encode(&[("x", &t), ("y", &Tensor::zeros(&[3])), ("unused", &Tensor::zeros(&[8]))]);
+    write("npy_npz", "unused-entry.npz", &unused);
+
+    // One byte (read size, task, name: /dev/stdin, f.tsv, f.csv.gz, f.npz), then the stream.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"a,b,y\n1,2,x\n3,4,z\n5,6,x\n7,8,z\n").unwrap();
+    let streams: [(u8, Vec<u8>); 7] = [
+        (0x00, b"a,b,y\n0.515274,1,cat\n2,3,dog\n4,5,cat\n6,7,dog\n".to_vec()),
+        (0x01, b"a;b;y\r\n1;2;0\r\n3;4;1\r\n5;6;0\r\n7;8;1\r\n".to_vec()),
+        (0x22, b"a\tb\ty\n1\t2\t0.5\n3\t4\t1.5\n".to_vec()),
+        (0x43, gz.finish().unwrap()),
+        (0x64, unused),
+        (0x05, b"a,y\n1,caf\xe9\n2,caf\xe8\n3,tea\n".to_vec()),
+        (0x06, b"a,y\n1,0\n2,\"open\n3,1\n4,0\n".to_vec()),
+    ];
+    for (i, (choice, stream)) in streams.into_iter().enumerate() {
+        let mut seed = vec![choice];
+        seed.extend(stream);
+        write("input", &format!("seed-{i}"), &seed);
+    }
 
     let mut mlp = Sequential::new(&[4]).seed(1);
     mlp.add(Dense::new(3).activation(Activation::Relu));
