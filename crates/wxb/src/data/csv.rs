@@ -29,12 +29,12 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::DataError;
 use super::csv_columns::select;
 pub use super::csv_columns::{CsvOptions, FeatureColumns, TargetColumn};
 use super::csv_records::Records;
-use super::input::{Input, Peeked};
-use super::DataError;
 pub use super::csv_stream::FeatureReader;
+use super::input::{Input, Peeked};
 pub use super::labels::Target;
 use super::labels::TargetColumn as Collector;
 pub use super::number::NonFinite;

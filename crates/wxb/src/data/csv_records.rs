@@ -77,11 +77,7 @@ impl<'a> Records<'a> {
         if records.next()?.is_none() || records.record.is_empty() {
             return Err(DataError::EmptyFile { path: path.to_path_buf() });
         }
-        records.names = records
-            .record
-            .iter()
-            .map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned())
-            .collect();
+        records.names = records.record.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
         Ok(records)
     }
 
@@ -99,20 +95,38 @@ impl<'a> Records<'a> {
         let r = &self.record;
         let column = |i: usize| (i + 1, self.names.get(i).cloned());
         // Lines into the record where field `i` starts.
-        let lines_before = |i: usize| r.iter().take(i).map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64).sum::<u64>();
+        let lines_before =
+            |i: usize| r.iter().take(i).map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64).sum::<u64>();
         if let Some(i) = r.iter().position(|f| f.contains(&b'\n') || f.contains(&b'\r')) {
             let (column, name) = column(i);
-            return Err(DataError::UnterminatedQuote { path: self.path.clone(), line: line + lines_before(i), column, name });
+            return Err(DataError::UnterminatedQuote {
+                path: self.path.clone(),
+                line: line + lines_before(i),
+                column,
+                name,
+            });
         }
         if let Err(e) = std::str::from_utf8(r.as_slice()) {
             let at = e.valid_up_to();
             let i = (0..r.len()).find(|&i| r.range(i).is_some_and(|f| f.contains(&at))).unwrap_or(0);
             let (column, name) = column(i);
             let value = cell_text(r[i].escape_ascii().to_string().as_bytes());
-            return Err(DataError::NotUtf8 { path: self.path.clone(), line, column, name, byte: r.as_slice()[at], value });
+            return Err(DataError::NotUtf8 {
+                path: self.path.clone(),
+                line,
+                column,
+                name,
+                byte: r.as_slice()[at],
+                value,
+            });
         }
         if !self.names.is_empty() && r.len() != self.names.len() {
-            return Err(DataError::RaggedRow { path: self.path.clone(), line, fields: r.len(), expected: self.names.len() });
+            return Err(DataError::RaggedRow {
+                path: self.path.clone(),
+                line,
+                fields: r.len(),
+                expected: self.names.len(),
+            });
         }
         Ok(Some(line))
     }

@@ -4,10 +4,10 @@
 
 use std::io::Read;
 
+use wxb::Tensor;
 use wxb::data::csv::{self, CsvOptions, FeatureColumns, Target, TargetColumn};
 use wxb::data::npz::{self, NpzOptions};
 use wxb::data::{DataError, Format, Input, LoadOptions, MAX_CLASSES, load, load_input, npy};
-use wxb::Tensor;
 
 use super::temp_file;
 
@@ -127,7 +127,10 @@ fn tabs_semicolons_and_gzip() {
         let r = csv::read(&p, &CsvOptions::default());
         if name == "t.tsv.gz" {
             let t = r.unwrap();
-            assert_eq!((t.feature_names, t.features.data().to_vec()), (vec!["a".into(), "b".into()], vec![1., 2., 3., 4.]));
+            assert_eq!(
+                (t.feature_names, t.features.data().to_vec()),
+                (vec!["a".into(), "b".into()], vec![1., 2., 3., 4.])
+            );
         } else {
             // A .csv is split on commas: the tab-separated header is one column.
             assert!(matches!(r, Err(DataError::NoFeatures { .. })), "{r:?}");
@@ -176,7 +179,17 @@ fn labels_implying_absurd_class_counts_are_refused() {
     std::fs::write(&y, npy::encode(&Tensor::from_vec(&[40], labels))).unwrap();
     let e = wxb::data::load_with_labels(&x, Some(&y), &LoadOptions::default()).unwrap_err();
     assert!(
-        matches!(e, DataError::TooManyClasses { max_label: 999_999, classes: 1_000_000, distinct: 2, samples: 40, limit: MAX_CLASSES, .. }),
+        matches!(
+            e,
+            DataError::TooManyClasses {
+                max_label: 999_999,
+                classes: 1_000_000,
+                distinct: 2,
+                samples: 40,
+                limit: MAX_CLASSES,
+                ..
+            }
+        ),
         "{e}"
     );
     assert!(e.to_string().contains("use text labels (each distinct one is a class) or regression"), "{e}");
@@ -187,11 +200,15 @@ fn labels_implying_absurd_class_counts_are_refused() {
     let o = LoadOptions { task: Some(wxb::data::Task::Classification), ..LoadOptions::default() };
     assert_eq!(wxb::data::load_with_labels(&x, Some(&y), &o).unwrap().schema.classes(), 10);
     // Text labels in a CSV name their classes: no index is implied.
-    let t = csv::from_reader(&b"a,y\n1,0\n2,999999\n"[..], "c.csv", &CsvOptions {
-        target: TargetColumn::Last,
-        task: Some(wxb::data::Task::Classification),
-        ..CsvOptions::default()
-    })
+    let t = csv::from_reader(
+        &b"a,y\n1,0\n2,999999\n"[..],
+        "c.csv",
+        &CsvOptions {
+            target: TargetColumn::Last,
+            task: Some(wxb::data::Task::Classification),
+            ..CsvOptions::default()
+        },
+    )
     .unwrap();
     assert!(matches!(t.target, Some(Target::Classes { ref classes, .. }) if classes.len() == 2));
 }
