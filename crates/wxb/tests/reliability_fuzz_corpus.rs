@@ -6,14 +6,17 @@
 //! `cargo test -p wxb --test reliability_fuzz_corpus -- --ignored write_seeds` rewrites the seeds.
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use wxb::data::csv::{self, CsvOptions, FeatureColumns, FeatureReader, NonFinite, TargetColumn, Task};
 use wxb::data::npz::{self, NpzOptions};
-use wxb::data::{ElemType, Input, LoadOptions, idx, load_input, npy};
+use wxb::data::{ElemType, idx, npy};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
+
+#[path = "../../../fuzz/fuzz_targets/pipe.rs"]
+mod pipe;
 
 fn fuzz_dir(kind: &str, target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz").join(kind).join(target)
@@ -83,37 +86,12 @@ fn npy_npz_case(data: &[u8]) {
     }
 }
 
-/// `fuzz_targets/input.rs`: a pipe that gives at most `chunk` bytes per read.
-struct Pipe {
-    data: Vec<u8>,
-    at: usize,
-    chunk: usize,
-}
-
-impl Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.chunk).min(self.data.len() - self.at);
-        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
-/// `fuzz_targets/input.rs`.
+/// `fuzz_targets/input.rs`, reading its input through the same `pipe.rs`.
 fn input_case(data: &[u8]) {
-    let Some((&choice, stream)) = data.split_first() else { return };
-    let chunk = usize::from(choice & 7) * 1000 + 1;
-    let task = match (choice >> 3) & 3 {
-        0 => None,
-        1 => Some(Task::Classification),
-        _ => Some(Task::Regression),
-    };
-    let name = ["/dev/stdin", "f.tsv", "f.csv.gz", "f.npz"][usize::from(choice >> 5) & 3];
-    let pipe = Pipe { data: stream.to_vec(), at: 0, chunk };
-    let options = LoadOptions { task, ..LoadOptions::default() };
-    match Input::from_reader(pipe, name).and_then(|input| load_input(input, None, &options)) {
-        Ok(d) => assert_eq!(d.features.rows(), d.targets.rows()),
-        Err(e) => one_line(e.to_string()),
+    match pipe::load(data) {
+        Some(Ok(d)) => assert_eq!(d.features.rows(), d.targets.rows()),
+        Some(Err(e)) => one_line(e.to_string()),
+        None => {}
     }
 }
 
