@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if choice & 0x80 != 0 {
         options.features = FeatureColumns::Names(vec!["a".into(), "b".into()]);
-        options.delimiter = b';';
+        options.delimiter = Some(b';');
     }
     check(csv::from_reader(text, "f.csv", &options).map(|_| ()));
     // The streaming reader sees the same file in batches of 3 rows.

@@ -65,11 +65,13 @@ pub fn error(e: DataError) -> anyhow::Error {
         ),
         e @ DataError::OutOfRange { .. } => anyhow!("{e} (pass --allow-nonfinite to read it as infinity)"),
         e @ DataError::NonFiniteElement { .. } => anyhow!("{e} (pass --allow-nonfinite to accept it)"),
+        e @ DataError::TooManyClasses { .. } => anyhow!("{e} (--task regression)"),
         e => e.into(),
     }
 }
 
-/// Whether `path` holds CSV text (by its name, else by its first bytes).
+/// Whether `path` holds CSV text (by its name, else by its first bytes; a pipe is not read here,
+/// so that its one read is the data's).
 pub fn is_csv(path: &Path) -> Result<bool> {
     Ok(data::detect(path)? == data::Format::Csv)
 }

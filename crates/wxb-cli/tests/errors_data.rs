@@ -218,3 +218,105 @@ fn npy_and_npz_damage() {
     write(p, "notzip.npz", "hello");
     fails(p, &["predict", "--model", "model", "--data", "notzip.npz"], &["notzip.npz: not a zip (.npz) archive"]);
 }
+
+/// Runs `wxb args…` in `dir` with `input` on standard input.
+fn run_piped(dir: &std::path::Path, args: &[&str], input: &[u8]) -> (i32, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wxb"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the wxb binary runs");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wxb ends");
+    writer.join().expect("the writer ends");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn data_on_standard_input_is_read_once() {
+    let d = setup();
+    let csv = std::fs::read(d.path().join("train.csv")).unwrap();
+    let args = ["train", "--data", "/dev/stdin", "--layers", "4", "--epochs", "1", "--out", "piped", "--verbose", "0"];
+    let (code, stderr) = run_piped(d.path(), &args, &csv);
+    assert_eq!(code, 0, "{stderr}");
+    let header = String::from_utf8_lossy(&csv).lines().next().unwrap().to_string();
+    let features = config(&d.path().join("piped"))["metadata"]["preprocessing"]["feature_names"].clone();
+    let expected: Vec<&str> = header.split(',').collect();
+    assert_eq!(features, serde_json::json!(expected[..expected.len() - 1]), "the header is the real header");
+    let predict = ["predict", "--model", "piped", "--data", "/dev/stdin"];
+    let (code, stderr) = run_piped(d.path(), &predict, &csv);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn unterminated_quote_names_where_it_opens() {
+    let d = setup();
+    let mut text = String::from("a,b,c,species\n1,2,3,red\n4,5,6,\"blue\n");
+    for i in 0..139 {
+        text.push_str(&format!("{i},1,2,red\n"));
+    }
+    write(d.path(), "quote.csv", text);
+    train_fails(&d, "quote.csv", &["quote.csv:3: column 4 (\"species\")", "unterminated quote"]);
+}
+
+#[test]
+fn latin1_bytes_are_refused_not_merged() {
+    let d = setup();
+    write(d.path(), "latin.csv", b"a,b,c,species\n1,2,3,caf\xe9\n4,5,6,caf\xe8\n7,8,9,tea\n1,1,1,tea\n");
+    train_fails(&d, "latin.csv", &["latin.csv:2: column 4 (\"species\")", "byte 0xE9", "not UTF-8"]);
+}
+
+#[test]
+fn duplicate_or_empty_header_names_are_refused_when_training() {
+    let d = setup();
+    write(d.path(), "dup.csv", "a,a,c,species\n1,2,3,red\n4,5,6,blue\n7,8,9,red\n1,1,1,blue\n");
+    train_fails(&d, "dup.csv", &["dup.csv", "more than one column \"a\" (columns 1, 2)"]);
+    write(d.path(), "blank.csv", "a,,c,species\n1,2,3,red\n4,5,6,blue\n7,8,9,red\n1,1,1,blue\n");
+    train_fails(&d, "blank.csv", &["blank.csv: column 2 has no name"]);
+    fails(
+        d.path(),
+        &["train", "--data", "train.csv", "--features", "a,a", "--out", "model", "--epochs", "1"],
+        &["train.csv", "column \"a\" is selected more than once"],
+    );
+}
+
+#[test]
+fn tsv_and_gzip_files_are_read_as_what_they_are() {
+    let d = setup();
+    let tsv = std::fs::read_to_string(d.path().join("train.csv")).unwrap().replace(',', "\t");
+    write(d.path(), "t.tsv", &tsv);
+    write(d.path(), "t.tsv.gz", gzip(tsv.as_bytes()));
+    let csv = std::fs::read(d.path().join("train.csv")).unwrap();
+    write(d.path(), "t.csv.gz", gzip(&csv));
+    for file in ["t.tsv", "t.tsv.gz", "t.csv.gz"] {
+        ok(d.path(), &["evaluate", "--model", "model", "--data", file]);
+    }
+}
+
+#[test]
+fn crlf_files_name_the_right_line() {
+    let d = setup();
+    write(d.path(), "crlf.csv", "a,b,c,species\r\n1,2,3,red\r\n4,5,x,blue\r\n");
+    train_fails(&d, "crlf.csv", &["crlf.csv:3: column \"c\": \"x\" is not a number"]);
+}
+
+#[test]
+fn labels_implying_a_million_classes_are_refused() {
+    let d = setup();
+    write(d.path(), "x.npy", npy(&[40, 2], vec![0.5; 80]));
+    let y: Vec<f32> = (0..40).map(|i| if i % 2 == 0 { 0.0 } else { 999_999.0 }).collect();
+    write(d.path(), "y.npy", npy(&[40], y));
+    fails(
+        d.path(),
+        &["train", "--data", "x.npy", "--labels", "y.npy", "--out", "model", "--epochs", "1"],
+        &["y.npy: labels 0..=999999 imply 1000000 classes", "40 samples hold 2 distinct labels", "--task regression"],
+    );
+}

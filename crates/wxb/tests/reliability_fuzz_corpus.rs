@@ -15,6 +15,9 @@ use wxb::data::{ElemType, idx, npy};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
 
+#[path = "../../../fuzz/fuzz_targets/pipe.rs"]
+mod pipe;
+
 fn fuzz_dir(kind: &str, target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz").join(kind).join(target)
 }
@@ -43,7 +46,7 @@ fn csv_case(data: &[u8]) {
     }
     if choice & 0x80 != 0 {
         options.features = FeatureColumns::Names(vec!["a".into(), "b".into()]);
-        options.delimiter = b';';
+        options.delimiter = Some(b';');
     }
     if let Err(e) = csv::from_reader(text, "f.csv", &options) {
         one_line(e.to_string());
@@ -76,6 +79,19 @@ fn npy_npz_case(data: &[u8]) {
         if let Err(e) = npz::from_bytes(data, "f.npz", &NpzOptions { max_entry_bytes: limit }) {
             one_line(e.to_string());
         }
+    }
+    match npz::from_bytes_selected(data, "f.npz", &["x", "y"], &NpzOptions { max_entry_bytes: 1 << 20 }) {
+        Ok(z) => assert!(z.names().iter().all(|n| *n == "x" || *n == "y")),
+        Err(e) => one_line(e.to_string()),
+    }
+}
+
+/// `fuzz_targets/input.rs`, reading its input through the same `pipe.rs`.
+fn input_case(data: &[u8]) {
+    match pipe::load(data) {
+        Some(Ok(d)) => assert_eq!(d.features.rows(), d.targets.rows()),
+        Some(Err(e)) => one_line(e.to_string()),
+        None => {}
     }
 }
 
@@ -129,8 +145,9 @@ fn spec_case(data: &[u8]) {
 }
 
 type Case = fn(&[u8]);
-const TARGETS: [(&str, Case); 5] = [
+const TARGETS: [(&str, Case); 6] = [
     ("csv", csv_case),
+    ("input", input_case),
     ("idx", idx_case),
     ("npy_npz", npy_npz_case),
     ("model_dir", model_dir_case),
@@ -208,6 +225,26 @@ fn write_seeds() {
         write("npy_npz", name, &std::fs::read(fixtures.join(name)).unwrap());
     }
     write("npy_npz", "f4.npz", &npz::encode(&[("x", &t), ("y", &Tensor::zeros(&[3]))]));
+    let unused = npz::encode(&[("x", &t), ("y", &Tensor::zeros(&[3])), ("unused", &Tensor::zeros(&[8]))]);
+    write("npy_npz", "unused-entry.npz", &unused);
+
+    // One byte (read size, task, name: /dev/stdin, f.tsv, f.csv.gz, f.npz), then the stream.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"a,b,y\n1,2,x\n3,4,z\n5,6,x\n7,8,z\n").unwrap();
+    let streams: [(u8, Vec<u8>); 7] = [
+        (0x00, b"a,b,y\n0.515274,1,cat\n2,3,dog\n4,5,cat\n6,7,dog\n".to_vec()),
+        (0x01, b"a;b;y\r\n1;2;0\r\n3;4;1\r\n5;6;0\r\n7;8;1\r\n".to_vec()),
+        (0x22, b"a\tb\ty\n1\t2\t0.5\n3\t4\t1.5\n".to_vec()),
+        (0x43, gz.finish().unwrap()),
+        (0x64, unused),
+        (0x05, b"a,y\n1,caf\xe9\n2,caf\xe8\n3,tea\n".to_vec()),
+        (0x06, b"a,y\n1,0\n2,\"open\n3,1\n4,0\n".to_vec()),
+    ];
+    for (i, (choice, stream)) in streams.into_iter().enumerate() {
+        let mut seed = vec![choice];
+        seed.extend(stream);
+        write("input", &format!("seed-{i}"), &seed);
+    }
 
     let mut mlp = Sequential::new(&[4]).seed(1);
     mlp.add(Dense::new(3).activation(Activation::Relu));

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::format::Format;
 use super::number::NonFinite;
-use super::{DataError, ElemType, idx, npy, npz};
+use super::{DataError, ElemType, Input, idx, npy, npz};
 use crate::Tensor;
 
 /// Arrays read from IDX or NumPy files.
@@ -22,28 +22,35 @@ pub(super) struct Arrays {
     pub labels_path: PathBuf,
 }
 
-/// Reads `path` (and `labels`) as arrays of `format` (not CSV).
+/// Reads `input` (and `labels`) as arrays of `format` (not CSV). Of a `.npz`, only the arrays `x`
+/// and `y` are decompressed.
 pub(super) fn read(
-    path: &Path,
+    input: Input,
     format: Format,
     labels: Option<&Path>,
     non_finite: NonFinite,
 ) -> Result<Arrays, DataError> {
+    let path = &input.path().to_path_buf();
     let (x, scale, y) = match format {
         Format::Idx => {
-            let a = idx::read(path)?;
+            let a = idx::decode(&input.into_bytes()?, path)?;
             let scale = if a.dtype == ElemType::U8 { 1.0 / 255.0 } else { 1.0 };
             (a.tensor, scale, labels.map(|l| idx::read(l).map(|a| a.tensor)).transpose()?)
         }
         Format::Npz => {
-            let mut z = npz::read(path, &npz::NpzOptions::default())?;
+            let (options, names) = (npz::NpzOptions::default(), ["x", "y"]);
+            let mut z = if input.is_regular() {
+                npz::read_selected(path, &names, &options)?
+            } else {
+                npz::decode_selected(&input.into_bytes()?, path, &names, &options)?
+            };
             let Some(x) = z.take("x") else {
-                let found = z.names().into_iter().map(String::from).collect();
+                let found = z.names().into_iter().map(String::from).chain(z.skipped().iter().cloned()).collect();
                 return Err(DataError::NoArray { path: path.to_path_buf(), name: "x", found });
             };
             (x, 1.0, z.take("y"))
         }
-        _ => (npy::read(path)?, 1.0, labels.map(npy::read).transpose()?),
+        _ => (npy::decode(&input.into_bytes()?, path)?, 1.0, labels.map(npy::read).transpose()?),
     };
     if x.rank() == 0 || x.is_empty() {
         return Err(DataError::NoSamples { path: path.to_path_buf(), shape: x.shape().to_vec() });

@@ -1,8 +1,12 @@
 //! CSV tables with a header row: a feature matrix, a target column, and their names.
 //!
 //! Format: RFC 4180 as the `csv` crate reads it — a header row naming the columns, then one row per
-//! sample with as many fields as the header; fields may be quoted; empty lines are skipped; a UTF-8
-//! byte-order mark is ignored. Cells are trimmed of ASCII blanks. Feature cells (and regression
+//! sample with as many fields as the header; fields may be quoted but may not span lines (a quote
+//! left open is refused where it opens); empty lines are skipped; the text must be UTF-8 (a UTF-8
+//! byte-order mark is ignored); LF or CRLF line ends. The delimiter is a tab for `.tsv` files, a
+//! comma for `.csv` files, and otherwise the one of `,` `;` and tab that the header line holds most
+//! often (or [`CsvOptions::delimiter`]); a name ending in `.gz`, or gzip bytes, is gunzipped. The
+//! columns read (target and features) must have names, each once in the header. Cells are trimmed of ASCII blanks. Feature cells (and regression
 //! targets) are decimal numbers as Rust's `f32` parser reads them (`1`, `-0.5`, `1e-3`, `.5`);
 //! empty cells (missing values) are refused, and so, unless [`NonFinite::Allow`], are `nan`, `inf`
 //! and finite numbers beyond `f32`, like `1e39`.
@@ -22,14 +26,15 @@
 //! Classification needs at least two classes. For prediction, read a file that may lack the target
 //! with [`CsvOptions::for_prediction`]: its features are picked by name, in the model's order.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use super::DataError;
+use super::csv_columns::select;
 pub use super::csv_columns::{CsvOptions, FeatureColumns, TargetColumn};
-use super::csv_columns::{csv_error, csv_reader, select};
+use super::csv_records::Records;
 pub use super::csv_stream::FeatureReader;
+use super::input::{Input, Peeked};
 pub use super::labels::Target;
 use super::labels::TargetColumn as Collector;
 pub use super::number::NonFinite;
@@ -48,37 +53,34 @@ pub struct Table {
     pub target: Option<Target>,
 }
 
-/// Reads a CSV file.
+/// Reads a CSV file (or a pipe; gzip-compressed when its name ends in `.gz` or its bytes say so).
 pub fn read(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    decode(file, path, options)
+    read_input(Input::open(path)?, options)
 }
 
-/// Reads CSV text from `reader`; `name` stands for the path in errors.
-pub fn from_reader(reader: impl Read, name: &str, options: &CsvOptions) -> Result<Table, DataError> {
-    decode(reader, Path::new(name), options)
+/// Reads CSV text from `reader`; `name` stands for the path in errors (and, by its extension,
+/// chooses the delimiter as for a file).
+pub fn from_reader(reader: impl Read + Send, name: &str, options: &CsvOptions) -> Result<Table, DataError> {
+    let path = Path::new(name);
+    decode(Peeked::new(Box::new(reader), path)?, path, options)
 }
 
-fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
-    let p = || path.to_path_buf();
-    let csv_error = |e: ::csv::Error| csv_error(e, path);
-    let mut reader = csv_reader(reader, options);
-    let header = reader.byte_headers().map_err(csv_error)?;
-    if header.is_empty() {
-        return Err(DataError::EmptyFile { path: p() });
-    }
-    let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
+/// Reads CSV text from an [`Input`] already opened (its format told).
+pub(super) fn read_input(input: Input, options: &CsvOptions) -> Result<Table, DataError> {
+    let path = input.path().to_path_buf();
+    decode(input.into_raw(), &path, options)
+}
+
+fn decode(raw: Peeked<'_>, path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
+    let mut records = Records::open(raw, path, options)?;
+    let names = records.names.clone();
     let (target, features) = select(&names, options, path)?;
     let mut collector =
         target.map(|t| Collector::new(path, names[t].clone(), options.task, options.non_finite, options.class_count));
     let mut values: Vec<f32> = Vec::new();
-    let mut record = ::csv::ByteRecord::new();
     let mut rows = 0usize;
-    while reader.read_byte_record(&mut record).map_err(csv_error)? {
-        let line = record.position().map_or(0, |pos| pos.line());
-        if record.len() != names.len() {
-            return Err(DataError::RaggedRow { path: p(), line, fields: record.len(), expected: names.len() });
-        }
+    while let Some(line) = records.next()? {
+        let record = &records.record;
         for &c in &features {
             let place = || (line, names[c].clone());
             values.push(checked_number(&record[c], options.non_finite, place, path)?);
@@ -89,7 +91,7 @@ fn decode(reader: impl Read, path: &Path, options: &CsvOptions) -> Result<Table,
         rows += 1;
     }
     if rows == 0 {
-        return Err(DataError::NoRows { path: p() });
+        return Err(DataError::NoRows { path: path.to_path_buf() });
     }
     Ok(Table {
         feature_names: features.iter().map(|&c| names[c].clone()).collect(),

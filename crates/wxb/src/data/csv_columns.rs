@@ -2,6 +2,7 @@
 //! and feature columns — shared by the table reader ([`csv::read`](super::csv::read)) and the
 //! streaming one ([`FeatureReader`](super::csv::FeatureReader)).
 
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -48,8 +49,9 @@ pub struct CsvOptions {
     pub task: Option<Task>,
     /// Whether non-finite values are refused (default) or kept.
     pub non_finite: NonFinite,
-    /// The field delimiter (default `b','`).
-    pub delimiter: u8,
+    /// The field delimiter (default `None`: a tab for `.tsv` files, a comma for `.csv` ones,
+    /// otherwise the one of `,` `;` and tab found most often in the header line).
+    pub delimiter: Option<u8>,
     /// How many classes a classification target must hold (default: at least two).
     pub class_count: ClassCount,
 }
@@ -61,7 +63,7 @@ impl Default for CsvOptions {
             features: FeatureColumns::Rest,
             task: None,
             non_finite: NonFinite::Reject,
-            delimiter: b',',
+            delimiter: None,
             class_count: ClassCount::AtLeastTwo,
         }
     }
@@ -79,12 +81,12 @@ impl CsvOptions {
     }
 }
 
-/// A CSV reader of `options`' delimiter, with a header row and rows of any length (a ragged row
-/// gets its own error with its line number).
-pub(super) fn csv_reader<R: Read>(reader: R, options: &CsvOptions) -> ::csv::Reader<R> {
+/// A CSV reader of `delimiter` whose every record, the header included, is checked by the caller
+/// (rows of any length: a ragged row gets its own error with its line number).
+pub(super) fn csv_reader<R: Read>(reader: R, delimiter: u8) -> ::csv::Reader<R> {
     ::csv::ReaderBuilder::new()
-        .delimiter(options.delimiter)
-        .has_headers(true)
+        .delimiter(delimiter)
+        .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(reader)
@@ -105,11 +107,11 @@ pub(super) fn select(
     path: &Path,
 ) -> Result<(Option<usize>, Vec<usize>), DataError> {
     let by_name = |name: &str| {
-        let mut hits = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i);
-        match (hits.next(), hits.next()) {
-            (Some(i), None) => Ok(i),
-            (Some(_), Some(_)) => Err(DataError::DuplicateColumn { path: path.to_path_buf(), name: name.to_owned() }),
-            (None, _) => Err(DataError::UnknownColumn {
+        let hits: Vec<usize> = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i).collect();
+        match hits[..] {
+            [i] => Ok(i),
+            [_, _, ..] => Err(duplicate(name, &hits, path)),
+            [] => Err(DataError::UnknownColumn {
                 path: path.to_path_buf(),
                 name: name.to_owned(),
                 available: names.to_vec(),
@@ -140,5 +142,39 @@ pub(super) fn select(
     if features.is_empty() {
         return Err(DataError::NoFeatures { path: path.to_path_buf(), available: names.to_vec() });
     }
+    check_names(names, target, &features, path)?;
     Ok((target, features))
+}
+
+fn duplicate(name: &str, columns: &[usize], path: &Path) -> DataError {
+    DataError::DuplicateColumn {
+        path: path.to_path_buf(),
+        name: name.to_owned(),
+        columns: columns.iter().map(|c| c + 1).collect(),
+    }
+}
+
+/// Every column read — the target and the features — has a name of its own: not empty, not
+/// repeated in the header (a saved model finds its features by name), not selected twice.
+fn check_names(names: &[String], target: Option<usize>, features: &[usize], path: &Path) -> Result<(), DataError> {
+    let mut columns: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        columns.entry(n.as_str()).or_default().push(i);
+    }
+    let mut seen = HashSet::new();
+    for &c in features {
+        if !seen.insert(c) {
+            return Err(DataError::RepeatedFeature { path: path.to_path_buf(), name: names[c].clone() });
+        }
+    }
+    for c in target.into_iter().chain(features.iter().copied()) {
+        if names[c].is_empty() {
+            return Err(DataError::EmptyColumnName { path: path.to_path_buf(), column: c + 1 });
+        }
+        let same = &columns[names[c].as_str()];
+        if same.len() > 1 {
+            return Err(duplicate(&names[c], same, path));
+        }
+    }
+    Ok(())
 }

@@ -5,12 +5,13 @@
 //! (same errors, same line numbers); the target column is never read (see
 //! [`CsvOptions::for_prediction`](super::csv::CsvOptions::for_prediction)), so it may be absent.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::DataError;
-use super::csv_columns::{CsvOptions, csv_error, csv_reader, select};
+use super::csv_columns::{CsvOptions, select};
+use super::csv_records::Records;
+use super::input::{Input, Peeked};
 use super::number::NonFinite;
 use super::number::checked_number;
 use crate::Tensor;
@@ -28,12 +29,10 @@ use crate::Tensor;
 /// assert!(reader.next_batch(2).unwrap().is_none());
 /// ```
 pub struct FeatureReader {
-    reader: ::csv::Reader<Box<dyn Read + Send>>,
+    records: Records<'static>,
     path: PathBuf,
-    names: Vec<String>,
     features: Vec<usize>,
     non_finite: NonFinite,
-    record: ::csv::ByteRecord,
     rows: u64,
     /// The batch being parsed, kept between batches so that reading allocates nothing.
     values: Vec<f32>,
@@ -46,11 +45,11 @@ impl std::fmt::Debug for FeatureReader {
 }
 
 impl FeatureReader {
-    /// Opens `path` and reads its header, choosing the feature columns by `options` (its target is
-    /// only excluded from [`FeatureColumns::Rest`](super::csv::FeatureColumns::Rest), never read).
+    /// Opens `path` (a file or a pipe) and reads its header, choosing the feature columns by
+    /// `options` (its target is only excluded from
+    /// [`FeatureColumns::Rest`](super::csv::FeatureColumns::Rest), never read).
     pub fn open(path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
-        let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-        Self::new(Box::new(file), path, options)
+        Self::new(Input::open(path)?.into_raw(), path, options)
     }
 
     /// Reads CSV text from `reader`; `name` stands for the path in errors.
@@ -59,24 +58,18 @@ impl FeatureReader {
         name: &str,
         options: &CsvOptions,
     ) -> Result<Self, DataError> {
-        Self::new(Box::new(reader), Path::new(name), options)
+        let path = Path::new(name);
+        Self::new(Peeked::new(Box::new(reader), path)?, path, options)
     }
 
-    fn new(reader: Box<dyn Read + Send>, path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
-        let mut reader = csv_reader(reader, options);
-        let header = reader.byte_headers().map_err(|e| csv_error(e, path))?;
-        if header.is_empty() {
-            return Err(DataError::EmptyFile { path: path.to_path_buf() });
-        }
-        let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned()).collect();
-        let (_, features) = select(&names, options, path)?;
+    fn new(raw: Peeked<'static>, path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
+        let records = Records::open(raw, path, options)?;
+        let (_, features) = select(&records.names, options, path)?;
         Ok(Self {
-            reader,
+            records,
             path: path.to_path_buf(),
-            names,
             features,
             non_finite: options.non_finite,
-            record: ::csv::ByteRecord::new(),
             rows: 0,
             values: Vec::new(),
         })
@@ -84,7 +77,7 @@ impl FeatureReader {
 
     /// The features' header names, in the order of the batches' columns.
     pub fn feature_names(&self) -> Vec<String> {
-        self.features.iter().map(|&c| self.names[c].clone()).collect()
+        self.features.iter().map(|&c| self.records.names[c].clone()).collect()
     }
 
     /// Data rows read so far.
@@ -106,21 +99,11 @@ impl FeatureReader {
         let mut values = std::mem::take(&mut self.values);
         values.clear();
         let mut n = 0;
-        while n < max_rows.max(1)
-            && self.reader.read_byte_record(&mut self.record).map_err(|e| csv_error(e, &self.path))?
-        {
-            let line = self.record.position().map_or(0, |pos| pos.line());
-            if self.record.len() != self.names.len() {
-                return Err(DataError::RaggedRow {
-                    path: self.path.clone(),
-                    line,
-                    fields: self.record.len(),
-                    expected: self.names.len(),
-                });
-            }
+        while n < max_rows.max(1) {
+            let Some(line) = self.records.next()? else { break };
             for &c in &self.features {
-                let place = || (line, self.names[c].clone());
-                values.push(checked_number(&self.record[c], self.non_finite, place, &self.path)?);
+                let place = || (line, self.records.names[c].clone());
+                values.push(checked_number(&self.records.record[c], self.non_finite, place, &self.path)?);
             }
             n += 1;
         }

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::error_text::{quoted_list, shape_text};
+use super::error_text::{column_name, quoted_list, shape_text};
 pub use super::schema_error::SchemaError;
 
 /// What can be wrong with a data file.
@@ -117,13 +117,72 @@ pub enum DataError {
         /// The header's names.
         available: Vec<String>,
     },
-    /// A column asked for by name appears more than once in the header.
-    #[error("{}: the header has more than one column {name:?}; select it by index", path.display())]
+    /// A column read (target or feature) whose name appears more than once in the header.
+    #[error(
+        "{}: the header names more than one column {name:?} (columns {}); give each column its own name",
+        path.display(), columns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
     DuplicateColumn {
         /// The file.
         path: PathBuf,
         /// The repeated name.
         name: String,
+        /// The 1-based columns that bear it.
+        columns: Vec<usize>,
+    },
+    /// A column read (target or feature) whose header name is empty.
+    #[error("{}: column {column} has no name in the header; give each column its own name", path.display())]
+    EmptyColumnName {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based column.
+        column: usize,
+    },
+    /// The same column selected twice as a feature.
+    #[error("{}: column {name:?} is selected more than once as a feature", path.display())]
+    RepeatedFeature {
+        /// The file.
+        path: PathBuf,
+        /// The column's name.
+        name: String,
+    },
+    /// A CSV field that spans lines: a quote opened and not closed on its line, which would swallow
+    /// the rows after it into one cell.
+    #[error(
+        "{}:{line}: column {column}{}: a quoted field runs past the end of the line (an unterminated quote?); \
+         fields may not span lines",
+        path.display(), column_name(name)
+    )]
+    UnterminatedQuote {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line where the field (its quote) opens.
+        line: u64,
+        /// The 1-based column.
+        column: usize,
+        /// The column's header name (none for the header itself).
+        name: Option<String>,
+    },
+    /// Bytes that are not UTF-8 in CSV text (Latin-1 `caf\xE9`, say): refused rather than guessed,
+    /// so that labels that differ in such a byte never merge.
+    #[error(
+        "{}:{line}: column {column}{}: byte 0x{byte:02X} in \"{value}\" is not UTF-8; save the file as UTF-8 \
+         (e.g. iconv -f latin1 -t utf-8)",
+        path.display(), column_name(name)
+    )]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The 1-based column.
+        column: usize,
+        /// The column's header name (none for the header itself).
+        name: Option<String>,
+        /// The first byte that is not UTF-8.
+        byte: u8,
+        /// The cell, its non-ASCII bytes escaped (`caf\xe9`; at most 64 characters are kept).
+        value: String,
     },
     /// The target column was also selected as a feature.
     #[error("{}: column {column:?} is the target, it cannot also be a feature", path.display())]
@@ -444,6 +503,29 @@ pub enum DataError {
         path: PathBuf,
         /// The first label that is not a non-negative integer.
         label: f32,
+    },
+    /// Integer class labels whose largest value implies an absurd number of classes: more than
+    /// [`MAX_CLASSES`](super::MAX_CLASSES), or more than both the samples and twice the distinct
+    /// labels (`{0, 999999}` in 40 samples would be a million-way softmax).
+    #[error(
+        "{}: labels 0..={max_label} imply {classes} classes, but {samples} samples hold {distinct} distinct labels \
+         (at most {limit} classes, and no more than both the samples and twice the distinct labels); \
+         use text labels (each distinct one is a class) or regression",
+        path.display()
+    )]
+    TooManyClasses {
+        /// The labels file.
+        path: PathBuf,
+        /// The largest label.
+        max_label: u32,
+        /// The classes it implies, `max_label + 1`.
+        classes: usize,
+        /// The distinct labels.
+        distinct: usize,
+        /// The samples.
+        samples: usize,
+        /// [`MAX_CLASSES`](super::MAX_CLASSES).
+        limit: usize,
     },
     /// Array labels holding a single class, for classification.
     #[error("{}: only one class ({class}) in the labels: classification needs at least two", path.display())]

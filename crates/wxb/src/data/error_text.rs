@@ -25,6 +25,11 @@ pub(super) fn quoted_list_of(names: &[String], shown: usize) -> String {
     s
 }
 
+/// ` ("name")` after a column number, when the column has a name.
+pub(super) fn column_name(name: &Option<String>) -> String {
+    name.as_ref().map(|n| format!(" ({n:?})")).unwrap_or_default()
+}
+
 /// `(2, 3)`, the way NumPy writes shapes; `(5,)` for rank 1, `()` for a scalar.
 pub(super) fn shape_text<T: std::fmt::Display>(shape: &[T]) -> String {
     let mut s = String::from("(");

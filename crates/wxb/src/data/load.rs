@@ -5,7 +5,8 @@ use std::path::Path;
 
 use super::arrays::{self, Arrays};
 use super::csv::{self, CsvOptions, FeatureColumns, FeatureReader, Target, TargetColumn};
-use super::format::{Format, detect};
+use super::format::Format;
+use super::input::Input;
 use super::number::NonFinite;
 use super::schema::{InputFormat, Schema, Standardization, pixel_names};
 use super::task::{ClassCount, Task, check_class_indices, decide_array_task, map_classes};
@@ -48,7 +49,7 @@ impl Dataset {
     }
 }
 
-/// Reads training data from `path` (CSV, IDX, NPY or NPZ; see [`detect`]): features, targets and
+/// Reads training data from `path` (CSV, IDX, NPY or NPZ; see [`detect`](super::detect)): features, targets and
 /// a schema. For IDX and `.npy` features the labels are in a second file: see
 /// [`load_with_labels`].
 ///
@@ -67,9 +68,18 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DataError> {
 /// # Errors
 /// As [`load`], and [`DataError::LabelCount`] when the two files disagree in length.
 pub fn load_with_labels(path: &Path, labels: Option<&Path>, options: &LoadOptions) -> Result<Dataset, DataError> {
-    let format = detect(path)?;
+    load_input(Input::open(path)?, labels, options)
+}
+
+/// [`load_with_labels`] of an [`Input`] already opened — a file, a pipe, or any reader — read once.
+///
+/// # Errors
+/// As [`load_with_labels`].
+pub fn load_input(input: Input, labels: Option<&Path>, options: &LoadOptions) -> Result<Dataset, DataError> {
+    let format = input.format();
+    let path = &input.path().to_path_buf();
     if format == Format::Csv {
-        let table = csv::read(path, &csv_options(options))?;
+        let table = csv::read_input(input, &csv_options(options))?;
         let target = table.target.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
         let (task, class_names) = match target.classes() {
             Some(classes) => (Task::Classification, Some(classes.to_vec())),
@@ -87,7 +97,7 @@ pub fn load_with_labels(path: &Path, labels: Option<&Path>, options: &LoadOption
         };
         return Ok(Dataset { features: table.features, targets: target.tensor().clone(), schema });
     }
-    let Arrays { mut x, scale, image_shape, y, labels_path } = arrays::read(path, format, labels, options.non_finite)?;
+    let Arrays { mut x, scale, image_shape, y, labels_path } = arrays::read(input, format, labels, options.non_finite)?;
     let y = y.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
     let (task, class_names) = decide_array_task(&y, options.task, &labels_path)?;
     let feature_names = match &image_shape {
@@ -132,10 +142,11 @@ pub fn load_for_model(
     options: &LoadOptions,
     targets: Targets,
 ) -> Result<(Tensor, Option<Tensor>), DataError> {
-    let format = detect(path)?;
+    let input = Input::open(path)?;
+    let format = input.format();
     if format != Format::Csv {
         let labels = if targets == Targets::Required { labels } else { None };
-        let Arrays { mut x, scale, y, labels_path, .. } = arrays::read(path, format, labels, options.non_finite)?;
+        let Arrays { mut x, scale, y, labels_path, .. } = arrays::read(input, format, labels, options.non_finite)?;
         scale_by(&mut x, scale);
         let y = match targets {
             Targets::Required => Some(y.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?),
@@ -161,7 +172,7 @@ pub fn load_for_model(
         }
     };
     o.non_finite = options.non_finite;
-    let table = csv::read(path, &o).map_err(|e| missing_feature(e, schema))?;
+    let table = csv::read_input(input, &o).map_err(|e| missing_feature(e, schema))?;
     let y = match table.target {
         Some(Target::Classes { labels, classes, .. }) => {
             Some(map_classes(&labels, &classes, schema.class_names.as_deref().unwrap_or_default(), path)?)

@@ -5,8 +5,9 @@
 //! [`io::TrainedModel`](crate::io::TrainedModel) predicts from raw features with it.
 //!
 //! Inside, imports run one way: `mnist` → `load` → `arrays` → `format`, `schema`, `csv` →
-//! `csv_stream` → `csv_columns` → `labels` (a CSV target column) → `number`, `task` (cells, the task
-//! rule) → `error`; `arrays` → `idx`, `npy`, `npz` → `zip`, `elem` → `error`.
+//! `csv_stream` → `csv_records` → `input` (one buffered read of a file or pipe) → `format`;
+//! `csv_records` → `csv_columns` → `labels` (a CSV target column) → `number`, `task` (cells, the
+//! task rule) → `error`; `arrays` → `idx`, `npy`, `npz` → `zip`, `elem` → `error`.
 //!
 //! The readers:
 //!
@@ -25,18 +26,23 @@
 //! | `.npy` v1, v2, v3 | [`npy::read`] | a [`Tensor`](crate::Tensor) of the array's shape |
 //! | `.npz` (stored or deflated) | [`npz::read`] | [`npz::Npz`]: the arrays by name |
 //!
+//! A file is read once: [`Input`] buffers its first bytes, from which the format (and a CSV
+//! file's delimiter) is told, then parses those same bytes — so pipes, FIFOs and `/dev/stdin` work.
+//!
 //! Functions taking bytes held in memory (`from_bytes`, `from_reader`) take a `name` that stands
 //! for the path in error messages.
 
 mod arrays;
 pub mod csv;
 mod csv_columns;
+mod csv_records;
 mod csv_stream;
 mod elem;
 mod error;
 mod error_text;
 mod format;
 pub mod idx;
+mod input;
 mod labels;
 mod load;
 pub mod mnist;
@@ -52,10 +58,13 @@ mod zip;
 pub use elem::{ByteOrder, ElemType};
 pub use error::{DataError, SchemaError};
 pub use format::{Format, detect};
-pub use load::{Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_with_labels, open_for_model};
+pub use input::Input;
+pub use load::{
+    Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_input, load_with_labels, open_for_model,
+};
 pub use number::NonFinite;
 pub use schema::{InputFormat, Schema, Standardization, pixel_names};
-pub use task::{AUTO_MAX_CLASSES, ClassCount, Task};
+pub use task::{AUTO_MAX_CLASSES, ClassCount, MAX_CLASSES, Task};
 
 use std::io::Read;
 use std::path::Path;

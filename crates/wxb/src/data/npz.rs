@@ -4,6 +4,10 @@
 //! An entry `name.npy` becomes the array `name`, as in NumPy; entries whose names do not end in
 //! `.npy` (directories, other files) are skipped. Each entry is decoded as by [`npy`](super::npy).
 //!
+//! [`read_selected`] and [`from_bytes_selected`] decompress only the arrays asked for: the others
+//! are listed ([`Npz::skipped`]) but never inflated, so an unused entry costs nothing however far
+//! it would inflate.
+//!
 //! Limits: an entry may decompress to at most [`NpzOptions::max_entry_bytes`] bytes (by default and
 //! at most [`MAX_ENTRY_BYTES`], 4 GiB). The size each entry declares is checked against that limit
 //! and against what its compressed size can hold before anything is decompressed; decompression
@@ -39,6 +43,7 @@ impl Default for NpzOptions {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Npz {
     arrays: Vec<(String, Tensor)>,
+    skipped: Vec<String>,
 }
 
 impl Npz {
@@ -50,6 +55,11 @@ impl Npz {
     /// The arrays' names, in archive order.
     pub fn names(&self) -> Vec<&str> {
         self.arrays.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// The names of the arrays in the archive that were not asked for, hence not read.
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
     }
 
     /// The number of arrays.
@@ -76,33 +86,69 @@ impl Npz {
 
 /// Reads a `.npz` archive.
 pub fn read(path: &Path, options: &NpzOptions) -> Result<Npz, DataError> {
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
-    let file = File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    decode(&mut BufReader::new(file), len, path, options)
+    read_as(path, options, None)
+}
+
+/// Reads the arrays called `names` of a `.npz` archive (those it holds); the other entries are
+/// not decompressed.
+pub fn read_selected(path: &Path, names: &[&str], options: &NpzOptions) -> Result<Npz, DataError> {
+    read_as(path, options, Some(names))
 }
 
 /// Decodes a `.npz` archive held in memory; `name` stands for the path in errors.
 pub fn from_bytes(bytes: &[u8], name: &str, options: &NpzOptions) -> Result<Npz, DataError> {
-    decode(&mut Cursor::new(bytes), bytes.len() as u64, Path::new(name), options)
+    decode(&mut Cursor::new(bytes), bytes.len() as u64, Path::new(name), options, None)
 }
 
-fn decode(r: &mut (impl Read + Seek), len: u64, path: &Path, options: &NpzOptions) -> Result<Npz, DataError> {
+/// [`from_bytes`], decompressing only the arrays called `names`.
+pub fn from_bytes_selected(bytes: &[u8], name: &str, names: &[&str], options: &NpzOptions) -> Result<Npz, DataError> {
+    decode_selected(bytes, Path::new(name), names, options)
+}
+
+/// [`from_bytes_selected`] of bytes read from `path`.
+pub(super) fn decode_selected(
+    bytes: &[u8],
+    path: &Path,
+    names: &[&str],
+    options: &NpzOptions,
+) -> Result<Npz, DataError> {
+    decode(&mut Cursor::new(bytes), bytes.len() as u64, path, options, Some(names))
+}
+
+fn read_as(path: &Path, options: &NpzOptions, names: Option<&[&str]>) -> Result<Npz, DataError> {
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    decode(&mut BufReader::new(file), len, path, options, names)
+}
+
+fn decode(
+    r: &mut (impl Read + Seek),
+    len: u64,
+    path: &Path,
+    options: &NpzOptions,
+    wanted: Option<&[&str]>,
+) -> Result<Npz, DataError> {
     if len == 0 {
         return Err(DataError::EmptyFile { path: path.to_path_buf() });
     }
     let limit = options.max_entry_bytes.min(MAX_ENTRY_BYTES);
     let mut arrays: Vec<(String, Tensor)> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
     for entry in entries(r, len, path)? {
         let Some(name) = entry.name.strip_suffix(".npy") else { continue };
-        if arrays.iter().any(|(n, _)| n == name) {
+        if arrays.iter().map(|(n, _)| n).chain(&skipped).any(|n| n == name) {
             return Err(DataError::DuplicateEntry { path: path.to_path_buf(), name: name.to_owned() });
+        }
+        if wanted.is_some_and(|w| !w.contains(&name)) {
+            skipped.push(name.to_owned());
+            continue;
         }
         let bytes = extract(r, len, &entry, limit, path)?;
         let tensor = super::npy::decode(&bytes, &entry_path(path, &entry.name))?;
         arrays.push((name.to_owned(), tensor));
     }
-    Ok(Npz { arrays })
+    Ok(Npz { arrays, skipped })
 }
 
 /// Writes `arrays` as an uncompressed `.npz` archive (like `np.savez`) of `<f4` arrays.

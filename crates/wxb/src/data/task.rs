@@ -4,7 +4,8 @@
 //! A CSV target column is decided cell by cell (see [`csv`](super::csv)); array labels (IDX, NumPy)
 //! by [`decide_array_task`]: classification when every label is a non-negative integer below 10⁶
 //! and there are at most [`AUTO_MAX_CLASSES`] distinct values and at most half as many as labels;
-//! the classes are then `0..=max`.
+//! the classes are then `0..=max`. The class count that implies is refused when it is absurd: more
+//! than [`MAX_CLASSES`], or more than both the samples and twice the distinct labels.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -17,6 +18,9 @@ use crate::Tensor;
 /// When the task is decided from the data, the most distinct values a column of integers (or of
 /// mixed numbers and text) may hold to be read as class labels.
 pub const AUTO_MAX_CLASSES: usize = 20;
+
+/// The most classes integer array labels may imply (`max label + 1`); see [`DataError::TooManyClasses`].
+pub const MAX_CLASSES: usize = 65_536;
 
 /// Classification or regression. Where the choice is an `Option<Task>`, `None` decides it from
 /// the data: a CSV target column by the rule in [`csv`](super::csv); array labels are classes when
@@ -69,7 +73,9 @@ pub enum ClassCount {
 ///
 /// # Errors
 /// [`DataError::NotAClass`] when classification is asked for and a label is not a non-negative
-/// integer; [`DataError::SingleLabel`] when the labels hold fewer than two classes.
+/// integer; [`DataError::SingleLabel`] when the labels hold fewer than two classes;
+/// [`DataError::TooManyClasses`] when the largest label implies more than [`MAX_CLASSES`]
+/// classes, or more than both the samples and twice the distinct labels.
 pub(super) fn decide_array_task(
     y: &Tensor,
     task: Option<Task>,
@@ -97,7 +103,18 @@ pub(super) fn decide_array_task(
         let class = distinct.first().copied().unwrap_or(0);
         return Err(DataError::SingleLabel { path: path.to_path_buf(), class });
     }
-    let k = *distinct.last().expect("two classes") as usize + 1;
+    let max_label = *distinct.last().expect("two classes");
+    let k = max_label as usize + 1;
+    if k > MAX_CLASSES || (k > y.rows() && k > 2 * distinct.len()) {
+        return Err(DataError::TooManyClasses {
+            path: path.to_path_buf(),
+            max_label,
+            classes: k,
+            distinct: distinct.len(),
+            samples: y.rows(),
+            limit: MAX_CLASSES,
+        });
+    }
     Ok((Task::Classification, Some((0..k).map(|c| c.to_string()).collect())))
 }
 

@@ -111,14 +111,14 @@ fn prediction_data_without_the_target() {
 fn dialects_quotes_blanks_bom_and_crlf() {
     let t = read(
         "\u{feff}a;b;y\r\n\" 1.5\";2;0\r\n\r\n3; 4 ;1\r\n5;6;0\r\n7;8;1\r\n",
-        &CsvOptions { delimiter: b';', ..CsvOptions::default() },
+        &CsvOptions { delimiter: Some(b';'), ..CsvOptions::default() },
     )
     .unwrap();
     assert_eq!(t.feature_names, ["a", "b"]);
     assert_eq!(t.features.data(), &[1.5, 2., 3., 4., 5., 6., 7., 8.]);
-    // Lines count from the file: a quoted field spanning lines moves the next row's line.
+    // A quoted field may not span lines: its quote is named where it opens.
     let e = err("a,y\n1,\"x\ny\"\n2,\n", &CsvOptions::default());
-    assert_eq!(e.to_string(), r#"data.csv:4: column "y" is empty (missing values are not supported)"#);
+    assert!(matches!(e, DataError::UnterminatedQuote { line: 2, column: 2, .. }), "{e}");
 }
 
 #[test]
@@ -184,7 +184,10 @@ fn column_selection_errors_list_the_columns() {
     assert_eq!(e.to_string(), r#"data.csv: no column "label"; the columns are "a", "b", "a", "y""#);
     let e = err(text, &named("a"));
     assert!(matches!(&e, DataError::DuplicateColumn { name, .. } if name == "a"));
-    assert_eq!(e.to_string(), r#"data.csv: the header has more than one column "a"; select it by index"#);
+    assert_eq!(
+        e.to_string(),
+        r#"data.csv: the header names more than one column "a" (columns 1, 3); give each column its own name"#
+    );
     let e = err(text, &CsvOptions { target: TargetColumn::Index(4), ..CsvOptions::default() });
     assert!(matches!(e, DataError::ColumnIndexOutOfRange { index: 4, .. }));
     assert_eq!(e.to_string(), r#"data.csv: no column at index 4 (0-based); the 4 columns are "a", "b", "a", "y""#);

@@ -65,12 +65,8 @@ fn csv_options() -> impl Strategy<Value = CsvOptions> {
         Just(TargetColumn::Name("y".into())),
     ];
     let task = prop_oneof![Just(None), Just(Some(Task::Classification)), Just(Some(Task::Regression))];
-    (target, task, prop_oneof![Just(b','), Just(b';')]).prop_map(|(target, task, delimiter)| CsvOptions {
-        target,
-        task,
-        delimiter,
-        ..CsvOptions::default()
-    })
+    (target, task, prop_oneof![Just(None), Just(Some(b',')), Just(Some(b';'))])
+        .prop_map(|(target, task, delimiter)| CsvOptions { target, task, delimiter, ..CsvOptions::default() })
 }
 
 proptest! {

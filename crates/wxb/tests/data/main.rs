@@ -4,6 +4,7 @@
 mod csv;
 mod fuzz;
 mod idx;
+mod input;
 mod load;
 mod npy;
 mod npz;
