@@ -13,17 +13,15 @@
 //! `cargo test -p wxb-cli --test crash -- --ignored` kills 50 times (`WXB_CRASH_KILLS=N` for
 //! another count, `WXB_CRASH_SEED=S` to vary the moments); the default test run kills 3 times.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const EPOCHS: usize = 40;
 
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wxb-crash-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh scratch folder for one test, removed when the guard drops.
+fn scratch(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("wxb-crash-{tag}-")).tempdir().unwrap()
 }
 
 fn train(dir: &Path, extra: &[&str]) -> Command {
@@ -107,7 +105,8 @@ fn check_final_save(out: &Path, reference: &[String]) {
 }
 
 fn kill_at_random_moments(kills: usize) {
-    let dir = scratch(&format!("kills{kills}"));
+    let guard = scratch(&format!("kills{kills}"));
+    let dir = guard.path();
     let mut data = String::from("a,b,c,y\n");
     for i in 0..48 {
         let (a, b, c) = ((i % 7) as f32 / 3.0, (i % 5) as f32 - 2.0, (i % 3) as f32);
@@ -117,7 +116,7 @@ fn kill_at_random_moments(kills: usize) {
     // The uninterrupted reference, with checkpoints so that it also times a full run.
     let epochs = EPOCHS.to_string();
     let start = Instant::now();
-    let o = train(&dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", "ref"]).output().unwrap();
+    let o = train(dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", "ref"]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let full = start.elapsed();
     let reference = history(&dir.join("ref/history.csv"));
@@ -127,7 +126,7 @@ fn kill_at_random_moments(kills: usize) {
     for kill in 0..kills {
         let out = format!("run{kill}");
         let mut child =
-            train(&dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
+            train(dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
         // Anywhere from the start to the end of a full run (most kills land mid-training).
         let delay = Duration::from_nanos(next(&mut state) % full.as_nanos().max(1) as u64);
         std::thread::sleep(delay);
@@ -139,8 +138,8 @@ fn kill_at_random_moments(kills: usize) {
             mid_write += usize::from(temporary);
             between += usize::from(stale);
         }
-        let last = check_checkpoint(&dir, &checkpoints.join("last"), &reference, "resumed");
-        let best = check_checkpoint(&dir, &checkpoints.join("best"), &reference, "resumed");
+        let last = check_checkpoint(dir, &checkpoints.join("last"), &reference, "resumed");
+        let best = check_checkpoint(dir, &checkpoints.join("best"), &reference, "resumed");
         assert!(best <= last, "best is an epoch already done");
         hits += usize::from(last > 0);
         check_final_save(&dir.join(&out), &reference);
@@ -151,7 +150,6 @@ fn kill_at_random_moments(kills: usize) {
          {between} between the weights and config.json writes (reference run: {full:?})"
     );
     assert!(kills < 10 || hits * 2 >= kills, "only {hits} of {kills} kills hit a run with a checkpoint");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -2,15 +2,12 @@
 //! model specs and flags asking for invalid or huge layers (exit code 2, nothing written), and
 //! `predict` streaming a CSV file in chunks with nothing written when a row is bad.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// A fresh scratch folder for one test.
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wxb-reliability-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh scratch folder for one test, removed when the guard drops.
+fn scratch(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("wxb-reliability-{tag}-")).tempdir().unwrap()
 }
 
 fn wxb(dir: &Path, args: &[&str]) -> Output {
@@ -40,10 +37,11 @@ fn one_line_error(o: &Output) -> String {
 
 #[test]
 fn divergence_exits_with_3_names_the_place_and_saves_the_last_good_model() {
-    let dir = scratch("diverge");
+    let guard = scratch("diverge");
+    let dir = guard.path();
     std::fs::write(dir.join("d.csv"), regression_csv(64)).unwrap();
     let args = ["train", "--data", "d.csv", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "5", "--out", "m"];
-    let o = wxb(&dir, &[&args[..], &["--verbose", "0"]].concat());
+    let o = wxb(dir, &[&args[..], &["--verbose", "0"]].concat());
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let e = one_line_error(&o);
     assert!(e.starts_with("error: training diverged at epoch 1, batch "), "{e}");
@@ -55,14 +53,14 @@ fn divergence_exits_with_3_names_the_place_and_saves_the_last_good_model() {
     assert!(dir.join("m/history.csv").is_file() && dir.join("m/training.png").is_file());
     // With clipping and a sane rate the same data trains.
     let o =
-        wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "ok", "--clipnorm", "1", "--verbose", "0"]);
+        wxb(dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "ok", "--clipnorm", "1", "--verbose", "0"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn invalid_or_huge_layers_are_refused_before_anything_is_allocated_or_written() {
-    let dir = scratch("spec");
+    let guard = scratch("spec");
+    let dir = guard.path();
     std::fs::write(dir.join("d.csv"), regression_csv(16)).unwrap();
     let cases = [
         (
@@ -89,24 +87,24 @@ fn invalid_or_huge_layers_are_refused_before_anything_is_allocated_or_written() 
     ];
     for (spec, message) in cases {
         std::fs::write(dir.join("spec.json"), spec).unwrap();
-        let o = wxb(&dir, &["train", "--data", "d.csv", "--spec", "spec.json", "--out", "m", "--verbose", "0"]);
+        let o = wxb(dir, &["train", "--data", "d.csv", "--spec", "spec.json", "--out", "m", "--verbose", "0"]);
         assert_eq!(o.status.code(), Some(2), "{spec}: {}", stderr(&o));
         let e = one_line_error(&o);
         assert!(e.contains(message), "{spec}: {e}");
         assert!(!dir.join("m").exists(), "{spec}: nothing written");
     }
-    let o = wxb(&dir, &["train", "--data", "d.csv", "--layers", "100000,100000", "--out", "m", "--verbose", "0"]);
+    let o = wxb(dir, &["train", "--data", "d.csv", "--layers", "100000,100000", "--out", "m", "--verbose", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(one_line_error(&o).contains("more than the 1073741824 allowed"));
     assert!(!dir.join("m").exists());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn predict_streams_chunks_and_writes_nothing_when_a_row_is_bad() {
-    let dir = scratch("predict");
+    let guard = scratch("predict");
+    let dir = guard.path();
     std::fs::write(dir.join("d.csv"), regression_csv(64)).unwrap();
-    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0"]);
+    let o = wxb(dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // More rows than one chunk (8192), features in another order, no target column.
     let rows = 20_000;
@@ -115,10 +113,10 @@ fn predict_streams_chunks_and_writes_nothing_when_a_row_is_bad() {
         text.push_str(&format!("{},{},{}\n", (i % 13) as f32 / 4.0, (i % 3) as f32, (i % 17) as f32 / 8.0 - 1.0));
     }
     std::fs::write(dir.join("big.csv"), &text).unwrap();
-    let o = wxb(&dir, &["predict", "--model", "m", "--data", "big.csv", "--out", "p.csv"]);
+    let o = wxb(dir, &["predict", "--model", "m", "--data", "big.csv", "--out", "p.csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let written = std::fs::read_to_string(dir.join("p.csv")).unwrap();
-    let stdout = wxb(&dir, &["predict", "--model", "m", "--data", "big.csv"]);
+    let stdout = wxb(dir, &["predict", "--model", "m", "--data", "big.csv"]);
     assert_eq!(String::from_utf8(stdout.stdout).unwrap(), written, "--out and stdout agree");
     // The same numbers as the library on the whole file at once.
     let model = wxb::io::load(&dir.join("m")).unwrap().model;
@@ -135,48 +133,49 @@ fn predict_streams_chunks_and_writes_nothing_when_a_row_is_bad() {
     text.push_str("1,abc,2\n");
     std::fs::write(dir.join("big.csv"), &text).unwrap();
     for args in [&["--out", "p.csv"][..], &[]] {
-        let o = wxb(&dir, &[&["predict", "--model", "m", "--data", "big.csv"][..], args].concat());
+        let o = wxb(dir, &[&["predict", "--model", "m", "--data", "big.csv"][..], args].concat());
         assert_eq!(o.status.code(), Some(2));
         let e = one_line_error(&o);
         assert!(e.contains(&format!("big.csv:{}: column \"x0\": \"abc\" is not a number", rows + 2)), "{e}");
         assert!(o.stdout.is_empty());
     }
     assert_eq!(std::fs::read_to_string(dir.join("p.csv")).unwrap(), written);
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 4, "no temporary files left: {leftovers:?}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_checkpoint_that_cannot_be_written_is_reported() {
-    let dir = scratch("ckpt-error");
+    let guard = scratch("ckpt-error");
+    let dir = guard.path();
     std::fs::write(dir.join("d.csv"), regression_csv(32)).unwrap();
     std::fs::create_dir_all(dir.join("m")).unwrap();
     std::fs::write(dir.join("m/checkpoints"), "a file where the checkpoints folder goes").unwrap();
-    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--checkpoint", "--verbose", "0"]);
+    let o = wxb(dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--checkpoint", "--verbose", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = one_line_error(&o);
     assert!(e.contains("the model is saved, but a checkpoint under m could not be"), "{e}");
     assert!(e.contains("checkpoints/last"), "{e}");
     assert!(wxb::io::load(&dir.join("m")).is_ok(), "the final model is there");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A folder with `d.csv` (64 rows) and a model `m` trained on it.
-fn trained(tag: &str) -> PathBuf {
-    let dir = scratch(tag);
+fn trained(tag: &str) -> tempfile::TempDir {
+    let guard = scratch(tag);
+    let dir = guard.path();
     std::fs::write(dir.join("d.csv"), regression_csv(64)).unwrap();
-    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0"]);
+    let o = wxb(dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    dir
+    guard
 }
 
 #[test]
 #[cfg(unix)]
 fn predict_writes_into_dev_null_and_fifos_and_keeps_a_files_mode() {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    let dir = trained("out-kinds");
-    let predict = |out: &str| wxb(&dir, &["predict", "--model", "m", "--data", "d.csv", "--out", out]);
+    let guard = trained("out-kinds");
+    let dir = guard.path();
+    let predict = |out: &str| wxb(dir, &["predict", "--model", "m", "--data", "d.csv", "--out", out]);
     let o = predict("p.csv");
     assert!(o.status.success(), "{}", stderr(&o));
     let want = std::fs::read_to_string(dir.join("p.csv")).unwrap();
@@ -207,7 +206,6 @@ fn predict_writes_into_dev_null_and_fifos_and_keeps_a_files_mode() {
     assert_eq!(o.status.code(), Some(2));
     let e = one_line_error(&o);
     assert!(e.contains("writing the predictions to /dev/full: No space left on device"), "{e}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -215,7 +213,8 @@ fn predict_writes_into_dev_null_and_fifos_and_keeps_a_files_mode() {
 fn the_predict_spool_leaves_nothing_behind_after_head_or_sigterm() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let dir = trained("spool");
+    let guard = trained("spool");
+    let dir = guard.path();
     let tmp = dir.join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let mut text = String::from("x0,x1,x2\n");
@@ -225,7 +224,7 @@ fn the_predict_spool_leaves_nothing_behind_after_head_or_sigterm() {
     std::fs::write(dir.join("big.csv"), text).unwrap();
     let spawn = |stdout: Stdio| {
         Command::new(env!("CARGO_BIN_EXE_wxb"))
-            .current_dir(&dir)
+            .current_dir(dir)
             .env("TMPDIR", &tmp)
             .args(["predict", "--model", "m", "--data", "big.csv"])
             .stdout(stdout)
@@ -247,16 +246,16 @@ fn the_predict_spool_leaves_nothing_behind_after_head_or_sigterm() {
     child.wait().unwrap();
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 #[cfg(unix)]
 fn a_picture_that_cannot_be_drawn_says_the_model_was_saved() {
-    let dir = trained("png-enospc");
+    let guard = trained("png-enospc");
+    let dir = guard.path();
     std::fs::remove_file(dir.join("m/training.png")).unwrap();
     std::os::unix::fs::symlink("/dev/full", dir.join("m/training.png")).unwrap();
-    let o = wxb(&dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--verbose", "0"]);
+    let o = wxb(dir, &["train", "--data", "d.csv", "--epochs", "2", "--out", "m", "--verbose", "0"]);
     assert_eq!(o.status.code(), Some(2));
     let e = one_line_error(&o);
     let want = "the model is saved in m/, but m/training.png could not be drawn: No space left on device";
@@ -264,5 +263,4 @@ fn a_picture_that_cannot_be_drawn_says_the_model_was_saved() {
     let loaded = wxb::io::load(&dir.join("m")).unwrap();
     assert_eq!(loaded.metadata["training"]["epochs_completed"], 2);
     assert_eq!(std::fs::read_to_string(dir.join("m/history.csv")).unwrap().lines().count(), 3);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
