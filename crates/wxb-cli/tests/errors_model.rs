@@ -266,3 +266,33 @@ fn shape_errors_name_the_model_and_the_labels_file() {
     let resume = ["train", "--resume", "m", "--data", "x.npy", "--labels", "y4.npy", "--epochs", "2", "--out", "m"];
     fails(p, &resume, &["training the model m on y4.npy", "expected shape [20, 1], got [20, 4]"]);
 }
+
+#[test]
+fn inconsistent_saved_preprocessing_is_refused() {
+    // Before this was checked, `std: 0` divided by zero and a short standardization was applied to
+    // the first features only, silently.
+    let d = dir_with("train.csv", blobs_csv(30, 1));
+    let p = d.path();
+    ok(p, &["train", "--data", "train.csv", "--standardize", "--epochs", "1", "--out", "model", "--verbose", "0"]);
+    let pre = |c: &mut serde_json::Value| c["metadata"]["preprocessing"].clone();
+    damaged(p, "zero_std", |m| {
+        edit_config(m, |c| c["metadata"]["preprocessing"]["standardize"]["std"][0] = json!(0.0))
+    });
+    damaged(p, "short_std", |m| {
+        edit_config(m, |c| {
+            let mut s = pre(c);
+            s["standardize"]["std"].as_array_mut().unwrap().pop();
+            c["metadata"]["preprocessing"] = s;
+        })
+    });
+    damaged(p, "bad_scale", |m| edit_config(m, |c| c["metadata"]["preprocessing"]["scale"] = json!(-1.0)));
+    for (model, says) in [
+        ("zero_std", "the standard deviation of feature \"a\" is 0"),
+        ("short_std", "the standardization has 3 means and 2 standard deviations for 3 features"),
+        ("bad_scale", "scale = -1 must be a finite positive number"),
+    ] {
+        let parts = ["the model's preprocessing metadata is invalid: ", says];
+        fails(p, &["predict", "--model", model, "--data", "train.csv"], &parts);
+        fails(p, &["evaluate", "--model", model, "--data", "train.csv"], &parts);
+    }
+}

@@ -166,7 +166,54 @@ impl Schema {
     /// does not parse.
     pub fn from_metadata(meta: &BTreeMap<String, serde_json::Value>) -> Result<Self, DataError> {
         let v = meta.get(Self::METADATA_KEY).ok_or(SchemaError::NoSchema)?;
-        Self::deserialize(v).map_err(|e| SchemaError::InvalidSchema { message: e.to_string() }.into())
+        let schema = Self::deserialize(v).map_err(|e| SchemaError::InvalidSchema { message: e.to_string() })?;
+        schema.check_consistent().map_err(|message| SchemaError::InvalidSchema { message })?;
+        Ok(schema)
+    }
+
+    /// What a damaged or hand-edited schema would apply silently: a scale that is not a finite
+    /// positive number, standardization statistics of another length than the features or with a
+    /// standard deviation that is not a finite positive number (a division by 0), an image shape
+    /// that does not hold the features.
+    fn check_consistent(&self) -> Result<(), String> {
+        let features = self.feature_names.len();
+        if !(self.scale.is_finite() && self.scale > 0.0) {
+            return Err(format!("scale = {} must be a finite positive number", self.scale));
+        }
+        if let Some(s) = &self.standardize {
+            if s.mean.len() != features || s.std.len() != features {
+                return Err(format!(
+                    "the standardization has {} means and {} standard deviations for {features} features",
+                    s.mean.len(),
+                    s.std.len()
+                ));
+            }
+            if let Some(i) = s.std.iter().position(|d| !(d.is_finite() && *d > 0.0)) {
+                return Err(format!("the standard deviation of feature {:?} is {}", self.feature_names[i], s.std[i]));
+            }
+            if let Some(i) = s.mean.iter().position(|m| !m.is_finite()) {
+                return Err(format!("the mean of feature {:?} is {}", self.feature_names[i], s.mean[i]));
+            }
+        }
+        if let Some(shape) = &self.image_shape
+            && shape.iter().product::<usize>() != features
+        {
+            return Err(format!("the image shape {shape:?} does not hold the {features} features"));
+        }
+        Ok(())
+    }
+
+    /// Checks the schema against a model's input width: one input per feature.
+    ///
+    /// # Errors
+    /// [`SchemaError::InvalidSchema`] when they disagree.
+    pub fn check_inputs(&self, inputs: usize) -> Result<(), DataError> {
+        let features = self.feature_names.len();
+        if features != inputs {
+            let message = format!("{features} feature names for a model of {inputs} inputs");
+            return Err(SchemaError::InvalidSchema { message }.into());
+        }
+        Ok(())
     }
 
     /// Stores the schema in a model folder's metadata, under [`Schema::METADATA_KEY`].

@@ -53,6 +53,7 @@ impl TrainedModel {
         let LoadedModel { model, mut metadata } = loaded;
         let schema = Schema::from_metadata(&metadata)?;
         schema.check_outputs(model.output_shape().iter().product())?;
+        schema.check_inputs(model.input_shape().iter().product())?;
         metadata.remove(Schema::METADATA_KEY);
         Ok(Self { model, schema, metadata })
     }
