@@ -42,8 +42,8 @@ fn save_load_predict_is_bit_identical_and_metadata_survives() {
     m.fit(&x, &y, &opts(2, 0), &mut []).unwrap();
     let mut meta = BTreeMap::new();
     meta.insert("class_names".to_string(), serde_json::json!(["a", "b", "c"]));
-    io::save(&mut m, &dir, &meta, OptimizerState::Exclude).unwrap();
-    let loaded = io::load(&dir).unwrap();
+    io::save(&mut m, dir, &meta, OptimizerState::Exclude).unwrap();
+    let loaded = io::load(dir).unwrap();
     let back = loaded.model;
     assert_eq!(loaded.metadata, meta);
     assert_eq!(back.predict(&x, 32).unwrap(), m.predict(&x, 32).unwrap());
@@ -68,8 +68,8 @@ fn resuming_from_a_saved_state_matches_an_uninterrupted_run() {
 
     let mut first = model();
     first.fit(&x, &y, &opts(2, 0), &mut []).unwrap();
-    io::save(&mut first, &dir, &BTreeMap::new(), OptimizerState::Include).unwrap();
-    let mut resumed = io::load(&dir).unwrap().model;
+    io::save(&mut first, dir, &BTreeMap::new(), OptimizerState::Include).unwrap();
+    let mut resumed = io::load(dir).unwrap().model;
     assert_eq!(resumed.optimizer().unwrap().iterations(), 16);
     resumed.fit(&x, &y, &opts(4, 2), &mut []).unwrap();
     assert_eq!(resumed.get_weights(), straight.get_weights());
@@ -81,13 +81,13 @@ fn a_stale_config_from_a_crash_between_the_writes_is_ignored() {
     let dir = dir_guard.path();
     let (x, y) = data();
     let mut m = model();
-    io::save(&mut m, &dir, &BTreeMap::new(), OptimizerState::Exclude).unwrap();
+    io::save(&mut m, dir, &BTreeMap::new(), OptimizerState::Exclude).unwrap();
     let old_config = fs::read(dir.join("config.json")).unwrap();
     m.fit(&x, &y, &opts(1, 0), &mut []).unwrap();
-    io::save(&mut m, &dir, &BTreeMap::new(), OptimizerState::Exclude).unwrap();
+    io::save(&mut m, dir, &BTreeMap::new(), OptimizerState::Exclude).unwrap();
     // Simulate a crash after the weights file was replaced but before config.json was.
     fs::write(dir.join("config.json"), old_config).unwrap();
-    let back = io::load(&dir).unwrap().model;
+    let back = io::load(dir).unwrap().model;
     assert_eq!(back.predict(&x, 32).unwrap(), m.predict(&x, 32).unwrap());
 }
 
@@ -103,7 +103,7 @@ fn damaged_files_give_clear_errors() {
     let guard = save_fresh("badjson");
     let dir = guard.path();
     fs::write(dir.join("config.json"), "{\n  \"format\": \"wxb-model\",\n  oops\n}").unwrap();
-    let err = io::load(&dir).unwrap_err().to_string();
+    let err = io::load(dir).unwrap_err().to_string();
     assert!(err.contains("config.json:3:3: invalid model configuration"), "{err}");
 
     // A newer format version is refused with advice.
@@ -112,7 +112,7 @@ fn damaged_files_give_clear_errors() {
     let text =
         fs::read_to_string(dir.join("config.json")).unwrap().replace("\"format_version\": 1", "\"format_version\": 9");
     fs::write(dir.join("config.json"), text).unwrap();
-    let err = io::load(&dir).unwrap_err();
+    let err = io::load(dir).unwrap_err();
     assert!(matches!(err, ModelIoError::Version { found: 9, supported: 1, .. }), "{err}");
     assert!(err.to_string().contains("upgrade wxb"), "{err}");
 
@@ -121,7 +121,7 @@ fn damaged_files_give_clear_errors() {
     let dir = guard.path();
     let w = fs::read(dir.join("model.safetensors")).unwrap();
     fs::write(dir.join("model.safetensors"), &w[..w.len() / 2]).unwrap();
-    let err = io::load(&dir).unwrap_err();
+    let err = io::load(dir).unwrap_err();
     assert!(matches!(err, ModelIoError::Weights { .. }), "{err}");
     assert!(err.to_string().contains("model.safetensors: corrupt weights file"), "{err}");
 
@@ -130,7 +130,7 @@ fn damaged_files_give_clear_errors() {
     let dir = guard.path();
     let text = fs::read_to_string(dir.join("config.json")).unwrap().replace("\"units\": 7", "\"units\": 8");
     fs::write(dir.join("config.json"), text).unwrap();
-    let err = io::load(&dir).unwrap_err();
+    let err = io::load(dir).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(

@@ -21,10 +21,13 @@ fn inputs() -> Tensor {
     Tensor::from_vec(&[3, 2, 3], (0..18).map(|i| (i as f32 - 8.0) / 4.0).collect())
 }
 
-fn copy_fixture(to: &Path) {
+/// A copy of the fixture's two files in a fresh folder, removed when the guard drops.
+fn fixture_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
     for f in [io::CONFIG_FILE, io::WEIGHTS_FILE] {
-        fs::copy(fixture().join(f), to.join(f)).unwrap();
+        fs::copy(fixture().join(f), dir.path().join(f)).unwrap();
     }
+    dir
 }
 
 #[test]
@@ -79,8 +82,7 @@ fn a_version_1_model_keeps_loading_with_the_same_predictions() {
 
 #[test]
 fn unknown_versions_are_refused_with_a_clear_message() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_fixture(dir.path());
+    let dir = fixture_copy();
     let config = fs::read_to_string(dir.path().join(io::CONFIG_FILE)).unwrap();
     assert!(config.contains("\"format_version\": 1,"), "{config}");
     for (version, hint) in [
@@ -109,8 +111,7 @@ fn unknown_versions_are_refused_with_a_clear_message() {
 
 #[test]
 fn a_crash_before_the_first_config_json_still_loads_from_the_weights_file() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_fixture(dir.path());
+    let dir = fixture_copy();
     fs::remove_file(dir.path().join(io::CONFIG_FILE)).unwrap();
     let m = io::load(dir.path()).unwrap().model;
     let original = io::load(&fixture()).unwrap().model;
@@ -122,8 +123,7 @@ fn a_crash_before_the_first_config_json_still_loads_from_the_weights_file() {
 
 #[test]
 fn a_huge_layer_in_config_json_is_refused_before_allocating() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_fixture(dir.path());
+    let dir = fixture_copy();
     let path = dir.path().join(io::CONFIG_FILE);
     let config = fs::read_to_string(&path).unwrap();
     // config.json keeps the weights file's generation stamp, so it is the configuration used.
@@ -142,8 +142,7 @@ fn a_huge_layer_in_config_json_is_refused_before_allocating() {
 /// tensor's bytes (`None` drops the tensor); the metadata is kept.
 fn fixture_with_weights(edit: impl Fn(&str, &[u8]) -> Option<Vec<u8>>) -> tempfile::TempDir {
     use safetensors::tensor::{SafeTensors, TensorView};
-    let dir = tempfile::tempdir().unwrap();
-    copy_fixture(dir.path());
+    let dir = fixture_copy();
     let bytes = fs::read(dir.path().join(io::WEIGHTS_FILE)).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
@@ -187,8 +186,7 @@ fn non_finite_weights_are_refused_naming_the_tensor() {
 #[test]
 fn invalid_optimizer_settings_in_config_json_are_refused() {
     // Before this was checked, a negative learning rate loaded and `--resume` climbed the loss.
-    let dir = tempfile::tempdir().unwrap();
-    copy_fixture(dir.path());
+    let dir = fixture_copy();
     let path = dir.path().join(io::CONFIG_FILE);
     let config = fs::read_to_string(&path).unwrap();
     for (from, to, says) in [
