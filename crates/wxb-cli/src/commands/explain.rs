@@ -14,7 +14,7 @@ use wxb::layers::DenseConfig;
 
 use crate::cli::ExplainArgs;
 use crate::dataset;
-use crate::draw::{image_weights, tabular};
+use crate::draw::{NeuronSample, image_weights, tabular};
 use crate::explain_text::{Sample, render};
 use crate::formula::{num, p};
 
@@ -148,30 +148,15 @@ fn draw(
     }
     let layer = model.layers()[first].as_ref();
     let kernel = &layer.params().into_iter().find(|p| p.name == "kernel").expect("a Dense kernel").value;
-    let summary = summary(n);
+    let sample =
+        NeuronSample { kernel, layer: layer.name(), x: &x, row: row_index, neuron: n.neuron, summary: summary(n) };
     match pre.image_shape.as_deref() {
         Some(&[rows, cols]) if rows * cols == x.len() => {
-            let p = image_weights::ImageWeights {
-                kernel,
-                layer: layer.name(),
-                shape: (rows, cols),
-                x: &x,
-                row: row_index,
-                neuron: n.neuron,
-                summary,
-            };
+            let p = image_weights::ImageWeights { n: sample, shape: (rows, cols) };
             image_weights::draw(&p, path)
         }
         _ => {
-            let p = tabular::Tabular {
-                kernel,
-                layer: layer.name(),
-                names: &names,
-                x: &x,
-                row: row_index,
-                neuron: n.neuron,
-                summary,
-            };
+            let p = tabular::Tabular { n: sample, names: &names };
             tabular::draw(&p, path)
         }
     }

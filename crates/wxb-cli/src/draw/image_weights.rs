@@ -6,10 +6,9 @@ use std::path::Path;
 
 use anyhow::Result;
 use plotters::prelude::*;
-use wxb::Tensor;
 
 use super::colormap::{colour_bar, diverging, grey, max_abs};
-use super::{Anchor, Area, fill, frame, label, title};
+use super::{Anchor, Area, NeuronSample, fill, frame, label, title};
 use crate::plot::{draw_err, init_fonts, write_png_atomic};
 
 /// Neurons shown in the grid, at most.
@@ -17,20 +16,10 @@ pub const GRID_NEURONS: usize = 64;
 
 /// What the picture shows.
 pub struct ImageWeights<'a> {
-    /// The first Dense layer's kernel `W: [rows·cols, units]`.
-    pub kernel: &'a Tensor,
-    /// The layer's name.
-    pub layer: &'a str,
+    /// The neuron and the sample (the kernel is `W: [rows·cols, units]`).
+    pub n: NeuronSample<'a>,
     /// The image shape `(rows, cols)`.
     pub shape: (usize, usize),
-    /// The sample's inputs as the model sees them.
-    pub x: &'a [f64],
-    /// The sample's row in the data file.
-    pub row: usize,
-    /// The neuron whose contributions are drawn.
-    pub neuron: usize,
-    /// Its calculation in words, one line each (`x·w = …`, `z = …`).
-    pub summary: Vec<String>,
 }
 
 /// Draws the picture into `path` (PNG, atomically).
@@ -41,7 +30,7 @@ pub fn draw(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
 fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
     init_fonts();
     let (rows, cols) = p.shape;
-    let units = p.kernel.cols();
+    let units = p.n.kernel.cols();
     let shown = units.min(GRID_NEURONS);
     let grid_cols = (shown as f64).sqrt().ceil().max(1.0) as usize;
     let grid_rows = shown.div_ceil(grid_cols).max(1);
@@ -55,11 +44,11 @@ fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
     let height = (90 + grid_rows as i32 * pitch_y).max(150 + 2 * rows as i32 * big + 200);
     let root = BitMapBackend::new(path, (width as u32, height as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err)?;
-    let k = p.kernel.data();
+    let k = p.n.kernel.data();
     let weights_max = max_abs((0..rows * cols).flat_map(|i| (0..shown).map(move |j| f64::from(k[i * units + j]))));
     title(
         &root,
-        &format!("{}: the weights W[:, j] of the first {shown} of {units} neurons", p.layer),
+        &format!("{}: the weights W[:, j] of the first {shown} of {units} neurons", p.n.layer),
         (40 + grid_w / 2, 22),
         18,
     )?;
@@ -75,17 +64,17 @@ fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
         label(&root, &format!("#{j}"), (gx + cell_w / 2, gy - 2), 12, Anchor::Centre)?;
         let values = (0..rows * cols).map(|i| f64::from(k[i * units + j]));
         pixels(&root, (gx, gy + 8), scale, cols, values, |v| diverging(v, weights_max))?;
-        if j == p.neuron {
+        if j == p.n.neuron {
             root.draw(&Rectangle::new([(gx - 3, gy + 5), (gx + cell_w + 3, gy + 11 + cell_h)], BLACK.stroke_width(2)))
                 .map_err(draw_err)?;
         }
     }
     colour_bar(&root, (40 + grid_w + 10, 110), (18, 300), weights_max, "w")?;
     // The sample.
-    let (lo, hi) = p.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    title(&root, &format!("row {}: the input x", p.row), (right_x + cols as i32 * big / 2, 22), 16)?;
+    let (lo, hi) = p.n.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    title(&root, &format!("row {}: the input x", p.n.row), (right_x + cols as i32 * big / 2, 22), 16)?;
     let small = big / 2 + 1;
-    pixels(&root, (right_x, 40), small, cols, p.x.iter().copied(), |v| grey(v, lo, hi))?;
+    pixels(&root, (right_x, 40), small, cols, p.n.x.iter().copied(), |v| grey(v, lo, hi))?;
     frame(&root, (right_x, 40), (right_x + cols as i32 * small, 40 + rows as i32 * small))?;
     label(
         &root,
@@ -95,19 +84,19 @@ fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
         Anchor::Left,
     )?;
     // Its contributions to the chosen neuron.
-    let products: Vec<f64> = p.x.iter().enumerate().map(|(i, &xi)| xi * f64::from(k[i * units + p.neuron])).collect();
+    let products = p.n.products();
     let cmax = max_abs(products.iter().copied());
     let top = 110 + rows as i32 * (big / 2 + 1);
     title(
         &root,
-        &format!("{}[{}]: contributions xᵢ·wᵢ", p.layer, p.neuron),
+        &format!("{}[{}]: contributions xᵢ·wᵢ", p.n.layer, p.n.neuron),
         (right_x + cols as i32 * big / 2, top),
         16,
     )?;
     pixels(&root, (right_x, top + 20), big, cols, products.iter().copied(), |v| diverging(v, cmax))?;
     frame(&root, (right_x, top + 20), (right_x + cols as i32 * big, top + 20 + rows as i32 * big))?;
     colour_bar(&root, (right_x + cols as i32 * big + 14, top + 40), (18, rows as i32 * big - 40), cmax, "xᵢ·wᵢ")?;
-    for (i, line) in p.summary.iter().enumerate() {
+    for (i, line) in p.n.summary.iter().enumerate() {
         label(&root, line, (right_x, top + 40 + rows as i32 * big + 20 * i as i32), 14, Anchor::Left)?;
     }
     root.present().map_err(draw_err)

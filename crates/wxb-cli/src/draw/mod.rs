@@ -11,6 +11,7 @@ pub mod weight_path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use wxb::Tensor;
 
 use crate::plot::{FONT, draw_err};
 
@@ -66,6 +67,30 @@ pub fn short(v: f64) -> String {
     } else {
         let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
         format!("{v:.decimals$}")
+    }
+}
+
+/// One neuron's calculation for one sample, as both `--draw` pictures show it.
+pub struct NeuronSample<'a> {
+    /// The first Dense layer's kernel `W: [inputs, units]`.
+    pub kernel: &'a Tensor,
+    /// The layer's name.
+    pub layer: &'a str,
+    /// The sample's inputs as the model sees them.
+    pub x: &'a [f64],
+    /// The sample's row in the data file.
+    pub row: usize,
+    /// The neuron whose contributions are drawn.
+    pub neuron: usize,
+    /// Its calculation in words, one line each (`x·w = …`, `z = …`).
+    pub summary: Vec<String>,
+}
+
+impl NeuronSample<'_> {
+    /// The contributions `xᵢ·wᵢ` of each input to the neuron.
+    pub fn products(&self) -> Vec<f64> {
+        let (units, k) = (self.kernel.cols(), self.kernel.data());
+        self.x.iter().enumerate().map(|(i, &xi)| xi * f64::from(k[i * units + self.neuron])).collect()
     }
 }
 

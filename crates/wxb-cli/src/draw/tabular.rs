@@ -6,10 +6,9 @@ use std::path::Path;
 
 use anyhow::Result;
 use plotters::prelude::*;
-use wxb::Tensor;
 
 use super::colormap::{colour_bar, diverging, max_abs};
-use super::{Anchor, fill, frame, label, short, title};
+use super::{Anchor, NeuronSample, fill, frame, label, short, title};
 use crate::plot::{draw_err, init_fonts, write_png_atomic};
 
 /// Bars drawn one by one; the others are summed into one bar.
@@ -21,20 +20,10 @@ const ROW_H: i32 = 22;
 
 /// What the picture shows.
 pub struct Tabular<'a> {
-    /// The first Dense layer's kernel `W: [features, units]`.
-    pub kernel: &'a Tensor,
-    /// The layer's name.
-    pub layer: &'a str,
+    /// The neuron and the sample (the kernel is `W: [features, units]`).
+    pub n: NeuronSample<'a>,
     /// The feature names.
     pub names: &'a [String],
-    /// The sample's inputs as the model sees them.
-    pub x: &'a [f64],
-    /// The sample's row in the data file.
-    pub row: usize,
-    /// The neuron whose contributions are drawn.
-    pub neuron: usize,
-    /// Its calculation in words, one line each.
-    pub summary: Vec<String>,
 }
 
 /// Draws the picture into `path` (PNG, atomically).
@@ -52,9 +41,9 @@ fn clip(name: &str) -> String {
 
 fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     init_fonts();
-    let (features, units) = (p.kernel.rows(), p.kernel.cols());
-    let k = p.kernel.data();
-    let products: Vec<f64> = p.x.iter().enumerate().map(|(i, &xi)| xi * f64::from(k[i * units + p.neuron])).collect();
+    let (features, units) = (p.n.kernel.rows(), p.n.kernel.cols());
+    let k = p.n.kernel.data();
+    let products = p.n.products();
     let mut order: Vec<usize> = (0..features).collect();
     order.sort_by(|&a, &b| products[b].abs().total_cmp(&products[a].abs()).then(a.cmp(&b)));
     let mut bars: Vec<(String, f64)> = order.iter().take(MAX_BARS).map(|&i| (clip(&p.names[i]), products[i])).collect();
@@ -68,14 +57,14 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     let width = heat_x + cols as i32 * cell + 110;
     let body = (bars.len().max(rows) as i32) * ROW_H;
     let bar_h = (rows as i32 * ROW_H).clamp(120, 360);
-    let height = (120 + body + 30 + 22 * p.summary.len() as i32).max(90 + 14 + bar_h + 30);
+    let height = (120 + body + 30 + 22 * p.n.summary.len() as i32).max(90 + 14 + bar_h + 30);
     let root = BitMapBackend::new(path, (width as u32, height as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err)?;
     // Bars.
     let top = 90;
     title(
         &root,
-        &format!("{}[{}]: contributions xᵢ·wᵢ for row {}", p.layer, p.neuron, p.row),
+        &format!("{}[{}]: contributions xᵢ·wᵢ for row {}", p.n.layer, p.n.neuron, p.n.row),
         (bar_panel_w / 2 + 40, 22),
         18,
     )?;
@@ -102,7 +91,7 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     let bottom = top + bars.len() as i32 * ROW_H;
     fill(&root, (zero, top - 6), (zero + 1, bottom + 6), BLACK)?;
     label(&root, "xᵢ·wᵢ", (zero, bottom + 16), 13, Anchor::Centre)?;
-    for (i, line) in p.summary.iter().enumerate() {
+    for (i, line) in p.n.summary.iter().enumerate() {
         label(&root, line, (40, bottom + 44 + 22 * i as i32), 14, Anchor::Left)?;
     }
     // Heat map of W.
@@ -110,7 +99,7 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     let more = if rows < features || cols < units { format!(" (first {rows}×{cols})") } else { String::new() };
     title(
         &root,
-        &format!("{}: the kernel W [{features}×{units}]{more}", p.layer),
+        &format!("{}: the kernel W [{features}×{units}]{more}", p.n.layer),
         (heat_x + cols as i32 * cell / 2, 22),
         18,
     )?;
@@ -135,8 +124,8 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     }
     let heat_bottom = top + rows as i32 * ROW_H;
     frame(&root, (heat_x, top), (heat_x + cols as i32 * cell, heat_bottom))?;
-    if p.neuron < cols {
-        let x = heat_x + p.neuron as i32 * cell;
+    if p.n.neuron < cols {
+        let x = heat_x + p.n.neuron as i32 * cell;
         root.draw(&Rectangle::new([(x, top - 3), (x + cell, heat_bottom + 3)], BLACK.stroke_width(2)))
             .map_err(draw_err)?;
     }
