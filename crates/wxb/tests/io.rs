@@ -29,6 +29,14 @@ fn model() -> Sequential {
     m
 }
 
+/// The model trained `epochs` epochs on the data, and the data.
+fn fitted(epochs: usize) -> (Sequential, Tensor, Tensor) {
+    let (x, y) = data();
+    let mut m = model();
+    m.fit(&x, &y, &opts(epochs, 0), &mut []).unwrap();
+    (m, x, y)
+}
+
 fn opts(epochs: usize, initial_epoch: usize) -> FitOptions {
     FitOptions { epochs, initial_epoch, batch_size: 8, shuffle: Shuffle::EveryEpoch, ..FitOptions::default() }
 }
@@ -37,9 +45,7 @@ fn opts(epochs: usize, initial_epoch: usize) -> FitOptions {
 fn save_load_predict_is_bit_identical_and_metadata_survives() {
     let dir_guard = temp_dir("roundtrip");
     let dir = dir_guard.path();
-    let (x, y) = data();
-    let mut m = model();
-    m.fit(&x, &y, &opts(2, 0), &mut []).unwrap();
+    let (mut m, x, _) = fitted(2);
     let mut meta = BTreeMap::new();
     meta.insert("class_names".to_string(), serde_json::json!(["a", "b", "c"]));
     io::save(&mut m, dir, &meta, OptimizerState::Exclude).unwrap();
@@ -62,12 +68,8 @@ fn save_load_predict_is_bit_identical_and_metadata_survives() {
 fn resuming_from_a_saved_state_matches_an_uninterrupted_run() {
     let dir_guard = temp_dir("resume");
     let dir = dir_guard.path();
-    let (x, y) = data();
-    let mut straight = model();
-    straight.fit(&x, &y, &opts(4, 0), &mut []).unwrap();
-
-    let mut first = model();
-    first.fit(&x, &y, &opts(2, 0), &mut []).unwrap();
+    let (straight, x, y) = fitted(4);
+    let (mut first, _, _) = fitted(2);
     io::save(&mut first, dir, &BTreeMap::new(), OptimizerState::Include).unwrap();
     let mut resumed = io::load(dir).unwrap().model;
     assert_eq!(resumed.optimizer().unwrap().iterations(), 16);
