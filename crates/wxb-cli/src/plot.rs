@@ -95,15 +95,26 @@ fn draw_training_curves(history: &History, path: &Path) -> Result<()> {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(draw_err)?;
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(draw_err)?;
+        legend(&mut chart, SeriesLabelPosition::MiddleRight, 13)?;
     }
     root.present().map_err(draw_err)
+}
+
+/// The chart's legend, on a nearly opaque white box with a thin border, at `position`, in
+/// `size`-point text.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    size: u32,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, size))
+        .background_style(WHITE.mix(0.88))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(draw_err)
 }
 
 #[cfg(test)]

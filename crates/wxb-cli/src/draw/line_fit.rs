@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use plotters::prelude::*;
 
-use crate::plot::{FONT, draw_err, init_fonts, write_png_atomic};
+use crate::plot::{FONT, draw_err, init_fonts, legend, write_png_atomic};
 
 /// A line `y = m·x + b` and how to draw it.
 pub struct Line {
@@ -70,13 +70,6 @@ fn draw_into(xs: &[f32], ys: &[f32], lines: &[Line], caption: &str, path: &Path)
             .label(l.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(width)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(draw_err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, 14)?;
     root.present().map_err(draw_err)
 }
