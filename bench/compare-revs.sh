@@ -75,5 +75,9 @@ for b in old[0]["train"]:
     print(f"| test accuracy, batch {b} | {100 * o:.2f} % | {100 * n:.2f} % | {100 * (n - o):+.2f} points |")
 row("inference latency, 1 sample (µs)", lambda r: r["inference"]["latency_us_batch1"], lambda x: f"{x:.1f}", lambda n, o: o / n)
 row("inference, batch 8192 (samples/s)", lambda r: r["inference"]["samples_per_s_batch8192"], rate, lambda n, o: n / o)
+peaks = [r["fma_peak_gflops"] for r in new if "fma_peak_gflops" in r]
+if peaks:
+    print(f"\nthe machine's f32 FMA peak on {threads} threads, measured in the same runs: "
+          f"{med(peaks):.0f} GFLOP/s (median; {min(peaks):.0f}–{max(peaks):.0f})")
 PY
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -6,7 +6,9 @@
 //! - `train.{batch}.test_accuracy`: accuracy on the 2,000 test digits after the last epoch;
 //! - `inference.latency_us_batch1`: the median time of `predict` on one sample;
 //! - `inference.samples_per_s_batch8192`: the median throughput of `predict` on 8,192 samples;
-//! - `mnist_load_ms`: the fastest of five loads of the bundled MNIST-10k files.
+//! - `mnist_load_ms`: the fastest of five loads of the bundled MNIST-10k files;
+//! - `fma_peak_gflops`: the machine's f32 multiply-add peak on the threads used, measured in the
+//!   same run ([`wxb::tensor::fma_peak_gflops`]).
 //!
 //! Threads: rayon's (`RAYON_NUM_THREADS`, or `--threads N`).
 //!
@@ -110,6 +112,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "train": train,
         "inference": inference(&m.train_images, a.seed)?,
         "mnist_load_ms": load_ms,
+        // The machine's f32 FMA peak, measured in the same run, to quote figures against.
+        "fma_peak_gflops": wxb::tensor::fma_peak_gflops(rayon::current_num_threads(), Duration::from_millis(300)),
     });
     println!("{out}");
     Ok(())
