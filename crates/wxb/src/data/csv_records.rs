@@ -29,7 +29,8 @@ impl Read for Lines<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let start = self.read;
-        self.newlines.extend(buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| start + i as u64));
+        // memchr's vectorized search: this pass sees every byte of the file.
+        self.newlines.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| start + i as u64));
         self.read += n as u64;
         Ok(n)
     }
@@ -97,7 +98,10 @@ impl<'a> Records<'a> {
         // Lines into the record where field `i` starts.
         let lines_before =
             |i: usize| r.iter().take(i).map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64).sum::<u64>();
-        if let Some(i) = r.iter().position(|f| f.contains(&b'\n') || f.contains(&b'\r')) {
+        // One vectorized pass over the record's bytes; the field is looked for only on a hit.
+        if memchr::memchr2(b'\n', b'\r', r.as_slice()).is_some()
+            && let Some(i) = r.iter().position(|f| f.contains(&b'\n') || f.contains(&b'\r'))
+        {
             let (column, name) = column(i);
             return Err(DataError::UnterminatedQuote {
                 path: self.path.clone(),
@@ -106,7 +110,10 @@ impl<'a> Records<'a> {
                 name,
             });
         }
-        if let Err(e) = std::str::from_utf8(r.as_slice()) {
+        // ASCII (every numeric table) is valid UTF-8: checked word by word, far cheaper than decoding.
+        if !r.as_slice().is_ascii()
+            && let Err(e) = std::str::from_utf8(r.as_slice())
+        {
             let at = e.valid_up_to();
             let i = (0..r.len()).find(|&i| r.range(i).is_some_and(|f| f.contains(&at))).unwrap_or(0);
             let (column, name) = column(i);
