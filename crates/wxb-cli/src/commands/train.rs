@@ -5,11 +5,13 @@
 //! `--checkpoint`, its `checkpoints/` after each epoch).
 
 mod recipe;
+mod schema_table;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use wxb::data::RawDataset;
 use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
@@ -194,21 +196,28 @@ impl std::fmt::Display for Diverged {
 
 impl std::error::Error for Diverged {}
 
-/// The data of a new run: read, its task decided, scaled, and standardized with statistics of the
-/// training samples (the validation samples held out by `--validation-split` excluded).
+/// The data of a new run: read, its task decided (and said, with a table's schema), its
+/// preprocessing adapted on the training samples (the validation samples held out by
+/// `--validation-split` excluded) and applied to every sample.
 fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
-    let (mut data, test) = if bundled {
+    if bundled {
         let m = mnist::bundled().context("the bundled MNIST data is damaged")?;
-        (m.train_dataset(), Some((m.test_images, m.test_labels)))
-    } else {
-        (dataset::load_training(&args.data, args.task.task())?, None)
-    };
-    if args.standardize {
-        let split = FitOptions { validation_split: args.validation_split, ..FitOptions::default() };
-        data.standardize(split.training_rows(data.features.rows())?);
+        let Dataset { features, targets, schema } = m.train_dataset();
+        return Ok(Prepared { x: features, y: targets, pre: schema, test: Some((m.test_images, m.test_labels)) });
     }
-    let Dataset { features, targets, schema } = data;
-    Ok(Prepared { x: features, y: targets, pre: schema, test })
+    let raw = dataset::load_training(&args.data, args.task.task(), args.table.missing())?;
+    if args.verbose != Verbosity::Silent {
+        print!("{}", schema_table::describe(&raw, args.task.task()));
+    }
+    let training = training_rows(&raw, args)?;
+    let Dataset { features, targets, schema } = raw.adapt(&training, &args.table.adapt(args.standardize));
+    Ok(Prepared { x: features, y: targets, pre: schema, test: None })
+}
+
+/// The rows the preprocessing is adapted on: all but the validation tail (Keras' rule).
+fn training_rows(raw: &RawDataset, args: &TrainArgs) -> Result<Vec<usize>> {
+    let split = FitOptions { validation_split: args.validation_split, ..FitOptions::default() };
+    Ok((0..split.training_rows(raw.rows())?).collect())
 }
 
 /// The data of a resumed run, read the way the model read its training data.
