@@ -1,20 +1,20 @@
 //! Activation functions: each is `f(x)` with its derivative `df(x)`, as Keras 3 defines them.
 //!
 //! Element-wise activations act on every value; `softmax` and `log_softmax` act on each row (the last
-//! axis) and are computed stably by subtracting the row maximum first.
+//! axis) and are computed stably by subtracting the row maximum first; `glu` halves each row.
+//! The formulas (`f`, `df`) are in `formulas.rs`, the passes over tensors in `tensor_ops.rs`.
 
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::tensor::Tensor;
-
+mod formulas;
 mod real;
 mod scalar;
+mod tensor_ops;
 
 pub use real::Real;
 pub(crate) use scalar::relu;
-use scalar::{gelu_tanh_inner, last_axis, map_into, step};
 pub use scalar::{log_softmax_row, sigmoid, softmax_row, softplus};
 
 /// SELU's α (Klambauer et al. 2017), as in Keras/TensorFlow.
@@ -32,6 +32,7 @@ pub enum Activation {
     #[default]
     Linear,
     /// `f(x) = max(x, 0)`.
+    #[serde(skip)]
     Relu,
     /// `f(x) = x` for `x > 0`, else `negative_slope·x` (Keras' default slope: 0.2).
     LeakyRelu {
@@ -65,155 +66,51 @@ pub enum Activation {
     Softsign,
     /// SiLU, also called swish: `f(x) = x·σ(x)`.
     Silu,
-    /// `f(x) = x·tanh(softplus(x))`.
-    Mish,
-}
-
-impl Activation {
+    /// `f(x) = x·tanh(softplus(impl Activation {
     /// Keras' default LeakyReLU activation (`keras.activations.leaky_relu`): slope 0.2.
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu { negative_slope: 0.2 };
     /// Keras' default ELU: α = 1.
     pub const ELU: Activation = Activation::Elu { alpha: 1.0 };
+    /// Keras' default CELU: α = 1.
+    pub const CELU: Activation = Activation::Celu { alpha: 1.0 };
+    /// Keras' default hard_shrink: threshold 0.5.
+    pub const HARD_SHRINK: Activation = Activation::HardShrink { threshold: 0.5 };
+    /// Keras' default soft_shrink: threshold 0.5.
+    pub const SOFT_SHRINK: Activation = Activation::SoftShrink { threshold: 0.5 };
+    /// Keras' default squareplus: b = 4.
+    pub const SQUAREPLUS: Activation = Activation::Squareplus { b: 4.0 };
 
-    /// Whether the activation works on each value alone (all but softmax and log_softmax).
+    /// Keras' `relu(x, negative_slope, max_value, threshold)`: [`Activation::Relu`] for Keras'
+    /// defaults `(0, None, 0)`, else [`Activation::ReluWith`].
+    pub fn relu_with(negative_slope: f32, max_value: Option<f32>, threshold: f32) -> Activation {
+        if negative_slope == 0.0 && max_value.is_none() && threshold == 0.0 {
+            Activation::Relu
+        } else {
+            Activation::ReluWith { negative_slope, max_value, threshold }
+        }
+    }
+
+    /// Whether the activation works on each value alone (all but softmax, log_softmax and glu).
     pub fn is_elementwise(self) -> bool {
-        !matches!(self, Activation::Softmax | Activation::LogSoftmax)
+        !matches!(self, Activation::Softmax | Activation::LogSoftmax | Activation::Glu)
     }
 
-    /// `f(x)` for an element-wise activation, in any [`Real`] type (`f32` in the engine, `f64` in
-    /// `explain`).
-    ///
-    /// # Panics
-    /// For `Softmax` and `LogSoftmax`, which need a whole row: use [`Activation::forward`].
-    pub fn f<T: Real>(self, x: T) -> T {
-        let of = T::of;
-        match self {
-            Activation::Linear => x,
-            Activation::Relu => relu(x),
-            Activation::LeakyRelu { negative_slope } => {
-                if x > T::ZERO {
-                    x
-                } else {
-                    of(negative_slope) * x
-                }
-            }
-            Activation::Elu { alpha } => {
-                if x > T::ZERO {
-                    x
-                } else {
-                    of(alpha) * x.exp_m1()
-                }
-            }
-            Activation::Selu => {
-                if x > T::ZERO {
-                    of(SELU_SCALE) * x
-                } else {
-                    of(SELU_SCALE) * of(SELU_ALPHA) * x.exp_m1()
-                }
-            }
-            Activation::Gelu => of(0.5) * x * (T::ONE + (x * T::FRAC_1_SQRT_2).erf()),
-            Activation::GeluTanh => of(0.5) * x * (T::ONE + gelu_tanh_inner(x).tanh()),
-            Activation::Sigmoid => sigmoid(x),
-            Activation::HardSigmoid => ((x + of(3.0)).clamp(T::ZERO, of(6.0))) / of(6.0),
-            Activation::Tanh => x.tanh(),
-            Activation::Softplus => softplus(x),
-            Activation::Softsign => x / (T::ONE + x.abs()),
-            Activation::Silu => x * sigmoid(x),
-            Activation::Mish => x * softplus(x).tanh(),
-            Activation::Softmax | Activation::LogSoftmax => {
-                panic!("{self} acts on whole rows: use Activation::forward")
-            }
+    /// The length of the output's last axis for an input whose last axis has `len` values: `len`,
+    /// or `len / 2` for glu.
+    pub fn output_len(self, len: usize) -> usize {
+        if self == Activation::Glu { len / 2 } else { len }
+    }
+
+    /// Why the activation cannot act on a last axis of `len` values, if it cannot (glu needs an
+    /// even number).
+    pub fn check_len(self, len: usize) -> Result<(), &'static str> {
+        if self == Activation::Glu && len % 2 != 0 {
+            return Err("glu splits the last axis in two halves: it must have an even length");
         }
+        Ok(())
     }
 
-    /// `y = f(z)` for one row `z` (one sample's last axis), in any [`Real`] type: softmax and
-    /// log_softmax over the row, the others value by value. `explain` calls it in `f64`.
-    ///
-    /// # Panics
-    /// If `y` and `z` differ in length.
-    pub fn row<T: Real>(self, z: &[T], y: &mut [T]) {
-        assert_eq!(z.len(), y.len(), "{self}: row of {} values into {}", z.len(), y.len());
-        match self {
-            Activation::Softmax => softmax_row(z, y),
-            Activation::LogSoftmax => log_softmax_row(z, y),
-            other => y.iter_mut().zip(z).for_each(|(o, &v)| *o = other.f(v)),
-        }
-    }
-
-    /// `f'(x)` for an element-wise activation, given the input `x` and the output `y = f(x)`
-    /// (some derivatives are cheapest from `y`).
-    ///
-    /// # Panics
-    /// For `Softmax` and `LogSoftmax`: use [`Activation::backward`].
-    pub fn df(self, x: f32, y: f32) -> f32 {
-        match self {
-            Activation::Linear => 1.0,
-            Activation::Relu => step(x),
-            Activation::LeakyRelu { negative_slope } => {
-                if x > 0.0 {
-                    1.0
-                } else {
-                    negative_slope
-                }
-            }
-            Activation::Elu { alpha } => {
-                if x > 0.0 {
-                    1.0
-                } else {
-                    y + alpha
-                }
-            }
-            Activation::Selu => {
-                if x > 0.0 {
-                    SELU_SCALE
-                } else {
-                    y + SELU_SCALE * SELU_ALPHA
-                }
-            }
-            Activation::Gelu => {
-                let cdf = 0.5 * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2));
-                let pdf = (-0.5 * x * x).exp() * 0.398_942_3; // 1/√(2π)
-                cdf + x * pdf
-            }
-            Activation::GeluTanh => {
-                const C: f32 = 0.797_884_6; // √(2/π)
-                let t = gelu_tanh_inner(x).tanh();
-                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3.0 * 0.044_715 * x * x)
-            }
-            Activation::Sigmoid => y * (1.0 - y),
-            Activation::HardSigmoid => {
-                if x > -3.0 && x < 3.0 {
-                    1.0 / 6.0
-                } else {
-                    0.0
-                }
-            }
-            Activation::Tanh => 1.0 - y * y,
-            Activation::Softplus => sigmoid(x),
-            Activation::Softsign => {
-                let d = 1.0 + x.abs();
-                1.0 / (d * d)
-            }
-            Activation::Silu => {
-                let s = sigmoid(x);
-                s * (1.0 + x * (1.0 - s))
-            }
-            Activation::Mish => {
-                let t = softplus(x).tanh();
-                t + x * (1.0 - t * t) * sigmoid(x)
-            }
-            Activation::Softmax | Activation::LogSoftmax => {
-                panic!("{self} acts on whole rows: use Activation::backward")
-            }
-        }
-    }
-
-    /// `y = f(z)`, row by row for softmax/log_softmax. `y` is resized to `z`'s shape.
-    pub fn forward(self, z: &Tensor, y: &mut Tensor) {
-        y.resize(z.shape());
-        let cols = last_axis(z);
-        match self {
-            Activation::Linear => y.data_mut().copy_from_slice(z.data()),
+(z.data()),
             Activation::Relu => map_into(z, y, relu),
             Activation::Softmax => {
                 for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
@@ -289,11 +186,26 @@ impl Activation {
             Activation::Softsign => "softsign",
             Activation::Silu => "silu",
             Activation::Mish => "mish",
+            Activation::Relu6 => "relu6",
+            Activation::ReluWith { .. } => "relu",
+            Activation::Celu { .. } => "celu",
+            Activation::Exponential => "exponential",
+            Activation::Glu => "glu",
+            Activation::HardSilu => "hard_silu",
+            Activation::HardTanh => "hard_tanh",
+            Activation::HardShrink { .. } => "hard_shrink",
+            Activation::SoftShrink { .. } => "soft_shrink",
+            Activation::TanhShrink => "tanh_shrink",
+            Activation::LogSigmoid => "log_sigmoid",
+            Activation::SparsePlus => "sparse_plus",
+            Activation::SparseSigmoid => "sparse_sigmoid",
+            Activation::Squareplus { .. } => "squareplus",
+            Activation::Threshold { .. } => "threshold",
         }
     }
 
-    /// Every activation, with Keras' default parameters.
-    pub const ALL: [Activation; 16] = [
+    /// Every activation that has Keras' default parameters (all but `threshold`, which has none).
+    pub const ALL: [Activation; 29] = [
         Activation::Linear,
         Activation::Relu,
         Activation::LEAKY_RELU,
@@ -310,6 +222,19 @@ impl Activation {
         Activation::Softsign,
         Activation::Silu,
         Activation::Mish,
+        Activation::Relu6,
+        Activation::CELU,
+        Activation::Exponential,
+        Activation::Glu,
+        Activation::HardSilu,
+        Activation::HardTanh,
+        Activation::HARD_SHRINK,
+        Activation::SOFT_SHRINK,
+        Activation::TanhShrink,
+        Activation::LogSigmoid,
+        Activation::SparsePlus,
+        Activation::SparseSigmoid,
+        Activation::SQUAREPLUS,
     ];
 }
 
@@ -319,11 +244,12 @@ impl FromStr for Activation {
     type Err = crate::error::UnknownName;
 
     /// Parses Keras' names, with Keras' default parameters; `swish` is an alias of `silu`,
-    /// `None`/`none` of `linear`.
+    /// `hard_swish` of `hard_silu`, `None`/`none` of `linear`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let key = s.trim().to_ascii_lowercase();
         let alias = match key.as_str() {
             "swish" => Some(Activation::Silu),
+            "hard_swish" => Some(Activation::HardSilu),
             "none" | "identity" => Some(Activation::Linear),
             "gelu_approximate" | "approximate_gelu" => Some(Activation::GeluTanh),
             _ => None,
