@@ -14,7 +14,7 @@ mod scalar;
 mod tensor_ops;
 
 pub use real::Real;
-pub(crate) use scalar::relu;
+
 pub use scalar::{log_softmax_row, sigmoid, softmax_row, softplus};
 
 /// SELU's α (Klambauer et al. 2017), as in Keras/TensorFlow.
@@ -66,7 +66,74 @@ pub enum Activation {
     Softsign,
     /// SiLU, also called swish: `f(x) = x·σ(x)`.
     Silu,
-    /// `f(x) = x·tanh(softplus(impl Activation {
+    /// `f(x) = x·tanh(softplus(x))`.
+    Mish,
+    /// `f(x) = min(max(x, 0), 6)`.
+    Relu6,
+    /// Keras' `relu(x, negative_slope, max_value, threshold)` (the `ReLU` layer's options):
+    /// `f(x) = clip(x·[x > threshold], 0, max_value) − negative_slope·max(threshold − x, 0)`, the
+    /// clip only when `max_value` is given (with `threshold = 0`, `[x > 0]·x` is `max(x, 0)`).
+    /// Serialized as `{"relu": {"negative_slope": …, "max_value": …, "threshold": …}}`; build it
+    /// with [`Activation::relu_with`].
+    #[serde(rename = "relu")]
+    ReluWith {
+        /// The slope below `threshold` (Keras' default: 0).
+        negative_slope: f32,
+        /// The largest output (Keras' default: none).
+        max_value: Option<f32>,
+        /// Inputs at or below it give `negative_slope·(x − threshold)` (Keras' default: 0).
+        threshold: f32,
+    },
+    /// `f(x) = max(x, 0) + α·(e^(min(x, 0)/α) − 1)` (Keras' default α: 1).
+    Celu {
+        /// α.
+        alpha: f32,
+    },
+    /// `f(x) = eˣ`.
+    Exponential,
+    /// Gated linear unit over the last axis: the row `[a, b]` (two halves) gives `a ⊙ σ(b)`, so the
+    /// output has half as many values as the input (which must have an even number).
+    Glu,
+    /// `f(x) = x·hard_sigmoid(x) = x·relu6(x + 3)/6` (Keras' alias: `hard_swish`).
+    HardSilu,
+    /// `f(x) = clip(x, −1, 1)`.
+    HardTanh,
+    /// `f(x) = x` where `|x| > threshold`, else 0 (Keras' default threshold: 0.5).
+    HardShrink {
+        /// The half-width of the zeroed band.
+        threshold: f32,
+    },
+    /// `f(x) = x − threshold` above `threshold`, `x + threshold` below `−threshold`, else 0
+    /// (Keras' default threshold: 0.5).
+    SoftShrink {
+        /// The half-width of the zeroed band.
+        threshold: f32,
+    },
+    /// `f(x) = x − tanh(x)`.
+    TanhShrink,
+    /// `f(x) = ln σ(x) = −softplus(−x)`.
+    LogSigmoid,
+    /// `f(x) = 0` for `x ≤ −1`, `(x + 1)²/4` for `−1 < x < 1`, `x` for `x ≥ 1`.
+    SparsePlus,
+    /// `f(x) = 0` for `x ≤ −1`, `(x + 1)/2` for `−1 < x < 1`, `1` for `x ≥ 1`.
+    SparseSigmoid,
+    /// `f(x) = (x + √(x² + b))/2` (Keras' default b: 4).
+    Squareplus {
+        /// b.
+        b: f32,
+    },
+    /// Keras' `threshold(x, threshold, default_value)`: `f(x) = x` for `x > threshold`, else
+    /// `default_value`. Keras gives it no defaults, so the bare name `"threshold"` does not parse:
+    /// write `{"threshold": {"threshold": …, "default_value": …}}`.
+    Threshold {
+        /// Inputs at or below it are replaced.
+        threshold: f32,
+        /// Their replacement.
+        default_value: f32,
+    },
+}
+
+impl Activation {
     /// Keras' default LeakyReLU activation (`keras.activations.leaky_relu`): slope 0.2.
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu { negative_slope: 0.2 };
     /// Keras' default ELU: α = 1.
@@ -108,63 +175,6 @@ pub enum Activation {
             return Err("glu splits the last axis in two halves: it must have an even length");
         }
         Ok(())
-    }
-
-(z.data()),
-            Activation::Relu => map_into(z, y, relu),
-            Activation::Softmax => {
-                for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
-                    softmax_row(zr, yr);
-                }
-            }
-            Activation::LogSoftmax => {
-                for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
-                    log_softmax_row(zr, yr);
-                }
-            }
-            other => map_into(z, y, |x| other.f(x)),
-        }
-    }
-
-    /// `dz = dy · ∂y/∂z`, given the forward input `z` and output `y`. `dz` is resized to `z`'s shape.
-    ///
-    /// For softmax, `dzᵢ = yᵢ·(dyᵢ − Σⱼ dyⱼ·yⱼ)`; for log_softmax, `dzᵢ = dyᵢ − softmax(z)ᵢ·Σⱼ dyⱼ`.
-    pub fn backward(self, z: &Tensor, y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
-        assert_eq!(z.shape(), dy.shape(), "{self} backward: input {:?} vs gradient {:?}", z.shape(), dy.shape());
-        dz.resize(z.shape());
-        let cols = last_axis(z);
-        match self {
-            Activation::Linear => dz.data_mut().copy_from_slice(dy.data()),
-            Activation::Relu => {
-                for ((d, &g), &x) in dz.data_mut().iter_mut().zip(dy.data()).zip(z.data()) {
-                    *d = if x > 0.0 { g } else { 0.0 };
-                }
-            }
-            Activation::Softmax => {
-                let rows = y.data().chunks_exact(cols).zip(dy.data().chunks_exact(cols));
-                for ((yr, gr), dr) in rows.zip(dz.data_mut().chunks_exact_mut(cols)) {
-                    let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
-                    for ((d, &yi), &gi) in dr.iter_mut().zip(yr).zip(gr) {
-                        *d = yi * (gi - dot);
-                    }
-                }
-            }
-            Activation::LogSoftmax => {
-                let rows = y.data().chunks_exact(cols).zip(dy.data().chunks_exact(cols));
-                for ((yr, gr), dr) in rows.zip(dz.data_mut().chunks_exact_mut(cols)) {
-                    let total: f32 = gr.iter().sum();
-                    for ((d, &yi), &gi) in dr.iter_mut().zip(yr).zip(gr) {
-                        *d = gi - yi.exp() * total;
-                    }
-                }
-            }
-            other => {
-                let it = dz.data_mut().iter_mut().zip(dy.data()).zip(z.data()).zip(y.data());
-                for (((d, &g), &x), &yv) in it {
-                    *d = g * other.df(x, yv);
-                }
-            }
-        }
     }
 
     /// Keras' name of the activation (`"relu"`, `"gelu"`, …).
