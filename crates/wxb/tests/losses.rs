@@ -218,7 +218,8 @@ fn batch_for(loss: Loss, rng: &mut WxbRng, rows: usize, cols: usize) -> (Tensor,
             (y, p)
         }
         Loss::CategoricalFocalCrossentropy { from, .. } => {
-            let y = distributions(rng, rows, cols, rng.uniform() < 0.5);
+            let one_hot = rng.uniform() < 0.5;
+            let y = distributions(rng, rows, cols, one_hot);
             let p = match from {
                 Predictions::Probabilities => random(rng, &[rows, cols], 0.5, 1.0),
                 Predictions::Logits => random(rng, &[rows, cols], -4.0, 4.0),
