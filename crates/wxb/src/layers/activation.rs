@@ -119,7 +119,7 @@ impl Layer for ActivationLayer {
                 f.forward(z, y);
                 z.resize(x.shape());
                 if f == Activation::Glu {
-                    y.resize(&self.output_shape());
+                    y.resize(&f.output_shape(x.shape()));
                 } else {
                     y.resize(x.shape());
                 }
