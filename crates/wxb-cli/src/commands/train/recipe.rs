@@ -217,10 +217,11 @@ pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) 
     if pre.task == Task::Classification && loss.is_sparse() {
         // Class indices as targets fit only the sparse accuracy; the CLI one-hot encodes them for
         // any other loss.
-        if let Some(m) = metrics.iter().find(|m| m.resolve(1, outputs) != Metric::SparseCategoricalAccuracy) {
+        if let Some(m) = metrics.iter().find(|m| !m.resolve(1, outputs).takes_class_indices()) {
             bail!(
                 "--metrics {m}: with class indices as targets (the default loss, \
-                 sparse_categorical_crossentropy) only accuracy applies; add --loss categorical_crossentropy \
+                 sparse_categorical_crossentropy) only accuracy and sparse_top_k_categorical_accuracy apply; \
+                 add --loss categorical_crossentropy \
                  to use {m}"
             );
         }
