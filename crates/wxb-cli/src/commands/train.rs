@@ -16,7 +16,7 @@ use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
 use wxb::train::{
-    Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, ReduceLROnPlateau, Shuffle, SplitRule,
+    Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule,
 };
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
