@@ -303,7 +303,12 @@ pub fn schedule(spec: &str, initial: f32) -> Result<LearningRate> {
     }
     for pair in args.split(',').filter(|p| !p.trim().is_empty()) {
         let (k, v) = pair.split_once('=').ok_or_else(|| anyhow!("--lr-schedule {spec}: expected K=V, got {pair:?}"))?;
-        config.insert(k.trim().replace('-', "_"), value(v.trim()).map_err(|e| anyhow!("--lr-schedule {spec}: {k}: {e}"))?);
+        let key = k.trim().replace('-', "_");
+        let mut v = value(v.trim()).map_err(|e| anyhow!("--lr-schedule {spec}: {k}: {e}"))?;
+        if matches!(key.as_str(), "boundaries" | "values") && !v.is_array() {
+            v = Value::Array(vec![v]); // one boundary, written without a slash
+        }
+        config.insert(key, v);
     }
     let json = serde_json::json!({ "class_name": class, "config": config.clone() });
     let lr: LearningRate = serde_json::from_value(json).map_err(|e| anyhow!("--lr-schedule {spec}: {e}"))?;

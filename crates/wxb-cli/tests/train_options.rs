@@ -108,11 +108,11 @@ fn class_weights_change_the_loss_and_balanced_is_sklearns() {
 fn no_shuffle_trains_on_the_file_order() {
     let d = dir_with("train.csv", blobs_csv(60, 4));
     let p = d.path();
-    // Batches of 20 in file order: the first batch holds rows 0..20, the trace's first gradient
-    // is the same whatever the seed of the shuffle would have been; with shuffling it is not.
-    train(p, "a", &["--no-shuffle", "--batch-size", "20", "--trace", "0:0:0"]);
-    train(p, "b", &["--no-shuffle", "--batch-size", "20", "--trace", "0:0:0"]);
-    train(p, "c", &["--batch-size", "20", "--trace", "0:0:0"]);
+    // Batches of 20 in file order, traced on the output layer's first bias: the same run twice;
+    // with shuffling, other batches.
+    train(p, "a", &["--no-shuffle", "--batch-size", "20", "--trace", "1:bias:0"]);
+    train(p, "b", &["--no-shuffle", "--batch-size", "20", "--trace", "1:bias:0"]);
+    train(p, "c", &["--batch-size", "20", "--trace", "1:bias:0"]);
     let trace = |m: &str| std::fs::read_to_string(p.join(m).join("trace.csv")).unwrap();
     assert_eq!(trace("a"), trace("b"));
     assert_ne!(trace("a"), trace("c"), "shuffling changes the batches");
@@ -122,7 +122,7 @@ fn no_shuffle_trains_on_the_file_order() {
     let mut lines: Vec<&str> = csv.lines().collect();
     lines[41..].reverse();
     write(p, "train.csv", lines.join("\n") + "\n");
-    train(p, "r", &["--no-shuffle", "--batch-size", "20", "--trace", "0:0:0"]);
+    train(p, "r", &["--no-shuffle", "--batch-size", "20", "--trace", "1:bias:0"]);
     let (_, a) = read_csv(&p.join("a/trace.csv"));
     let (_, r) = read_csv(&p.join("r/trace.csv"));
     assert_eq!(a[..2], r[..2], "the first two batches are the same rows");
@@ -149,7 +149,8 @@ fn validation_data_is_read_like_the_training_data() {
 fn reduce_lr_on_plateau_lowers_the_rate_in_the_history() {
     let d = dir_with("train.csv", binary_csv(40, 7));
     let p = d.path();
-    train(p, "m", &["--epochs", "12", "--lr", "0.5", "--optimizer", "sgd", "--reduce-lr-on-plateau", "--reduce-lr-patience", "1", "--reduce-lr-factor", "0.5", "--min-lr", "0.1"]);
+    let base = ["train", "--data", "train.csv", "--verbose", "0", "--layers", "4", "--out", "m"];
+    ok(p, &[&base[..], &["--epochs", "12", "--lr", "0.5", "--optimizer", "sgd", "--reduce-lr-on-plateau", "--reduce-lr-patience", "1", "--reduce-lr-factor", "0.5", "--min-lr", "0.1"]].concat());
     let lr = column(&p.join("m/history.csv"), "learning_rate");
     assert_eq!(lr.len(), 12);
     assert!(close(lr[0], 0.5, 1e-6), "{lr:?}");

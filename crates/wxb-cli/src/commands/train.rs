@@ -71,9 +71,6 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let Prepared { x, y, pre, test, training_rows } = data;
     let quiet = args.verbose == Verbosity::Silent;
-    if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
-        println!("{line}");
-    }
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
     let training_ids = validation::class_ids(&pre, &y).map(|ids| ids[..training_rows].to_vec()).unwrap_or_default();
     let class_weight = args.options.class_weight(pre.class_names(), &training_ids)?;
@@ -114,6 +111,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     if let Some(p) = plateau.as_mut() {
         callbacks.push(p);
+    }
+    // Every flag and file is checked: what was built can be said.
+    if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
+        println!("{line}");
     }
     let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
