@@ -15,6 +15,7 @@ mod plot;
 mod progress;
 mod table_options;
 mod trace;
+mod train_options;
 
 use std::process::ExitCode;
 

@@ -5,17 +5,18 @@
 //! `--checkpoint`, its `checkpoints/` after each epoch).
 
 mod recipe;
+mod report;
 mod schema_table;
+mod validation;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use wxb::data::RawDataset;
 use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
-use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
@@ -29,6 +30,8 @@ struct Prepared {
     y: Tensor,
     pre: Schema,
     test: Option<(Tensor, Tensor)>,
+    /// The leading rows trained on (the validation rows of a split follow them).
+    training_rows: usize,
 }
 
 /// Runs `wxb train`.
@@ -38,6 +41,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
     recipe::check_run_flags(args)?;
+    if args.resume.is_some() {
+        args.options.check_resume()?;
+    }
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
@@ -48,29 +54,46 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let (mut model, data, mut past) = match &args.resume {
         Some(dir) => {
             let (model, pre, past) = resume(dir, args)?;
-            (model, prepare_for(&pre, args, bundled)?, past)
+            let mut data = prepare_for(&pre, args, bundled)?;
+            let rule = past.split_rule.unwrap_or(SplitRule::Last);
+            data.training_rows =
+                validation::hold_out(&mut data.x, &mut data.y, &data.pre, past.validation_split, rule)?;
+            (model, data, past)
         }
         None => {
             let recipe = recipe::recipe(args, bundled)?;
             let data = prepare_new(args, bundled)?;
             let model = recipe::build(recipe, &data.pre, &data.y, args.seed, batch_size)?;
-            (model, data, TrainingState { validation_split: args.validation_split, ..TrainingState::default() })
+            let split_rule = (args.validation_split > 0.0).then(|| validation::rule(args));
+            (
+                model,
+                data,
+                TrainingState { validation_split: args.validation_split, split_rule, ..TrainingState::default() },
+            )
         }
     };
-    let Prepared { x, y, pre, test } = data;
+    let Prepared { x, y, pre, test, training_rows } = data;
+    let quiet = args.verbose == Verbosity::Silent;
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
+    let training_ids = validation::class_ids(&pre, &y).map(|ids| ids[..training_rows].to_vec()).unwrap_or_default();
+    let class_weight = args.options.class_weight(pre.class_names(), &training_ids)?;
     let y = pre.targets_for(loss, y);
     let test = test.map(|(tx, ty)| (tx, pre.targets_for(loss, ty)));
+    let validation_data = validation::validation_data(args, &pre)?.map(|(vx, vy)| (vx, pre.targets_for(loss, vy)));
     // 2. Callbacks and training.
+    let monitor = if past.validation_split > 0.0 || validation_data.is_some() { "val_loss" } else { "loss" };
     let options = FitOptions {
         epochs: args.epochs,
         initial_epoch: past.epochs_completed,
         batch_size,
         validation_split: past.validation_split,
+        validation_data,
+        class_weight,
+        shuffle: if args.options.no_shuffle { Shuffle::Never } else { Shuffle::EveryEpoch },
         ..FitOptions::default()
     };
     options.training_rows(x.rows())?;
-    let monitor = if past.validation_split > 0.0 { "val_loss" } else { "loss" };
+    let mut plateau = recipe::reduce_lr_on_plateau(args, monitor)?;
     let mut progress = Progress::new(args.verbose);
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
@@ -89,6 +112,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(e) = early.as_mut() {
         callbacks.push(e);
     }
+    if let Some(p) = plateau.as_mut() {
+        callbacks.push(p);
+    }
+    // Every flag and file is checked: what was built can be said.
+    if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
+        println!("{line}");
+    }
     let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
     if let Some(t) = &trace {
@@ -105,7 +135,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     past.extend(&history);
     // 3. Results and files.
-    let quiet = args.verbose == Verbosity::Silent;
+    let stopped = early.as_ref().and_then(|e| report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
+    if let (Some(line), false) = (stopped, quiet) {
+        println!("{line}");
+    }
     if let Some((tx, ty)) = &test {
         let logs = model.evaluate(tx, ty, 256)?;
         if !quiet {
@@ -116,14 +149,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 tx.rows()
             );
         }
-    } else if let (Some(last), false) = (past.history.epochs.last(), quiet) {
-        let logs: String = past
-            .history
-            .history
-            .iter()
-            .filter_map(|(k, v)| v.last().map(|&v| format!(" - {k}: {}", crate::progress::format_value(v))))
-            .collect();
-        println!("Epoch {}{logs}", last + 1);
+    } else if let (Some(line), false) =
+        (report::saved_model(&past.history, early.as_ref().and_then(EarlyStopping::restored_epoch)), quiet)
+    {
+        println!("{line}");
     }
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
     save(&mut model, &args.out, &metadata, &past.history)?;
@@ -202,22 +231,28 @@ impl std::error::Error for Diverged {}
 fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
     if bundled {
         let m = mnist::bundled().context("the bundled MNIST data is damaged")?;
-        let Dataset { features, targets, schema } = m.train_dataset();
-        return Ok(Prepared { x: features, y: targets, pre: schema, test: Some((m.test_images, m.test_labels)) });
+        let Dataset { mut features, mut targets, schema } = m.train_dataset();
+        let rule = validation::rule(args);
+        let training_rows = validation::hold_out(&mut features, &mut targets, &schema, args.validation_split, rule)?;
+        let test = Some((m.test_images, m.test_labels));
+        return Ok(Prepared { x: features, y: targets, pre: schema, test, training_rows });
     }
     let raw = dataset::load_training(&args.data, args.task.task(), args.table.missing())?;
     if args.verbose != Verbosity::Silent {
         print!("{}", schema_table::describe(&raw, args.task.task()));
     }
-    let training = training_rows(&raw, args)?;
-    let Dataset { features, targets, schema } = raw.adapt(&training, &args.table.adapt(args.standardize));
-    Ok(Prepared { x: features, y: targets, pre: schema, test: None })
-}
-
-/// The rows the preprocessing is adapted on: all but the validation tail (Keras' rule).
-fn training_rows(raw: &RawDataset, args: &TrainArgs) -> Result<Vec<usize>> {
-    let split = FitOptions { validation_split: args.validation_split, ..FitOptions::default() };
-    Ok((0..split.training_rows(raw.rows())?).collect())
+    // The rows are chosen, the preprocessing adapted on the training rows only, then the
+    // validation rows moved to the end (where `fit` holds them out).
+    let rule = validation::rule(args);
+    let n = raw.rows();
+    let split = validation::choose(n, &raw.targets, &raw.schema, args.validation_split, rule)?;
+    let training: Vec<usize> = split.as_ref().map_or_else(|| (0..n).collect(), |(t, _)| t.clone());
+    let Dataset { mut features, mut targets, schema } = raw.adapt(&training, &args.table.adapt(args.standardize));
+    if let Some(order) = split.as_ref().and_then(|(t, v)| validation::order(t, v, rule)) {
+        features = features.gather_rows(&order);
+        targets = targets.gather_rows(&order);
+    }
+    Ok(Prepared { x: features, y: targets, pre: schema, test: None, training_rows: training.len() })
 }
 
 /// The data of a resumed run, read the way the model read its training data.
@@ -228,10 +263,12 @@ fn prepare_for(pre: &Schema, args: &TrainArgs, bundled: bool) -> Result<Prepared
         let (x, y) = fit_to_schema(m.train_images, Some(m.train_labels), pre, name, name)?;
         let (tx, ty) = fit_to_schema(m.test_images, Some(m.test_labels), pre, name, name)?;
         let (y, ty) = (y.context("MNIST has labels")?, ty.context("MNIST has labels")?);
-        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((tx, ty)) });
+        let training_rows = x.rows();
+        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((tx, ty)), training_rows });
     }
     let (x, y) = dataset::load_for_model(&args.data, pre, Targets::Required)?;
-    Ok(Prepared { x, y: y.context("the training data has no targets")?, pre: pre.clone(), test: None })
+    let y = y.context("the training data has no targets")?;
+    Ok(Prepared { training_rows: x.rows(), x, y, pre: pre.clone(), test: None })
 }
 
 /// A model saved with its optimizer state, its preprocessing and how far it has trained. The run
@@ -262,8 +299,21 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<(Sequential, Schema, TrainingS
             state.validation_split
         );
     }
-    if given > 0.0 {
+    if given > 0.0 && state.validation_split == 0.0 {
         state.validation_split = given;
+        state.split_rule = Some(validation::rule(args));
+    }
+    let saved = state.split_rule.unwrap_or(SplitRule::Last);
+    if let Some(asked) = args.options.split
+        && state.validation_split > 0.0
+        && (asked == crate::train_options::SplitArg::Last) != (saved == SplitRule::Last)
+    {
+        bail!(
+            "--split {}: {} was trained holding out {} rows; resume with the same rule (or without the flag)",
+            if asked == crate::train_options::SplitArg::Last { "last" } else { "shuffled" },
+            dir.display(),
+            if saved == SplitRule::Last { "the last" } else { "shuffled" }
+        );
     }
     if state.epochs_completed >= epochs {
         bail!(
