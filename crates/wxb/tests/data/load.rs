@@ -25,8 +25,11 @@ fn csv_text_labels_become_classes_and_the_schema_names_them() {
     assert_eq!(s.target.as_deref(), Some("kind"));
     let reg =
         LoadOptions { target: TargetColumn::Name("b".into()), task: Some(Task::Regression), ..LoadOptions::default() };
-    let e = load(&path, &reg).unwrap_err();
-    assert!(matches!(e, DataError::NotANumber { .. }), "{e}");
+    // The text column is then a feature, one-hot encoded (Keras' StringLookup: OOV slot first,
+    // then by count, ties by the value, largest first).
+    let set = load(&path, &reg).unwrap();
+    assert_eq!(set.schema.feature_names, ["a", "kind=[UNK]", "kind=dog", "kind=cat"]);
+    assert_eq!(set.features.row(0), [1.0, 0.0, 0.0, 1.0]);
 }
 
 #[test]
