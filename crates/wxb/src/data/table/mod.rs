@@ -57,7 +57,6 @@ impl std::fmt::Display for ColumnKind {
 
 /// The cells of a column, `None` where missing.
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub enum Cells {
     /// A numeric column.
     Numbers(Vec<Option<f32>>),
