@@ -24,19 +24,49 @@ fn uniform(rng: &mut WxbRng, shape: &[usize], lo: f32, hi: f32) -> Tensor {
     Tensor::from_vec(shape, (0..n).map(|_| rng.uniform_range(lo, hi)).collect())
 }
 
-/// Whether `v` is at least `MARGIN` away from every kink of the activations.
-fn off_kinks(v: f32) -> bool {
-    [0.0f32, 3.0, -3.0].iter().all(|k| (v - k).abs() >= MARGIN)
+/// Every activation with Keras' defaults, and the parametric ones with other parameters.
+fn activations() -> Vec<Activation> {
+    let mut all = Activation::ALL.to_vec();
+    all.extend([
+        Activation::relu_with(0.1, Some(2.5), 0.0),
+        Activation::relu_with(0.2, None, -1.0),
+        Activation::relu_with(0.0, Some(3.0), 1.0),
+        Activation::relu_with(0.3, Some(6.0), 0.5),
+        Activation::Threshold { threshold: 0.5, default_value: -1.0 },
+        Activation::Celu { alpha: 0.5 },
+        Activation::Elu { alpha: 2.0 },
+        Activation::HardShrink { threshold: 1.0 },
+        Activation::SoftShrink { threshold: 0.3 },
+        Activation::Squareplus { b: 1.0 },
+    ]);
+    all
 }
 
-/// Values in `[-4, 4)` away from kinks.
-fn smooth_input(rng: &mut WxbRng, shape: &[usize]) -> Tensor {
+/// Where `a`'s derivative jumps.
+fn kinks(a: Activation) -> Vec<f32> {
+    match a {
+        Activation::HardSigmoid | Activation::HardSilu => vec![-3.0, 3.0],
+        Activation::HardTanh | Activation::SparsePlus | Activation::SparseSigmoid => vec![-1.0, 1.0],
+        Activation::HardShrink { threshold } | Activation::SoftShrink { threshold } => vec![-threshold, threshold],
+        Activation::ReluWith { max_value, threshold, .. } => vec![0.0, threshold, max_value.unwrap_or(0.0)],
+        Activation::Threshold { threshold, .. } => vec![threshold],
+        _ => vec![0.0, 6.0],
+    }
+}
+
+/// Whether `v` is at least `MARGIN` away from every kink of `a`.
+fn off_kinks(a: Activation, v: f32) -> bool {
+    kinks(a).iter().all(|k| (v - k).abs() >= MARGIN)
+}
+
+/// Values in `[-4, 4)` away from `a`'s kinks.
+fn smooth_input(a: Activation, rng: &mut WxbRng, shape: &[usize]) -> Tensor {
     let n = shape.iter().product();
     let data = (0..n)
         .map(|_| {
             loop {
                 let v = rng.uniform_range(-4.0, 4.0);
-                if off_kinks(v) {
+                if off_kinks(a, v) {
                     break v;
                 }
             }
@@ -117,11 +147,17 @@ fn random_shape(rng: &mut WxbRng) -> [usize; 2] {
     [2 + rng.below(4), 2 + rng.below(5)]
 }
 
+/// A small random batch shape `[batch, features]` that `a` accepts (glu: an even last axis).
+fn shape_for(a: Activation, rng: &mut WxbRng) -> [usize; 2] {
+    let [batch, features] = random_shape(rng);
+    [batch, if a == Activation::Glu { 2 * (1 + features / 2) } else { features }]
+}
+
 #[test]
 fn every_elementwise_derivative_matches_differences() {
     let mut rng = WxbRng::new(1);
-    for a in Activation::ALL.into_iter().filter(|a| a.is_elementwise()) {
-        let x = smooth_input(&mut rng, &[64]);
+    for a in activations().into_iter().filter(|a| a.is_elementwise()) {
+        let x = smooth_input(a, &mut rng, &[64]);
         let analytic: Vec<f32> = x.data().iter().map(|&v| a.df(v, a.f(v))).collect();
         let numeric = numeric_grad(x.data(), |_, v| f64::from(a.f(v)));
         assert_grad(&format!("{a}.df"), &analytic, &numeric);
@@ -131,12 +167,12 @@ fn every_elementwise_derivative_matches_differences() {
 #[test]
 fn every_activation_backward_matches_differences() {
     let mut rng = WxbRng::new(2);
-    for a in Activation::ALL {
-        let shape = random_shape(&mut rng);
-        let z = smooth_input(&mut rng, &shape);
-        let r = uniform(&mut rng, &shape, -1.0, 1.0);
+    for a in activations() {
+        let shape = shape_for(a, &mut rng);
+        let z = smooth_input(a, &mut rng, &shape);
         let (mut y, mut dz) = (Tensor::default(), Tensor::default());
         a.forward(&z, &mut y);
+        let r = uniform(&mut rng, y.shape(), -1.0, 1.0);
         a.backward(&z, &y, &r, &mut dz);
         let numeric = numeric_grad(z.data(), |i, v| {
             let mut zp = z.clone();
@@ -152,7 +188,7 @@ fn every_activation_backward_matches_differences() {
 #[test]
 fn checker_rejects_wrong_derivatives() {
     let mut rng = WxbRng::new(3);
-    let x = smooth_input(&mut rng, &[32]);
+    let x = smooth_input(Activation::Sigmoid, &mut rng, &[32]);
     let sig = Activation::Sigmoid;
     let numeric = numeric_grad(x.data(), |_, v| f64::from(sig.f(v)));
     let right: Vec<f32> = x.data().iter().map(|&v| sig.df(v, sig.f(v))).collect();
@@ -170,7 +206,7 @@ fn checker_rejects_wrong_derivatives() {
 fn dense_case(a: Activation, bias: bool, rng: &mut WxbRng) -> (Dense, Tensor) {
     for _ in 0..1000 {
         let [batch, inp] = random_shape(rng);
-        let units = 2 + rng.below(4);
+        let units = if a == Activation::Glu { 2 * (1 + rng.below(3)) } else { 2 + rng.below(4) };
         let mut d = Dense::new(units).activation(a).named("d");
         if !bias {
             d = d.without_bias();
@@ -181,7 +217,7 @@ fn dense_case(a: Activation, bias: bool, rng: &mut WxbRng) -> (Dense, Tensor) {
         }
         let x = uniform(rng, &[batch, inp], -2.0, 2.0);
         let z = d.clone().activation(Activation::Linear).call(&x, Mode::Train, &mut Scratch::default());
-        if z.data().iter().all(|&v| off_kinks(v)) {
+        if z.data().iter().all(|&v| off_kinks(a, v)) {
             return (d, x);
         }
     }
@@ -191,7 +227,7 @@ fn dense_case(a: Activation, bias: bool, rng: &mut WxbRng) -> (Dense, Tensor) {
 #[test]
 fn dense_gradients_with_every_activation_with_and_without_bias() {
     let mut rng = WxbRng::new(4);
-    for a in Activation::ALL {
+    for a in activations() {
         for bias in [true, false] {
             let (d, x) = dense_case(a, bias, &mut rng);
             check_layer(&format!("Dense({a}, bias {bias})"), &d, &x, Mode::Train, &mut rng);
@@ -236,20 +272,20 @@ fn dense_fused_backward_from_logits() {
 #[test]
 fn activation_layer_gradients() {
     let mut rng = WxbRng::new(6);
-    for a in Activation::ALL {
-        let shape = random_shape(&mut rng);
+    for a in activations() {
+        let shape = shape_for(a, &mut rng);
         let mut layer = ActivationLayer::new(a).named("a");
         layer.build(&shape[1..], 0);
-        check_layer(&format!("Activation({a})"), &layer, &smooth_input(&mut rng, &shape), Mode::Train, &mut rng);
+        check_layer(&format!("Activation({a})"), &layer, &smooth_input(a, &mut rng, &shape), Mode::Train, &mut rng);
     }
-    // Softmax over the last axis of rank-2 samples.
-    for a in [Activation::Softmax, Activation::LogSoftmax] {
+    // Softmax over the last axis of rank-2 samples; glu halving it.
+    for a in [Activation::Softmax, Activation::LogSoftmax, Activation::Glu] {
         let mut layer = ActivationLayer::new(a).named("a");
         layer.build(&[3, 4], 0);
         check_layer(
             &format!("Activation({a}) rank 3"),
             &layer,
-            &smooth_input(&mut rng, &[2, 3, 4]),
+            &smooth_input(a, &mut rng, &[2, 3, 4]),
             Mode::Train,
             &mut rng,
         );
@@ -354,7 +390,7 @@ fn regularizer_gradients() {
     ];
     for r in regs {
         // Away from 0, where L1 has its kink.
-        let w = smooth_input(&mut rng, &[3, 4]);
+        let w = smooth_input(Activation::Relu, &mut rng, &[3, 4]);
         let mut g = Tensor::zeros(w.shape());
         r.add_gradient(&w, &mut g);
         let num = numeric_grad(w.data(), |i, v| {

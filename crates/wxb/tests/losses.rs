@@ -193,6 +193,39 @@ fn batch_for(loss: Loss, rng: &mut WxbRng, rows: usize, cols: usize) -> (Tensor,
             };
             (y, p)
         }
+        Loss::MeanAbsolutePercentageError => fill(rng, &mut |r| {
+            let y = away_from(r, -2.0, 2.0, &[0.0], 0.2);
+            (y, y + away_from(r, -1.0, 1.0, &[0.0], 0.05))
+        }),
+        Loss::MeanSquaredLogarithmicError => fill(rng, &mut |r| (r.uniform_range(0.0, 3.0), r.uniform_range(0.1, 3.0))),
+        Loss::SquaredHinge => fill(rng, &mut |r| {
+            let t = if r.uniform() < 0.5 { -1.0 } else { 1.0 };
+            (t, t * r.uniform_range(-2.0, 2.0))
+        }),
+        Loss::CategoricalHinge => {
+            // Distinct predictions: no tie for the largest wrong class.
+            let y = distributions(rng, rows, cols, true);
+            let p = Tensor::from_vec(&[rows, cols], (0..rows * cols).map(|k| (k % cols) as f32 * 0.3 + rng.uniform_range(0.0, 0.2)).collect());
+            (y, p)
+        }
+        Loss::CosineSimilarity => (random(rng, &[rows, cols], -2.0, 2.0), random(rng, &[rows, cols], 0.5, 2.0)),
+        Loss::BinaryFocalCrossentropy { from, .. } => {
+            let y = random(rng, &[rows, cols], 0.0, 1.0).map(|v| if v < 0.5 { 0.0 } else { 1.0 });
+            let p = match from {
+                Predictions::Probabilities => random(rng, &[rows, cols], 0.1, 0.9),
+                Predictions::Logits => random(rng, &[rows, cols], -4.0, 4.0),
+            };
+            (y, p)
+        }
+        Loss::CategoricalFocalCrossentropy { from, .. } => {
+            let one_hot = rng.uniform() < 0.5;
+            let y = distributions(rng, rows, cols, one_hot);
+            let p = match from {
+                Predictions::Probabilities => random(rng, &[rows, cols], 0.5, 1.0),
+                Predictions::Logits => random(rng, &[rows, cols], -4.0, 4.0),
+            };
+            (y, p)
+        }
         other => panic!("no random batch for {other}"),
     }
 }
@@ -208,8 +241,20 @@ fn variants() -> Vec<Loss> {
         Loss::Hinge,
         Loss::KlDivergence,
         Loss::Poisson,
+        Loss::MeanAbsolutePercentageError,
+        Loss::MeanSquaredLogarithmicError,
+        Loss::SquaredHinge,
+        Loss::CategoricalHinge,
+        Loss::CosineSimilarity,
     ];
     for from in [Predictions::Probabilities, Predictions::Logits] {
+        for (label_smoothing, gamma) in [(0.0, 2.0), (0.15, 1.5)] {
+            for apply_class_balancing in [false, true] {
+                let alpha = 0.25;
+                all.push(Loss::BinaryFocalCrossentropy { apply_class_balancing, alpha, gamma, from, label_smoothing });
+            }
+            all.push(Loss::CategoricalFocalCrossentropy { alpha: 0.4, gamma, from, label_smoothing });
+        }
         for label_smoothing in [0.0, 0.15] {
             all.push(Loss::BinaryCrossentropy { from, label_smoothing });
             all.push(Loss::CategoricalCrossentropy { from, label_smoothing });
@@ -286,7 +331,7 @@ fn fused_path_equals_the_loss_of_the_activation_output() {
 #[test]
 fn only_crossentropies_after_softmax_or_sigmoid_fuse() {
     for loss in variants() {
-        let crossentropy = loss.name().contains("crossentropy");
+        let crossentropy = loss.name().contains("crossentropy") && !loss.name().contains("focal");
         for activation in Activation::ALL {
             let expected = crossentropy && matches!(activation, Activation::Softmax | Activation::Sigmoid);
             assert_eq!(loss.fuses_with(activation), expected, "{loss:?} with {activation}");
@@ -308,6 +353,11 @@ fn names_and_aliases_parse() {
         ("bce", Loss::BINARY_CROSSENTROPY),
         ("logcosh", Loss::LogCosh),
         ("SparseCategoricalCrossentropy", Loss::SPARSE_CATEGORICAL_CROSSENTROPY),
+        ("mape", Loss::MeanAbsolutePercentageError),
+        ("MSLE", Loss::MeanSquaredLogarithmicError),
+        ("CosineSimilarity", Loss::CosineSimilarity),
+        ("BinaryFocalCrossentropy", Loss::BINARY_FOCAL_CROSSENTROPY),
+        ("categorical_focal_crossentropy", Loss::CATEGORICAL_FOCAL_CROSSENTROPY),
     ] {
         assert_eq!(alias.parse::<Loss>().unwrap(), loss, "{alias}");
     }

@@ -1,20 +1,20 @@
 //! Activation functions: each is `f(x)` with its derivative `df(x)`, as Keras 3 defines them.
 //!
 //! Element-wise activations act on every value; `softmax` and `log_softmax` act on each row (the last
-//! axis) and are computed stably by subtracting the row maximum first.
+//! axis) and are computed stably by subtracting the row maximum first; `glu` halves each row.
+//! The formulas (`f`, `df`) are in `formulas.rs`, the passes over tensors in `tensor_ops.rs`.
 
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::tensor::Tensor;
-
+mod formulas;
 mod real;
 mod scalar;
+mod tensor_ops;
 
 pub use real::Real;
-pub(crate) use scalar::relu;
-use scalar::{gelu_tanh_inner, last_axis, map_into, step};
+
 pub use scalar::{log_softmax_row, sigmoid, softmax_row, softplus};
 
 /// SELU's α (Klambauer et al. 2017), as in Keras/TensorFlow.
@@ -32,6 +32,7 @@ pub enum Activation {
     #[default]
     Linear,
     /// `f(x) = max(x, 0)`.
+    #[serde(skip)]
     Relu,
     /// `f(x) = x` for `x > 0`, else `negative_slope·x` (Keras' default slope: 0.2).
     LeakyRelu {
@@ -67,6 +68,69 @@ pub enum Activation {
     Silu,
     /// `f(x) = x·tanh(softplus(x))`.
     Mish,
+    /// `f(x) = min(max(x, 0), 6)`.
+    Relu6,
+    /// Keras' `relu(x, negative_slope, max_value, threshold)` (the `ReLU` layer's options):
+    /// `f(x) = clip(x·[x > threshold], 0, max_value) − negative_slope·max(threshold − x, 0)`, the
+    /// clip only when `max_value` is given (with `threshold = 0`, `[x > 0]·x` is `max(x, 0)`).
+    /// Serialized as `{"relu": {"negative_slope": …, "max_value": …, "threshold": …}}`; build it
+    /// with [`Activation::relu_with`].
+    #[serde(rename = "relu")]
+    ReluWith {
+        /// The slope below `threshold` (Keras' default: 0).
+        negative_slope: f32,
+        /// The largest output (Keras' default: none).
+        max_value: Option<f32>,
+        /// Inputs at or below it give `negative_slope·(x − threshold)` (Keras' default: 0).
+        threshold: f32,
+    },
+    /// `f(x) = max(x, 0) + α·(e^(min(x, 0)/α) − 1)` (Keras' default α: 1).
+    Celu {
+        /// α.
+        alpha: f32,
+    },
+    /// `f(x) = eˣ`.
+    Exponential,
+    /// Gated linear unit over the last axis: the row `[a, b]` (two halves) gives `a ⊙ σ(b)`, so the
+    /// output has half as many values as the input (which must have an even number).
+    Glu,
+    /// `f(x) = x·hard_sigmoid(x) = x·relu6(x + 3)/6` (Keras' alias: `hard_swish`).
+    HardSilu,
+    /// `f(x) = clip(x, −1, 1)`.
+    HardTanh,
+    /// `f(x) = x` where `|x| > threshold`, else 0 (Keras' default threshold: 0.5).
+    HardShrink {
+        /// The half-width of the zeroed band.
+        threshold: f32,
+    },
+    /// `f(x) = x − threshold` above `threshold`, `x + threshold` below `−threshold`, else 0
+    /// (Keras' default threshold: 0.5).
+    SoftShrink {
+        /// The half-width of the zeroed band.
+        threshold: f32,
+    },
+    /// `f(x) = x − tanh(x)`.
+    TanhShrink,
+    /// `f(x) = ln σ(x) = −softplus(−x)`.
+    LogSigmoid,
+    /// `f(x) = 0` for `x ≤ −1`, `(x + 1)²/4` for `−1 < x < 1`, `x` for `x ≥ 1`.
+    SparsePlus,
+    /// `f(x) = 0` for `x ≤ −1`, `(x + 1)/2` for `−1 < x < 1`, `1` for `x ≥ 1`.
+    SparseSigmoid,
+    /// `f(x) = (x + √(x² + b))/2` (Keras' default b: 4).
+    Squareplus {
+        /// b.
+        b: f32,
+    },
+    /// Keras' `threshold(x, threshold, default_value)`: `f(x) = x` for `x > threshold`, else
+    /// `default_value`. Keras gives it no defaults, so the bare name `"threshold"` does not parse:
+    /// write `{"threshold": {"threshold": …, "default_value": …}}`.
+    Threshold {
+        /// Inputs at or below it are replaced.
+        threshold: f32,
+        /// Their replacement.
+        default_value: f32,
+    },
 }
 
 impl Activation {
@@ -74,200 +138,43 @@ impl Activation {
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu { negative_slope: 0.2 };
     /// Keras' default ELU: α = 1.
     pub const ELU: Activation = Activation::Elu { alpha: 1.0 };
+    /// Keras' default CELU: α = 1.
+    pub const CELU: Activation = Activation::Celu { alpha: 1.0 };
+    /// Keras' default hard_shrink: threshold 0.5.
+    pub const HARD_SHRINK: Activation = Activation::HardShrink { threshold: 0.5 };
+    /// Keras' default soft_shrink: threshold 0.5.
+    pub const SOFT_SHRINK: Activation = Activation::SoftShrink { threshold: 0.5 };
+    /// Keras' default squareplus: b = 4.
+    pub const SQUAREPLUS: Activation = Activation::Squareplus { b: 4.0 };
 
-    /// Whether the activation works on each value alone (all but softmax and log_softmax).
+    /// Keras' `relu(x, negative_slope, max_value, threshold)`: [`Activation::Relu`] for Keras'
+    /// defaults `(0, None, 0)`, else [`Activation::ReluWith`].
+    pub fn relu_with(negative_slope: f32, max_value: Option<f32>, threshold: f32) -> Activation {
+        if negative_slope == 0.0 && max_value.is_none() && threshold == 0.0 {
+            Activation::Relu
+        } else {
+            Activation::ReluWith { negative_slope, max_value, threshold }
+        }
+    }
+
+    /// Whether the activation works on each value alone (all but softmax, log_softmax and glu).
     pub fn is_elementwise(self) -> bool {
-        !matches!(self, Activation::Softmax | Activation::LogSoftmax)
+        !matches!(self, Activation::Softmax | Activation::LogSoftmax | Activation::Glu)
     }
 
-    /// `f(x)` for an element-wise activation, in any [`Real`] type (`f32` in the engine, `f64` in
-    /// `explain`).
-    ///
-    /// # Panics
-    /// For `Softmax` and `LogSoftmax`, which need a whole row: use [`Activation::forward`].
-    pub fn f<T: Real>(self, x: T) -> T {
-        let of = T::of;
-        match self {
-            Activation::Linear => x,
-            Activation::Relu => relu(x),
-            Activation::LeakyRelu { negative_slope } => {
-                if x > T::ZERO {
-                    x
-                } else {
-                    of(negative_slope) * x
-                }
-            }
-            Activation::Elu { alpha } => {
-                if x > T::ZERO {
-                    x
-                } else {
-                    of(alpha) * x.exp_m1()
-                }
-            }
-            Activation::Selu => {
-                if x > T::ZERO {
-                    of(SELU_SCALE) * x
-                } else {
-                    of(SELU_SCALE) * of(SELU_ALPHA) * x.exp_m1()
-                }
-            }
-            Activation::Gelu => of(0.5) * x * (T::ONE + (x * T::FRAC_1_SQRT_2).erf()),
-            Activation::GeluTanh => of(0.5) * x * (T::ONE + gelu_tanh_inner(x).tanh()),
-            Activation::Sigmoid => sigmoid(x),
-            Activation::HardSigmoid => ((x + of(3.0)).clamp(T::ZERO, of(6.0))) / of(6.0),
-            Activation::Tanh => x.tanh(),
-            Activation::Softplus => softplus(x),
-            Activation::Softsign => x / (T::ONE + x.abs()),
-            Activation::Silu => x * sigmoid(x),
-            Activation::Mish => x * softplus(x).tanh(),
-            Activation::Softmax | Activation::LogSoftmax => {
-                panic!("{self} acts on whole rows: use Activation::forward")
-            }
-        }
+    /// The length of the output's last axis for an input whose last axis has `len` values: `len`,
+    /// or `len / 2` for glu.
+    pub fn output_len(self, len: usize) -> usize {
+        if self == Activation::Glu { len / 2 } else { len }
     }
 
-    /// `y = f(z)` for one row `z` (one sample's last axis), in any [`Real`] type: softmax and
-    /// log_softmax over the row, the others value by value. `explain` calls it in `f64`.
-    ///
-    /// # Panics
-    /// If `y` and `z` differ in length.
-    pub fn row<T: Real>(self, z: &[T], y: &mut [T]) {
-        assert_eq!(z.len(), y.len(), "{self}: row of {} values into {}", z.len(), y.len());
-        match self {
-            Activation::Softmax => softmax_row(z, y),
-            Activation::LogSoftmax => log_softmax_row(z, y),
-            other => y.iter_mut().zip(z).for_each(|(o, &v)| *o = other.f(v)),
+    /// Why the activation cannot act on a last axis of `len` values, if it cannot (glu needs an
+    /// even number).
+    pub fn check_len(self, len: usize) -> Result<(), &'static str> {
+        if self == Activation::Glu && len % 2 != 0 {
+            return Err("glu splits the last axis in two halves: it must have an even length");
         }
-    }
-
-    /// `f'(x)` for an element-wise activation, given the input `x` and the output `y = f(x)`
-    /// (some derivatives are cheapest from `y`).
-    ///
-    /// # Panics
-    /// For `Softmax` and `LogSoftmax`: use [`Activation::backward`].
-    pub fn df(self, x: f32, y: f32) -> f32 {
-        match self {
-            Activation::Linear => 1.0,
-            Activation::Relu => step(x),
-            Activation::LeakyRelu { negative_slope } => {
-                if x > 0.0 {
-                    1.0
-                } else {
-                    negative_slope
-                }
-            }
-            Activation::Elu { alpha } => {
-                if x > 0.0 {
-                    1.0
-                } else {
-                    y + alpha
-                }
-            }
-            Activation::Selu => {
-                if x > 0.0 {
-                    SELU_SCALE
-                } else {
-                    y + SELU_SCALE * SELU_ALPHA
-                }
-            }
-            Activation::Gelu => {
-                let cdf = 0.5 * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2));
-                let pdf = (-0.5 * x * x).exp() * 0.398_942_3; // 1/√(2π)
-                cdf + x * pdf
-            }
-            Activation::GeluTanh => {
-                const C: f32 = 0.797_884_6; // √(2/π)
-                let t = gelu_tanh_inner(x).tanh();
-                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3.0 * 0.044_715 * x * x)
-            }
-            Activation::Sigmoid => y * (1.0 - y),
-            Activation::HardSigmoid => {
-                if x > -3.0 && x < 3.0 {
-                    1.0 / 6.0
-                } else {
-                    0.0
-                }
-            }
-            Activation::Tanh => 1.0 - y * y,
-            Activation::Softplus => sigmoid(x),
-            Activation::Softsign => {
-                let d = 1.0 + x.abs();
-                1.0 / (d * d)
-            }
-            Activation::Silu => {
-                let s = sigmoid(x);
-                s * (1.0 + x * (1.0 - s))
-            }
-            Activation::Mish => {
-                let t = softplus(x).tanh();
-                t + x * (1.0 - t * t) * sigmoid(x)
-            }
-            Activation::Softmax | Activation::LogSoftmax => {
-                panic!("{self} acts on whole rows: use Activation::backward")
-            }
-        }
-    }
-
-    /// `y = f(z)`, row by row for softmax/log_softmax. `y` is resized to `z`'s shape.
-    pub fn forward(self, z: &Tensor, y: &mut Tensor) {
-        y.resize(z.shape());
-        let cols = last_axis(z);
-        match self {
-            Activation::Linear => y.data_mut().copy_from_slice(z.data()),
-            Activation::Relu => map_into(z, y, relu),
-            Activation::Softmax => {
-                for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
-                    softmax_row(zr, yr);
-                }
-            }
-            Activation::LogSoftmax => {
-                for (zr, yr) in z.data().chunks_exact(cols).zip(y.data_mut().chunks_exact_mut(cols)) {
-                    log_softmax_row(zr, yr);
-                }
-            }
-            other => map_into(z, y, |x| other.f(x)),
-        }
-    }
-
-    /// `dz = dy · ∂y/∂z`, given the forward input `z` and output `y`. `dz` is resized to `z`'s shape.
-    ///
-    /// For softmax, `dzᵢ = yᵢ·(dyᵢ − Σⱼ dyⱼ·yⱼ)`; for log_softmax, `dzᵢ = dyᵢ − softmax(z)ᵢ·Σⱼ dyⱼ`.
-    pub fn backward(self, z: &Tensor, y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
-        assert_eq!(z.shape(), dy.shape(), "{self} backward: input {:?} vs gradient {:?}", z.shape(), dy.shape());
-        dz.resize(z.shape());
-        let cols = last_axis(z);
-        match self {
-            Activation::Linear => dz.data_mut().copy_from_slice(dy.data()),
-            Activation::Relu => {
-                for ((d, &g), &x) in dz.data_mut().iter_mut().zip(dy.data()).zip(z.data()) {
-                    *d = if x > 0.0 { g } else { 0.0 };
-                }
-            }
-            Activation::Softmax => {
-                let rows = y.data().chunks_exact(cols).zip(dy.data().chunks_exact(cols));
-                for ((yr, gr), dr) in rows.zip(dz.data_mut().chunks_exact_mut(cols)) {
-                    let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
-                    for ((d, &yi), &gi) in dr.iter_mut().zip(yr).zip(gr) {
-                        *d = yi * (gi - dot);
-                    }
-                }
-            }
-            Activation::LogSoftmax => {
-                let rows = y.data().chunks_exact(cols).zip(dy.data().chunks_exact(cols));
-                for ((yr, gr), dr) in rows.zip(dz.data_mut().chunks_exact_mut(cols)) {
-                    let total: f32 = gr.iter().sum();
-                    for ((d, &yi), &gi) in dr.iter_mut().zip(yr).zip(gr) {
-                        *d = gi - yi.exp() * total;
-                    }
-                }
-            }
-            other => {
-                let it = dz.data_mut().iter_mut().zip(dy.data()).zip(z.data()).zip(y.data());
-                for (((d, &g), &x), &yv) in it {
-                    *d = g * other.df(x, yv);
-                }
-            }
-        }
+        Ok(())
     }
 
     /// Keras' name of the activation (`"relu"`, `"gelu"`, …).
@@ -289,11 +196,26 @@ impl Activation {
             Activation::Softsign => "softsign",
             Activation::Silu => "silu",
             Activation::Mish => "mish",
+            Activation::Relu6 => "relu6",
+            Activation::ReluWith { .. } => "relu",
+            Activation::Celu { .. } => "celu",
+            Activation::Exponential => "exponential",
+            Activation::Glu => "glu",
+            Activation::HardSilu => "hard_silu",
+            Activation::HardTanh => "hard_tanh",
+            Activation::HardShrink { .. } => "hard_shrink",
+            Activation::SoftShrink { .. } => "soft_shrink",
+            Activation::TanhShrink => "tanh_shrink",
+            Activation::LogSigmoid => "log_sigmoid",
+            Activation::SparsePlus => "sparse_plus",
+            Activation::SparseSigmoid => "sparse_sigmoid",
+            Activation::Squareplus { .. } => "squareplus",
+            Activation::Threshold { .. } => "threshold",
         }
     }
 
-    /// Every activation, with Keras' default parameters.
-    pub const ALL: [Activation; 16] = [
+    /// Every activation that has Keras' default parameters (all but `threshold`, which has none).
+    pub const ALL: [Activation; 29] = [
         Activation::Linear,
         Activation::Relu,
         Activation::LEAKY_RELU,
@@ -310,6 +232,19 @@ impl Activation {
         Activation::Softsign,
         Activation::Silu,
         Activation::Mish,
+        Activation::Relu6,
+        Activation::CELU,
+        Activation::Exponential,
+        Activation::Glu,
+        Activation::HardSilu,
+        Activation::HardTanh,
+        Activation::HARD_SHRINK,
+        Activation::SOFT_SHRINK,
+        Activation::TanhShrink,
+        Activation::LogSigmoid,
+        Activation::SparsePlus,
+        Activation::SparseSigmoid,
+        Activation::SQUAREPLUS,
     ];
 }
 
@@ -319,11 +254,12 @@ impl FromStr for Activation {
     type Err = crate::error::UnknownName;
 
     /// Parses Keras' names, with Keras' default parameters; `swish` is an alias of `silu`,
-    /// `None`/`none` of `linear`.
+    /// `hard_swish` of `hard_silu`, `None`/`none` of `linear`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let key = s.trim().to_ascii_lowercase();
         let alias = match key.as_str() {
             "swish" => Some(Activation::Silu),
+            "hard_swish" => Some(Activation::HardSilu),
             "none" | "identity" => Some(Activation::Linear),
             "gelu_approximate" | "approximate_gelu" => Some(Activation::GeluTanh),
             _ => None,

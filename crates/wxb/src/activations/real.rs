@@ -40,6 +40,8 @@ pub trait Real:
     fn tanh(self) -> Self;
     /// `|x|`.
     fn abs(self) -> Self;
+    /// `√x`.
+    fn sqrt(self) -> Self;
     /// `max(x, y)` (the other one when either is NaN).
     fn max(self, other: Self) -> Self;
     /// `x` limited to `[lo, hi]`.
@@ -83,5 +85,5 @@ macro_rules! real {
     };
 }
 
-real!(f32, libm::erff, [exp, exp_m1, ln, ln_1p, tanh, abs]);
-real!(f64, libm::erf, [exp, exp_m1, ln, ln_1p, tanh, abs]);
+real!(f32, libm::erff, [exp, exp_m1, ln, ln_1p, tanh, abs, sqrt]);
+real!(f64, libm::erf, [exp, exp_m1, ln, ln_1p, tanh, abs, sqrt]);

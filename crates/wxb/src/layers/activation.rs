@@ -29,8 +29,15 @@ impl ActivationConfig {
 impl LayerKind for ActivationConfig {
     type Layer = ActivationLayer;
 
-    fn plan(&self, input_shape: &[usize], _check: &Check) -> Result<LayerPlan, WxbError> {
-        Ok(LayerPlan::same_shape(input_shape, &[]))
+    fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+        let mut plan = LayerPlan::same_shape(input_shape, &[]);
+        if let Some(last) = plan.output_shape.last_mut() {
+            if let Err(why) = self.activation.check_len(*last) {
+                return Err(check.bad("input_shape", format!("{input_shape:?}"), why));
+            }
+            *last = self.activation.output_len(*last);
+        }
+        Ok(plan)
     }
 
     fn into_layer(self) -> ActivationLayer {
@@ -43,7 +50,7 @@ impl LayerKind for ActivationConfig {
 /// the last axis.
 ///
 /// # Shapes
-/// `x: [batch, …]`, `y` of the same shape.
+/// `x: [batch, …]`, `y` of the same shape (glu: the last axis halved).
 ///
 /// Backward: `dx = dy ⊙ f'(x)` (for softmax,
 /// `dxᵢ = yᵢ·(dyᵢ − Σⱼ dyⱼ·yⱼ)`). A final `Activation(softmax)` or `Activation(sigmoid)` fuses
@@ -59,7 +66,7 @@ pub struct ActivationLayer {
 struct ActivationBuffers {
     /// A copy of the input: the logits of a fused loss (kept unless the activation is linear).
     z: Tensor,
-    /// `x`, `y`, `dy` viewed as rows of the last axis, for softmax over the last axis.
+    /// `x`, `y`, `dy` viewed as rows of their last axis, for the row-wise activations.
     rows: [Tensor; 3],
 }
 
@@ -89,8 +96,9 @@ impl Layer for ActivationLayer {
         self.shape = input_shape.to_vec();
     }
 
+    /// The input's shape (glu: its last axis halved).
     fn output_shape(&self) -> Vec<usize> {
-        self.shape.clone()
+        self.config.activation.output_shape(&self.shape)
     }
 
     /// # Panics
@@ -109,8 +117,12 @@ impl Layer for ActivationLayer {
                 // softmax over the last axis: view the copy as [rows, last] (no data moves).
                 z.resize(&[x.len() / last.max(1), last]);
                 f.forward(z, y);
-                y.resize(x.shape());
                 z.resize(x.shape());
+                if f == Activation::Glu {
+                    y.resize(&f.output_shape(x.shape()));
+                } else {
+                    y.resize(x.shape());
+                }
             }
         }
     }
@@ -121,11 +133,11 @@ impl Layer for ActivationLayer {
         match self.last_axis_rows() {
             None => f.backward(x, y, dy, dx),
             Some(last) => {
-                let rows = [x.len() / last.max(1), last];
+                let rows = x.len() / last.max(1);
                 let b = scratch.get::<ActivationBuffers>();
                 for (buf, t) in b.rows.iter_mut().zip([x, y, dy]) {
                     buf.assign(t);
-                    buf.resize(&rows);
+                    buf.resize(&[rows, t.len() / rows.max(1)]);
                 }
                 let [xr, yr, dyr] = &b.rows;
                 f.backward(xr, yr, dyr, dx);
@@ -151,11 +163,12 @@ impl Layer for ActivationLayer {
         }
     }
 
-    /// `f(x)`, softmax and log_softmax over the last axis.
+    /// `f(x)`, softmax, log_softmax and glu over the last axis.
     fn forward_f64(&self, input_shape: &[usize], x: &[f64]) -> Forward64 {
         let last = input_shape.last().copied().unwrap_or(1).max(1);
-        let mut y = vec![0.0; x.len()];
-        for (zr, yr) in x.chunks(last).zip(y.chunks_mut(last)) {
+        let out = self.config.activation.output_len(last).max(1);
+        let mut y = vec![0.0; x.len() / last * out];
+        for (zr, yr) in x.chunks(last).zip(y.chunks_mut(out)) {
             self.config.activation.row(zr, yr);
         }
         Forward64::each(y)

@@ -84,6 +84,9 @@ impl LayerKind for DenseConfig {
         if self.units == 0 {
             return Err(check.bad("units", "0".into(), "must be at least 1"));
         }
+        if let Err(why) = self.activation.check_len(self.units) {
+            return Err(check.bad("units", self.units.to_string(), why));
+        }
         check.initializer("kernel_initializer", self.kernel_initializer, Rank::Matrix)?;
         check.initializer("bias_initializer", self.bias_initializer, Rank::Vector)?;
         check.regularizer("kernel_regularizer", self.kernel_regularizer)?;
@@ -99,7 +102,7 @@ impl LayerKind for DenseConfig {
         if self.use_bias {
             weights.push(("bias", vec![self.units]));
         }
-        Ok(LayerPlan { output_shape: vec![self.units], params, weights })
+        Ok(LayerPlan { output_shape: vec![self.activation.output_len(self.units)], params, weights })
     }
 
     fn into_layer(self) -> Dense {
@@ -111,7 +114,7 @@ impl LayerKind for DenseConfig {
 ///
 /// # Shapes
 /// `x: [batch, in]`, kernel `W: [in, units]` (Keras' layout), bias `b: [units]`,
-/// `y: [batch, units]`. Each output is one neuron's dot product `Σᵢ xᵢ·Wᵢⱼ + bⱼ`.
+/// `y: [batch, units]` (`[batch, units / 2]` for glu, which halves each row: `units` must be even). Each output is one neuron's dot product `Σᵢ xᵢ·Wᵢⱼ + bⱼ`.
 ///
 /// Backward, with `dz = dy ⊙ activation'(z)`: `dW = xᵀ·dz`, `db = Σ_batch dz`, `dx = dz·Wᵀ`.
 ///
@@ -230,8 +233,9 @@ impl Layer for Dense {
         }
     }
 
+    /// `[units]` (`[units / 2]` for glu, which halves each row).
     fn output_shape(&self) -> Vec<usize> {
-        vec![self.config.units]
+        vec![self.config.activation.output_len(self.config.units)]
     }
 
     fn forward(&self, x: &Tensor, y: &mut Tensor, _mode: Mode, scratch: &mut Scratch) {
@@ -295,7 +299,7 @@ impl Layer for Dense {
                 dot + bias.map_or(0.0, |b| f64::from(b[j]))
             })
             .collect();
-        let mut output = vec![0.0; units];
+        let mut output = vec![0.0; self.config.activation.output_len(units)];
         self.config.activation.row(&z, &mut output);
         Forward64 { z: Some(z), output, source: None }
     }

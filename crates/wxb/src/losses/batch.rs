@@ -2,7 +2,8 @@
 //! the gradient, and the fused logits path. Nothing here allocates except [`Loss::per_sample`].
 
 use super::margin::HingeLabels;
-use super::{Loss, Predictions, crossentropy, margin, probabilistic, regression};
+use super::focal::{BinaryFocal, CategoricalFocal};
+use super::{Loss, Predictions, cosine, crossentropy, focal, margin, probabilistic, regression};
 use crate::activations::Activation;
 use crate::tensor::Tensor;
 
@@ -25,13 +26,25 @@ impl Loss {
             Loss::Hinge => margin::hinge(y, p, hinge, grad),
             Loss::KlDivergence => probabilistic::kl_divergence(y, p, grad),
             Loss::Poisson => probabilistic::poisson(y, p, grad),
+            Loss::MeanAbsolutePercentageError => regression::mape(y, p, grad),
+            Loss::MeanSquaredLogarithmicError => regression::msle(y, p, grad),
+            Loss::SquaredHinge => margin::squared_hinge(y, p, hinge, grad),
+            Loss::CategoricalHinge => margin::categorical_hinge(y, p, grad),
+            Loss::CosineSimilarity => cosine::cosine_similarity(y, p, grad),
+            Loss::BinaryFocalCrossentropy { apply_class_balancing, alpha, gamma, from, label_smoothing } => {
+                let cfg = BinaryFocal { apply_class_balancing, alpha, gamma, from, label_smoothing };
+                focal::binary(y, p, cfg, grad)
+            }
+            Loss::CategoricalFocalCrossentropy { alpha, gamma, from, label_smoothing } => {
+                focal::categorical(y, p, CategoricalFocal { alpha, gamma, from, label_smoothing }, grad)
+            }
         }
     }
 
     /// The batch-wide facts a per-sample loss needs: Keras' hinge label conversion.
     fn hinge_labels(self, y_true: &Tensor) -> HingeLabels {
         match self {
-            Loss::Hinge => HingeLabels::of(y_true.data()),
+            Loss::Hinge | Loss::SquaredHinge => HingeLabels::of(y_true.data()),
             _ => HingeLabels::Signed,
         }
     }

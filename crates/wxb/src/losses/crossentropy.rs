@@ -15,22 +15,22 @@ use super::{EPSILON, Predictions};
 use crate::activations::sigmoid;
 
 /// Label smoothing of binary targets: `t = y·(1 − s) + s/2`.
-fn smooth_binary(y: f32, smoothing: f32) -> f32 {
+pub(super) fn smooth_binary(y: f32, smoothing: f32) -> f32 {
     y * (1.0 - smoothing) + 0.5 * smoothing
 }
 
 /// Label smoothing over `classes` categories: `t = y·(1 − s) + s/classes`.
-fn smooth_categorical(y: f32, smoothing: f32, classes: usize) -> f32 {
+pub(super) fn smooth_categorical(y: f32, smoothing: f32, classes: usize) -> f32 {
     y * (1.0 - smoothing) + smoothing / classes as f32
 }
 
 /// Whether the gradient flows through `clip(x, low, high)` (bounds included, as in TensorFlow).
-fn inside(x: f32, low: f32, high: f32) -> bool {
+pub(super) fn inside(x: f32, low: f32, high: f32) -> bool {
     x >= low && x <= high
 }
 
 /// The maximum of a row and `ln Σⱼ e^(zⱼ − max)`: `log_softmax(z)ⱼ = zⱼ − max − log_sum`.
-fn max_and_log_sum(z: &[f32]) -> (f32, f32) {
+pub(super) fn max_and_log_sum(z: &[f32]) -> (f32, f32) {
     let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f32 = z.iter().map(|&x| (x - max).exp()).sum();
     (max, sum.ln())

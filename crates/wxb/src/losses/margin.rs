@@ -1,4 +1,5 @@
-//! The hinge loss of one sample, with its gradient, and Keras' conversion of binary labels.
+//! The hinge losses of one sample (hinge, squared hinge, categorical hinge), with their gradients,
+//! and Keras' conversion of binary labels.
 
 use super::regression::mean_of;
 
@@ -39,4 +40,32 @@ pub(super) fn hinge(y: &[f32], p: &[f32], labels: HingeLabels, grad: Option<&mut
         let margin = 1.0 - t * p;
         if margin >= 0.0 { (margin, -t) } else { (0.0, 0.0) }
     })
+}
+
+/// Squared hinge: `(1/n)·Σⱼ max(1 − tⱼ·ŷⱼ, 0)²` with `t` the (converted) targets;
+/// `∂/∂ŷⱼ = −2·tⱼ·max(1 − tⱼ·ŷⱼ, 0)/n`.
+pub(super) fn squared_hinge(y: &[f32], p: &[f32], labels: HingeLabels, grad: Option<&mut [f32]>) -> f32 {
+    mean_of(y, p, grad, |y, p| {
+        let t = labels.signed(y);
+        let margin = (1.0 - t * p).max(0.0);
+        (margin * margin, -2.0 * t * margin)
+    })
+}
+
+/// Categorical hinge: `l = max(neg − pos + 1, 0)` with `pos = Σⱼ yⱼ·ŷⱼ` and
+/// `neg = maxⱼ (1 − yⱼ)·ŷⱼ` (no conversion of the targets). Where `neg − pos + 1 ≥ 0`,
+/// `∂l/∂ŷⱼ = −yⱼ + (1 − yⱼ)·[j attains the max]/m`, the `m` maxima sharing the gradient as
+/// TensorFlow's `reduce_max` does; else 0.
+pub(super) fn categorical_hinge(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
+    let pos: f32 = y.iter().zip(p).map(|(&t, &v)| t * v).sum();
+    let neg = y.iter().zip(p).map(|(&t, &v)| (1.0 - t) * v).fold(f32::NEG_INFINITY, f32::max);
+    let margin = neg - pos + 1.0;
+    if let Some(g) = grad {
+        let at_max = |t: f32, v: f32| (1.0 - t) * v == neg;
+        let m = y.iter().zip(p).filter(|&(&t, &v)| at_max(t, v)).count().max(1) as f32;
+        for ((gj, &t), &v) in g.iter_mut().zip(y).zip(p) {
+            *gj = if margin >= 0.0 { -t + if at_max(t, v) { (1.0 - t) / m } else { 0.0 } } else { 0.0 };
+        }
+    }
+    margin.max(0.0)
 }

@@ -16,7 +16,9 @@
 //! `tests/fixtures/losses.json`, which `tests/losses.rs` checks to 1e-6.
 
 mod batch;
+mod cosine;
 mod crossentropy;
+mod focal;
 mod margin;
 mod probabilistic;
 mod regression;
@@ -92,6 +94,45 @@ pub enum Loss {
     KlDivergence,
     /// `lᵢ = mean_j ŷ − y·log(ŷ + ε)`.
     Poisson,
+    /// `lᵢ = 100·mean_j |y − ŷ| / max(|y|, ε)`.
+    MeanAbsolutePercentageError,
+    /// `lᵢ = mean_j (log(max(ŷ, ε) + 1) − log(max(y, ε) + 1))²`.
+    MeanSquaredLogarithmicError,
+    /// `lᵢ = mean_j max(1 − t·ŷ, 0)²`, with the targets read as for [`Loss::Hinge`].
+    SquaredHinge,
+    /// `lᵢ = max(maxⱼ (1 − yⱼ)·ŷⱼ − Σⱼ yⱼ·ŷⱼ + 1, 0)` for one-hot targets.
+    CategoricalHinge,
+    /// `lᵢ = −Σⱼ y'ⱼ·ŷ'ⱼ`, each row L2-normalized (`x' = x·min(1/‖x‖, 1/ε)`): −1 for vectors
+    /// pointing the same way, as Keras' sign.
+    CosineSimilarity,
+    /// `lᵢ = mean_j w·(1 − p_t)^γ·bce(t, p)` with `p_t = t·p + (1 − t)·(1 − p)`, `p = ŷ` (or `σ(ŷ)`
+    /// from logits), `t` the smoothed target and `w = t·α + (1 − t)·(1 − α)` when balancing classes,
+    /// else 1 (Keras' defaults: no balancing, α = 0.25, γ = 2, probabilities, no smoothing).
+    BinaryFocalCrossentropy {
+        /// Whether `w` weighs the classes by `α` and `1 − α`.
+        apply_class_balancing: bool,
+        /// The positive class' weight when balancing.
+        alpha: f32,
+        /// The focusing exponent γ ≥ 0.
+        gamma: f32,
+        /// Probabilities or logits.
+        from: Predictions,
+        /// The smoothing `s` in `[0, 1]`.
+        label_smoothing: f32,
+    },
+    /// `lᵢ = −Σⱼ α·(1 − qⱼ)^γ·tⱼ·log qⱼ` with `q = clip(p/Σp, ε, 1 − ε)`, `p = ŷ` (or `softmax(ŷ)`
+    /// from logits) and smoothed targets `t = y·(1 − s) + s/n` (Keras' defaults: α = 0.25, γ = 2,
+    /// probabilities, no smoothing).
+    CategoricalFocalCrossentropy {
+        /// The weight α of every class.
+        alpha: f32,
+        /// The focusing exponent γ ≥ 0.
+        gamma: f32,
+        /// Probabilities or logits.
+        from: Predictions,
+        /// The smoothing `s` in `[0, 1]`.
+        label_smoothing: f32,
+    },
 }
 
 impl Loss {
@@ -106,9 +147,25 @@ impl Loss {
         Loss::SparseCategoricalCrossentropy { from: Predictions::Probabilities };
     /// Keras' `"huber"` (δ = 1).
     pub const HUBER: Loss = Loss::Huber { delta: 1.0 };
+    /// Keras' `"binary_focal_crossentropy"`: no class balancing, α = 0.25, γ = 2, probabilities, no
+    /// smoothing.
+    pub const BINARY_FOCAL_CROSSENTROPY: Loss = Loss::BinaryFocalCrossentropy {
+        apply_class_balancing: false,
+        alpha: 0.25,
+        gamma: 2.0,
+        from: Predictions::Probabilities,
+        label_smoothing: 0.0,
+    };
+    /// Keras' `"categorical_focal_crossentropy"`: α = 0.25, γ = 2, probabilities, no smoothing.
+    pub const CATEGORICAL_FOCAL_CROSSENTROPY: Loss = Loss::CategoricalFocalCrossentropy {
+        alpha: 0.25,
+        gamma: 2.0,
+        from: Predictions::Probabilities,
+        label_smoothing: 0.0,
+    };
 
     /// Every loss with Keras' defaults.
-    pub const ALL: [Loss; 10] = [
+    pub const ALL: [Loss; 17] = [
         Loss::MeanSquaredError,
         Loss::MeanAbsoluteError,
         Loss::HUBER,
@@ -119,6 +176,13 @@ impl Loss {
         Loss::Hinge,
         Loss::KlDivergence,
         Loss::Poisson,
+        Loss::MeanAbsolutePercentageError,
+        Loss::MeanSquaredLogarithmicError,
+        Loss::SquaredHinge,
+        Loss::CategoricalHinge,
+        Loss::CosineSimilarity,
+        Loss::BINARY_FOCAL_CROSSENTROPY,
+        Loss::CATEGORICAL_FOCAL_CROSSENTROPY,
     ];
 
     /// Keras' name.
@@ -134,6 +198,13 @@ impl Loss {
             Loss::Hinge => "hinge",
             Loss::KlDivergence => "kl_divergence",
             Loss::Poisson => "poisson",
+            Loss::MeanAbsolutePercentageError => "mean_absolute_percentage_error",
+            Loss::MeanSquaredLogarithmicError => "mean_squared_logarithmic_error",
+            Loss::SquaredHinge => "squared_hinge",
+            Loss::CategoricalHinge => "categorical_hinge",
+            Loss::CosineSimilarity => "cosine_similarity",
+            Loss::BinaryFocalCrossentropy { .. } => "binary_focal_crossentropy",
+            Loss::CategoricalFocalCrossentropy { .. } => "categorical_focal_crossentropy",
         }
     }
 
@@ -176,8 +247,8 @@ impl FromStr for Loss {
     type Err = UnknownName;
 
     /// Keras' names with Keras' defaults: the function names (`mean_squared_error`), the class
-    /// names (`MeanSquaredError`) and the aliases (`mse`, `mae`, `kld`, `bce`, and the legacy
-    /// `logcosh`, `kullback_leibler_divergence`, `huber_loss`), case-insensitively.
+    /// names (`MeanSquaredError`) and the aliases (`mse`, `mae`, `mape`, `msle`, `kld`, `bce`, and
+    /// the legacy `logcosh`, `kullback_leibler_divergence`, `huber_loss`), case-insensitively.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let loss = match crate::error::keras_key(s).as_str() {
             "mse" | "meansquarederror" => Loss::MeanSquaredError,
@@ -190,6 +261,13 @@ impl FromStr for Loss {
             "hinge" => Loss::Hinge,
             "kld" | "kldivergence" | "kullbackleiblerdivergence" => Loss::KlDivergence,
             "poisson" => Loss::Poisson,
+            "mape" | "meanabsolutepercentageerror" => Loss::MeanAbsolutePercentageError,
+            "msle" | "meansquaredlogarithmicerror" => Loss::MeanSquaredLogarithmicError,
+            "squaredhinge" => Loss::SquaredHinge,
+            "categoricalhinge" => Loss::CategoricalHinge,
+            "cosinesimilarity" => Loss::CosineSimilarity,
+            "binaryfocalcrossentropy" => Loss::BINARY_FOCAL_CROSSENTROPY,
+            "categoricalfocalcrossentropy" => Loss::CATEGORICAL_FOCAL_CROSSENTROPY,
             _ => return Err(UnknownName::new("loss", s, Loss::ALL.map(|l| l.name()))),
         };
         Ok(loss)

@@ -62,3 +62,23 @@ pub(super) fn log_cosh(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
         (e + softplus(-2.0 * e) - std::f32::consts::LN_2, e.tanh())
     })
 }
+
+/// Mean absolute percentage error: `f = 100·|y − ŷ| / max(|y|, ε)`,
+/// `df = 100·sign(ŷ − y) / max(|y|, ε)`.
+pub(super) fn mape(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
+    mean_of(y, p, grad, |y, p| {
+        let scale = 100.0 / y.abs().max(super::EPSILON);
+        ((y - p).abs() * scale, sign(p - y) * scale)
+    })
+}
+
+/// Mean squared logarithmic error: `f = (log(max(ŷ, ε) + 1) − log(max(y, ε) + 1))²`,
+/// `df = 2·(that difference) / (ŷ + 1)` where `ŷ ≥ ε` (TensorFlow's `maximum` passes the gradient
+/// to its first argument on a tie), else 0.
+pub(super) fn msle(y: &[f32], p: &[f32], grad: Option<&mut [f32]>) -> f32 {
+    mean_of(y, p, grad, |y, p| {
+        let d = (p.max(super::EPSILON) + 1.0).ln() - (y.max(super::EPSILON) + 1.0).ln();
+        let df = if p >= super::EPSILON { 2.0 * d / (p + 1.0) } else { 0.0 };
+        (d * d, df)
+    })
+}
