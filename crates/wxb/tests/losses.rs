@@ -205,7 +205,10 @@ fn batch_for(loss: Loss, rng: &mut WxbRng, rows: usize, cols: usize) -> (Tensor,
         Loss::CategoricalHinge => {
             // Distinct predictions: no tie for the largest wrong class.
             let y = distributions(rng, rows, cols, true);
-            let p = Tensor::from_vec(&[rows, cols], (0..rows * cols).map(|k| (k % cols) as f32 * 0.3 + rng.uniform_range(0.0, 0.2)).collect());
+            let p = Tensor::from_vec(
+                &[rows, cols],
+                (0..rows * cols).map(|k| (k % cols) as f32 * 0.3 + rng.uniform_range(0.0, 0.2)).collect(),
+            );
             (y, p)
         }
         Loss::CosineSimilarity => (random(rng, &[rows, cols], -2.0, 2.0), random(rng, &[rows, cols], 0.5, 2.0)),
