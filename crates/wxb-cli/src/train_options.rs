@@ -166,7 +166,10 @@ impl TrainOptions {
             }
         }
         if !given.is_empty() {
-            bail!("{}: --resume continues with the saved model's optimizer; train a new model to change it", given.join(", "));
+            bail!(
+                "{}: --resume continues with the saved model's optimizer; train a new model to change it",
+                given.join(", ")
+            );
         }
         Ok(())
     }
@@ -183,12 +186,17 @@ impl TrainOptions {
         if !given.is_empty() {
             let mut rule = serde_json::to_value(&config.rule)?;
             let class = rule["class_name"].as_str().unwrap_or_default().to_string();
-            let fields = rule.get_mut("config").and_then(Value::as_object_mut).ok_or_else(|| anyhow!("{class}: no config"))?;
+            let fields =
+                rule.get_mut("config").and_then(Value::as_object_mut).ok_or_else(|| anyhow!("{class}: no config"))?;
             for (key, value) in given {
                 if !fields.contains_key(key) {
                     let mut has: Vec<String> = fields.keys().map(|k| flag(k)).collect();
                     has.push("--weight-decay".into());
-                    bail!("{}: the {class} optimizer has no {key}; its hyperparameters are {}", flag(key), has.join(", "));
+                    bail!(
+                        "{}: the {class} optimizer has no {key}; its hyperparameters are {}",
+                        flag(key),
+                        has.join(", ")
+                    );
                 }
                 check_value(key, &value)?;
                 fields.insert(key.to_string(), value);
@@ -336,7 +344,10 @@ pub fn schedule(spec: &str, initial: f32) -> Result<LearningRate> {
     let known = known.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
     if let Some(k) = config.keys().find(|k| !known.contains_key(*k)) {
         let keys: Vec<&String> = known.keys().collect();
-        bail!("--lr-schedule {spec}: {class} has no {k}; it takes {}", keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "--lr-schedule {spec}: {class} has no {k}; it takes {}",
+            keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+        );
     }
     lr.validate().map_err(|e| anyhow!("--lr-schedule {spec}: {e}"))?;
     Ok(lr)
@@ -355,7 +366,11 @@ fn value(text: &str) -> Result<Value, String> {
             },
         }
     };
-    if text.contains('/') { text.split('/').map(one).collect::<Result<Vec<_>, _>>().map(Value::Array) } else { one(text) }
+    if text.contains('/') {
+        text.split('/').map(one).collect::<Result<Vec<_>, _>>().map(Value::Array)
+    } else {
+        one(text)
+    }
 }
 
 #[cfg(test)]
@@ -368,7 +383,10 @@ mod tests {
         let lr = schedule("exponential:decay_steps=10,decay_rate=0.5", 0.1).unwrap();
         assert_eq!(lr, LearningRate::ExponentialDecay(ExponentialDecay::new(0.1, 10, 0.5)));
         let lr = schedule("piecewise:boundaries=10/20,values=0.1/0.01/0.001", 0.1).unwrap();
-        assert_eq!(lr, LearningRate::PiecewiseConstantDecay(PiecewiseConstantDecay::new(vec![10, 20], vec![0.1, 0.01, 0.001])));
+        assert_eq!(
+            lr,
+            LearningRate::PiecewiseConstantDecay(PiecewiseConstantDecay::new(vec![10, 20], vec![0.1, 0.01, 0.001]))
+        );
         let e = schedule("exponential:decay_steps=10,decay_rate=0.5,power=2", 0.1).unwrap_err().to_string();
         assert!(e.contains("ExponentialDecay has no power; it takes decay_rate, decay_steps"), "{e}");
         assert!(schedule("cosine:decay_steps=0", 0.1).unwrap_err().to_string().contains("decay_steps"));

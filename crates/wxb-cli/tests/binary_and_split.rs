@@ -83,7 +83,19 @@ fn a_shuffled_split_validates_on_the_rows_the_library_chooses() {
     let d = dir_with("sorted.csv", &csv);
     let p = d.path();
     write(p, "reordered.csv", reordered.join("\n") + "\n");
-    let args = ["--validation-split", "0.25", "--epochs", "3", "--no-shuffle", "--verbose", "0", "--layers", "4", "--seed", "5"];
+    let args = [
+        "--validation-split",
+        "0.25",
+        "--epochs",
+        "3",
+        "--no-shuffle",
+        "--verbose",
+        "0",
+        "--layers",
+        "4",
+        "--seed",
+        "5",
+    ];
     ok(p, &[&["train", "--data", "sorted.csv", "--out", "a"][..], &args].concat());
     let last = ok(p, &[&["train", "--data", "reordered.csv", "--out", "b", "--split", "last"][..], &args].concat());
     assert_eq!(last.stderr, "", "the drawn validation rows hold every class");
@@ -101,7 +113,8 @@ fn a_shuffled_split_validates_on_the_rows_the_library_chooses() {
 fn two_classes_train_a_sigmoid_head_read_as_the_positive_class() {
     let d = dir_with("train.csv", binary_csv(120, 2));
     let p = d.path();
-    let out = ok(p, &["train", "--data", "train.csv", "--epochs", "30", "--lr", "0.01", "--verbose", "0", "--out", "q"]);
+    let out =
+        ok(p, &["train", "--data", "train.csv", "--epochs", "30", "--lr", "0.01", "--verbose", "0", "--out", "q"]);
     assert_eq!(out.stdout, "", "--verbose 0");
     let said = ok(p, &["train", "--data", "train.csv", "--epochs", "30", "--lr", "0.01", "--out", "m"]).stdout;
     assert!(
@@ -146,14 +159,39 @@ fn two_classes_train_a_sigmoid_head_read_as_the_positive_class() {
 fn binary_metrics_by_name_and_the_softmax_head_on_request() {
     let d = dir_with("train.csv", binary_csv(80, 3));
     let p = d.path();
-    let args = ["train", "--data", "train.csv", "--epochs", "3", "--verbose", "0", "--metrics", "accuracy,precision,recall,auc"];
+    let args = [
+        "train",
+        "--data",
+        "train.csv",
+        "--epochs",
+        "3",
+        "--verbose",
+        "0",
+        "--metrics",
+        "accuracy,precision,recall,auc",
+    ];
     ok(p, &[&args[..], &["--out", "m"]].concat());
     let (header, _) = read_csv(&p.join("m/history.csv"));
     assert_eq!(header, ["epoch", "accuracy", "auc", "loss", "precision", "recall"]);
     let e = json(&ok(p, &["evaluate", "--model", "m", "--data", "train.csv", "--json"]).stdout);
     assert_eq!(e.as_object().unwrap().keys().collect::<Vec<_>>(), ["accuracy", "auc", "loss", "precision", "recall"]);
     // Another loss asked for: a softmax unit per class, as before.
-    ok(p, &["train", "--data", "train.csv", "--epochs", "1", "--verbose", "0", "--loss", "categorical_crossentropy", "--out", "s"]);
+    ok(
+        p,
+        &[
+            "train",
+            "--data",
+            "train.csv",
+            "--epochs",
+            "1",
+            "--verbose",
+            "0",
+            "--loss",
+            "categorical_crossentropy",
+            "--out",
+            "s",
+        ],
+    );
     let layers = config(&p.join("s"))["model"]["config"]["layers"].as_array().unwrap().clone();
     assert_eq!(layers.last().unwrap()["config"]["units"], json!(2));
     let (header, _) = {

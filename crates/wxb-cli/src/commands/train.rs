@@ -15,9 +15,7 @@ use anyhow::{Context, Result, bail};
 use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
-use wxb::train::{
-    Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule,
-};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
@@ -66,7 +64,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             let data = prepare_new(args, bundled)?;
             let model = recipe::build(recipe, &data.pre, &data.y, args.seed, batch_size)?;
             let split_rule = (args.validation_split > 0.0).then(|| validation::rule(args));
-            (model, data, TrainingState { validation_split: args.validation_split, split_rule, ..TrainingState::default() })
+            (
+                model,
+                data,
+                TrainingState { validation_split: args.validation_split, split_rule, ..TrainingState::default() },
+            )
         }
     };
     let Prepared { x, y, pre, test, training_rows } = data;

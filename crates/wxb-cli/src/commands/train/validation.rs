@@ -38,9 +38,8 @@ pub fn hold_out(x: &mut Tensor, y: &mut Tensor, pre: &Schema, fraction: f64, rul
         return Ok(n);
     }
     let ids = class_ids(pre, y);
-    let (training, validation) = ValidationSplit { fraction, rule }
-        .split(n, ids.as_deref())
-        .context("--validation-split")?;
+    let (training, validation) =
+        ValidationSplit { fraction, rule }.split(n, ids.as_deref()).context("--validation-split")?;
     if let (Some(ids), Some(names)) = (&ids, pre.class_names()) {
         warn_missing_classes(ids, &training, &validation, names, rule);
     }
