@@ -22,10 +22,14 @@ pub struct TrainingState {
     /// JSON has no such numbers, and `null` would not read back as a number).
     #[serde(with = "text_floats")]
     pub history: History,
-    /// The fraction of rows (the last ones, as Keras) held out for validation by the first run:
-    /// `--resume` holds out the same rows.
+    /// The fraction of rows held out for validation by the first run: `--resume` holds out the
+    /// same rows.
     #[serde(default)]
     pub validation_split: f64,
+    /// How they were chosen (with the seed of a shuffled split); `None` (models saved before the
+    /// rule was recorded): the last rows, as Keras.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_rule: Option<wxb::train::SplitRule>,
 }
 
 /// [`History`] in JSON with non-finite values as text (and `null`, which older wxb wrote for

@@ -148,7 +148,8 @@ pub struct TrainArgs {
     /// Samples per step (default: 128 on the bundled MNIST, 32 otherwise, as Keras).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub batch_size: Option<usize>,
-    /// Fraction of the data, taken from its end, held out for validation.
+    /// Fraction of the rows held out for validation: drawn at random with --seed (stratified for
+    /// classes), or the last rows with --split last (Keras' rule).
     #[arg(long, value_name = "F", default_value_t = 0.0, allow_negative_numbers = true)]
     pub validation_split: f64,
     /// Stop when the validation loss (or the loss) has not improved for this many epochs, and keep
@@ -176,6 +177,8 @@ pub struct TrainArgs {
     /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).
     #[arg(long, value_enum, default_value = "1")]
     pub verbose: Verbosity,
+    #[command(flatten)]
+    pub options: crate::train_options::TrainOptions,
     /// Follow one weight through training: LAYER:ROW:COL (kernel entry) or LAYER:bias:COL; prints
     /// the optimizer's formula with its numbers each epoch, writes trace.csv and trace.png to --out.
     #[arg(long, value_name = "LAYER:ROW:COL")]

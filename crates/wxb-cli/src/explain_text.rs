@@ -45,14 +45,18 @@ pub fn render(e: &Explanation, sample: &Sample<'_>) -> String {
             .iter()
             .take(10)
             .map(|&i| {
-                format!("{} {}", classes.get(i).map_or(i.to_string(), |c| format!("{c:?}")), num(e.output.values[i]))
+                // A one-unit sigmoid head outputs the probability of the second class.
+                let class = if e.output.values.len() == 1 && classes.len() == 2 { 1 } else { i };
+                format!("{} {}", classes.get(class).map_or(i.to_string(), |c| format!("{c:?}")), num(e.output.values[i]))
             })
             .collect();
         let more = if order.len() > 10 { format!(" (the largest 10 of {})", order.len()) } else { String::new() };
         let _ = writeln!(s, "Outputs by class{more}: {}", shown.join(", "));
     }
     let what = match &e.output.prediction {
-        Prediction::Class { index, .. } => format!("{} for that class", num(e.output.engine[*index])),
+        Prediction::Class { index, .. } => {
+            format!("{} for that class", num(wxb::tensor::class_probability(&e.output.engine, *index)))
+        }
         Prediction::Values { .. } => {
             format!("[{}]", e.output.engine.iter().map(|&v| num(v)).collect::<Vec<_>>().join(", "))
         }

@@ -14,6 +14,7 @@ mod output;
 mod plot;
 mod progress;
 mod trace;
+mod train_options;
 
 use std::process::ExitCode;
 

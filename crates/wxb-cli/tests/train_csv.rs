@@ -132,7 +132,7 @@ fn standardization_comes_from_the_training_rows_and_is_reapplied_to_raw_data() {
     let p = d.path();
     let csv = blobs_csv(80, 5);
     write(p, "train.csv", &csv);
-    // Keras' validation_split holds out the last 25%: rows 60..80.
+    // Keras' validation_split (--split last) holds out the last 25%: rows 60..80.
     ok(
         p,
         &[
@@ -142,6 +142,8 @@ fn standardization_comes_from_the_training_rows_and_is_reapplied_to_raw_data() {
             "--standardize",
             "--validation-split",
             "0.25",
+            "--split",
+            "last",
             "--layers",
             "8",
             "--epochs",
@@ -221,6 +223,8 @@ fn early_stopping_stops_and_keeps_the_best_weights() {
             "2",
             "--validation-split",
             "0.25",
+            "--split",
+            "last",
             "--lr",
             "0.05",
             "--epochs",
@@ -272,7 +276,7 @@ fn verbose_levels_print_as_keras() {
                 assert!(value.len() == 6 && value.parse::<f64>().is_ok(), "four decimals: {part}");
             }
         }
-        assert!(lines[6].starts_with("Epoch 3 - accuracy: "), "{}", lines[6]);
+        assert!(lines[6].starts_with("Saved model: epoch 3 - accuracy: "), "{}", lines[6]);
         assert_eq!(lines[7], "Saved the model to m/ (config.json, model.safetensors, history.csv, training.png)");
     }
 }

@@ -5,7 +5,7 @@ use wxb::explain::{
     ExplainOptions, LayerChoice, LayerStep, NeuronChoice, Prediction, Reading, WeightRef, WeightTracer, explain, p,
 };
 use wxb::layers::{LayerNormalization, Mode};
-use wxb::optim::{Adadelta, Adagrad, Adam, AdamW, Adamax, Nadam, RmsProp, Sgd};
+use wxb::optim::{Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, RmsProp, Sgd};
 use wxb::prelude::*;
 use wxb::rng::WxbRng;
 use wxb::train::{Callback, Logs};
@@ -232,6 +232,18 @@ fn adam_traces_match_the_engine() {
 }
 
 #[test]
+fn lamb_traces_show_the_trust_ratio_of_the_whole_variable() {
+    let steps = traced_run(Optimizer::lamb().with_learning_rate(0.01), "0:2:4");
+    for s in &steps {
+        let (w_norm, u_norm) = (s.rule.value("‖w‖").unwrap(), s.rule.value("‖u‖").unwrap());
+        assert!(w_norm > s.w_before.abs(), "the norm is over the whole kernel: {w_norm} vs {}", s.w_before);
+        assert_eq!(s.rule.value("r"), Some(w_norm / u_norm));
+        let step = s.rule.equations.last().unwrap();
+        assert_eq!(step.formula, "w ← w − (r·lr)·u");
+    }
+}
+
+#[test]
 fn every_other_rule_traces_match_the_engine() {
     let rules = [
         Optimizer::sgd(0.1),
@@ -246,6 +258,10 @@ fn every_other_rule_traces_match_the_engine() {
         Optimizer::new(Adadelta::default()).with_learning_rate(1.0),
         Optimizer::new(Adamax::default()),
         Optimizer::new(Nadam::default()),
+        Optimizer::new(Ftrl { l1_regularization_strength: 0.001, beta: 0.5, ..Ftrl::default() }).with_learning_rate(0.1),
+        Optimizer::new(Lion::default()),
+        Optimizer::new(Lamb::default()).with_learning_rate(0.01),
+        Optimizer::new(Lamb::default()).with_weight_decay(Some(0.05)).with_clipping(Clipping::GlobalNorm(0.5)),
     ];
     for optimizer in rules {
         traced_run(optimizer, "1:3:1");

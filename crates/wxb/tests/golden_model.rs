@@ -118,6 +118,14 @@ fn fit_history_sample_weights_and_validation_data_match_keras() {
     check_fit_case("mse_sgd_nesterov_sample_weight_validation_data");
 }
 
+/// The head `wxb train` builds for two classes: Dense(1, sigmoid) + binary crossentropy on 0/1
+/// targets, "accuracy" as binary accuracy at 0.5 (model.py, case
+/// `binary_ce_adam_sigmoid_head_validation_split`).
+#[test]
+fn fit_history_binary_sigmoid_head_with_binary_crossentropy_matches_keras() {
+    check_fit_case("binary_ce_adam_sigmoid_head_validation_split");
+}
+
 /// A model whose Dense layers carry the fixture's activity regularizers (serde: Keras'
 /// `{"class_name", "config"}`), with its initial weights, compiled as in the fixture.
 fn activity_model(case: &Value, input_dim: usize) -> Sequential {

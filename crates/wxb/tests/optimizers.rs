@@ -132,7 +132,7 @@ fn check_case(case: &Value) -> Result<(), String> {
 #[test]
 fn optimizers_match_keras_step_by_step() {
     let cases = fixture()["optimizers"].as_array().unwrap();
-    assert!(cases.len() >= 30, "the fixture lists {} optimizer cases", cases.len());
+    assert!(cases.len() >= 40, "the fixture lists {} optimizer cases", cases.len());
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| check_case(c).err().map(|e| format!("{}: {e}", c["name"].as_str().unwrap())))
@@ -142,7 +142,7 @@ fn optimizers_match_keras_step_by_step() {
 
 #[test]
 fn keras_default_configs_are_wxb_defaults() {
-    for name in ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam"] {
+    for name in ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion", "lamb"] {
         let case = fixture()["optimizers"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
         let keras = from_keras(&case["keras"]);
         let ours = Optimizer::from_name(name).unwrap();
@@ -157,6 +157,9 @@ fn keras_default_configs_are_wxb_defaults() {
         Optimizer::adadelta(),
         Optimizer::adamax(),
         Optimizer::nadam(),
+        Optimizer::ftrl(),
+        Optimizer::lion(),
+        Optimizer::lamb(),
     ];
     for (o, name) in constructors.iter().zip(Rule::CLASS_NAMES) {
         assert_eq!(o.config(), Optimizer::from_name(name).unwrap().config());
@@ -195,6 +198,9 @@ fn stateful_optimizers() -> Vec<Optimizer> {
         Optimizer::adadelta().with_learning_rate(1.0),
         Optimizer::adamax(),
         Optimizer::nadam().with_clipping(Clipping::Norm(1.0)),
+        Optimizer::new(Ftrl { l1_regularization_strength: 0.01, beta: 0.5, ..Ftrl::default() }),
+        Optimizer::lion(),
+        Optimizer::lamb().with_weight_decay(Some(0.01)),
     ]
 }
 
@@ -321,6 +327,17 @@ fn every_config_survives_a_json_round_trip() {
         Adadelta { rho: 0.9, epsilon: 1e-6 }.into(),
         Adamax { beta_1: 0.8, beta_2: 0.95, epsilon: 1e-6 }.into(),
         Nadam { beta_1: 0.8, beta_2: 0.99, epsilon: 1e-6 }.into(),
+        Ftrl {
+            learning_rate_power: -0.7,
+            initial_accumulator_value: 0.3,
+            l1_regularization_strength: 0.05,
+            l2_regularization_strength: 0.02,
+            l2_shrinkage_regularization_strength: 0.1,
+            beta: 0.5,
+        }
+        .into(),
+        Lion { beta_1: 0.8, beta_2: 0.95 }.into(),
+        Lamb { beta_1: 0.8, beta_2: 0.99, epsilon: 1e-4 }.into(),
     ]);
     let learning_rates: Vec<LearningRate> = vec![
         LearningRate::Constant(0.125),

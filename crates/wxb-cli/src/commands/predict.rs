@@ -135,10 +135,14 @@ impl Write for Sink {
     }
 }
 
-/// Classification: `prediction` (the class name) then `p_<class>` per class; regression:
-/// `prediction` (or `prediction_<i>` for several outputs).
+/// Classification: `prediction` (the class name) then `p_<class>` per class, or only
+/// `p_<second class>` for a one-unit sigmoid head on two classes; regression: `prediction` (or
+/// `prediction_<i>` for several outputs).
 fn write_header(pre: &Schema, outputs: usize, out: &mut impl Write) -> std::io::Result<()> {
     match (pre.task, &pre.class_names) {
+        (Task::Classification, Some(names)) if names.len() == 2 && outputs == 1 => {
+            write!(out, "prediction,{}", csv_field(&format!("p_{}", names[1])))?;
+        }
         (Task::Classification, Some(names)) => {
             out.write_all(b"prediction")?;
             for n in names {
@@ -197,6 +201,12 @@ mod tests {
         let classes = Some(vec!["d,og".to_string(), "cat".to_string()]);
         let p = Prediction { outputs: y.clone(), classes };
         assert_eq!(csv(&pre, &p), "prediction,p_cat,\"p_d,og\"\n\"d,og\",0.25,0.75\ncat,1,0\n");
+        // A sigmoid head: one output, the probability of the second class.
+        let binary = Prediction {
+            outputs: wxb::Tensor::from_vec(&[2, 1], vec![0.75, 0.25]),
+            classes: Some(vec!["d,og".to_string(), "cat".to_string()]),
+        };
+        assert_eq!(csv(&pre, &binary), "prediction,\"p_d,og\"\n\"d,og\",0.75\ncat,0.25\n");
         pre.task = Task::Regression;
         pre.class_names = None;
         let p = Prediction { outputs: y, classes: None };

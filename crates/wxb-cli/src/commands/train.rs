@@ -5,6 +5,8 @@
 //! `--checkpoint`, its `checkpoints/` after each epoch).
 
 mod recipe;
+mod report;
+mod validation;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +15,9 @@ use anyhow::{Context, Result, bail};
 use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
 use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
-use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn};
+use wxb::train::{
+    Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule,
+};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
@@ -27,6 +31,8 @@ struct Prepared {
     y: Tensor,
     pre: Schema,
     test: Option<(Tensor, Tensor)>,
+    /// The leading rows trained on (the validation rows of a split follow them).
+    training_rows: usize,
 }
 
 /// Runs `wxb train`.
@@ -36,6 +42,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
     recipe::check_run_flags(args)?;
+    if args.resume.is_some() {
+        args.options.check_resume()?;
+    }
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
@@ -46,29 +55,42 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let (mut model, data, mut past) = match &args.resume {
         Some(dir) => {
             let (model, pre, past) = resume(dir, args)?;
-            (model, prepare_for(&pre, args, bundled)?, past)
+            let mut data = prepare_for(&pre, args, bundled)?;
+            let rule = past.split_rule.unwrap_or(SplitRule::Last);
+            data.training_rows =
+                validation::hold_out(&mut data.x, &mut data.y, &data.pre, past.validation_split, rule)?;
+            (model, data, past)
         }
         None => {
             let recipe = recipe::recipe(args, bundled)?;
             let data = prepare_new(args, bundled)?;
             let model = recipe::build(recipe, &data.pre, &data.y, args.seed, batch_size)?;
-            (model, data, TrainingState { validation_split: args.validation_split, ..TrainingState::default() })
+            let split_rule = (args.validation_split > 0.0).then(|| validation::rule(args));
+            (model, data, TrainingState { validation_split: args.validation_split, split_rule, ..TrainingState::default() })
         }
     };
-    let Prepared { x, y, pre, test } = data;
+    let Prepared { x, y, pre, test, training_rows } = data;
+    let quiet = args.verbose == Verbosity::Silent;
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
+    let training_ids = validation::class_ids(&pre, &y).map(|ids| ids[..training_rows].to_vec()).unwrap_or_default();
+    let class_weight = args.options.class_weight(pre.class_names(), &training_ids)?;
     let y = pre.targets_for(loss, y);
     let test = test.map(|(tx, ty)| (tx, pre.targets_for(loss, ty)));
+    let validation_data = validation::validation_data(args, &pre)?.map(|(vx, vy)| (vx, pre.targets_for(loss, vy)));
     // 2. Callbacks and training.
+    let monitor = if past.validation_split > 0.0 || validation_data.is_some() { "val_loss" } else { "loss" };
     let options = FitOptions {
         epochs: args.epochs,
         initial_epoch: past.epochs_completed,
         batch_size,
         validation_split: past.validation_split,
+        validation_data,
+        class_weight,
+        shuffle: if args.options.no_shuffle { Shuffle::Never } else { Shuffle::EveryEpoch },
         ..FitOptions::default()
     };
     options.training_rows(x.rows())?;
-    let monitor = if past.validation_split > 0.0 { "val_loss" } else { "loss" };
+    let mut plateau = recipe::reduce_lr_on_plateau(args, monitor)?;
     let mut progress = Progress::new(args.verbose);
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
@@ -87,6 +109,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(e) = early.as_mut() {
         callbacks.push(e);
     }
+    if let Some(p) = plateau.as_mut() {
+        callbacks.push(p);
+    }
+    // Every flag and file is checked: what was built can be said.
+    if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
+        println!("{line}");
+    }
     let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
     if let Some(t) = &trace {
@@ -103,7 +132,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     past.extend(&history);
     // 3. Results and files.
-    let quiet = args.verbose == Verbosity::Silent;
+    let stopped = early.as_ref().and_then(|e| report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
+    if let (Some(line), false) = (stopped, quiet) {
+        println!("{line}");
+    }
     if let Some((tx, ty)) = &test {
         let logs = model.evaluate(tx, ty, 256)?;
         if !quiet {
@@ -114,14 +146,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 tx.rows()
             );
         }
-    } else if let (Some(last), false) = (past.history.epochs.last(), quiet) {
-        let logs: String = past
-            .history
-            .history
-            .iter()
-            .filter_map(|(k, v)| v.last().map(|&v| format!(" - {k}: {}", crate::progress::format_value(v))))
-            .collect();
-        println!("Epoch {}{logs}", last + 1);
+    } else if let (Some(line), false) =
+        (report::saved_model(&past.history, early.as_ref().and_then(EarlyStopping::restored_epoch)), quiet)
+    {
+        println!("{line}");
     }
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
     save(&mut model, &args.out, &metadata, &past.history)?;
@@ -203,12 +231,14 @@ fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
     } else {
         (dataset::load_training(&args.data, args.task.task())?, None)
     };
+    let rule = validation::rule(args);
+    let training_rows =
+        validation::hold_out(&mut data.features, &mut data.targets, &data.schema, args.validation_split, rule)?;
     if args.standardize {
-        let split = FitOptions { validation_split: args.validation_split, ..FitOptions::default() };
-        data.standardize(split.training_rows(data.features.rows())?);
+        data.standardize(training_rows);
     }
     let Dataset { features, targets, schema } = data;
-    Ok(Prepared { x: features, y: targets, pre: schema, test })
+    Ok(Prepared { x: features, y: targets, pre: schema, test, training_rows })
 }
 
 /// The data of a resumed run, read the way the model read its training data.
@@ -219,10 +249,12 @@ fn prepare_for(pre: &Schema, args: &TrainArgs, bundled: bool) -> Result<Prepared
         let (x, y) = fit_to_schema(m.train_images, Some(m.train_labels), pre, name, name)?;
         let (tx, ty) = fit_to_schema(m.test_images, Some(m.test_labels), pre, name, name)?;
         let (y, ty) = (y.context("MNIST has labels")?, ty.context("MNIST has labels")?);
-        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((tx, ty)) });
+        let training_rows = x.rows();
+        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((tx, ty)), training_rows });
     }
     let (x, y) = dataset::load_for_model(&args.data, pre, Targets::Required)?;
-    Ok(Prepared { x, y: y.context("the training data has no targets")?, pre: pre.clone(), test: None })
+    let y = y.context("the training data has no targets")?;
+    Ok(Prepared { training_rows: x.rows(), x, y, pre: pre.clone(), test: None })
 }
 
 /// A model saved with its optimizer state, its preprocessing and how far it has trained. The run
@@ -253,8 +285,21 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<(Sequential, Schema, TrainingS
             state.validation_split
         );
     }
-    if given > 0.0 {
+    if given > 0.0 && state.validation_split == 0.0 {
         state.validation_split = given;
+        state.split_rule = Some(validation::rule(args));
+    }
+    let saved = state.split_rule.unwrap_or(SplitRule::Last);
+    if let Some(asked) = args.options.split
+        && state.validation_split > 0.0
+        && (asked == crate::train_options::SplitArg::Last) != (saved == SplitRule::Last)
+    {
+        bail!(
+            "--split {}: {} was trained holding out {} rows; resume with the same rule (or without the flag)",
+            if asked == crate::train_options::SplitArg::Last { "last" } else { "shuffled" },
+            dir.display(),
+            if saved == SplitRule::Last { "the last" } else { "shuffled" }
+        );
     }
     if state.epochs_completed >= epochs {
         bail!(

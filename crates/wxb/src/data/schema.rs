@@ -143,10 +143,14 @@ impl Schema {
     }
 
     /// Class indices `y: [n, 1]` the way the model's loss takes them: as they are for sparse
-    /// categorical crossentropy, one-hot `[n, classes]` for any other loss. Other targets are
-    /// returned as they are.
+    /// categorical crossentropy, and for binary crossentropy on two classes (the 0/1 targets of a
+    /// one-unit sigmoid head, the positive class being the second); one-hot `[n, classes]` for any
+    /// other loss. Other targets are returned as they are.
     pub fn targets_for(&self, loss: Loss, y: Tensor) -> Tensor {
         if self.task != Task::Classification || loss.is_sparse() || y.cols() != 1 {
+            return y;
+        }
+        if self.classes() == 2 && matches!(loss, Loss::BinaryCrossentropy { .. }) {
             return y;
         }
         let k = self.classes();
@@ -222,13 +226,14 @@ impl Schema {
         meta.insert(Self::METADATA_KEY.to_string(), value);
     }
 
-    /// Checks the schema against a model's output width: a classifier has one output per class.
+    /// Checks the schema against a model's output width: a classifier has one output per class,
+    /// or one sigmoid output for two classes (the probability of the second).
     ///
     /// # Errors
     /// [`SchemaError::SchemaMismatch`] when they disagree.
     pub fn check_outputs(&self, outputs: usize) -> Result<(), DataError> {
         match self.class_names() {
-            Some(names) if names.len() != outputs => {
+            Some(names) if names.len() != outputs && !(names.len() == 2 && outputs == 1) => {
                 Err(SchemaError::SchemaMismatch { outputs, classes: names.len() }.into())
             }
             _ => Ok(()),

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::optim::{Formula, Record, Rule, StepContext, Traced, decay_weight};
+use crate::optim::{Formula, NoRecord, Record, Rule, StepContext, Traced, Variable, decay_weight};
 
 /// A value before and after the step.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -60,10 +60,14 @@ impl RuleTrace {
 /// Replays `rule`'s step on one weight `w` with gradient `g`, after the decoupled weight decay `wd`
 /// when there is one. `slots` are the weight's slot values before the step (in the rule's
 /// [`slot_names`](crate::optim::RuleMath::slot_names) order) and `scalars` the rule's scalars
-/// before the step.
+/// before the step. `variable` is the weight's whole variable before the step (its weights before
+/// the weight decay), which a [`whole_variable`](crate::optim::RuleMath::whole_variable) rule
+/// (Lamb) needs; the others ignore it.
 ///
 /// # Panics
-/// If `slots` or `scalars` do not hold one value per slot or scalar of the rule.
+/// If `slots` or `scalars` do not hold one value per slot or scalar of the rule, or a
+/// whole-variable rule is given no `variable`.
+#[allow(clippy::too_many_arguments)] // the step, the element and its variable, as the engine has them
 pub fn replay(
     rule: &Rule,
     weight_decay: Option<f32>,
@@ -72,12 +76,18 @@ pub fn replay(
     w: f32,
     g: f32,
     slots: &[f32],
+    variable: Option<Variable<'_>>,
 ) -> RuleTrace {
     let math = rule.math();
     let mut equations = Equations(Vec::new());
     let w = weight_decay.map_or(w, |wd| decay_weight(w, wd, step.lr, &mut equations));
+    let decayed: Option<Vec<f32>> = variable.zip(weight_decay).map(|(v, wd)| {
+        v.w.iter().map(|&w| decay_weight(w, wd, step.lr, &mut NoRecord)).collect()
+    });
+    let variable = variable.map(|v| Variable { w: decayed.as_deref().unwrap_or(v.w), ..v });
     let (mut new_slots, mut new_scalars) = (slots.to_vec(), scalars.to_vec());
-    let traced = Traced { step, scalars: &mut new_scalars, w, g, slots: &mut new_slots, record: &mut equations };
+    let traced =
+        Traced { step, scalars: &mut new_scalars, w, g, slots: &mut new_slots, record: &mut equations, variable };
     let new_value = math.trace_step(traced);
     let moved = |names: Vec<&'static str>, old: &[f32], new: &[f32]| {
         names.into_iter().zip(old.iter().zip(new)).map(|(n, (&old, &new))| (n, Moved { old, new })).collect()
@@ -160,7 +170,9 @@ pub fn p(v: impl Into<f64>) -> String {
 mod tests {
     use super::*;
     use crate::layers::Param;
-    use crate::optim::{Adadelta, Adagrad, Adam, AdamW, Adamax, Nadam, Optimizer, RmsProp, Sgd};
+    use crate::optim::{
+        Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, Optimizer, RmsProp, Sgd, Variable,
+    };
     use crate::tensor::Tensor;
 
     #[test]
@@ -192,6 +204,17 @@ mod tests {
             Optimizer::new(Adadelta::default()).with_learning_rate(1.0),
             Optimizer::new(Adamax::default()),
             Optimizer::new(Nadam::default()),
+            Optimizer::new(Ftrl::default()).with_learning_rate(0.1),
+            Optimizer::new(Ftrl {
+                l1_regularization_strength: 0.01,
+                l2_regularization_strength: 0.02,
+                l2_shrinkage_regularization_strength: 0.03,
+                beta: 0.5,
+                ..Ftrl::default()
+            }),
+            Optimizer::new(Lion::default()).with_weight_decay(Some(0.01)),
+            Optimizer::new(Lamb::default()).with_learning_rate(0.01),
+            Optimizer::new(Lamb::default()).with_weight_decay(Some(0.1)),
         ]
     }
 
@@ -210,13 +233,16 @@ mod tests {
                 let context = StepContext { lr: opt.current_learning_rate(), iterations: opt.iterations() };
                 opt.apply(&mut [&mut p]);
                 let math = opt.config().rule.math();
+                let whole: Vec<Vec<f32>> = match slots_before.is_empty() {
+                    true => (0..math.slot_names().len()).map(|s| vec![math.initial_slot_value(s); n]).collect(),
+                    false => slots_before.iter().map(|t| t.data().to_vec()).collect(),
+                };
+                let variable = Variable { w: &w_before, g: p.grad.data(), slots: &whole };
                 for (i, &w) in w_before.iter().enumerate() {
-                    let slots: Vec<f32> = match slots_before.is_empty() {
-                        true => (0..math.slot_names().len()).map(|s| math.initial_slot_value(s)).collect(),
-                        false => slots_before.iter().map(|t| t.data()[i]).collect(),
-                    };
+                    let slots: Vec<f32> = whole.iter().map(|s| s[i]).collect();
                     let wd = opt.config().weight_decay;
-                    let t = replay(&opt.config().rule, wd, context, &scalars, w, p.grad.data()[i], &slots);
+                    let g = p.grad.data()[i];
+                    let t = replay(&opt.config().rule, wd, context, &scalars, w, g, &slots, Some(variable));
                     let at = format!("{name} step {step} element {i}");
                     assert_eq!(t.new_value.to_bits(), p.value.data()[i].to_bits(), "{at}: {t:?}");
                     for (s, (slot, moved)) in t.slots.iter().enumerate() {

@@ -8,7 +8,7 @@ use super::select::choose;
 use crate::error::WxbError;
 use crate::layers::{DenseConfig, LayerStep};
 use crate::model::Sequential;
-use crate::tensor::{Tensor, argmax};
+use crate::tensor::{Tensor, argmax, predicted_class};
 
 /// How the model's output is read.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,7 +78,8 @@ pub enum Prediction {
         index: usize,
         /// Its name.
         name: String,
-        /// Its output (a probability after softmax or sigmoid).
+        /// Its probability: its output after softmax; for a one-unit sigmoid head, the output `p`
+        /// for the second class and `1 − p` for the first.
         probability: f64,
     },
     /// The output values.
@@ -210,9 +211,14 @@ impl<'m> Explainer<'m> {
         let max_abs_difference = out.iter().zip(&engine).map(|(a, &b)| (a - f64::from(b)).abs()).fold(0.0, f64::max);
         let prediction = match &options.reading {
             Reading::Classes(classes) => {
-                let index = argmax(&engine);
+                let index = predicted_class(&engine);
                 let name = classes.get(index).cloned().unwrap_or_else(|| index.to_string());
-                Prediction::Class { index, name, probability: out[index] }
+                let probability = match out.as_slice() {
+                    [p] if index == 0 => 1.0 - p,
+                    [p] => *p,
+                    _ => out[index],
+                };
+                Prediction::Class { index, name, probability }
             }
             Reading::Values => Prediction::Values { values: out.clone() },
         };
@@ -231,6 +237,11 @@ fn label_classes(trace: &mut LayerTrace, last_dense: bool, reading: &Reading) {
     else {
         return;
     };
+    if *units == 1 && classes.len() == 2 {
+        // A sigmoid head: its one neuron gives the probability of the second (positive) class.
+        neurons.iter_mut().for_each(|n| n.class = classes.get(1).cloned());
+        return;
+    }
     if *units != classes.len() {
         return;
     }

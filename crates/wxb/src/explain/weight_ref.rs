@@ -157,6 +157,21 @@ impl WeightRef {
         self.param(model, |p| p.grad.data()[self.offset])
     }
 
+    /// Every value of the weight's variable in `model`.
+    pub fn values(&self, model: &Sequential) -> Vec<f32> {
+        self.whole(model, |p| p.value.data().to_vec())
+    }
+
+    /// Every gradient of the weight's variable left by the last step.
+    pub fn grads(&self, model: &Sequential) -> Vec<f32> {
+        self.whole(model, |p| p.grad.data().to_vec())
+    }
+
+    fn whole(&self, model: &Sequential, f: impl Fn(&crate::layers::Param) -> Vec<f32>) -> Vec<f32> {
+        let layer = &model.layers()[self.layer];
+        f(layer.params().into_iter().find(|p| p.name == self.variable).expect("resolved against this model"))
+    }
+
     fn param(&self, model: &Sequential, f: impl Fn(&crate::layers::Param) -> f32) -> f32 {
         let layer = &model.layers()[self.layer];
         f(layer.params().into_iter().find(|p| p.name == self.variable).expect("resolved against this model"))

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::rule_trace::{RuleTrace, replay};
 use super::weight_ref::WeightRef;
 use crate::model::Sequential;
-use crate::optim::{Optimizer, StepContext};
+use crate::optim::{Optimizer, StepContext, Variable};
 use crate::train::{Callback, Logs};
 
 /// One optimizer step of the traced weight.
@@ -51,6 +51,8 @@ struct Before {
     iterations: u64,
     slots: Vec<f32>,
     scalars: Vec<f32>,
+    /// The whole variable's weights and slots, for a whole-variable rule (Lamb).
+    variable: Option<(Vec<f32>, Vec<Vec<f32>>)>,
 }
 
 /// Records every step's change of one weight during `fit`.
@@ -78,6 +80,19 @@ impl WeightTracer {
         &self.steps
     }
 
+    /// The weight's whole variable and its slots (each in the rule's order).
+    fn variable(&self, model: &Sequential, optimizer: &Optimizer) -> (Vec<f32>, Vec<Vec<f32>>) {
+        let w = self.weight.values(model);
+        let rule = optimizer.config().rule.math();
+        let slots = (0..optimizer.slot_names().len())
+            .map(|s| match optimizer.slots().get(self.weight.optimizer_variable) {
+                Some(slots) => slots[s].data().to_vec(),
+                None => vec![rule.initial_slot_value(s); w.len()],
+            })
+            .collect();
+        (w, slots)
+    }
+
     /// The weight's slots, in the rule's order.
     fn slots(&self, optimizer: &Optimizer) -> Vec<f32> {
         let rule = optimizer.config().rule.math();
@@ -103,6 +118,7 @@ impl Callback for WeightTracer {
             iterations: optimizer.iterations(),
             slots: self.slots(optimizer),
             scalars: optimizer.scalars().into_iter().map(|(_, v)| v).collect(),
+            variable: optimizer.config().rule.math().whole_variable().then(|| self.variable(model, optimizer)),
         });
     }
 
@@ -114,7 +130,10 @@ impl Callback for WeightTracer {
         let g = self.weight.grad(model);
         let config = optimizer.config();
         let step = StepContext { lr: before.lr, iterations: before.iterations };
-        let rule = replay(&config.rule, config.weight_decay, step, &before.scalars, before.w, g, &before.slots);
+        let grads = before.variable.as_ref().map(|_| self.weight.grads(model));
+        let variable = before.variable.as_ref().zip(grads.as_deref()).map(|((w, slots), g)| Variable { w, g, slots });
+        let (wd, scalars) = (config.weight_decay, &before.scalars);
+        let rule = replay(&config.rule, wd, step, scalars, before.w, g, &before.slots, variable);
         let names = optimizer.slot_names().into_iter().map(String::from);
         let slots_after = names.zip(self.slots(optimizer)).collect();
         self.steps.push(WeightStep {

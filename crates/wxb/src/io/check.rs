@@ -29,7 +29,7 @@ pub(super) fn compile_settings(
     c.optimizer.learning_rate.validate().map_err(|e| invalid(format!("optimizer: {e}")))?;
     optimizer_numbers(&c.optimizer).map_err(|e| invalid(format!("optimizer: {e}")))?;
     for m in &c.metrics {
-        if let Metric::Auc { num_thresholds } = *m
+        if let Metric::Auc { num_thresholds, .. } = *m
             && !(2..=MAX_AUC_THRESHOLDS).contains(&num_thresholds)
         {
             return Err(invalid(format!(
@@ -42,7 +42,8 @@ pub(super) fn compile_settings(
 
 /// The optimizer's numbers read from a file: a constant learning rate finite and positive (a
 /// negative one climbs the loss), the weight decay and every hyperparameter of the rule finite and
-/// non-negative (no Keras optimizer takes a negative `beta`, `rho`, `epsilon` or `momentum`), and a
+/// non-negative (no Keras optimizer takes a negative `beta`, `rho`, `epsilon` or `momentum`; Ftrl's
+/// `learning_rate_power` non-positive), and a
 /// clipping threshold finite. Keras' own constructors accept some of these; a file that holds them
 /// is damaged or hand-edited, and training on from it would move the weights the wrong way.
 fn optimizer_numbers(c: &OptimizerConfig) -> Result<(), String> {
@@ -64,13 +65,18 @@ fn optimizer_numbers(c: &OptimizerConfig) -> Result<(), String> {
     if let Some(serde_json::Value::Object(config)) = rule.get("config") {
         for (name, value) in config {
             // serde_json writes a non-finite f32 as null.
+            // Ftrl's learning_rate_power is the one that must be ≤ 0 instead.
+            let (sign, ok): (&str, fn(f64) -> bool) = match name.as_str() {
+                "learning_rate_power" => ("non-positive", |v| v <= 0.0),
+                _ => ("non-negative", |v| v >= 0.0),
+            };
             let bad = match value {
-                serde_json::Value::Number(n) => n.as_f64().filter(|v| *v < 0.0).map(|v| (v as f32).to_string()),
+                serde_json::Value::Number(n) => n.as_f64().filter(|v| !ok(*v)).map(|v| (v as f32).to_string()),
                 serde_json::Value::Null => Some("null".to_string()),
                 _ => None,
             };
             if let Some(v) = bad {
-                return Err(format!("{class} {name} = {v} must be finite and non-negative"));
+                return Err(format!("{class} {name} = {v} must be finite and {sign}"));
             }
         }
     }

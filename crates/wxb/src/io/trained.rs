@@ -9,7 +9,7 @@ use super::{CONFIG_FILE, LoadedModel, ModelIoError, load};
 use crate::data::{DataError, LoadOptions, Schema, Targets, load_for_model};
 use crate::error::WxbError;
 use crate::model::Sequential;
-use crate::tensor::{Tensor, argmax};
+use crate::tensor::{Tensor, predicted_class};
 
 /// A model and the schema of the data it was trained on.
 #[derive(Debug)]
@@ -82,7 +82,7 @@ impl TrainedModel {
         let classes = self
             .schema
             .class_names()
-            .map(|names| (0..outputs.rows()).map(|i| names[argmax(outputs.row(i))].clone()).collect());
+            .map(|names| (0..outputs.rows()).map(|i| names[predicted_class(outputs.row(i))].clone()).collect());
         Ok(Prediction { outputs, classes })
     }
 

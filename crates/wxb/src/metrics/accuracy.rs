@@ -30,6 +30,18 @@ pub(super) fn top_k(y: &[f32], p: &[f32], k: usize) -> f64 {
     indicator(p.iter().filter(|&&v| v > target).count() < k)
 }
 
+/// `[y ∈ top-k(ŷ)]` with `y` a class index, cast to an integer toward zero as Keras casts it to
+/// `int32` (1.7 is class 1), then TensorFlow's `in_top_k`: false for a label outside the classes
+/// (or NaN), and whenever a score is NaN or infinite.
+pub(super) fn sparse_top_k(label: f32, p: &[f32], k: usize) -> f64 {
+    let class = label.trunc();
+    if !(class >= 0.0 && (class as usize) < p.len()) || p.iter().any(|v| !v.is_finite()) {
+        return 0.0;
+    }
+    let target = p[class as usize];
+    indicator(p.iter().filter(|&&v| v > target).count() < k)
+}
+
 fn indicator(b: bool) -> f64 {
     if b { 1.0 } else { 0.0 }
 }

@@ -1,4 +1,4 @@
-//! Streaming ROC AUC as Keras' `AUC()` computes it (`keras/src/metrics/confusion_metrics.py` and
+//! Streaming ROC and PR AUC as Keras' `AUC()` computes them (`keras/src/metrics/confusion_metrics.py` and
 //! `metrics_utils._update_confusion_matrix_variables_optimized`).
 //!
 //! With `N` thresholds `τ₀ = −ε, τᵢ = i/(N−1) (0 < i < N−1), τ_{N−1} = 1 + ε`, a prediction counts as
@@ -8,11 +8,23 @@
 //! `TPᵢ = Σ_{b ≥ i} pos_b`, `FPᵢ = Σ_{b ≥ i} neg_b`, `FNᵢ = P − TPᵢ`, `TNᵢ = N − FPᵢ`, and
 //!
 //! `AUC = Σᵢ (FPRᵢ − FPRᵢ₊₁)·(TPRᵢ + TPRᵢ₊₁)/2`, `TPR = TP/(TP + FN)`, `FPR = FP/(FP + TN)`
-//! (each 0 when its denominator is 0).
+//! (each 0 when its denominator is 0). The PR curve (Keras' `interpolate_pr_auc`, after Davis &
+//! Goadrich) with `Pᵢ = TPᵢ + FPᵢ`, between successive thresholds:
+//!
+//! ```text
+//! s = (TPᵢ − TPᵢ₊₁)/max(Pᵢ − Pᵢ₊₁, 0)      c = TPᵢ₊₁ − s·Pᵢ₊₁
+//! AUC = Σᵢ s·(TPᵢ − TPᵢ₊₁ + c·ln(Pᵢ/Pᵢ₊₁)) / max(TPᵢ₊₁ + FNᵢ₊₁, 0)
+//! ```
+//!
+//! (each division 0 when its denominator is 0, and the ratio `Pᵢ/Pᵢ₊₁` 1 unless both are
+//! positive).
+
+use super::Curve;
 
 /// Per-bucket weights of positive and negative targets.
 #[derive(Clone, Debug)]
 pub(super) struct Auc {
+    curve: Curve,
     positives: Vec<f64>,
     negatives: Vec<f64>,
 }
@@ -22,9 +34,9 @@ impl Auc {
     ///
     /// # Panics
     /// If `num_thresholds < 2` (Keras refuses it too).
-    pub(super) fn new(num_thresholds: usize) -> Self {
+    pub(super) fn new(num_thresholds: usize, curve: Curve) -> Self {
         assert!(num_thresholds > 1, "auc: num_thresholds must be > 1, got {num_thresholds}");
-        Self { positives: vec![0.0; num_thresholds], negatives: vec![0.0; num_thresholds] }
+        Self { curve, positives: vec![0.0; num_thresholds], negatives: vec![0.0; num_thresholds] }
     }
 
     /// The bucket of a prediction: the highest threshold index it is counted positive at.
@@ -47,8 +59,38 @@ impl Auc {
         }
     }
 
-    /// The interpolated area under the ROC curve, walking the thresholds from the highest down.
+    /// The interpolated area under the curve.
     pub(super) fn result(&self) -> f64 {
+        match self.curve {
+            Curve::Roc => self.roc(),
+            Curve::Pr => self.pr(),
+        }
+    }
+
+    /// The area under the PR curve, Keras' `interpolate_pr_auc`.
+    fn pr(&self) -> f64 {
+        let all_positive: f64 = self.positives.iter().sum();
+        let divide_no_nan = |num: f64, den: f64| if den == 0.0 { 0.0 } else { num / den };
+        let n = self.positives.len();
+        // Walking down from the highest threshold: (TP, FP) at i + 1, then at i.
+        let (mut tp_next, mut fp_next) = (self.positives[n - 1], self.negatives[n - 1]);
+        let mut area = 0.0;
+        for i in (0..n - 1).rev() {
+            let (tp, fp) = (tp_next + self.positives[i], fp_next + self.negatives[i]);
+            let (p, p_next) = (tp + fp, tp_next + fp_next);
+            let dtp = tp - tp_next;
+            let slope = divide_no_nan(dtp, (p - p_next).max(0.0));
+            let intercept = tp_next - slope * p_next;
+            let ratio = if p > 0.0 && p_next > 0.0 { divide_no_nan(p, p_next.max(0.0)) } else { 1.0 };
+            let false_negatives_next = all_positive - tp_next;
+            area += divide_no_nan(slope * (dtp + intercept * ratio.ln()), (tp_next + false_negatives_next).max(0.0));
+            (tp_next, fp_next) = (tp, fp);
+        }
+        area
+    }
+
+    /// The interpolated area under the ROC curve, walking the thresholds from the highest down.
+    fn roc(&self) -> f64 {
         let all_positive: f64 = self.positives.iter().sum();
         let all_negative: f64 = self.negatives.iter().sum();
         let ratio = |num: f64, den: f64| if den == 0.0 { 0.0 } else { num / den };

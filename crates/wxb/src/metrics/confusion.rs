@@ -1,32 +1,50 @@
-//! Streaming confusion counts at one threshold, for Keras' `Precision` and `Recall`
-//! (`keras/src/metrics/confusion_metrics.py`, `metrics_utils.update_confusion_matrix_variables`).
+//! Streaming confusion counts at one threshold, for Keras' `Precision`, `Recall`, `TruePositives`,
+//! `FalsePositives`, `TrueNegatives` and `FalseNegatives` (`keras/src/metrics/confusion_metrics.py`,
+//! `metrics_utils.update_confusion_matrix_variables`).
 //!
 //! Every output of every sample is one decision: predicted positive when `ŷ > threshold` (no
 //! clipping), actually positive when `y ≠ 0` (Keras casts the target to bool). A sample's weight
 //! counts once per output.
 
-/// Which ratio of the counts is reported.
+/// What is reported from the counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Ratio {
+pub(super) enum Reported {
     /// `TP / (TP + FP)`.
     Precision,
     /// `TP / (TP + FN)`.
     Recall,
+    /// `TP`.
+    TruePositives,
+    /// `FP`.
+    FalsePositives,
+    /// `TN`.
+    TrueNegatives,
+    /// `FN`.
+    FalseNegatives,
 }
 
-/// Weighted true positive, false positive and false negative counts.
+/// Weighted true positive, false positive, true negative and false negative counts.
 #[derive(Clone, Debug)]
 pub(super) struct Confusion {
-    ratio: Ratio,
+    reported: Reported,
     threshold: f32,
     true_positives: f64,
     false_positives: f64,
+    true_negatives: f64,
     false_negatives: f64,
 }
 
 impl Confusion {
-    pub(super) fn new(ratio: Ratio, threshold: f32) -> Self {
-        Self { ratio, threshold, true_positives: 0.0, false_positives: 0.0, false_negatives: 0.0 }
+    pub(super) fn new(reported: Reported, threshold: f32) -> Self {
+        let zero = 0.0;
+        Self {
+            reported,
+            threshold,
+            true_positives: zero,
+            false_positives: zero,
+            true_negatives: zero,
+            false_negatives: zero,
+        }
     }
 
     /// Counts the outputs of one sample with weight `w`.
@@ -36,22 +54,28 @@ impl Confusion {
                 (true, true) => self.true_positives += w,
                 (false, true) => self.false_positives += w,
                 (true, false) => self.false_negatives += w,
-                (false, false) => {}
+                (false, false) => self.true_negatives += w,
             }
         }
     }
 
-    /// The ratio, 0 when its denominator is 0 (Keras' `divide_no_nan`).
+    /// The count or ratio, a ratio 0 when its denominator is 0 (Keras' `divide_no_nan`).
     pub(super) fn result(&self) -> f64 {
-        let other = match self.ratio {
-            Ratio::Precision => self.false_positives,
-            Ratio::Recall => self.false_negatives,
+        let ratio = |other: f64| {
+            let denominator = self.true_positives + other;
+            if denominator == 0.0 { 0.0 } else { self.true_positives / denominator }
         };
-        let denominator = self.true_positives + other;
-        if denominator == 0.0 { 0.0 } else { self.true_positives / denominator }
+        match self.reported {
+            Reported::Precision => ratio(self.false_positives),
+            Reported::Recall => ratio(self.false_negatives),
+            Reported::TruePositives => self.true_positives,
+            Reported::FalsePositives => self.false_positives,
+            Reported::TrueNegatives => self.true_negatives,
+            Reported::FalseNegatives => self.false_negatives,
+        }
     }
 
     pub(super) fn reset(&mut self) {
-        *self = Self::new(self.ratio, self.threshold);
+        *self = Self::new(self.reported, self.threshold);
     }
 }

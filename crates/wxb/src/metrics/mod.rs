@@ -2,8 +2,13 @@
 //! ([`MetricState::update`]), reports its value so far ([`MetricState::result`]) and starts over
 //! ([`MetricState::reset`]).
 //!
-//! Shapes: `y_true` and `y_pred` are `[batch, n]` (integer labels for sparse categorical accuracy:
+//! Shapes: `y_true` and `y_pred` are `[batch, n]` (integer labels for the sparse accuracies:
 //! `[batch]` or `[batch, 1]`). Metrics see the model's output (after its activation).
+//!
+//! **Binary classification.** With one sigmoid output column and 0/1 targets, the confusion
+//! metrics (precision, recall, the counts, F-scores, both AUCs) are those of the positive class,
+//! as Keras computes them on `y_pred[:, 0]` against `y_true[:, 0]`; an F-score without a threshold
+//! is resolved to 0.5 there ([`Metric::resolve`]).
 //!
 //! `accuracy` is resolved from the shapes of the targets and predictions as Keras' `compile` does
 //! ([`Metric::resolve`]): one output unit → binary accuracy; one target column for several outputs
@@ -19,14 +24,12 @@
 mod accuracy;
 mod auc;
 mod confusion;
+mod fbeta;
+mod names;
 mod regression;
 mod state;
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
-
-use crate::error::UnknownName;
 
 pub use state::MetricState;
 
@@ -55,10 +58,20 @@ pub enum Metric {
         /// How many of the best-scored classes count.
         k: usize,
     },
+    /// [`Metric::TopKCategoricalAccuracy`] with the class index `c = y` as target (`[batch]` or
+    /// `[batch, 1]`); a label that is no class index never counts. Keras' default `k = 5`.
+    SparseTopKCategoricalAccuracy {
+        /// How many of the best-scored classes count.
+        k: usize,
+    },
     /// `mean_samples mean_j (ŷ − y)²`, Keras' `"mse"`.
     MeanSquaredError,
     /// `mean_samples mean_j |ŷ − y|`, Keras' `"mae"`.
     MeanAbsoluteError,
+    /// `mean_samples 100·mean_j |y − ŷ| / max(|y|, ε)`, ε = 1e-7, Keras' `"mape"`.
+    MeanAbsolutePercentageError,
+    /// `mean_samples mean_j (ln(max(ŷ, ε) + 1) − ln(max(y, ε) + 1))²`, ε = 1e-7, Keras' `"msle"`.
+    MeanSquaredLogarithmicError,
     /// `√(mean_samples mean_j (ŷ − y)²)` over everything seen (the root of the running mean, not a
     /// mean of roots).
     RootMeanSquaredError,
@@ -73,111 +86,97 @@ pub enum Metric {
         /// Decision threshold.
         threshold: f32,
     },
-    /// Area under the ROC curve (Keras' `AUC()`: curve `ROC`, summation `interpolation`), from
-    /// confusion counts at `num_thresholds` thresholds `{−ε, 1/(N−1), …, (N−2)/(N−1), 1 + ε}`:
-    /// `Σᵢ (FPRᵢ − FPRᵢ₊₁)·(TPRᵢ + TPRᵢ₊₁)/2`. Keras' default: 200 thresholds.
+    /// The (weighted) count of true positives, with the conventions of [`Metric::Precision`]
+    /// (Keras' `TruePositives()`, threshold 0.5).
+    TruePositives {
+        /// Decision threshold.
+        threshold: f32,
+    },
+    /// The count of false positives (`ŷ > threshold`, `y = 0`), Keras' `FalsePositives()`.
+    FalsePositives {
+        /// Decision threshold.
+        threshold: f32,
+    },
+    /// The count of true negatives (`ŷ ≤ threshold`, `y = 0`), Keras' `TrueNegatives()`.
+    TrueNegatives {
+        /// Decision threshold.
+        threshold: f32,
+    },
+    /// The count of false negatives (`ŷ ≤ threshold`, `y ≠ 0`), Keras' `FalseNegatives()`.
+    FalseNegatives {
+        /// Decision threshold.
+        threshold: f32,
+    },
+    /// Area under the ROC or precision–recall curve (Keras' `AUC(curve=…)`, summation
+    /// `interpolation`), from confusion counts at `num_thresholds` thresholds
+    /// `{−ε, 1/(N−1), …, (N−2)/(N−1), 1 + ε}`. ROC: `Σᵢ (FPRᵢ − FPRᵢ₊₁)·(TPRᵢ + TPRᵢ₊₁)/2`; PR:
+    /// Davis & Goadrich's interpolation, as Keras' `interpolate_pr_auc`. Keras' default: 200
+    /// thresholds, ROC.
     Auc {
         /// The number of thresholds `N` (at least 2).
         num_thresholds: usize,
+        /// Which curve (default ROC: a `config.json` without it means ROC).
+        #[serde(default)]
+        curve: Curve,
     },
     /// The coefficient of determination of each output over everything seen,
     /// `1 − Σ(y − ŷ)² / Σ(y − ȳ)²` (0 where that is infinite), averaged over the outputs (Keras'
     /// `R2Score()`: `class_aggregation="uniform_average"`, `num_regressors=0`).
     R2Score,
+    /// Keras' `F1Score`: [`Metric::FBetaScore`] with β = 1.
+    F1Score {
+        /// How the per-class scores combine (Keras' default: none, one value per class).
+        #[serde(default)]
+        average: Average,
+        /// Decision threshold; `None` (Keras' default) marks each sample's highest output
+        /// positive (resolved to 0.5 for a single output, [`Metric::resolve`]).
+        #[serde(default)]
+        threshold: Option<f32>,
+    },
+    /// Keras' `FBetaScore`: per output column (all outputs pooled for `micro`), from the counts
+    /// over everything seen, `P = TP/(TP + FP + ε)`, `R = TP/(TP + FN + ε)`,
+    /// `F = (1 + β²)·P·R/(β²·P + R + ε)`, ε = 1e-7, then combined by `average`. A prediction is
+    /// positive when `ŷ > threshold`, or without a threshold when it is its row's maximum and
+    /// `|ŷ| > 1e-9`; a target is positive when it is 1 (weighted by its value).
+    FBetaScore {
+        /// β: recall weighs β times as much as precision (Keras' default 1).
+        beta: f32,
+        /// How the per-class scores combine.
+        #[serde(default)]
+        average: Average,
+        /// Decision threshold, as for [`Metric::F1Score`].
+        #[serde(default)]
+        threshold: Option<f32>,
+    },
 }
 
-impl Metric {
-    /// Keras' `"binary_accuracy"` (threshold 0.5).
-    pub const BINARY_ACCURACY: Metric = Metric::BinaryAccuracy { threshold: 0.5 };
-    /// Keras' `"top_k_categorical_accuracy"` (k = 5).
-    pub const TOP_K_CATEGORICAL_ACCURACY: Metric = Metric::TopKCategoricalAccuracy { k: 5 };
-    /// Keras' `"precision"` (threshold 0.5).
-    pub const PRECISION: Metric = Metric::Precision { threshold: 0.5 };
-    /// Keras' `"recall"` (threshold 0.5).
-    pub const RECALL: Metric = Metric::Recall { threshold: 0.5 };
-    /// Keras' `"auc"` (200 thresholds, ROC, interpolation).
-    pub const AUC: Metric = Metric::Auc { num_thresholds: 200 };
-
-    /// Every metric with Keras' defaults.
-    pub const ALL: [Metric; 12] = [
-        Metric::Accuracy,
-        Metric::BINARY_ACCURACY,
-        Metric::CategoricalAccuracy,
-        Metric::SparseCategoricalAccuracy,
-        Metric::TOP_K_CATEGORICAL_ACCURACY,
-        Metric::MeanSquaredError,
-        Metric::MeanAbsoluteError,
-        Metric::RootMeanSquaredError,
-        Metric::PRECISION,
-        Metric::RECALL,
-        Metric::AUC,
-        Metric::R2Score,
-    ];
-
-    /// The key under which Keras logs it. Keras logs a metric given as a string under that string,
-    /// and one given as an object under its class' default name; this is `"accuracy"`, `"mse"` and
-    /// `"mae"` for the three usually given as strings, and the default name for the others
-    /// (`"root_mean_squared_error"`, `"precision"`, `"auc"`, …), which is also their string.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Accuracy => "accuracy",
-            Metric::BinaryAccuracy { .. } => "binary_accuracy",
-            Metric::CategoricalAccuracy => "categorical_accuracy",
-            Metric::SparseCategoricalAccuracy => "sparse_categorical_accuracy",
-            Metric::TopKCategoricalAccuracy { .. } => "top_k_categorical_accuracy",
-            Metric::MeanSquaredError => "mse",
-            Metric::MeanAbsoluteError => "mae",
-            Metric::RootMeanSquaredError => "root_mean_squared_error",
-            Metric::Precision { .. } => "precision",
-            Metric::Recall { .. } => "recall",
-            Metric::Auc { .. } => "auc",
-            Metric::R2Score => "r2_score",
-        }
-    }
-
-    /// The concrete metric `accuracy` stands for, given the number of target columns and of
-    /// predicted outputs (Keras' `get_metric` / `is_binary_or_sparse_categorical`): one output →
-    /// binary accuracy; one target column for several outputs → sparse categorical accuracy;
-    /// otherwise categorical accuracy. Other metrics are returned unchanged.
-    pub fn resolve(self, y_true_cols: usize, y_pred_cols: usize) -> Metric {
-        if self != Metric::Accuracy {
-            return self;
-        }
-        if y_pred_cols == 1 {
-            Metric::BINARY_ACCURACY
-        } else if y_true_cols == 1 {
-            Metric::SparseCategoricalAccuracy
-        } else {
-            Metric::CategoricalAccuracy
-        }
-    }
+/// Which curve an AUC integrates (Keras' `curve`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Curve {
+    /// True positive rate against false positive rate (Keras' default).
+    #[default]
+    #[serde(rename = "ROC")]
+    Roc,
+    /// Precision against recall.
+    #[serde(rename = "PR")]
+    Pr,
 }
 
-crate::error::display_as_name!(Metric, name);
-
-impl FromStr for Metric {
-    type Err = UnknownName;
-
-    /// The strings Keras' `compile(metrics=[...])` accepts, with Keras' defaults: function names
-    /// (`binary_accuracy`), class names (`BinaryAccuracy`, `AUC`, `R2Score`) and aliases (`mse`,
-    /// `mae`, `acc`), case-insensitively. `rmse` is accepted too (a wxb convenience: Keras rejects
-    /// it) for `root_mean_squared_error`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let metric = match crate::error::keras_key(s).as_str() {
-            "accuracy" | "acc" => Metric::Accuracy,
-            "binaryaccuracy" => Metric::BINARY_ACCURACY,
-            "categoricalaccuracy" => Metric::CategoricalAccuracy,
-            "sparsecategoricalaccuracy" => Metric::SparseCategoricalAccuracy,
-            "topkcategoricalaccuracy" => Metric::TOP_K_CATEGORICAL_ACCURACY,
-            "mse" | "meansquarederror" => Metric::MeanSquaredError,
-            "mae" | "meanabsoluteerror" => Metric::MeanAbsoluteError,
-            "rmse" | "rootmeansquarederror" => Metric::RootMeanSquaredError,
-            "precision" => Metric::PRECISION,
-            "recall" => Metric::RECALL,
-            "auc" => Metric::AUC,
-            "r2score" => Metric::R2Score,
-            _ => return Err(UnknownName::new("metric", s, Metric::ALL.map(|m| m.name()))),
-        };
-        Ok(metric)
-    }
+/// How an F-score combines its per-class values (Keras' `average`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Average {
+    /// Keras' `average=None`: one value per output column. wxb logs one number per metric, so it
+    /// takes a single output column (the positive class of a binary classifier).
+    #[default]
+    #[serde(rename = "none")]
+    PerClass,
+    /// The counts of all columns pooled, one score.
+    Micro,
+    /// The mean of the per-column scores.
+    Macro,
+    /// The per-column scores weighted by each column's share of the positive targets.
+    Weighted,
 }

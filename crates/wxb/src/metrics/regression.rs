@@ -11,6 +11,21 @@ pub(super) fn absolute_error(y: &[f32], p: &[f32]) -> f64 {
     mean(y, p, f64::abs)
 }
 
+/// Keras' `backend.epsilon()`.
+const EPSILON: f64 = 1e-7;
+
+/// `100·mean_j |yⱼ − ŷⱼ| / max(|yⱼ|, ε)`.
+pub(super) fn absolute_percentage_error(y: &[f32], p: &[f32]) -> f64 {
+    let n = p.len() as f64;
+    100.0 * y.iter().zip(p).map(|(&y, &p)| (f64::from(y) - f64::from(p)).abs() / f64::from(y).abs().max(EPSILON)).sum::<f64>() / n
+}
+
+/// `mean_j (ln(max(ŷⱼ, ε) + 1) − ln(max(yⱼ, ε) + 1))²`.
+pub(super) fn squared_logarithmic_error(y: &[f32], p: &[f32]) -> f64 {
+    let log = |v: f32| (f64::from(v).max(EPSILON) + 1.0).ln();
+    y.iter().zip(p).map(|(&y, &p)| (log(p) - log(y)).powi(2)).sum::<f64>() / p.len() as f64
+}
+
 fn mean(y: &[f32], p: &[f32], f: impl Fn(f64) -> f64) -> f64 {
     y.iter().zip(p).map(|(&y, &p)| f(f64::from(p) - f64::from(y))).sum::<f64>() / p.len() as f64
 }

@@ -1,7 +1,8 @@
 //! [`MetricState`]: the running state of one metric over an epoch.
 
 use super::auc::Auc;
-use super::confusion::{Confusion, Ratio};
+use super::confusion::{Confusion, Reported};
+use super::fbeta::FBeta;
 use super::regression::R2;
 use super::{Metric, accuracy, regression};
 use crate::tensor::Tensor;
@@ -24,6 +25,7 @@ enum Running {
     Confusion(Confusion),
     Auc(Auc),
     R2(R2),
+    FBeta(FBeta),
 }
 
 /// The per-sample value of a metric that is a mean over samples.
@@ -33,8 +35,11 @@ enum PerSample {
     CategoricalAccuracy,
     SparseCategoricalAccuracy,
     TopKCategoricalAccuracy(usize),
+    SparseTopKCategoricalAccuracy(usize),
     SquaredError,
     AbsoluteError,
+    AbsolutePercentageError,
+    SquaredLogarithmicError,
 }
 
 impl PerSample {
@@ -44,8 +49,11 @@ impl PerSample {
             PerSample::CategoricalAccuracy => accuracy::categorical(y, p),
             PerSample::SparseCategoricalAccuracy => accuracy::sparse(y[0], p),
             PerSample::TopKCategoricalAccuracy(k) => accuracy::top_k(y, p, k),
+            PerSample::SparseTopKCategoricalAccuracy(k) => accuracy::sparse_top_k(y[0], p, k),
             PerSample::SquaredError => regression::squared_error(y, p),
             PerSample::AbsoluteError => regression::absolute_error(y, p),
+            PerSample::AbsolutePercentageError => regression::absolute_percentage_error(y, p),
+            PerSample::SquaredLogarithmicError => regression::squared_logarithmic_error(y, p),
         }
     }
 }
@@ -74,25 +82,33 @@ impl MetricState {
     /// do not.
     ///
     /// # Panics
-    /// For an unresolved `Metric::Accuracy`, or an AUC with fewer than 2 thresholds.
+    /// For an unresolved `Metric::Accuracy`, or an AUC with fewer than 2 thresholds. (An F-score
+    /// without an average panics at its first update of several columns.)
     pub fn new(name: &str, metric: Metric) -> Self {
+        let mean = |per_sample| Running::Mean(Mean::default(), per_sample);
+        let confusion = |reported, threshold| Running::Confusion(Confusion::new(reported, threshold));
         let running = match metric {
             Metric::Accuracy => panic!("resolve `accuracy` with Metric::resolve first"),
             Metric::RootMeanSquaredError => Running::RootMean(Mean::default()),
-            Metric::Precision { threshold } => Running::Confusion(Confusion::new(Ratio::Precision, threshold)),
-            Metric::Recall { threshold } => Running::Confusion(Confusion::new(Ratio::Recall, threshold)),
-            Metric::Auc { num_thresholds } => Running::Auc(Auc::new(num_thresholds)),
+            Metric::Precision { threshold } => confusion(Reported::Precision, threshold),
+            Metric::Recall { threshold } => confusion(Reported::Recall, threshold),
+            Metric::TruePositives { threshold } => confusion(Reported::TruePositives, threshold),
+            Metric::FalsePositives { threshold } => confusion(Reported::FalsePositives, threshold),
+            Metric::TrueNegatives { threshold } => confusion(Reported::TrueNegatives, threshold),
+            Metric::FalseNegatives { threshold } => confusion(Reported::FalseNegatives, threshold),
+            Metric::Auc { num_thresholds, curve } => Running::Auc(Auc::new(num_thresholds, curve)),
             Metric::R2Score => Running::R2(R2::default()),
-            Metric::BinaryAccuracy { threshold } => {
-                Running::Mean(Mean::default(), PerSample::BinaryAccuracy(threshold))
-            }
-            Metric::CategoricalAccuracy => Running::Mean(Mean::default(), PerSample::CategoricalAccuracy),
-            Metric::SparseCategoricalAccuracy => Running::Mean(Mean::default(), PerSample::SparseCategoricalAccuracy),
-            Metric::TopKCategoricalAccuracy { k } => {
-                Running::Mean(Mean::default(), PerSample::TopKCategoricalAccuracy(k))
-            }
-            Metric::MeanSquaredError => Running::Mean(Mean::default(), PerSample::SquaredError),
-            Metric::MeanAbsoluteError => Running::Mean(Mean::default(), PerSample::AbsoluteError),
+            Metric::F1Score { average, threshold } => Running::FBeta(FBeta::new(1.0, average, threshold)),
+            Metric::FBetaScore { beta, average, threshold } => Running::FBeta(FBeta::new(beta, average, threshold)),
+            Metric::BinaryAccuracy { threshold } => mean(PerSample::BinaryAccuracy(threshold)),
+            Metric::CategoricalAccuracy => mean(PerSample::CategoricalAccuracy),
+            Metric::SparseCategoricalAccuracy => mean(PerSample::SparseCategoricalAccuracy),
+            Metric::TopKCategoricalAccuracy { k } => mean(PerSample::TopKCategoricalAccuracy(k)),
+            Metric::SparseTopKCategoricalAccuracy { k } => mean(PerSample::SparseTopKCategoricalAccuracy(k)),
+            Metric::MeanSquaredError => mean(PerSample::SquaredError),
+            Metric::MeanAbsoluteError => mean(PerSample::AbsoluteError),
+            Metric::MeanAbsolutePercentageError => mean(PerSample::AbsolutePercentageError),
+            Metric::MeanSquaredLogarithmicError => mean(PerSample::SquaredLogarithmicError),
         };
         Self { name: name.to_string(), metric, running }
     }
@@ -113,8 +129,9 @@ impl MetricState {
     /// sizes its sums on its first batch).
     ///
     /// # Panics
-    /// If `y_true` does not fit `y_pred` (same rows and columns, or one label per row for sparse
-    /// categorical accuracy), naming both shapes, or if `sample_weight` has not one weight per row.
+    /// If `y_true` does not fit `y_pred` (same rows and columns, or one label per row for the
+    /// sparse accuracies), naming both shapes, or if `sample_weight` has not one weight per row,
+    /// or for an F-score without an average on several columns.
     pub fn update(&mut self, y_true: &Tensor, y_pred: &Tensor, sample_weight: Option<&[f32]>) {
         self.check(y_true, y_pred, sample_weight);
         for i in 0..y_pred.rows() {
@@ -126,6 +143,7 @@ impl MetricState {
                 Running::Confusion(counts) => counts.add(y, p, w),
                 Running::Auc(auc) => auc.add(y, p, w),
                 Running::R2(r2) => r2.add(y, p, w),
+                Running::FBeta(f) => f.add(y, p, w),
             }
         }
     }
@@ -139,6 +157,7 @@ impl MetricState {
             Running::Confusion(counts) => counts.result(),
             Running::Auc(auc) => auc.result(),
             Running::R2(r2) => r2.result(),
+            Running::FBeta(f) => f.result(),
         }
     }
 
@@ -149,11 +168,12 @@ impl MetricState {
             Running::Confusion(counts) => counts.reset(),
             Running::Auc(auc) => auc.reset(),
             Running::R2(r2) => r2.reset(),
+            Running::FBeta(f) => f.reset(),
         }
     }
 
     fn check(&self, y_true: &Tensor, y_pred: &Tensor, sample_weight: Option<&[f32]>) {
-        let fits = if self.metric == Metric::SparseCategoricalAccuracy {
+        let fits = if self.metric.takes_class_indices() {
             y_true.len() == y_true.rows()
         } else {
             y_true.cols() == y_pred.cols()

@@ -2,7 +2,7 @@
 
 use crate::error::WxbError;
 use crate::losses::Loss;
-use crate::metrics::Metric;
+use crate::metrics::{Average, Metric};
 use crate::tensor::Tensor;
 
 /// `x` must be `[n, input_shape…]` with `n ≥ 1` and finite values.
@@ -44,13 +44,23 @@ pub(crate) fn targets(
     Ok(())
 }
 
-/// `y` must fit every metric: one column (class indices) for sparse categorical accuracy, one per
-/// output for the others (`accuracy` resolved as the metrics will be).
+/// `y` must fit every metric: one column (class indices) for the sparse accuracies, one per
+/// output for the others (`accuracy` resolved as the metrics will be); an F-score without an
+/// average needs a single output (wxb logs one number per metric).
 pub(crate) fn metric_targets(y: &Tensor, outputs: usize, metrics: &[Metric]) -> Result<(), WxbError> {
     for &m in metrics {
-        let cols = if m.resolve(y.cols(), outputs) == Metric::SparseCategoricalAccuracy { 1 } else { outputs };
+        let cols = if m.resolve(y.cols(), outputs).takes_class_indices() { 1 } else { outputs };
         if y.cols() != cols {
             return Err(WxbError::Shape { what: m.name(), expected: vec![y.rows(), cols], got: y.shape().to_vec() });
+        }
+        if let Metric::F1Score { average: Average::PerClass, .. } | Metric::FBetaScore { average: Average::PerClass, .. } = m
+            && outputs > 1
+        {
+            return Err(WxbError::InvalidArgument {
+                name: m.name(),
+                value: format!("average none with {outputs} outputs"),
+                reason: "it gives one value per class: choose average micro, macro or weighted (e.g. f1_score_macro)",
+            });
         }
     }
     Ok(())

@@ -24,12 +24,20 @@
 //! | [`Adadelta`] | `Adadelta` | 0.001 |
 //! | [`Adamax`] | `Adamax` | 0.001 |
 //! | [`Nadam`] | `Nadam` | 0.001 |
+//! | [`Ftrl`] | `Ftrl` | 0.001 |
+//! | [`Lion`] | `Lion` | 0.001 |
+//! | [`Lamb`] | `Lamb` | 0.001 |
 //!
 //! **One rule, one file.** A rule's file holds its configuration, its per-step constants, its
 //! per-element math and the text of each equation ([`Formula`]), the math written once, generic over
 //! a [`Record`]er: the engine's loop runs it with [`NoRecord`] (inlined away, vectorized), and
 //! [`RuleMath::trace_step`] runs the same code on one element with a recorder, which is how
 //! `wxb::explain` shows a step with its numbers.
+//!
+//! **Whole-variable rules.** Lamb scales each variable's step by a trust ratio `‖w‖/‖u‖`, norms
+//! over the whole variable: its [`RuleMath::whole_variable`] is true, so the engine hands its
+//! `update_step` whole variables (never a thread's part of one), and a traced element receives
+//! its variable before the step ([`Traced::variable`]) to compute the same norms.
 
 mod adadelta;
 mod adagrad;
@@ -37,6 +45,9 @@ mod adam;
 mod adamax;
 mod adamw;
 mod clip;
+mod ftrl;
+mod lamb;
+mod lion;
 mod nadam;
 mod optimizer;
 mod record;
@@ -54,6 +65,9 @@ pub use adam::Adam;
 pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use clip::Clipping;
+pub use ftrl::Ftrl;
+pub use lamb::Lamb;
+pub use lion::Lion;
 pub use nadam::Nadam;
 pub(crate) use optimizer::decay_weight;
 pub use optimizer::{Optimizer, OptimizerConfig};
@@ -126,11 +140,18 @@ pub trait RuleMath {
     /// to advance the scalar state (Keras' `_backend_update_step` override in Nadam).
     fn begin_step(&self, _step: StepContext, _scalars: &mut [f32]) {}
 
+    /// Whether `update_step` reads the whole variable (Lamb's norms), so that it must receive each
+    /// variable whole rather than any range of its elements, and [`RuleMath::trace_step`] needs
+    /// [`Traced::variable`]. False for element-wise rules.
+    fn whole_variable(&self) -> bool {
+        false
+    }
+
     /// Moves `w` given its (clipped) gradient `g`, its slots (in [`RuleMath::slot_names`]
     /// order, each of `w`'s length) and the scalar state after [`RuleMath::begin_step`].
     ///
-    /// Every rule is element-wise: `w`, `g` and the slots may be any range of a variable's
-    /// elements (the optimizer splits large variables across threads).
+    /// An element-wise rule receives any range of a variable's elements (the optimizer splits
+    /// large variables across threads); a [`RuleMath::whole_variable`] rule, whole variables.
     fn update_step(&self, step: StepContext, scalars: &[f32], w: &mut [f32], g: &[f32], slots: &mut [&mut [f32]]);
 
     /// One element's whole step, [`RuleMath::begin_step`] included, through the same arithmetic as
@@ -139,8 +160,22 @@ pub trait RuleMath {
     /// bit the value `update_step` gives that element.
     ///
     /// # Panics
-    /// If `slots` does not hold one value per slot, or `scalars` one per scalar.
+    /// If `slots` does not hold one value per slot, or `scalars` one per scalar, or (for a
+    /// [`RuleMath::whole_variable`] rule) `variable` is missing.
     fn trace_step(&self, traced: Traced<'_>) -> f32;
+}
+
+/// The whole variable a traced element belongs to, as the rule receives it (after clipping and
+/// weight decay, before the step): what a [`RuleMath::whole_variable`] rule reads besides the
+/// element.
+#[derive(Clone, Copy, Debug)]
+pub struct Variable<'a> {
+    /// Every weight of the variable.
+    pub w: &'a [f32],
+    /// Their gradients.
+    pub g: &'a [f32],
+    /// Each slot's values over the variable, in [`RuleMath::slot_names`] order.
+    pub slots: &'a [Vec<f32>],
 }
 
 /// One element's step as [`RuleMath::trace_step`] receives it: the step, the rule's scalars, the
@@ -158,6 +193,9 @@ pub struct Traced<'a> {
     pub slots: &'a mut [f32],
     /// Where the equations go.
     pub record: &'a mut dyn Record,
+    /// The element's whole variable before the step, for a [`RuleMath::whole_variable`] rule
+    /// (ignored by the others, which may receive `None`).
+    pub variable: Option<Variable<'a>>,
 }
 
 impl Traced<'_> {

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::state::{parse_slot_key, slot_key};
 use super::update::{Views, update_all};
 use super::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, Clipping, Formula, LearningRate, Nadam, NoRecord, OptimizerState, Record,
-    RmsProp, Rule, Sgd, StateError, StepContext,
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Clipping, Formula, Ftrl, Lamb, LearningRate, Lion, Nadam, NoRecord,
+    OptimizerState, Record, RmsProp, Rule, Sgd, StateError, StepContext,
 };
 use crate::error::UnknownName;
 use crate::layers::Param;

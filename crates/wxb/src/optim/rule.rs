@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, Nadam, RmsProp, RuleMath, Sgd};
+use super::{Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, RmsProp, RuleMath, Sgd};
 use crate::error::UnknownName;
 
 /// The registry of update rules: one line per rule, its type (a file of this module), Keras'
@@ -25,6 +25,9 @@ macro_rules! with_rules {
             Adadelta("Adadelta", adadelta),
             Adamax("Adamax", adamax),
             Nadam("Nadam", nadam),
+            Ftrl("Ftrl", ftrl),
+            Lion("Lion", lion),
+            Lamb("Lamb", lamb),
         }
     };
 }
@@ -129,7 +132,7 @@ mod tests {
         let err = "adamm".parse::<Rule>().unwrap_err();
         assert_eq!(err.name, "adamm");
         let msg = err.to_string();
-        for name in ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam"] {
+        for name in ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion", "lamb"] {
             assert!(msg.contains(name), "{msg}");
         }
     }
@@ -137,8 +140,8 @@ mod tests {
     #[test]
     fn keras_default_learning_rates_and_weight_decays() {
         let lrs: Vec<f32> = Rule::all_defaults().iter().map(Rule::default_learning_rate).collect();
-        assert_eq!(lrs, [0.01, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001]);
+        assert_eq!(lrs, [0.01, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001]);
         let wds: Vec<Option<f32>> = Rule::all_defaults().iter().map(Rule::default_weight_decay).collect();
-        assert_eq!(wds, [None, None, None, Some(0.004), None, None, None, None]);
+        assert_eq!(wds, [None, None, None, Some(0.004), None, None, None, None, None, None, None]);
     }
 }

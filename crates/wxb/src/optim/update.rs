@@ -6,7 +6,8 @@
 //! are introduced), so the weights are bit-identical to an element-by-element loop, whatever the
 //! split. Each variable is cut into one contiguous range of elements per part: part `p` updates the
 //! rows of a kernel whose gradient thread `p` computed (weight gradients are split by rows), while
-//! they are still in its cache.
+//! they are still in its cache. A [`RuleMath::whole_variable`] rule (Lamb) is given whole
+//! variables instead, dealt round the parts.
 //!
 //! **Divergence guard.** [`grads_finite`] checks the gradients with the same split (each thread
 //! reads the rows it computed), and [`update_all`] can check each block of updated weights while it
@@ -110,8 +111,22 @@ pub(super) fn update_all(
     let parts = parts_for(vars.iter().map(|v| v.len).sum());
     let vars: &[Var] = vars;
     let bad = AtomicBool::new(false);
+    // A whole-variable rule (Lamb) gets each variable whole, the variables dealt round the parts.
+    let whole = rule.math().whole_variable();
     parallel::for_each_part(parts, &|part| {
-        for v in vars {
+        for (i, v) in vars.iter().enumerate() {
+            if whole {
+                if i % parts == part {
+                    // SAFETY: as below; this part alone owns variable `i`.
+                    unsafe { update_range(rule, step, scalars, v, 0..v.len) };
+                    // SAFETY: this part owns the variable and has just written it.
+                    let w = unsafe { std::slice::from_raw_parts(v.w, v.len) };
+                    if v.check && !all_finite(w) {
+                        bad.store(true, Ordering::Relaxed);
+                    }
+                }
+                continue;
+            }
             let range = parallel::range(v.len, parts, ALIGN, part);
             if !v.check {
                 // SAFETY: the pointers come from exclusive borrows held by the caller for the whole

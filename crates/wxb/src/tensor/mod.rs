@@ -295,6 +295,29 @@ impl Tensor {
     }
 }
 
+/// The class a classifier's output row predicts: for one output (a sigmoid unit, Keras' binary
+/// head), 1 when the output is above 0.5, else 0 (Keras' `binary_accuracy` threshold); for several,
+/// the [`argmax`].
+pub fn predicted_class(outputs: &[f32]) -> usize {
+    match outputs {
+        [p] => usize::from(*p > 0.5),
+        _ => argmax(outputs),
+    }
+}
+
+/// The probability a classifier's output row gives class `class`: `p` for class 1 and `1 − p` for
+/// class 0 of a one-output (sigmoid) head, else the class's output.
+///
+/// # Panics
+/// If `class` is beyond the outputs (or above 1 for one output).
+pub fn class_probability(outputs: &[f32], class: usize) -> f32 {
+    match (outputs, class) {
+        ([p], 0) => 1.0 - p,
+        ([p], 1) => *p,
+        _ => outputs[class],
+    }
+}
+
 /// The index of the largest value (the first one on ties; NaN is never chosen over a number).
 pub fn argmax(values: &[f32]) -> usize {
     let mut best = 0;

@@ -15,6 +15,7 @@ mod fit;
 mod issue;
 mod learning_rate_scheduler;
 mod reduce_lr_on_plateau;
+mod split;
 mod terminate_on_nan;
 
 pub use crate::error::{Divergence, KeptWeights, NonFiniteIn};
@@ -25,6 +26,7 @@ pub use issue::CallbackIssue;
 pub use learning_rate_scheduler::LearningRateScheduler;
 pub use monitor::{Direction, Monitor, MonitorMode};
 pub use reduce_lr_on_plateau::{LrReduction, ReduceLROnPlateau};
+pub use split::{SplitRows, SplitRule, ValidationSplit};
 pub use terminate_on_nan::{NonFiniteLoss, TerminateOnNaN};
 
 use std::collections::BTreeMap;

@@ -180,10 +180,21 @@ fn metric_direction(metric: Metric) -> Direction {
         | Metric::CategoricalAccuracy
         | Metric::SparseCategoricalAccuracy
         | Metric::TopKCategoricalAccuracy { .. }
+        | Metric::SparseTopKCategoricalAccuracy { .. }
         | Metric::Precision { .. }
         | Metric::Recall { .. }
+        | Metric::TruePositives { .. }
+        | Metric::TrueNegatives { .. }
         | Metric::Auc { .. }
+        | Metric::F1Score { .. }
+        | Metric::FBetaScore { .. }
         | Metric::R2Score => Direction::Up,
-        Metric::MeanSquaredError | Metric::MeanAbsoluteError | Metric::RootMeanSquaredError => Direction::Down,
+        Metric::MeanSquaredError
+        | Metric::MeanAbsoluteError
+        | Metric::MeanAbsolutePercentageError
+        | Metric::MeanSquaredLogarithmicError
+        | Metric::RootMeanSquaredError
+        | Metric::FalsePositives { .. }
+        | Metric::FalseNegatives { .. } => Direction::Down,
     }
 }

@@ -8,6 +8,7 @@ use wxb::data::{Schema, Task};
 use wxb::layers::{ActivationLayer, BatchNormalization, DropoutConfig, LayerConfig, SpecError, parse_spec};
 use wxb::model::MemoryPlan;
 use wxb::prelude::*;
+use wxb::train::ReduceLROnPlateau;
 
 use crate::cli::TrainArgs;
 
@@ -69,6 +70,32 @@ pub fn check_run_flags(args: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--reduce-lr-on-plateau` with its factor, patience and lowest rate (Keras' defaults 0.1, 10, 0),
+/// watching `monitor`.
+pub fn reduce_lr_on_plateau(args: &TrainArgs, monitor: &str) -> Result<Option<ReduceLROnPlateau>> {
+    let o = &args.options;
+    if !o.reduce_lr_on_plateau {
+        return Ok(None);
+    }
+    let mut plateau = ReduceLROnPlateau::new().monitor(monitor);
+    if let Some(f) = o.reduce_lr_factor {
+        if !(f.is_finite() && f > 0.0 && f < 1.0) {
+            bail!("--reduce-lr-factor {f}: the factor must be in (0, 1) (Keras refuses a factor ≥ 1)");
+        }
+        plateau = plateau.factor(f);
+    }
+    if let Some(p) = o.reduce_lr_patience {
+        plateau = plateau.patience(p);
+    }
+    if let Some(m) = o.min_lr {
+        if !(m.is_finite() && m >= 0.0) {
+            bail!("--min-lr {m}: the lowest learning rate must be a number ≥ 0");
+        }
+        plateau = plateau.min_lr(m);
+    }
+    Ok(Some(plateau))
+}
+
 /// Reads and checks the model flags (and the spec file) of a new run.
 pub fn recipe(args: &TrainArgs, bundled: bool) -> Result<Recipe> {
     let layers = match &args.spec {
@@ -100,6 +127,7 @@ pub fn recipe(args: &TrainArgs, bundled: bool) -> Result<Recipe> {
         }
         optimizer = optimizer.with_clipping(Clipping::Norm(c));
     }
+    let optimizer = args.options.optimizer(optimizer)?;
     let loss = args.loss.as_deref().map(|l| l.parse().map_err(|e| anyhow!("--loss: {e}"))).transpose()?;
     let metrics = args
         .metrics
@@ -143,9 +171,17 @@ fn read_spec(path: &Path) -> Result<Vec<LayerConfig>> {
     Ok(layers)
 }
 
-/// The output width and the default loss and metrics for the task.
-fn head(pre: &Schema, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric>) {
+/// The output width and the default loss and metrics for the task: two classes with no loss
+/// asked for, or binary crossentropy asked for, give Keras' binary head (one sigmoid unit, binary
+/// crossentropy, 0/1 targets with the second class in sorted order as 1, accuracy at 0.5); more
+/// classes (or another loss) a softmax unit per class.
+pub fn head(pre: &Schema, y: &Tensor, loss: Option<Loss>) -> (usize, Activation, Loss, Vec<Metric>) {
     match pre.task {
+        Task::Classification
+            if pre.classes() == 2 && loss.is_none_or(|l| matches!(l, Loss::BinaryCrossentropy { .. })) =>
+        {
+            (1, Activation::Sigmoid, Loss::BINARY_CROSSENTROPY, vec![Metric::Accuracy])
+        }
         Task::Classification => {
             (pre.classes(), Activation::Softmax, Loss::SPARSE_CATEGORICAL_CROSSENTROPY, vec![Metric::Accuracy])
         }
@@ -161,7 +197,7 @@ fn head(pre: &Schema, y: &Tensor) -> (usize, Activation, Loss, Vec<Metric>) {
 /// The compiled model for data of `pre`'s features and targets `y`, trained in batches of `batch`
 /// (its memory is checked against the budget before the weights are allocated).
 pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) -> Result<Sequential> {
-    let (outputs, out_activation, default_loss, default_metrics) = head(pre, y);
+    let (mut outputs, out_activation, mut default_loss, default_metrics) = head(pre, y, recipe.loss);
     let configs: Vec<LayerConfig> = match &recipe.layers {
         Layers::Spec { layers, .. } => layers.clone(),
         Layers::Flags { hidden, activation, dropout, batch_norm } => {
@@ -201,11 +237,16 @@ pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) 
     };
     if let Layers::Spec { path, .. } = &recipe.layers {
         let got: usize = model.output_shape().iter().product();
+        if pre.task == Task::Classification && pre.classes() == 2 && got == 2 && recipe.loss.is_none() {
+            // A spec ending in two units on two classes: Keras' softmax head.
+            (outputs, default_loss) = (2, Loss::SPARSE_CATEGORICAL_CROSSENTROPY);
+        }
         if got != outputs {
             bail!(
                 "{}: the last layer has {got} outputs, the data needs {outputs} ({})",
                 path.display(),
                 match pre.task {
+                    Task::Classification if outputs == 1 => "one sigmoid unit for two classes (or two softmax units)",
                     Task::Classification => "one per class",
                     Task::Regression => "one per target",
                 }
@@ -217,10 +258,11 @@ pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) 
     if pre.task == Task::Classification && loss.is_sparse() {
         // Class indices as targets fit only the sparse accuracy; the CLI one-hot encodes them for
         // any other loss.
-        if let Some(m) = metrics.iter().find(|m| m.resolve(1, outputs) != Metric::SparseCategoricalAccuracy) {
+        if let Some(m) = metrics.iter().find(|m| !m.resolve(1, outputs).takes_class_indices()) {
             bail!(
                 "--metrics {m}: with class indices as targets (the default loss, \
-                 sparse_categorical_crossentropy) only accuracy applies; add --loss categorical_crossentropy \
+                 sparse_categorical_crossentropy) only accuracy and sparse_top_k_categorical_accuracy apply; \
+                 add --loss categorical_crossentropy \
                  to use {m}"
             );
         }
