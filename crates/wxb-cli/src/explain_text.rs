@@ -47,7 +47,11 @@ pub fn render(e: &Explanation, sample: &Sample<'_>) -> String {
             .map(|&i| {
                 // A one-unit sigmoid head outputs the probability of the second class.
                 let class = if e.output.values.len() == 1 && classes.len() == 2 { 1 } else { i };
-                format!("{} {}", classes.get(class).map_or(i.to_string(), |c| format!("{c:?}")), num(e.output.values[i]))
+                format!(
+                    "{} {}",
+                    classes.get(class).map_or(i.to_string(), |c| format!("{c:?}")),
+                    num(e.output.values[i])
+                )
             })
             .collect();
         let more = if order.len() > 10 { format!(" (the largest 10 of {})", order.len()) } else { String::new() };
