@@ -31,6 +31,12 @@ fn ftrl_lion_and_lamb_train_by_name_and_are_saved_with_keras_class_names() {
         // Training goes on from the saved optimizer state.
         ok(p, &["train", "--data", "train.csv", "--epochs", "3", "--verbose", "0", "--resume", name, "--out", name]);
     }
+    // Lamb's trace: the trust ratio's norms over the whole kernel, then the weight's step.
+    let args = ["train", "--data", "train.csv", "--epochs", "1", "--verbose", "1", "--optimizer", "lamb"];
+    let r = ok(p, &[&args[..], &["--trace", "0:1:2", "--out", "t"]].concat());
+    assert!(r.stdout.contains("‖w‖") && r.stdout.contains("r = ‖w‖/‖u‖"), "{}", r.stdout);
+    let steps = column(&p.join("t/trace.csv"), "w_after");
+    assert!(!steps.is_empty() && steps.iter().all(|w| w.is_finite()), "{steps:?}");
     let ftrl = &config(&p.join("ftrl"))["compile"]["optimizer"]["rule"]["config"];
     assert_eq!(ftrl["learning_rate_power"], -0.5);
     let args = ["train", "--data", "train.csv", "--optimizer", "lamb2"];
