@@ -200,3 +200,34 @@ fn binary_metrics_by_name_and_the_softmax_head_on_request() {
     };
     assert_eq!(header, ["prediction", "p_no", "p_yes"]);
 }
+
+#[test]
+fn a_spec_may_end_in_one_sigmoid_unit_or_two_softmax_units() {
+    let d = dir_with("train.csv", binary_csv(60, 4));
+    let p = d.path();
+    let spec = |units: usize, activation: &str| {
+        json!([{"class_name": "Dense", "config": {"units": 4, "activation": "relu"}},
+               {"class_name": "Dense", "config": {"units": units, "activation": activation}}])
+        .to_string()
+    };
+    write(p, "one.json", spec(1, "sigmoid"));
+    write(p, "two.json", spec(2, "softmax"));
+    write(p, "three.json", spec(3, "softmax"));
+    let base = ["train", "--data", "train.csv", "--epochs", "1", "--verbose", "0"];
+    ok(p, &[&base[..], &["--spec", "one.json", "--out", "one"]].concat());
+    assert_eq!(config(&p.join("one"))["compile"]["loss"]["binary_crossentropy"]["from"], json!("probabilities"));
+    ok(p, &[&base[..], &["--spec", "two.json", "--out", "two"]].concat());
+    assert!(config(&p.join("two"))["compile"]["loss"].get("sparse_categorical_crossentropy").is_some());
+    let (header, _) = {
+        ok(p, &["predict", "--model", "one", "--data", "train.csv", "--out", "one.csv"]);
+        read_csv(&p.join("one.csv"))
+    };
+    assert_eq!(header, ["prediction", "p_yes"]);
+    fails(
+        p,
+        &[&base[..], &["--spec", "three.json", "--out", "three"]].concat(),
+        &[
+            "three.json: the last layer has 3 outputs, the data needs 1 (one sigmoid unit for two classes (or two softmax units))",
+        ],
+    );
+}

@@ -48,6 +48,27 @@ fn optimizer_hyperparameters_reach_the_saved_optimizer_and_foreign_ones_are_refu
     train(p, "adagrad", &["--optimizer", "adagrad", "--initial-accumulator-value", "0.5"]);
     let c = &config(&p.join("adagrad"))["compile"]["optimizer"]["rule"]["config"];
     assert_eq!(c["initial_accumulator_value"], json!(0.5));
+    train(
+        p,
+        "ftrl",
+        &[
+            "--optimizer",
+            "ftrl",
+            "--learning-rate-power",
+            "-0.25",
+            "--l1-regularization-strength",
+            "0.01",
+            "--beta",
+            "0.5",
+        ],
+    );
+    let c = &config(&p.join("ftrl"))["compile"]["optimizer"]["rule"]["config"];
+    assert_eq!(
+        (&c["learning_rate_power"], &c["l1_regularization_strength"], &c["beta"]),
+        (&json!(-0.25), &json!(0.01), &json!(0.5))
+    );
+    train(p, "lion", &["--optimizer", "lion", "--beta-2", "0.9"]);
+    assert_eq!(config(&p.join("lion"))["compile"]["optimizer"]["rule"]["config"]["beta_2"], json!(0.9));
     let base = ["train", "--data", "train.csv", "--out", "x"];
     fails(
         p,
@@ -60,6 +81,16 @@ fn optimizer_hyperparameters_reach_the_saved_optimizer_and_foreign_ones_are_refu
         p,
         &[&base[..], &["--optimizer", "sgd", "--amsgrad"]].concat(),
         &["--amsgrad: the SGD optimizer has no amsgrad"],
+    );
+    fails(
+        p,
+        &[&base[..], &["--optimizer", "lion", "--epsilon", "1e-6"]].concat(),
+        &["--epsilon: the Lion optimizer has no epsilon; its hyperparameters are --beta-1, --beta-2, --weight-decay"],
+    );
+    fails(
+        p,
+        &[&base[..], &["--optimizer", "ftrl", "--learning-rate-power", "0.5"]].concat(),
+        &["--learning-rate-power 0.5: must be a number ≤ 0"],
     );
     fails(
         p,

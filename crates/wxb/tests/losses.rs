@@ -364,6 +364,17 @@ fn names_and_aliases_parse() {
     ] {
         assert_eq!(alias.parse::<Loss>().unwrap(), loss, "{alias}");
     }
+    // config.json: Keras' name for Keras' defaults, the tagged form with other parameters.
+    for loss in Loss::ALL {
+        let json = serde_json::to_string(&loss).unwrap();
+        assert_eq!(json, format!("\"{}\"", loss.name()));
+        assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss);
+    }
+    let focal = Loss::CategoricalFocalCrossentropy { alpha: 0.5, gamma: 3.0, from: Predictions::Logits, label_smoothing: 0.1 };
+    let json = serde_json::to_string(&focal).unwrap();
+    assert!(json.starts_with(r#"{"categorical_focal_crossentropy":{"alpha":0.5,"gamma":3.0"#), "{json}");
+    assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), focal);
+    assert!(serde_json::from_str::<Loss>("\"mse2\"").unwrap_err().to_string().contains("mse2"));
     let err = "cross_entropy".parse::<Loss>().unwrap_err().to_string();
     assert!(err.contains("\"cross_entropy\"") && err.contains("poisson"), "{err}");
 }

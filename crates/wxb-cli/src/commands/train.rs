@@ -6,6 +6,7 @@
 
 mod recipe;
 mod report;
+mod schema_table;
 mod validation;
 
 use std::collections::BTreeMap;
@@ -224,23 +225,34 @@ impl std::fmt::Display for Diverged {
 
 impl std::error::Error for Diverged {}
 
-/// The data of a new run: read, its task decided, scaled, and standardized with statistics of the
-/// training samples (the validation samples held out by `--validation-split` excluded).
+/// The data of a new run: read, its task decided (and said, with a table's schema), its
+/// preprocessing adapted on the training samples (the validation samples held out by
+/// `--validation-split` excluded) and applied to every sample.
 fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
-    let (mut data, test) = if bundled {
+    if bundled {
         let m = mnist::bundled().context("the bundled MNIST data is damaged")?;
-        (m.train_dataset(), Some((m.test_images, m.test_labels)))
-    } else {
-        (dataset::load_training(&args.data, args.task.task())?, None)
-    };
-    let rule = validation::rule(args);
-    let training_rows =
-        validation::hold_out(&mut data.features, &mut data.targets, &data.schema, args.validation_split, rule)?;
-    if args.standardize {
-        data.standardize(training_rows);
+        let Dataset { mut features, mut targets, schema } = m.train_dataset();
+        let rule = validation::rule(args);
+        let training_rows = validation::hold_out(&mut features, &mut targets, &schema, args.validation_split, rule)?;
+        let test = Some((m.test_images, m.test_labels));
+        return Ok(Prepared { x: features, y: targets, pre: schema, test, training_rows });
     }
-    let Dataset { features, targets, schema } = data;
-    Ok(Prepared { x: features, y: targets, pre: schema, test, training_rows })
+    let raw = dataset::load_training(&args.data, args.task.task(), args.table.missing())?;
+    if args.verbose != Verbosity::Silent {
+        print!("{}", schema_table::describe(&raw, args.task.task()));
+    }
+    // The rows are chosen, the preprocessing adapted on the training rows only, then the
+    // validation rows moved to the end (where `fit` holds them out).
+    let rule = validation::rule(args);
+    let n = raw.rows();
+    let split = validation::choose(n, &raw.targets, &raw.schema, args.validation_split, rule)?;
+    let training: Vec<usize> = split.as_ref().map_or_else(|| (0..n).collect(), |(t, _)| t.clone());
+    let Dataset { mut features, mut targets, schema } = raw.adapt(&training, &args.table.adapt(args.standardize));
+    if let Some(order) = split.as_ref().and_then(|(t, v)| validation::order(t, v, rule)) {
+        features = features.gather_rows(&order);
+        targets = targets.gather_rows(&order);
+    }
+    Ok(Prepared { x: features, y: targets, pre: schema, test: None, training_rows: training.len() })
 }
 
 /// The data of a resumed run, read the way the model read its training data.
