@@ -117,9 +117,10 @@ fn two_classes_train_a_sigmoid_head_read_as_the_positive_class() {
         ok(p, &["train", "--data", "train.csv", "--epochs", "30", "--lr", "0.01", "--verbose", "0", "--out", "q"]);
     assert_eq!(out.stdout, "", "--verbose 0");
     let said = ok(p, &["train", "--data", "train.csv", "--epochs", "30", "--lr", "0.01", "--out", "m"]).stdout;
+    // After the task and the table's schema.
     assert!(
-        said.starts_with(
-            "Binary classification: Dense(1, sigmoid) + binary_crossentropy; the output is the probability of class \
+        said.contains(
+            "\nBinary classification: Dense(1, sigmoid) + binary_crossentropy; the output is the probability of class \
              \"yes\" (1, the second class in sorted order) against \"no\" (0)\n"
         ),
         "{said}"
