@@ -133,7 +133,7 @@ pub struct TrainArgs {
     /// The layers as a Keras-like JSON list instead of the flags above.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["layers", "dropout", "batch_norm"])]
     pub spec: Option<PathBuf>,
-    /// The optimizer: sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam.
+    /// The optimizer: sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam, ftrl, lion, lamb.
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
     /// The learning rate (default: the optimizer's Keras default).
@@ -145,7 +145,9 @@ pub struct TrainArgs {
     /// The loss (default: sparse_categorical_crossentropy for classes, mean_squared_error otherwise).
     #[arg(long)]
     pub loss: Option<String>,
-    /// Metrics, comma-separated (default: accuracy for classes; mae,mse otherwise).
+    /// Metrics, comma-separated (default: accuracy for classes; mae,mse otherwise): Keras' names
+    /// (accuracy, precision, recall, auc, f1_score, mape, true_positives, …), pr_auc for
+    /// AUC(curve=PR), f1_score_macro/_micro/_weighted (also fbeta_score_…) for several classes.
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
     /// Passes over the training data (default: 10).

@@ -173,6 +173,12 @@ fn applied(f: Activation, x: f64, index: usize) -> String {
         Activation::Relu => format!("relu({}) = max(0, {})", num(x), num(x)),
         Activation::Softmax => format!("softmax(z)[{index}] = e^{} / Σₖ e^zₖ, k over the layer's outputs", num(x)),
         Activation::LogSoftmax => format!("log_softmax(z)[{index}] = {} − log Σₖ e^zₖ", num(x)),
+        Activation::Glu => format!("glu(z)[{index}] = {}·σ(z[{index} + n/2]), n the layer's units", num(x)),
+        Activation::ReluWith { negative_slope, max_value, threshold } => {
+            let max = max_value.map_or(String::new(), |m| format!(", max_value {}", num(m)));
+            let (slope, th) = (num(negative_slope), num(threshold));
+            format!("relu({}; negative_slope {slope}{max}, threshold {th})", num(x))
+        }
         other => format!("{other}({})", num(x)),
     }
 }
