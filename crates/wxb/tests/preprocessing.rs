@@ -173,6 +173,10 @@ fn the_preprocessing_is_saved_and_applied_to_new_data_as_in_training() {
     assert!(text.contains(r#""class_name":"StringLookup""#) && text.contains(r#""class_name":"Normalization""#));
     let schema = Schema::from_metadata(&serde_json::from_str(&text).unwrap()).unwrap();
     assert_eq!(schema, set.schema);
+    // A hand-edited kind that its layers do not fit is refused, not applied.
+    let edited = text.replacen(r#""kind":"text""#, r#""kind":"numeric""#, 1);
+    let e = Schema::from_metadata(&serde_json::from_str(&edited).unwrap()).unwrap_err();
+    assert!(e.to_string().ends_with("the preprocessing of column \"c\" does not fit its kind numeric"), "{e}");
     // New data, its columns in another order, semicolons, an unseen category, a missing cell.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.csv");
