@@ -105,6 +105,12 @@ fn kinds_are_inferred_and_missing_markers_are_missing() {
     let d = raw("n,y\nnan,a\n1,b\n", &o).unwrap();
     let Cells::Numbers(v) = &table(&d).columns[0].cells else { panic!("numbers") };
     assert!(v[0].unwrap().is_nan());
+    // Integer codes are numbers unless named categorical.
+    let o = LoadOptions { categorical: vec!["n".into()], ..LoadOptions::default() };
+    let d = raw("n,y\n1,a\n2,b\n1,a\n", &o).unwrap();
+    assert_eq!(table(&d).columns[0].cells, Cells::Text(["1", "2", "1"].map(|s| Some(s.to_string())).to_vec()));
+    let o = LoadOptions { categorical: vec!["nope".into()], ..LoadOptions::default() };
+    assert!(matches!(raw("n,y\n1,a\n2,b\n", &o), Err(DataError::UnknownColumn { .. })));
     // A missing target is an error naming its line.
     let e = raw("n,y\n1,a\n2,NA\n", &LoadOptions::default()).unwrap_err();
     assert_eq!(

@@ -15,11 +15,13 @@ use crate::data::number::{NonFinite, Number, number};
 use crate::data::{DataError, cell_text};
 
 /// How to read a table: the CSV options (columns, target, task, non-finite numbers, delimiter),
-/// the missing markers, and the columns' kinds when a saved model knows them (`None`: inferred).
+/// the missing markers, and the columns' kinds when a saved model knows them (`None`: inferred,
+/// except for the `categorical` columns, text whatever they hold).
 pub(in crate::data) struct TableOptions<'a> {
     pub csv: &'a CsvOptions,
     pub missing: &'a MissingValues,
     pub kinds: Option<&'a [ColumnKind]>,
+    pub categorical: &'a [String],
 }
 
 /// A cell as read.
@@ -139,7 +141,7 @@ pub(in crate::data) struct TableReader<'a> {
     path: PathBuf,
     target: Option<(usize, Collector)>,
     features: Vec<usize>,
-    kinds: Option<Vec<ColumnKind>>,
+    kinds: Vec<Option<ColumnKind>>,
     missing: MissingValues,
     non_finite: NonFinite,
     rows: u64,
@@ -151,6 +153,17 @@ impl<'a> TableReader<'a> {
         let records = Records::open(raw, path, options.csv)?;
         let (target, features) = select(&records.names, options.csv, path)?;
         let o = options.csv;
+        let names = &records.names;
+        if let Some(name) = options.categorical.iter().find(|n| !features.iter().any(|&c| names[c] == **n)) {
+            let available = features.iter().map(|&c| names[c].clone()).collect();
+            return Err(DataError::UnknownColumn { path: path.to_path_buf(), name: name.clone(), available });
+        }
+        let kinds = match options.kinds {
+            Some(k) => k.iter().copied().map(Some).collect(),
+            None => {
+                features.iter().map(|&c| options.categorical.contains(&names[c]).then_some(ColumnKind::Text)).collect()
+            }
+        };
         let target = target.map(|t| {
             let collector = Collector::new(path, records.names[t].clone(), o.task, o.non_finite, o.class_count)
                 .with_missing(options.missing.clone());
@@ -161,7 +174,7 @@ impl<'a> TableReader<'a> {
             path: path.to_path_buf(),
             target,
             features,
-            kinds: options.kinds.map(<[ColumnKind]>::to_vec),
+            kinds,
             missing: options.missing.clone(),
             non_finite: o.non_finite,
             rows: 0,
@@ -177,7 +190,7 @@ impl<'a> TableReader<'a> {
     pub(in crate::data) fn next_rows(&mut self, max_rows: usize) -> Result<Option<RawTable>, DataError> {
         let mut builders: Vec<Builder> = (0..self.features.len())
             .map(|i| Builder {
-                kind: self.kinds.as_ref().map(|k| k[i]),
+                kind: self.kinds[i],
                 slots: Vec::new(),
                 text: Vec::new(),
                 ends: Vec::new(),
