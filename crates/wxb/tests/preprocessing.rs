@@ -143,6 +143,15 @@ fn every_problem_of_a_file_is_named() {
          \"b\" (line 6, col 2: \"z\"); column \"c\" has non-finite numbers: \"c\" (line 6, col 3: \"inf\"); \
          2 rows have another number of fields than the header's 4: line 5 (2 fields), line 7 (5 fields)"
     );
+    // A column of numbers for its first 4,096 present cells is numeric; text after them is named,
+    // and problems beyond those kept are counted.
+    let mut text = String::from("a,y\n");
+    (0..5000).for_each(|i| text.push_str(&format!("{i},k\n")));
+    (0..30).for_each(|i| text.push_str(&format!("x{i},k\n")));
+    let e = raw(&text, &LoadOptions::default()).unwrap_err();
+    let m = e.to_string();
+    assert!(m.starts_with("t.csv: column \"a\" has text in numeric cells: \"a\" (line 5002, col 1: \"x0\")"), "{m}");
+    assert!(m.ends_with("(30 problems in all; the first 20 were looked at)"), "{m}");
     // One problem alone keeps its own error.
     let e = raw("a,y\n1,k\nx,k\n2,k\n3,j\n", &LoadOptions::default()).unwrap_err();
     assert_eq!(e.to_string(), "t.csv:3: column \"a\": \"x\" is not a number");
