@@ -170,7 +170,11 @@ fn activity_regularizers_match_keras() {
         close(&format!("{name}: train_on_batch"), logs["loss"], &case["train_on_batch_loss"]);
         let after: Vec<Tensor> = case["weights_after_step"].as_array().unwrap().iter().map(tensor).collect();
         for (i, (got, want)) in model.get_weights().iter().zip(&after).enumerate() {
-            assert!(got.max_abs_diff(want) < 1e-6, "{name}: weight {i} after one step differs by {}", got.max_abs_diff(want));
+            assert!(
+                got.max_abs_diff(want) < 1e-6,
+                "{name}: weight {i} after one step differs by {}",
+                got.max_abs_diff(want)
+            );
         }
         let options = FitOptions {
             epochs: 3,
@@ -179,7 +183,9 @@ fn activity_regularizers_match_keras() {
             ..FitOptions::default()
         };
         let history = model.fit(&x, &y, &options, &mut []).unwrap();
-        for (epoch, (g, w)) in history.get("loss").unwrap().iter().zip(case["history"]["loss"].as_array().unwrap()).enumerate() {
+        for (epoch, (g, w)) in
+            history.get("loss").unwrap().iter().zip(case["history"]["loss"].as_array().unwrap()).enumerate()
+        {
             close(&format!("{name}: fit loss at epoch {epoch}"), *g, w);
         }
         let last: Vec<Tensor> = case["final_weights"].as_array().unwrap().iter().map(tensor).collect();

@@ -61,12 +61,17 @@ fn stft_kernels_match_keras() {
     assert!(cases.len() >= 5);
     for case in cases {
         let init: Initializer = serde_json::from_value(case["initializer"].clone()).unwrap();
-        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> =
+            case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
         let w = init.init(&shape, &mut WxbRng::new(0));
         assert_eq!(w.shape(), shape.as_slice());
         let want: Vec<f64> = case["kernel"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         for (i, (&got, &want)) in w.data().iter().zip(&want).enumerate() {
-            assert!((f64::from(got) - want).abs() <= 1e-6, "{}: element {i}: {got} vs Keras {want}", case["initializer"]);
+            assert!(
+                (f64::from(got) - want).abs() <= 1e-6,
+                "{}: element {i}: {got} vs Keras {want}",
+                case["initializer"]
+            );
         }
     }
     assert_eq!("stft".parse::<Initializer>().unwrap(), Initializer::STFT);

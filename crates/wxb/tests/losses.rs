@@ -370,7 +370,8 @@ fn names_and_aliases_parse() {
         assert_eq!(json, format!("\"{}\"", loss.name()));
         assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss);
     }
-    let focal = Loss::CategoricalFocalCrossentropy { alpha: 0.5, gamma: 3.0, from: Predictions::Logits, label_smoothing: 0.1 };
+    let focal =
+        Loss::CategoricalFocalCrossentropy { alpha: 0.5, gamma: 3.0, from: Predictions::Logits, label_smoothing: 0.1 };
     let json = serde_json::to_string(&focal).unwrap();
     assert!(json.starts_with(r#"{"categorical_focal_crossentropy":{"alpha":0.5,"gamma":3.0"#), "{json}");
     assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), focal);

@@ -189,7 +189,9 @@ impl Initializer {
                 (0..n).map(|_| mean + stddev * truncated_unit_normal(rng)).collect()
             }
             Initializer::Orthogonal { gain } => orthogonal(shape, gain, rng),
-            Initializer::Stft { side, window, scaling, periodic } => stft::kernel(shape, side, window, scaling, periodic),
+            Initializer::Stft { side, window, scaling, periodic } => {
+                stft::kernel(shape, side, window, scaling, periodic)
+            }
             Initializer::Identity { gain } => {
                 assert_eq!(shape.len(), 2, "the identity initializer needs a 2-D shape, got {shape:?}");
                 let mut d = vec![0.0; n];
