@@ -21,16 +21,17 @@ pub fn data_path(args: &DataArgs) -> Result<&PathBuf> {
 
 /// The flags as load options.
 pub fn options(args: &DataArgs, task: Option<Task>) -> LoadOptions {
-    let mut o = LoadOptions::default();
-    o.target = match &args.target {
-        Some(t) => t.parse::<usize>().map_or_else(|_| TargetColumn::Name(t.clone()), TargetColumn::Index),
-        None => TargetColumn::Last,
-    };
-    o.features = args.features.clone().map_or(FeatureColumns::Rest, FeatureColumns::Names);
-    o.task = task;
-    o.non_finite = non_finite(args);
-    o.delimiter = args.delimiter;
-    o
+    LoadOptions {
+        target: match &args.target {
+            Some(t) => t.parse::<usize>().map_or_else(|_| TargetColumn::Name(t.clone()), TargetColumn::Index),
+            None => TargetColumn::Last,
+        },
+        features: args.features.clone().map_or(FeatureColumns::Rest, FeatureColumns::Names),
+        task,
+        non_finite: non_finite(args),
+        delimiter: args.delimiter,
+        ..LoadOptions::default()
+    }
 }
 
 /// `--allow-nonfinite`.

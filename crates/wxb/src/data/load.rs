@@ -11,7 +11,7 @@ use super::number::NonFinite;
 use super::raw::{AdaptOptions, PreparedReader, RawDataset, RawFeatures, Standardize};
 use super::schema::{InputFormat, Schema, pixel_names};
 use super::table::read::{TableOptions, TableReader};
-use super::table::{self, ColumnKind, MissingValues};
+use super::table::{self, ColumnKind, MissingValues, RawTable};
 use super::task::{ClassCount, Task, check_class_indices, decide_array_task, map_classes};
 use super::{DataError, SchemaError};
 use crate::Tensor;
@@ -215,6 +215,30 @@ pub fn load_for_model(
         None => None,
     };
     Ok((x, y))
+}
+
+/// Reads a CSV file's columns for a saved model whose schema has [`Schema::columns`], raw (each
+/// column of its training kind; the schema's missing markers), without the target: what
+/// [`load_for_model`] prepares, before the preparation.
+///
+/// # Errors
+/// [`SchemaError::InvalidSchema`] when the schema has no columns (arrays, or an earlier wxb's
+/// model); the errors of [`load_for_model`].
+pub fn read_table_for_model(path: &Path, schema: &Schema, options: &LoadOptions) -> Result<RawTable, DataError> {
+    let Some(columns) = &schema.columns else {
+        return Err(SchemaError::InvalidSchema { message: "the model does not read a table's columns".into() }.into());
+    };
+    let o = CsvOptions {
+        non_finite: options.non_finite,
+        delimiter: options.delimiter,
+        ..CsvOptions::for_prediction(&schema.source_columns())
+    };
+    let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
+    let missing = schema.missing_values.clone().unwrap_or_default();
+    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds) };
+    let mut reader =
+        TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
+    Ok(reader.next_rows(usize::MAX)?.unwrap_or_default())
 }
 
 /// Checks scaled features `x` (and class labels `y`) against the schema, then standardizes `x` as

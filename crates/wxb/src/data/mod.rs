@@ -63,7 +63,7 @@ pub use format::{Format, detect};
 pub use input::Input;
 pub use load::{
     Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_input, load_raw, load_raw_input,
-    load_with_labels, open_for_model, open_prepared,
+    load_with_labels, open_for_model, open_prepared, read_table_for_model,
 };
 pub use number::NonFinite;
 pub use raw::{AdaptOptions, PreparedReader, RawDataset, RawFeatures, Standardize};

@@ -100,7 +100,7 @@ pub struct PreparedReader {
 }
 
 enum Inner {
-    Numbers(FeatureReader),
+    Numbers(Box<FeatureReader>),
     Table(Box<TableReader<'static>>),
 }
 
@@ -112,7 +112,7 @@ impl std::fmt::Debug for PreparedReader {
 
 impl PreparedReader {
     pub(super) fn numbers(reader: FeatureReader, schema: &Schema) -> Self {
-        Self { inner: Inner::Numbers(reader), schema: schema.clone() }
+        Self { inner: Inner::Numbers(Box::new(reader)), schema: schema.clone() }
     }
 
     pub(super) fn table(reader: TableReader<'static>, schema: &Schema) -> Self {

@@ -167,8 +167,8 @@ pub fn input_names(columns: &[ColumnPrep]) -> Vec<String> {
 }
 
 /// The model's inputs `[rows, Σ widths]` for `table`, whose columns are `columns`' in order (a
-/// numeric column's cells as numbers, a text column's as text: as [`read`](super::read) gives them
-/// for a model).
+/// numeric column's cells as numbers, a text column's as text: as
+/// [`read_table_for_model`](crate::data::read_table_for_model) gives them).
 ///
 /// # Panics
 /// When `table` has another number of columns than `columns`, or a column of another kind.

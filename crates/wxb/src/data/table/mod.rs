@@ -2,7 +2,7 @@
 //! ([`RawTable`]) and turned into a model's inputs by per-column preprocessing saved with the
 //! model ([`ColumnPrep`]), as Keras preprocessing layers do it.
 //!
-//! Reading ([`read`](self::read)): a cell that is one of the [`MissingValues`] markers (an empty cell always; by default
+//! Reading ([`load_raw`](crate::data::load_raw), [`read_table_for_model`](crate::data::read_table_for_model)): a cell that is one of the [`MissingValues`] markers (an empty cell always; by default
 //! also `NA`, `NaN`, `?`, `null`; compared after trimming blanks) is missing. A training file's
 //! column is [`ColumnKind::Numeric`] when every present cell is a number, [`ColumnKind::Text`]
 //! when at least half of its present cells are not numbers (its numbers are then categories, as
@@ -57,7 +57,6 @@ impl std::fmt::Display for ColumnKind {
 
 /// The cells of a column, `None` where missing.
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub enum Cells {
     /// A numeric column.
     Numbers(Vec<Option<f32>>),

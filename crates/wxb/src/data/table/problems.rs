@@ -121,11 +121,14 @@ impl Problems {
     }
 }
 
+/// A cell problem's line, column, column name and value.
+type Place<'a> = (u64, usize, &'a str, &'a str);
+
 /// The message of [`DataError::Problems`]: per kind, how many columns (or rows), then the first
 /// few with their places.
 pub(in crate::data) fn summary(problems: &[CellProblem], total: usize) -> String {
     let mut parts = Vec::new();
-    let cells = |pick: fn(&CellProblem) -> Option<(u64, usize, &str, &str)>, what: &str| {
+    let cells = |pick: fn(&CellProblem) -> Option<Place<'_>>, what: &str| {
         let found: Vec<_> = problems.iter().filter_map(pick).collect();
         if found.is_empty() {
             return None;
@@ -138,7 +141,7 @@ pub(in crate::data) fn summary(problems: &[CellProblem], total: usize) -> String
             n => format!("{n} columns have {what}: "),
         };
         // The first problem of each column, then the rest, up to NAMED.
-        let mut shown: Vec<&(u64, usize, &str, &str)> = Vec::new();
+        let mut shown: Vec<&Place<'_>> = Vec::new();
         for c in &columns {
             shown.extend(found.iter().find(|f| f.2 == *c));
         }
