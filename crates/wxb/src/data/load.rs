@@ -41,8 +41,9 @@ pub struct LoadOptions {
 /// Features, targets and their schema.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
-    /// The model's inputs `[n, features]`: scaled (byte images to `[0, 1]`), and standardized when
-    /// [`Schema::standardize`] is set.
+    /// The model's inputs `[n, features]`: a table's columns prepared by [`Schema::columns`]
+    /// (imputed, standardized, one-hot encoded); arrays scaled (byte images to `[0, 1]`) and
+    /// standardized when [`Schema::standardize`] is set.
     pub features: Tensor,
     /// Class indices `[n, 1]` (classification) or values `[n, outputs]` (regression).
     pub targets: Tensor,
@@ -141,8 +142,9 @@ pub enum Targets {
     Ignored,
 }
 
-/// Reads data for a saved model: the schema's features in its order (CSV columns by name; extra
-/// columns are ignored), scaled and standardized as in training, and (with [`Targets::Required`])
+/// Reads data for a saved model: the schema's columns in its order (CSV columns by name; extra
+/// columns are ignored), prepared as in training (a table's columns by [`Schema::columns`], with
+/// the schema's missing markers; arrays scaled and standardized), and (with [`Targets::Required`])
 /// the targets mapped to the model's classes. `options.target` [`TargetColumn::Last`] stands for
 /// the schema's target column when it has one; `options.features` and `options.task` are the
 /// schema's.
@@ -155,7 +157,7 @@ pub enum Targets {
 /// Any [`DataError`] of the readers; [`SchemaError::MissingFeature`] or [`SchemaError::FeatureCount`]
 /// when the features do not fit the schema; [`SchemaError::UnknownClass`] or
 /// [`SchemaError::NotModelClass`] for a label the model does not know; [`DataError::NoLabels`] when
-/// targets are required and absent.
+/// targets are required and absent; [`DataError::Problems`] naming every bad cell of a table.
 pub fn load_for_model(
     path: &Path,
     labels: Option<&Path>,
