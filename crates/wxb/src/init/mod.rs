@@ -141,8 +141,9 @@ pub enum Initializer {
 }
 
 impl Initializer {
-    /// Every initializer with Keras' default arguments, for listings and tests.
-    pub const ALL: [Initializer; 16] = [
+    /// Every initializer that can fill a Dense weight, with Keras' default arguments, for listings
+    /// and tests ([`Initializer::STFT`], for 3-D kernels, is apart).
+    pub const ALL: [Initializer; 15] = [
         Initializer::Zeros,
         Initializer::Ones,
         Initializer::Constant { value: 0.0 },
@@ -158,7 +159,6 @@ impl Initializer {
         Initializer::LecunNormal,
         Initializer::Orthogonal { gain: 1.0 },
         Initializer::Identity { gain: 1.0 },
-        Initializer::STFT,
     ];
 
     /// Keras' default `STFT()`: the real part, a symmetric Hann window, density scaling.
@@ -276,11 +276,8 @@ impl FromStr for Initializer {
     /// Keras' names with Keras' default arguments.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let key = s.trim().to_ascii_lowercase();
-        Initializer::ALL.into_iter().find(|i| i.name() == key).ok_or(UnknownName::new(
-            "initializer",
-            s,
-            Initializer::ALL.map(|i| i.name()),
-        ))
+        let known = || Initializer::ALL.into_iter().chain([Initializer::STFT]);
+        known().find(|i| i.name() == key).ok_or_else(|| UnknownName::new("initializer", s, known().map(|i| i.name())))
     }
 }
 
@@ -352,6 +349,19 @@ mod tests {
             assert_eq!(parsed.name(), i.name());
         }
         assert!("glorot".parse::<Initializer>().unwrap_err().to_string().contains("glorot_uniform"));
+        assert_eq!("STFT".parse::<Initializer>().unwrap(), Initializer::STFT);
+        assert!("stf".parse::<Initializer>().unwrap_err().to_string().contains("stft"));
+        let json = serde_json::to_string(&Initializer::STFT).unwrap();
+        assert_eq!(json, "\"stft\"");
+        let hamming = Initializer::Stft {
+            side: StftSide::Imag,
+            window: Some(StftWindow::Hamming),
+            scaling: None,
+            periodic: true,
+        };
+        let json = serde_json::to_string(&hamming).unwrap();
+        assert_eq!(json, r#"{"stft":{"side":"imag","window":"hamming","scaling":null,"periodic":true}}"#);
+        assert_eq!(serde_json::from_str::<Initializer>(&json).unwrap(), hamming);
     }
 
     #[test]
