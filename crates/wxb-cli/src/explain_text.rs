@@ -17,6 +17,8 @@ pub struct Sample<'a> {
     pub file: &'a str,
     /// How the inputs were prepared before the model saw them, in words.
     pub preparation: &'a str,
+    /// The row's cells as the file holds them, when the model reads a table's columns.
+    pub raw: Option<&'a str>,
     /// The class names, when the model predicts classes.
     pub classes: Option<&'a [String]>,
     /// Which layer and neuron the user asked for, if any.
@@ -27,6 +29,9 @@ pub struct Sample<'a> {
 pub fn render(e: &Explanation, sample: &Sample<'_>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Row {} of {}: {} inputs x ({}).", sample.row, sample.file, e.inputs, sample.preparation);
+    if let Some(raw) = sample.raw {
+        let _ = writeln!(s, "Raw values: {raw}.");
+    }
     let _ = writeln!(s, "{}", prediction_line(&e.output.prediction));
     let most = "the neurons that matter most for it (the predicted output; below it, the neurons with the largest |xᵢ·wᵢ| in the neurons shown above)";
     let shown = match sample.asked {

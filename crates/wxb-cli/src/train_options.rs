@@ -45,10 +45,10 @@ pub struct TrainOptions {
     /// SGD: Nesterov momentum.
     #[arg(long, help_heading = "Optimizer hyperparameters")]
     pub nesterov: bool,
-    /// Adam, AdamW, Adamax, Nadam: decay of the first moment (default 0.9).
+    /// Adam, AdamW, Adamax, Nadam, Lion, Lamb: decay of the first moment (default 0.9).
     #[arg(long, value_name = "B", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
     pub beta_1: Option<f32>,
-    /// Adam, AdamW, Adamax, Nadam: decay of the second moment (default 0.999).
+    /// Adam, AdamW, Adamax, Nadam, Lamb (default 0.999), Lion (0.99): decay of the second moment.
     #[arg(long, value_name = "B", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
     pub beta_2: Option<f32>,
     /// The small constant added for numerical stability (default 1e-7).
@@ -63,9 +63,24 @@ pub struct TrainOptions {
     /// Adam, AdamW: the AMSGrad variant.
     #[arg(long, help_heading = "Optimizer hyperparameters")]
     pub amsgrad: bool,
-    /// Adagrad: the accumulators' starting value (default 0.1).
+    /// Adagrad, Ftrl: the accumulators' starting value (default 0.1).
     #[arg(long, value_name = "V", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
     pub initial_accumulator_value: Option<f32>,
+    /// Ftrl: the learning rate's decay power, ≤ 0 (default −0.5).
+    #[arg(long, value_name = "P", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
+    pub learning_rate_power: Option<f32>,
+    /// Ftrl: L1 regularization strength (default 0).
+    #[arg(long, value_name = "S", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
+    pub l1_regularization_strength: Option<f32>,
+    /// Ftrl: L2 regularization strength (default 0).
+    #[arg(long, value_name = "S", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
+    pub l2_regularization_strength: Option<f32>,
+    /// Ftrl: L2 shrinkage regularization strength (default 0).
+    #[arg(long, value_name = "S", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
+    pub l2_shrinkage_regularization_strength: Option<f32>,
+    /// Ftrl: the β of its per-coordinate learning rate (default 0).
+    #[arg(long, value_name = "B", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
+    pub beta: Option<f32>,
     /// Decoupled weight decay w ← w − w·wd·lr (every optimizer; AdamW's default 0.004).
     #[arg(long, value_name = "WD", allow_negative_numbers = true, help_heading = "Optimizer hyperparameters")]
     pub weight_decay: Option<f32>,
@@ -126,6 +141,11 @@ impl TrainOptions {
             ("centered", flag(self.centered)),
             ("amsgrad", flag(self.amsgrad)),
             ("initial_accumulator_value", number(self.initial_accumulator_value)),
+            ("learning_rate_power", number(self.learning_rate_power)),
+            ("l1_regularization_strength", number(self.l1_regularization_strength)),
+            ("l2_regularization_strength", number(self.l2_regularization_strength)),
+            ("l2_shrinkage_regularization_strength", number(self.l2_shrinkage_regularization_strength)),
+            ("beta", number(self.beta)),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -146,7 +166,10 @@ impl TrainOptions {
             }
         }
         if !given.is_empty() {
-            bail!("{}: --resume continues with the saved model's optimizer; train a new model to change it", given.join(", "));
+            bail!(
+                "{}: --resume continues with the saved model's optimizer; train a new model to change it",
+                given.join(", ")
+            );
         }
         Ok(())
     }
@@ -163,12 +186,17 @@ impl TrainOptions {
         if !given.is_empty() {
             let mut rule = serde_json::to_value(&config.rule)?;
             let class = rule["class_name"].as_str().unwrap_or_default().to_string();
-            let fields = rule.get_mut("config").and_then(Value::as_object_mut).ok_or_else(|| anyhow!("{class}: no config"))?;
+            let fields =
+                rule.get_mut("config").and_then(Value::as_object_mut).ok_or_else(|| anyhow!("{class}: no config"))?;
             for (key, value) in given {
                 if !fields.contains_key(key) {
                     let mut has: Vec<String> = fields.keys().map(|k| flag(k)).collect();
                     has.push("--weight-decay".into());
-                    bail!("{}: the {class} optimizer has no {key}; its hyperparameters are {}", flag(key), has.join(", "));
+                    bail!(
+                        "{}: the {class} optimizer has no {key}; its hyperparameters are {}",
+                        flag(key),
+                        has.join(", ")
+                    );
                 }
                 check_value(key, &value)?;
                 fields.insert(key.to_string(), value);
@@ -243,12 +271,12 @@ fn quoted(names: &[String]) -> String {
 /// Keras' own checks of the hyperparameters (momentum in [0, 1]), and finite numbers.
 fn check_value(key: &str, value: &Value) -> Result<()> {
     let Some(v) = value.as_f64() else { return Ok(()) };
-    let ok = match key {
-        "momentum" | "beta_1" | "beta_2" | "rho" => (0.0..=1.0).contains(&v),
-        _ => v.is_finite() && v >= 0.0,
+    let (ok, range) = match key {
+        "momentum" | "beta_1" | "beta_2" | "rho" => ((0.0..=1.0).contains(&v), "in [0, 1]"),
+        "learning_rate_power" => (v.is_finite() && v <= 0.0, "a number ≤ 0"),
+        _ => (v.is_finite() && v >= 0.0, "a number ≥ 0"),
     };
     if !ok {
-        let range = if key == "epsilon" || key == "initial_accumulator_value" { "a number ≥ 0" } else { "in [0, 1]" };
         bail!("{} {v}: must be {range}", flag(key));
     }
     Ok(())
@@ -316,7 +344,10 @@ pub fn schedule(spec: &str, initial: f32) -> Result<LearningRate> {
     let known = known.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
     if let Some(k) = config.keys().find(|k| !known.contains_key(*k)) {
         let keys: Vec<&String> = known.keys().collect();
-        bail!("--lr-schedule {spec}: {class} has no {k}; it takes {}", keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "--lr-schedule {spec}: {class} has no {k}; it takes {}",
+            keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+        );
     }
     lr.validate().map_err(|e| anyhow!("--lr-schedule {spec}: {e}"))?;
     Ok(lr)
@@ -335,7 +366,11 @@ fn value(text: &str) -> Result<Value, String> {
             },
         }
     };
-    if text.contains('/') { text.split('/').map(one).collect::<Result<Vec<_>, _>>().map(Value::Array) } else { one(text) }
+    if text.contains('/') {
+        text.split('/').map(one).collect::<Result<Vec<_>, _>>().map(Value::Array)
+    } else {
+        one(text)
+    }
 }
 
 #[cfg(test)]
@@ -348,7 +383,10 @@ mod tests {
         let lr = schedule("exponential:decay_steps=10,decay_rate=0.5", 0.1).unwrap();
         assert_eq!(lr, LearningRate::ExponentialDecay(ExponentialDecay::new(0.1, 10, 0.5)));
         let lr = schedule("piecewise:boundaries=10/20,values=0.1/0.01/0.001", 0.1).unwrap();
-        assert_eq!(lr, LearningRate::PiecewiseConstantDecay(PiecewiseConstantDecay::new(vec![10, 20], vec![0.1, 0.01, 0.001])));
+        assert_eq!(
+            lr,
+            LearningRate::PiecewiseConstantDecay(PiecewiseConstantDecay::new(vec![10, 20], vec![0.1, 0.01, 0.001]))
+        );
         let e = schedule("exponential:decay_steps=10,decay_rate=0.5,power=2", 0.1).unwrap_err().to_string();
         assert!(e.contains("ExponentialDecay has no power; it takes decay_rate, decay_steps"), "{e}");
         assert!(schedule("cosine:decay_steps=0", 0.1).unwrap_err().to_string().contains("decay_steps"));

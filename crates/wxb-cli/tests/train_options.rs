@@ -32,7 +32,11 @@ fn optimizer_hyperparameters_reach_the_saved_optimizer_and_foreign_ones_are_refu
     let o = &config(&p.join("sgd"))["compile"]["optimizer"];
     assert_eq!(o["rule"], json!({"class_name": "SGD", "config": {"momentum": 0.8, "nesterov": true}}));
     assert_eq!(o["weight_decay"], json!(0.01));
-    train(p, "rms", &["--optimizer", "rmsprop", "--rho", "0.8", "--centered", "--epsilon", "1e-6", "--clipvalue", "0.5"]);
+    train(
+        p,
+        "rms",
+        &["--optimizer", "rmsprop", "--rho", "0.8", "--centered", "--epsilon", "1e-6", "--clipvalue", "0.5"],
+    );
     let o = &config(&p.join("rms"))["compile"]["optimizer"];
     let c = &o["rule"]["config"];
     assert_eq!((&c["rho"], &c["centered"], &c["epsilon"]), (&json!(0.8), &json!(true), &json!(1e-6)), "{o}");
@@ -44,16 +48,61 @@ fn optimizer_hyperparameters_reach_the_saved_optimizer_and_foreign_ones_are_refu
     train(p, "adagrad", &["--optimizer", "adagrad", "--initial-accumulator-value", "0.5"]);
     let c = &config(&p.join("adagrad"))["compile"]["optimizer"]["rule"]["config"];
     assert_eq!(c["initial_accumulator_value"], json!(0.5));
+    train(
+        p,
+        "ftrl",
+        &[
+            "--optimizer",
+            "ftrl",
+            "--learning-rate-power",
+            "-0.25",
+            "--l1-regularization-strength",
+            "0.01",
+            "--beta",
+            "0.5",
+        ],
+    );
+    let c = &config(&p.join("ftrl"))["compile"]["optimizer"]["rule"]["config"];
+    assert_eq!(
+        (&c["learning_rate_power"], &c["l1_regularization_strength"], &c["beta"]),
+        (&json!(-0.25), &json!(0.01), &json!(0.5))
+    );
+    train(p, "lion", &["--optimizer", "lion", "--beta-2", "0.9"]);
+    assert_eq!(config(&p.join("lion"))["compile"]["optimizer"]["rule"]["config"]["beta_2"], json!(0.9));
     let base = ["train", "--data", "train.csv", "--out", "x"];
     fails(
         p,
         &[&base[..], &["--momentum", "0.9"]].concat(),
-        &["--momentum: the Adam optimizer has no momentum; its hyperparameters are --amsgrad, --beta-1, --beta-2, --epsilon, --weight-decay"],
+        &[
+            "--momentum: the Adam optimizer has no momentum; its hyperparameters are --amsgrad, --beta-1, --beta-2, --epsilon, --weight-decay",
+        ],
     );
-    fails(p, &[&base[..], &["--optimizer", "sgd", "--amsgrad"]].concat(), &["--amsgrad: the SGD optimizer has no amsgrad"]);
-    fails(p, &[&base[..], &["--optimizer", "sgd", "--momentum", "1.5"]].concat(), &["--momentum 1.5: must be in [0, 1]"]);
+    fails(
+        p,
+        &[&base[..], &["--optimizer", "sgd", "--amsgrad"]].concat(),
+        &["--amsgrad: the SGD optimizer has no amsgrad"],
+    );
+    fails(
+        p,
+        &[&base[..], &["--optimizer", "lion", "--epsilon", "1e-6"]].concat(),
+        &["--epsilon: the Lion optimizer has no epsilon; its hyperparameters are --beta-1, --beta-2, --weight-decay"],
+    );
+    fails(
+        p,
+        &[&base[..], &["--optimizer", "ftrl", "--learning-rate-power", "0.5"]].concat(),
+        &["--learning-rate-power 0.5: must be a number ≤ 0"],
+    );
+    fails(
+        p,
+        &[&base[..], &["--optimizer", "sgd", "--momentum", "1.5"]].concat(),
+        &["--momentum 1.5: must be in [0, 1]"],
+    );
     fails(p, &[&base[..], &["--clipvalue", "0"]].concat(), &["--clipvalue 0: the threshold must be a positive number"]);
-    fails(p, &[&base[..], &["--resume", "sgd", "--momentum", "0.5", "--epochs", "4"]].concat(), &["--momentum: --resume continues"]);
+    fails(
+        p,
+        &[&base[..], &["--resume", "sgd", "--momentum", "0.5", "--epochs", "4"]].concat(),
+        &["--momentum: --resume continues"],
+    );
 }
 
 #[test]
@@ -63,7 +112,11 @@ fn a_schedule_sets_the_learning_rate_of_every_step() {
     // 64 rows in batches of 16: 4 steps an epoch; ExponentialDecay(0.1, 2, 0.5) at the steps taken
     // before (the trace's step counts from 1): 0.1 · 0.5^((step − 1)/2).
     let schedule = "exponential:decay_steps=2,decay_rate=0.5";
-    train(p, "m", &["--optimizer", "sgd", "--lr", "0.1", "--lr-schedule", schedule, "--batch-size", "16", "--trace", "0:0:0"]);
+    train(
+        p,
+        "m",
+        &["--optimizer", "sgd", "--lr", "0.1", "--lr-schedule", schedule, "--batch-size", "16", "--trace", "0:0:0"],
+    );
     let (_, rows) = read_csv(&p.join("m/trace.csv"));
     assert_eq!(rows.len(), 8);
     for row in &rows {
@@ -75,14 +128,29 @@ fn a_schedule_sets_the_learning_rate_of_every_step() {
     let lr = &config(&p.join("m"))["compile"]["optimizer"]["learning_rate"];
     assert_eq!(lr["class_name"], json!("ExponentialDecay"));
     // Piecewise: the values between the boundaries.
-    train(p, "pw", &["--lr-schedule", "piecewise:boundaries=3,values=0.01/0.001", "--batch-size", "16", "--trace", "0:0:0"]);
+    train(
+        p,
+        "pw",
+        &["--lr-schedule", "piecewise:boundaries=3,values=0.01/0.001", "--batch-size", "16", "--trace", "0:0:0"],
+    );
     let (_, rows) = read_csv(&p.join("pw/trace.csv"));
     let lrs: Vec<f64> = rows.iter().map(|r| r[3].parse().unwrap()).collect();
-    assert!(lrs[..4].iter().all(|&l| close(l, 0.01, 1e-6)) && lrs[4..].iter().all(|&l| close(l, 0.001, 1e-6)), "{lrs:?}");
+    assert!(
+        lrs[..4].iter().all(|&l| close(l, 0.01, 1e-6)) && lrs[4..].iter().all(|&l| close(l, 0.001, 1e-6)),
+        "{lrs:?}"
+    );
     let base = ["train", "--data", "train.csv", "--out", "x"];
-    fails(p, &[&base[..], &["--lr-schedule", "exponential:decay_steps=2,decay_rate=0.5,power=2"]].concat(), &["ExponentialDecay has no power"]);
+    fails(
+        p,
+        &[&base[..], &["--lr-schedule", "exponential:decay_steps=2,decay_rate=0.5,power=2"]].concat(),
+        &["ExponentialDecay has no power"],
+    );
     fails(p, &[&base[..], &["--lr-schedule", "step:decay_steps=2"]].concat(), &["unknown schedule \"step\""]);
-    fails(p, &[&base[..], &["--lr-schedule", "cosine:decay_steps=10", "--reduce-lr-on-plateau"]].concat(), &["--reduce-lr-on-plateau"]);
+    fails(
+        p,
+        &[&base[..], &["--lr-schedule", "cosine:decay_steps=10", "--reduce-lr-on-plateau"]].concat(),
+        &["--reduce-lr-on-plateau"],
+    );
 }
 
 #[test]
@@ -96,12 +164,21 @@ fn class_weights_change_the_loss_and_balanced_is_sklearns() {
     train(p, "red", &["--class-weight", "red=5"]);
     assert_ne!(column(&p.join("plain/history.csv"), "loss"), column(&p.join("red/history.csv"), "loss"));
     // Unequal counts: no longer the plain run.
-    let csv: String = blobs_csv(90, 3).lines().enumerate().filter(|(i, l)| *i < 60 || !l.ends_with(",red")).map(|(_, l)| format!("{l}\n")).collect();
+    let csv: String = blobs_csv(90, 3)
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i < 60 || !l.ends_with(",red"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
     write(p, "train.csv", csv);
     train(p, "plain2", &[]);
     train(p, "balanced2", &["--class-weight", "balanced"]);
     assert_ne!(column(&p.join("plain2/history.csv"), "loss"), column(&p.join("balanced2/history.csv"), "loss"));
-    fails(p, &["train", "--data", "train.csv", "--class-weight", "pink=2", "--out", "x"], &["--class-weight: no class \"pink\"; the classes are \"blue\", \"green\", \"red\""]);
+    fails(
+        p,
+        &["train", "--data", "train.csv", "--class-weight", "pink=2", "--out", "x"],
+        &["--class-weight: no class \"pink\"; the classes are \"blue\", \"green\", \"red\""],
+    );
 }
 
 #[test]
@@ -150,13 +227,38 @@ fn reduce_lr_on_plateau_lowers_the_rate_in_the_history() {
     let d = dir_with("train.csv", binary_csv(40, 7));
     let p = d.path();
     let base = ["train", "--data", "train.csv", "--verbose", "0", "--layers", "4", "--out", "m"];
-    ok(p, &[&base[..], &["--epochs", "12", "--lr", "0.5", "--optimizer", "sgd", "--reduce-lr-on-plateau", "--reduce-lr-patience", "1", "--reduce-lr-factor", "0.5", "--min-lr", "0.1"]].concat());
+    ok(
+        p,
+        &[
+            &base[..],
+            &[
+                "--epochs",
+                "12",
+                "--lr",
+                "0.5",
+                "--optimizer",
+                "sgd",
+                "--reduce-lr-on-plateau",
+                "--reduce-lr-patience",
+                "1",
+                "--reduce-lr-factor",
+                "0.5",
+                "--min-lr",
+                "0.1",
+            ],
+        ]
+        .concat(),
+    );
     let lr = column(&p.join("m/history.csv"), "learning_rate");
     assert_eq!(lr.len(), 12);
     assert!(close(lr[0], 0.5, 1e-6), "{lr:?}");
     assert!(lr.windows(2).all(|w| w[1] <= w[0]) && lr.iter().all(|&l| l >= 0.1 - 1e-7), "{lr:?}");
     let base = ["train", "--data", "train.csv", "--out", "x"];
-    fails(p, &[&base[..], &["--reduce-lr-on-plateau", "--reduce-lr-factor", "1.5"]].concat(), &["--reduce-lr-factor 1.5: the factor must be in (0, 1)"]);
+    fails(
+        p,
+        &[&base[..], &["--reduce-lr-on-plateau", "--reduce-lr-factor", "1.5"]].concat(),
+        &["--reduce-lr-factor 1.5: the factor must be in (0, 1)"],
+    );
     let r = run(p, &[&base[..], &["--reduce-lr-patience", "2"]].concat());
     assert_eq!(r.code, 2, "requires --reduce-lr-on-plateau: {}", r.stderr);
 }
@@ -168,10 +270,31 @@ fn early_stopping_says_when_it_stopped_and_the_last_line_is_the_saved_model() {
     let mut g = Gen::new(9);
     let mut csv = String::from("a,b,y\n");
     for _ in 0..60 {
-        csv.push_str(&format!("{:.4},{:.4},{}\n", g.signed(), g.signed(), ["no", "yes"][usize::from(g.uniform() < 0.5)]));
+        csv.push_str(&format!(
+            "{:.4},{:.4},{}\n",
+            g.signed(),
+            g.signed(),
+            ["no", "yes"][usize::from(g.uniform() < 0.5)]
+        ));
     }
     write(p, "noise.csv", &csv);
-    let args = ["train", "--data", "noise.csv", "--early-stopping", "2", "--validation-split", "0.25", "--lr", "0.05", "--epochs", "200", "--out", "m", "--verbose", "2"];
+    let args = [
+        "train",
+        "--data",
+        "noise.csv",
+        "--early-stopping",
+        "2",
+        "--validation-split",
+        "0.25",
+        "--lr",
+        "0.05",
+        "--epochs",
+        "200",
+        "--out",
+        "m",
+        "--verbose",
+        "2",
+    ];
     let out = ok(p, &args).stdout;
     let val_loss = column(&p.join("m/history.csv"), "val_loss");
     let n = val_loss.len();

@@ -58,8 +58,7 @@ mod tests {
 
     #[test]
     fn the_saved_models_line_shows_the_kept_epoch() {
-        let mut h = History::default();
-        h.epochs = vec![0, 1, 2];
+        let mut h = History { epochs: vec![0, 1, 2], ..History::default() };
         h.history.insert("loss".into(), vec![0.9, 0.5, 0.7]);
         h.history.insert("val_loss".into(), vec![1.0, 0.25, 0.75]);
         assert_eq!(saved_model(&h, Some(1)).unwrap(), "Saved model: epoch 2 - loss: 0.5000 - val_loss: 0.2500");

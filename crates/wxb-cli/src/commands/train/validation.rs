@@ -34,22 +34,42 @@ pub fn class_ids(pre: &Schema, y: &Tensor) -> Option<Vec<usize>> {
 /// A fraction that leaves no training or no validation row.
 pub fn hold_out(x: &mut Tensor, y: &mut Tensor, pre: &Schema, fraction: f64, rule: SplitRule) -> Result<usize> {
     let n = x.rows();
-    if fraction == 0.0 {
-        return Ok(n);
-    }
-    let ids = class_ids(pre, y);
-    let (training, validation) = ValidationSplit { fraction, rule }
-        .split(n, ids.as_deref())
-        .context("--validation-split")?;
-    if let (Some(ids), Some(names)) = (&ids, pre.class_names()) {
-        warn_missing_classes(ids, &training, &validation, names, rule);
-    }
-    if rule != SplitRule::Last {
-        let order: Vec<usize> = training.iter().chain(&validation).copied().collect();
+    let Some((training, validation)) = choose(n, y, pre, fraction, rule)? else { return Ok(n) };
+    if let Some(order) = order(&training, &validation, rule) {
         *x = x.gather_rows(&order);
         *y = y.gather_rows(&order);
     }
     Ok(training.len())
+}
+
+/// The training and the validation rows of `n` rows with targets `y` (`None` without a split),
+/// chosen by `rule`; warns as [`hold_out`] does.
+///
+/// # Errors
+/// As [`hold_out`].
+pub fn choose(
+    n: usize,
+    y: &Tensor,
+    pre: &Schema,
+    fraction: f64,
+    rule: SplitRule,
+) -> Result<Option<(Vec<usize>, Vec<usize>)>> {
+    if fraction == 0.0 {
+        return Ok(None);
+    }
+    let ids = class_ids(pre, y);
+    let (training, validation) =
+        ValidationSplit { fraction, rule }.split(n, ids.as_deref()).context("--validation-split")?;
+    if let (Some(ids), Some(names)) = (&ids, pre.class_names()) {
+        warn_missing_classes(ids, &training, &validation, names, rule);
+    }
+    Ok(Some((training, validation)))
+}
+
+/// The rows' new order, the training rows then the validation rows (`None` when the rule keeps
+/// the file's order: the last rows are the validation rows).
+pub fn order(training: &[usize], validation: &[usize], rule: SplitRule) -> Option<Vec<usize>> {
+    (rule != SplitRule::Last).then(|| training.iter().chain(validation).copied().collect())
 }
 
 /// One warning line naming the classes of the training rows that no validation row has.
