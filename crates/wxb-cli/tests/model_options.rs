@@ -196,6 +196,10 @@ fn new_activations_and_an_activity_regularizer_in_a_spec() {
     assert!(summary.contains("│ dense_1 (Dense)                 │ (None, 3) "), "{summary}");
     let e = json(&ok(p, &["evaluate", "--model", "m", "--data", "train.csv", "--json"]).stdout);
     assert!(e["loss"].as_f64().is_some_and(f64::is_finite), "{e}");
+    // explain writes glu's gate and relu's options out.
+    let text = ok(p, &["explain", "--model", "m", "--data", "train.csv", "--row", "0"]).stdout;
+    assert!(text.contains("relu(") && text.contains("; negative_slope 0.1, max_value 6, threshold 0)"), "{text}");
+    assert!(text.contains("·σ(z[") && text.contains(" + n/2]), n the layer's units"), "{text}");
     ok(p, &[&train[..], &["--layers", "6,4", "--activation", "relu6", "--out", "r6"]].concat());
     assert_eq!(config(&p.join("r6"))["model"]["config"]["layers"][0]["config"]["activation"], json!("relu6"));
     // An odd number of units cannot be split in two halves.
