@@ -1,8 +1,8 @@
 """Keras' figure for issue 12's tabular test: the Palmer penguins table, preprocessed the usual way.
 
 The table (`crates/wxb-cli/tests/fixtures/tables/penguins.csv`, see its LICENSE note) has text
-features (`island`, `sex`), 11 missing cells (`NA`), the target `species` in the first column and
-rows sorted by species. For each seed:
+features (`island`, `sex`), 19 missing cells (`NA`: 11 in `sex`, 2 in each of four numeric
+columns), the target `species` in the first column and rows sorted by species. For each seed:
 
 - a stratified shuffled 80/20 split (scikit-learn's `train_test_split(stratify=species,
   random_state=seed)`), the 20% held out for validation;
