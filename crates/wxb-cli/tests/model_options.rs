@@ -149,7 +149,7 @@ Model: \"sequential\"
 }
 
 #[test]
-fn kerass_other_losses_train_by_name_and_are_saved_by_name() {
+fn kerass_other_losses_train_by_name_and_are_saved_under_it() {
     let d = dir_with("train.csv", blobs_csv(60, 1));
     let p = d.path();
     write(p, "reg.csv", regression_csv(60, 1));
@@ -165,7 +165,8 @@ fn kerass_other_losses_train_by_name_and_are_saved_by_name() {
     for (data, flag, name) in cases {
         let args = ["train", "--data", data, "--loss", flag, "--standardize", "--epochs", "2", "--verbose", "0"];
         ok(p, &[&args[..], &["--out", name]].concat());
-        assert_eq!(config(&p.join(name))["compile"]["loss"], json!(name), "{flag}");
+        let saved = &config(&p.join(name))["compile"]["loss"];
+        assert!(saved == &json!(name) || saved.get(name).is_some(), "{flag}: saved as {saved}");
         let e = json(&ok(p, &["evaluate", "--model", name, "--data", data, "--json"]).stdout);
         assert!(e["loss"].as_f64().is_some_and(f64::is_finite), "{flag}: {e}");
     }
