@@ -152,6 +152,28 @@ impl TrainOptions {
         .collect()
     }
 
+    /// Checks what can be checked before any data is read: the syntax of `--class-weight`, the
+    /// ReduceLROnPlateau values.
+    ///
+    /// # Errors
+    /// The first flag found wrong, in one line.
+    pub fn check(&self) -> Result<()> {
+        if let Some(text) = &self.class_weight {
+            parse_class_weight(text)?;
+        }
+        if let Some(f) = self.reduce_lr_factor
+            && !(f.is_finite() && f > 0.0 && f < 1.0)
+        {
+            bail!("--reduce-lr-factor {f}: the factor must be in (0, 1) (Keras refuses a factor ≥ 1)");
+        }
+        if let Some(m) = self.min_lr
+            && !(m.is_finite() && m >= 0.0)
+        {
+            bail!("--min-lr {m}: the lowest learning rate must be a number ≥ 0");
+        }
+        Ok(())
+    }
+
     /// The flags that change the model's optimizer, which `--resume` takes from the saved model.
     pub fn check_resume(&self) -> Result<()> {
         let mut given: Vec<String> = self.hyperparameters().iter().map(|(k, _)| flag(k)).collect();
