@@ -54,6 +54,11 @@ fn the_default_split_is_stratified_and_remembered_and_the_last_rows_rule_is_warn
     write(p, "rare.csv", csv);
     let rare = ok(p, &["train", "--data", "rare.csv", "--validation-split", "0.2", "--epochs", "1", "--verbose", "0"]);
     assert!(rare.stderr.contains("no rows of class \"black\""), "{}", rare.stderr);
+    fails(
+        p,
+        &["train", "--data", "sorted.csv", "--split", "last"],
+        &["--split: it chooses the rows of --validation-split F"],
+    );
     // --resume keeps the rule: asking for another one is refused.
     fails(
         p,

@@ -67,6 +67,9 @@ pub fn check_run_flags(args: &TrainArgs) -> Result<()> {
     if !(0.0..1.0).contains(&vs) {
         bail!("--validation-split {vs}: the fraction held out must be in [0, 1)");
     }
+    if args.options.split.is_some() && vs == 0.0 && args.resume.is_none() {
+        bail!("--split: it chooses the rows of --validation-split F, which is not given");
+    }
     args.options.check()
 }
 
