@@ -75,9 +75,14 @@ pub struct DataArgs {
     /// The CSV feature columns, by name, comma-separated (default: all but the target).
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
     pub features: Option<Vec<String>>,
-    /// Accept NaN, inf and values that overflow f32 in the data (refused by default).
+    /// Accept nan, inf and values that overflow f32 in numeric cells (refused by default; missing
+    /// cells such as NA are another thing: see --missing-values).
     #[arg(long)]
     pub allow_nonfinite: bool,
+    /// The CSV field delimiter: , ; | or tab (default: a tab for .tsv files, else the one of , ;
+    /// tab that the header line holds most).
+    #[arg(long, value_name = "CHAR", value_parser = crate::table_options::parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 /// `--task`: the library's [`Task`](wxb::data::Task), or `auto` to decide it from the data.
@@ -108,7 +113,8 @@ impl TaskArg {
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Classification or regression (default: decided from the target column).
+    /// Classification or regression (default: decided from the target column, and said: text, or
+    /// at most 10 distinct integers, are classes; other numbers are a regression).
     #[arg(long, value_enum, default_value_t = TaskArg::Auto)]
     pub task: TaskArg,
     /// Hidden layer sizes, comma-separated; empty for none (linear or logistic regression).
@@ -127,7 +133,7 @@ pub struct TrainArgs {
     /// The layers as a Keras-like JSON list instead of the flags above.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["layers", "dropout", "batch_norm"])]
     pub spec: Option<PathBuf>,
-    /// The optimizer: sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam.
+    /// The optimizer: sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam, ftrl, lion, lamb.
     #[arg(long, default_value = "adam")]
     pub optimizer: String,
     /// The learning rate (default: the optimizer's Keras default).
@@ -139,7 +145,9 @@ pub struct TrainArgs {
     /// The loss (default: sparse_categorical_crossentropy for classes, mean_squared_error otherwise).
     #[arg(long)]
     pub loss: Option<String>,
-    /// Metrics, comma-separated (default: accuracy for classes; mae,mse otherwise).
+    /// Metrics, comma-separated (default: accuracy for classes; mae,mse otherwise): Keras' names
+    /// (accuracy, precision, recall, auc, f1_score, mape, true_positives, …), pr_auc for
+    /// AUC(curve=PR), f1_score_macro/_micro/_weighted (also fbeta_score_…) for several classes.
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
     /// Passes over the training data (default: 10).
@@ -159,9 +167,12 @@ pub struct TrainArgs {
     /// The seed of every random draw.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Standardize features (z-score from the training data; saved with the model).
+    /// Standardize every feature, arrays (NumPy, IDX) too (a table's numeric columns are
+    /// standardized by default; see --no-standardize).
     #[arg(long)]
     pub standardize: bool,
+    #[command(flatten)]
+    pub table: crate::table_options::TableArgs,
     /// Where to save the model.
     #[arg(long, value_name = "DIR", default_value = "wxb-model")]
     pub out: PathBuf,
@@ -171,7 +182,7 @@ pub struct TrainArgs {
     /// Continue training a model saved with its optimizer state (a checkpoint or an --out folder).
     #[arg(long, value_name = "DIR", conflicts_with_all = [
         "spec", "layers", "activation", "dropout", "batch_norm", "optimizer", "lr", "clipnorm", "loss",
-        "metrics", "standardize", "task", "seed",
+        "metrics", "standardize", "task", "seed", "no_standardize", "missing_values", "missing_indicator",
     ])]
     pub resume: Option<PathBuf>,
     /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).

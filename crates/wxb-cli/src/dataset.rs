@@ -1,4 +1,5 @@
-//! The data flags (`--data`, `--labels`, `--target`, `--features`, `--allow-nonfinite`) turned
+//! The data flags (`--data`, `--labels`, `--target`, `--features`, `--allow-nonfinite`,
+//! `--delimiter`; for training `--missing-values`) turned
 //! into the library's [`LoadOptions`], and data errors said in the command line's words (the flag
 //! that would help is named). Reading, task choice, label mapping and standardization are the
 //! library's: [`wxb::data`].
@@ -8,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow};
 use wxb::Tensor;
 use wxb::data::csv::{FeatureColumns, NonFinite, TargetColumn};
-use wxb::data::{self, DataError, Dataset, LoadOptions, Schema, Targets, Task};
+use wxb::data::table::{CellProblem, MissingValues};
+use wxb::data::{self, DataError, LoadOptions, RawDataset, Schema, Targets, Task};
 
 use crate::cli::DataArgs;
 
@@ -27,6 +29,8 @@ pub fn options(args: &DataArgs, task: Option<Task>) -> LoadOptions {
         features: args.features.clone().map_or(FeatureColumns::Rest, FeatureColumns::Names),
         task,
         non_finite: non_finite(args),
+        delimiter: args.delimiter,
+        ..LoadOptions::default()
     }
 }
 
@@ -35,10 +39,12 @@ pub fn non_finite(args: &DataArgs) -> NonFinite {
     if args.allow_nonfinite { NonFinite::Allow } else { NonFinite::Reject }
 }
 
-/// Training data from `--data` (and `--labels`), its task decided (`None`: from the data).
-pub fn load_training(args: &DataArgs, task: Option<Task>) -> Result<Dataset> {
+/// Training data from `--data` (and `--labels`), raw (to be adapted on the training rows), its
+/// task decided (`None`: from the data); a table's cells in `missing` are missing.
+pub fn load_training(args: &DataArgs, task: Option<Task>, missing: MissingValues) -> Result<RawDataset> {
     let path = data_path(args)?;
-    data::load_with_labels(path, args.labels.as_deref(), &options(args, task)).map_err(|e| match e {
+    let o = LoadOptions { missing, ..options(args, task) };
+    data::load_raw(path, args.labels.as_deref(), &o).map_err(|e| match e {
         DataError::NoLabels { path } => anyhow!("{}: training needs labels: pass --labels FILE", path.display()),
         e => error(e),
     })
@@ -66,6 +72,16 @@ pub fn error(e: DataError) -> anyhow::Error {
         e @ DataError::OutOfRange { .. } => anyhow!("{e} (pass --allow-nonfinite to read it as infinity)"),
         e @ DataError::NonFiniteElement { .. } => anyhow!("{e} (pass --allow-nonfinite to accept it)"),
         e @ DataError::TooManyClasses { .. } => anyhow!("{e} (--task regression)"),
+        DataError::Problems { ref problems, .. } => {
+            let mut hints = Vec::new();
+            if problems.iter().any(|p| matches!(p, CellProblem::NotANumber { .. })) {
+                hints.push("declare missing-value markers with --missing-values");
+            }
+            if problems.iter().any(|p| matches!(p, CellProblem::NonFinite { .. } | CellProblem::OutOfRange { .. })) {
+                hints.push("pass --allow-nonfinite to accept non-finite numbers");
+            }
+            if hints.is_empty() { e.into() } else { anyhow!("{e} ({})", hints.join("; ")) }
+        }
         e => e.into(),
     }
 }

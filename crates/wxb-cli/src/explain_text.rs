@@ -17,6 +17,8 @@ pub struct Sample<'a> {
     pub file: &'a str,
     /// How the inputs were prepared before the model saw them, in words.
     pub preparation: &'a str,
+    /// The row's cells as the file holds them, when the model reads a table's columns.
+    pub raw: Option<&'a str>,
     /// The class names, when the model predicts classes.
     pub classes: Option<&'a [String]>,
     /// Which layer and neuron the user asked for, if any.
@@ -27,6 +29,9 @@ pub struct Sample<'a> {
 pub fn render(e: &Explanation, sample: &Sample<'_>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Row {} of {}: {} inputs x ({}).", sample.row, sample.file, e.inputs, sample.preparation);
+    if let Some(raw) = sample.raw {
+        let _ = writeln!(s, "Raw values: {raw}.");
+    }
     let _ = writeln!(s, "{}", prediction_line(&e.output.prediction));
     let most = "the neurons that matter most for it (the predicted output; below it, the neurons with the largest |xᵢ·wᵢ| in the neurons shown above)";
     let shown = match sample.asked {
@@ -168,6 +173,12 @@ fn applied(f: Activation, x: f64, index: usize) -> String {
         Activation::Relu => format!("relu({}) = max(0, {})", num(x), num(x)),
         Activation::Softmax => format!("softmax(z)[{index}] = e^{} / Σₖ e^zₖ, k over the layer's outputs", num(x)),
         Activation::LogSoftmax => format!("log_softmax(z)[{index}] = {} − log Σₖ e^zₖ", num(x)),
+        Activation::Glu => format!("glu(z)[{index}] = {}·σ(z[{index} + n/2]), n the layer's units", num(x)),
+        Activation::ReluWith { negative_slope, max_value, threshold } => {
+            let max = max_value.map_or(String::new(), |m| format!(", max_value {}", num(m)));
+            let (slope, th) = (num(negative_slope), num(threshold));
+            format!("relu({}; negative_slope {slope}{max}, threshold {th})", num(x))
+        }
         other => format!("{other}({})", num(x)),
     }
 }

@@ -13,6 +13,7 @@ mod formula;
 mod output;
 mod plot;
 mod progress;
+mod table_options;
 mod trace;
 mod train_options;
 

@@ -275,20 +275,23 @@ fn inconsistent_saved_preprocessing_is_refused() {
     let p = d.path();
     ok(p, &["train", "--data", "train.csv", "--standardize", "--epochs", "1", "--out", "model", "--verbose", "0"]);
     let pre = |c: &mut serde_json::Value| c["metadata"]["preprocessing"].clone();
+    // A table's columns: Keras Normalization variables per column.
     damaged(p, "zero_std", |m| {
-        edit_config(m, |c| c["metadata"]["preprocessing"]["standardize"]["std"][0] = json!(0.0))
+        edit_config(m, |c| {
+            c["metadata"]["preprocessing"]["columns"][0]["layer"]["variables"]["variance"][0] = json!(-1.0)
+        })
     });
     damaged(p, "short_std", |m| {
         edit_config(m, |c| {
             let mut s = pre(c);
-            s["standardize"]["std"].as_array_mut().unwrap().pop();
+            s["feature_names"].as_array_mut().unwrap().pop();
             c["metadata"]["preprocessing"] = s;
         })
     });
     damaged(p, "bad_scale", |m| edit_config(m, |c| c["metadata"]["preprocessing"]["scale"] = json!(-1.0)));
     for (model, says) in [
-        ("zero_std", "the standard deviation of feature \"a\" is 0"),
-        ("short_std", "the standardization has 3 means and 2 standard deviations for 3 features"),
+        ("zero_std", "the normalization of column \"a\" is invalid"),
+        ("short_std", "the columns' preprocessing makes 3 inputs for 2 feature names"),
         ("bad_scale", "scale = -1 must be a finite positive number"),
     ] {
         let parts = ["the model's preprocessing metadata is invalid: ", says];

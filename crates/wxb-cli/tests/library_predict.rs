@@ -1,10 +1,12 @@
 //! A Rust program gets the same predictions as `wxb predict`: the library loads the model folder
-//! with its schema, prepares raw features (standardization included) and names the classes.
+//! with its schema, prepares raw features (a table's saved preprocessing: Keras Normalization per
+//! numeric column) and names the classes.
 
 mod common;
 
 use common::*;
 use wxb::data::csv::{self, CsvOptions};
+use wxb::data::table::PrepLayer;
 use wxb::data::{LoadOptions, Targets};
 use wxb::io::load_trained;
 
@@ -19,9 +21,10 @@ fn same_predictions(p: &std::path::Path, train: &str, new: &str) {
     let (header, rows) = read_csv(&p.join("preds.csv"));
 
     let trained = load_trained(&p.join("m")).unwrap();
-    assert!(trained.schema.standardize.is_some());
+    let columns = trained.schema.columns.as_ref().expect("a table's columns");
+    assert!(columns.iter().all(|c| matches!(c.layer, Some(PrepLayer::Normalization { .. }))));
     // Raw features, picked by name in the model's order; the library prepares them.
-    let raw = csv::read(&p.join("new.csv"), &CsvOptions::for_prediction(&trained.schema.feature_names)).unwrap();
+    let raw = csv::read(&p.join("new.csv"), &CsvOptions::for_prediction(&trained.schema.source_columns())).unwrap();
     let got = trained.predict(&raw.features, wxb::model::DEFAULT_BATCH_SIZE).unwrap();
     // Or the file read for the model, already prepared.
     let (x, _) = trained.read_data(&p.join("new.csv"), None, &LoadOptions::default(), Targets::Ignored).unwrap();

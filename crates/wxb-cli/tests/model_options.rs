@@ -147,3 +147,60 @@ Model: \"sequential\"
 ";
     assert_eq!(ok(p, &["summary", "--model", "m"]).stdout, keras);
 }
+
+#[test]
+fn kerass_other_losses_train_by_name_and_are_saved_by_name() {
+    let d = dir_with("train.csv", blobs_csv(60, 1));
+    let p = d.path();
+    write(p, "reg.csv", regression_csv(60, 1));
+    let cases = [
+        ("train.csv", "squared_hinge", "squared_hinge"),
+        ("train.csv", "categorical_hinge", "categorical_hinge"),
+        ("train.csv", "CosineSimilarity", "cosine_similarity"),
+        ("train.csv", "binary_focal_crossentropy", "binary_focal_crossentropy"),
+        ("train.csv", "categorical_focal_crossentropy", "categorical_focal_crossentropy"),
+        ("reg.csv", "mape", "mean_absolute_percentage_error"),
+        ("reg.csv", "msle", "mean_squared_logarithmic_error"),
+    ];
+    for (data, flag, name) in cases {
+        let args = ["train", "--data", data, "--loss", flag, "--standardize", "--epochs", "2", "--verbose", "0"];
+        ok(p, &[&args[..], &["--out", name]].concat());
+        assert_eq!(config(&p.join(name))["compile"]["loss"], json!(name), "{flag}");
+        let e = json(&ok(p, &["evaluate", "--model", name, "--data", data, "--json"]).stdout);
+        assert!(e["loss"].as_f64().is_some_and(f64::is_finite), "{flag}: {e}");
+    }
+}
+
+#[test]
+fn new_activations_and_an_activity_regularizer_in_a_spec() {
+    let d = dir_with("train.csv", blobs_csv(60, 1));
+    let p = d.path();
+    let relu = json!({"relu": {"negative_slope": 0.1, "max_value": 6.0, "threshold": 0.0}});
+    let layers = json!([
+        {"class_name": "Dense", "config": {"units": 8, "activation": relu,
+            "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}},
+        {"class_name": "Dense", "config": {"units": 6, "activation": "glu"}},
+        {"class_name": "Activation", "config": {"activation": "hard_swish"}},
+        {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}
+    ]);
+    write(p, "spec.json", layers.to_string());
+    let train = ["train", "--data", "train.csv", "--standardize", "--epochs", "3", "--verbose", "0"];
+    ok(p, &[&train[..], &["--spec", "spec.json", "--out", "m"]].concat());
+    let cfg = config(&p.join("m"));
+    let saved = &cfg["model"]["config"]["layers"];
+    assert_eq!(saved[0]["config"]["activation"], relu);
+    assert_eq!(saved[0]["config"]["activity_regularizer"], json!({"class_name": "L2", "config": {"l2": 0.01}}));
+    assert_eq!(saved[2]["config"]["activation"], json!("hard_silu"));
+    // glu halves Dense(6)'s outputs: the Activation layer after it has 3.
+    let summary = ok(p, &["summary", "--model", "m"]).stdout;
+    assert!(summary.contains("│ dense_1 (Dense)                 │ (None, 3) "), "{summary}");
+    let e = json(&ok(p, &["evaluate", "--model", "m", "--data", "train.csv", "--json"]).stdout);
+    assert!(e["loss"].as_f64().is_some_and(f64::is_finite), "{e}");
+    ok(p, &[&train[..], &["--layers", "6,4", "--activation", "relu6", "--out", "r6"]].concat());
+    assert_eq!(config(&p.join("r6"))["model"]["config"]["layers"][0]["config"]["activation"], json!("relu6"));
+    // An odd number of units cannot be split in two halves.
+    let odd = json!([{"class_name": "Dense", "config": {"units": 5, "activation": "glu"}},
+        {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]);
+    write(p, "odd.json", odd.to_string());
+    fails(p, &[&train[..], &["--spec", "odd.json", "--out", "odd"]].concat(), &["units", "glu", "even"]);
+}

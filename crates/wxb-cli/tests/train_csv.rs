@@ -155,12 +155,14 @@ fn standardization_comes_from_the_training_rows_and_is_reapplied_to_raw_data() {
         ],
     );
     let m = p.join("m");
-    let stats = &config(&m)["metadata"]["preprocessing"]["standardize"];
+    // Keras Normalization per column: its variables mean and (population) variance.
+    let columns = &config(&m)["metadata"]["preprocessing"]["columns"];
     for (j, name) in ["a", "b", "c"].iter().enumerate() {
+        let stats = &columns[j]["layer"]["variables"];
         let train: Vec<f64> = column(&p.join("train.csv"), name)[..60].to_vec();
         let mean = train.iter().sum::<f64>() / 60.0;
         let std = (train.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 60.0).sqrt();
-        let (m_saved, s_saved) = (stats["mean"][j].as_f64().unwrap(), stats["std"][j].as_f64().unwrap());
+        let (m_saved, s_saved) = (stats["mean"][0].as_f64().unwrap(), stats["variance"][0].as_f64().unwrap().sqrt());
         assert!(close(m_saved, mean, 1e-5) && close(s_saved, std, 1e-5), "{name}: {m_saved} {s_saved} vs {mean} {std}");
     }
     let history = p.join("m/history.csv");
@@ -255,6 +257,10 @@ fn verbose_levels_print_as_keras() {
         // Not a terminal: one line per epoch, Keras' verbose=2 format
         // ("3/3 - 0s - 2ms/step - accuracy: 0.3333 - loss: 1.0986").
         let out = train(v);
+        // First the task and the table's schema (one line per column), then the epochs.
+        let start = out.find("Epoch 1/3").unwrap();
+        assert!(out[..start].starts_with("classification: 3 classes from text column \"species\"\n"), "{out}");
+        let out = &out[start..];
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 8, "{out}");
         for e in 0..3 {

@@ -2,6 +2,10 @@
 //!
 //! `L1: l1·Σ|w|`, `L2: l2·Σw²`, `L1L2: both`. Keras' defaults: `L1(l1=0.01)`, `L2(l2=0.01)`,
 //! `L1L2(l1=0, l2=0)`. The penalty's gradient (`l1·sign(w) + 2·l2·w`) is added to the weight's.
+//!
+//! As an activity regularizer (Keras' `activity_regularizer` on a layer), the same penalty applies
+//! to the layer's output `y: [batch, …]`, divided by the batch size as Keras 3 does
+//! (`Layer.__call__`): `r(y)/batch`, gradient `r'(y)/batch` into `∂L/∂y`.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +63,28 @@ impl Regularizer {
 
     /// Adds `∂penalty/∂w = l1·sign(w) + 2·l2·w` to `grad`.
     pub fn add_gradient(self, w: &Tensor, grad: &mut Tensor) {
+        self.add_scaled_gradient(w, grad, 1.0);
+    }
+
+    /// Keras' activity penalty of a layer output `y: [batch, …]`: `penalty(y) / batch` (0 for an
+    /// empty batch, as Keras' `divide_no_nan`).
+    pub fn activity_loss(self, y: &Tensor) -> f32 {
+        let batch = y.shape().first().copied().unwrap_or(1);
+        if batch == 0 { 0.0 } else { self.loss(y) / batch as f32 }
+    }
+
+    /// Adds the activity penalty's gradient `∂(penalty(y)/batch)/∂y` to `dy` (`y`'s shape).
+    ///
+    /// # Panics
+    /// If `dy` does not have `y`'s shape.
+    pub fn add_activity_gradient(self, y: &Tensor, dy: &mut Tensor) {
+        assert_eq!(y.shape(), dy.shape(), "activity regularizer: output {:?} vs gradient {:?}", y.shape(), dy.shape());
+        let batch = y.shape().first().copied().unwrap_or(1).max(1);
+        self.add_scaled_gradient(y, dy, 1.0 / batch as f32);
+    }
+
+    /// Adds `scale·(l1·sign(w) + 2·l2·w)` to `grad`.
+    fn add_scaled_gradient(self, w: &Tensor, grad: &mut Tensor, scale: f32) {
         let (l1, l2) = self.coefficients();
         for (g, &x) in grad.data_mut().iter_mut().zip(w.data()) {
             let sign = if x > 0.0 {
@@ -68,7 +94,7 @@ impl Regularizer {
             } else {
                 0.0
             };
-            *g += l1 * sign + 2.0 * l2 * x;
+            *g += scale * (l1 * sign + 2.0 * l2 * x);
         }
     }
 }

@@ -258,7 +258,8 @@ fn every_other_rule_traces_match_the_engine() {
         Optimizer::new(Adadelta::default()).with_learning_rate(1.0),
         Optimizer::new(Adamax::default()),
         Optimizer::new(Nadam::default()),
-        Optimizer::new(Ftrl { l1_regularization_strength: 0.001, beta: 0.5, ..Ftrl::default() }).with_learning_rate(0.1),
+        Optimizer::new(Ftrl { l1_regularization_strength: 0.001, beta: 0.5, ..Ftrl::default() })
+            .with_learning_rate(0.1),
         Optimizer::new(Lion::default()),
         Optimizer::new(Lamb::default()).with_learning_rate(0.01),
         Optimizer::new(Lamb::default()).with_weight_decay(Some(0.05)).with_clipping(Clipping::GlobalNorm(0.5)),

@@ -125,3 +125,87 @@ fn fit_history_sample_weights_and_validation_data_match_keras() {
 fn fit_history_binary_sigmoid_head_with_binary_crossentropy_matches_keras() {
     check_fit_case("binary_ce_adam_sigmoid_head_validation_split");
 }
+
+/// A model whose Dense layers carry the fixture's activity regularizers (serde: Keras'
+/// `{"class_name", "config"}`), with its initial weights, compiled as in the fixture.
+fn activity_model(case: &Value, input_dim: usize) -> Sequential {
+    let mut model = Sequential::new(&[input_dim]);
+    for layer in case["layers"].as_array().unwrap() {
+        let units = layer[0].as_u64().unwrap() as usize;
+        let activation: Activation = layer[1].as_str().unwrap_or("linear").parse().unwrap();
+        let mut dense = Dense::new(units).activation(activation);
+        if !layer[2].is_null() {
+            let r: Regularizer = serde_json::from_value(layer[2].clone()).unwrap();
+            dense = dense.activity_regularizer(r);
+        }
+        model.add(dense);
+    }
+    let weights: Vec<Tensor> = case["weights"].as_array().unwrap().iter().map(tensor).collect();
+    model.set_weights(&weights).unwrap();
+    let loss: Loss = case["loss"].as_str().unwrap().parse().unwrap();
+    model.compile(optimizer(case), loss, &[]);
+    model
+}
+
+fn close(what: &str, got: f64, want: &Value) {
+    let want = want.as_f64().unwrap();
+    assert!((got - want).abs() < 1e-5 * want.abs().max(1.0), "{what}: wxb {got}, Keras {want}");
+}
+
+/// Keras' `activity_regularizer`: the penalty `r(y)/batch` of each Dense output is in the loss
+/// `evaluate` and `train_on_batch` report, its gradient moves the weights (one step, then a fit
+/// with a partial last batch), for a softmax head fused with its crossentropy and a linear one.
+#[test]
+fn activity_regularizers_match_keras() {
+    let f = fixture();
+    let cases = f["activity"].as_array().unwrap();
+    assert_eq!(cases.len(), 2);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let (x, y) = (tensor(&case["x"]), tensor(&case["y"]));
+        let mut model = activity_model(case, x.cols());
+        let logs = model.evaluate(&x, &y, x.rows()).unwrap();
+        close(&format!("{name}: evaluate"), logs["loss"], &case["evaluate_loss"]);
+        let logs = model.train_on_batch(&x, &y, None).unwrap();
+        close(&format!("{name}: train_on_batch"), logs["loss"], &case["train_on_batch_loss"]);
+        let after: Vec<Tensor> = case["weights_after_step"].as_array().unwrap().iter().map(tensor).collect();
+        for (i, (got, want)) in model.get_weights().iter().zip(&after).enumerate() {
+            assert!(
+                got.max_abs_diff(want) < 1e-6,
+                "{name}: weight {i} after one step differs by {}",
+                got.max_abs_diff(want)
+            );
+        }
+        let options = FitOptions {
+            epochs: 3,
+            batch_size: case["batch_size"].as_u64().unwrap() as usize,
+            shuffle: Shuffle::Never,
+            ..FitOptions::default()
+        };
+        let history = model.fit(&x, &y, &options, &mut []).unwrap();
+        for (epoch, (g, w)) in
+            history.get("loss").unwrap().iter().zip(case["history"]["loss"].as_array().unwrap()).enumerate()
+        {
+            close(&format!("{name}: fit loss at epoch {epoch}"), *g, w);
+        }
+        let last: Vec<Tensor> = case["final_weights"].as_array().unwrap().iter().map(tensor).collect();
+        for (i, (got, want)) in model.get_weights().iter().zip(&last).enumerate() {
+            assert!(got.max_abs_diff(want) < 1e-5, "{name}: final weight {i} differs by {}", got.max_abs_diff(want));
+        }
+    }
+}
+
+/// Without its activity regularizer, the same model reports a smaller loss: the penalty is there.
+#[test]
+fn the_activity_penalty_is_in_the_loss() {
+    let f = fixture();
+    let case = &f["activity"][1];
+    let (x, y) = (tensor(&case["x"]), tensor(&case["y"]));
+    let with = activity_model(case, x.cols()).evaluate(&x, &y, x.rows()).unwrap()["loss"];
+    let mut plain = case.clone();
+    for layer in plain["layers"].as_array_mut().unwrap() {
+        layer[2] = Value::Null;
+    }
+    let without = activity_model(&plain, x.cols()).evaluate(&x, &y, x.rows()).unwrap()["loss"];
+    assert!(with > without + 1e-3, "with the penalty {with}, without {without}");
+}

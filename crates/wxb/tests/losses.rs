@@ -205,7 +205,10 @@ fn batch_for(loss: Loss, rng: &mut WxbRng, rows: usize, cols: usize) -> (Tensor,
         Loss::CategoricalHinge => {
             // Distinct predictions: no tie for the largest wrong class.
             let y = distributions(rng, rows, cols, true);
-            let p = Tensor::from_vec(&[rows, cols], (0..rows * cols).map(|k| (k % cols) as f32 * 0.3 + rng.uniform_range(0.0, 0.2)).collect());
+            let p = Tensor::from_vec(
+                &[rows, cols],
+                (0..rows * cols).map(|k| (k % cols) as f32 * 0.3 + rng.uniform_range(0.0, 0.2)).collect(),
+            );
             (y, p)
         }
         Loss::CosineSimilarity => (random(rng, &[rows, cols], -2.0, 2.0), random(rng, &[rows, cols], 0.5, 2.0)),
@@ -361,6 +364,18 @@ fn names_and_aliases_parse() {
     ] {
         assert_eq!(alias.parse::<Loss>().unwrap(), loss, "{alias}");
     }
+    // config.json: Keras' name for Keras' defaults, the tagged form with other parameters.
+    for loss in Loss::ALL {
+        let json = serde_json::to_string(&loss).unwrap();
+        assert_eq!(json, format!("\"{}\"", loss.name()));
+        assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss);
+    }
+    let focal =
+        Loss::CategoricalFocalCrossentropy { alpha: 0.5, gamma: 3.0, from: Predictions::Logits, label_smoothing: 0.1 };
+    let json = serde_json::to_string(&focal).unwrap();
+    assert!(json.starts_with(r#"{"categorical_focal_crossentropy":{"alpha":0.5,"gamma":3.0"#), "{json}");
+    assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), focal);
+    assert!(serde_json::from_str::<Loss>("\"mse2\"").unwrap_err().to_string().contains("mse2"));
     let err = "cross_entropy".parse::<Loss>().unwrap_err().to_string();
     assert!(err.contains("\"cross_entropy\"") && err.contains("poisson"), "{err}");
 }

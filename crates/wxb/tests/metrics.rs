@@ -3,8 +3,8 @@
 mod fixture_json;
 
 use fixture_json::{Mismatches, floats, load, tensor};
-use wxb::metrics::{Metric, MetricState};
-use wxb::tensor::Tensor;
+use wxb::metrics::{Average, Curve, Metric, MetricState};
+use wxb::prelude::*;
 
 /// Golden values: `tests/fixtures/keras/metrics.py` (Keras 3.15.1, TensorFlow 2.21) →
 /// `tests/fixtures/metrics.json`. Each metric is updated batch after batch and its result compared
@@ -56,7 +56,7 @@ fn metrics_match_keras() {
 
 /// Keras logs a metric given as a string under that string; each `Metric::name` is such a string
 /// and is logged unchanged. Given as objects, Keras logs the class' default name: the same as
-/// `name` except for mean squared and absolute error (usually given as `"mse"`, `"mae"`).
+/// `name` except for the mean errors usually given as `"mse"`, `"mae"`, `"mape"`, `"msle"`.
 #[test]
 fn log_names_match_keras() {
     let fixture = load("metrics.json");
@@ -70,6 +70,8 @@ fn log_names_match_keras() {
                 let expected = match metric {
                     Metric::MeanSquaredError => "mean_squared_error",
                     Metric::MeanAbsoluteError => "mean_absolute_error",
+                    Metric::MeanAbsolutePercentageError => "mean_absolute_percentage_error",
+                    Metric::MeanSquaredLogarithmicError => "mean_squared_logarithmic_error",
                     other => other.name(),
                 };
                 assert_eq!(expected, logged, "compile(metrics=[{given}()])");
@@ -77,7 +79,10 @@ fn log_names_match_keras() {
         }
     }
     let strings = entries.iter().filter(|e| e["as"] == "string").count();
-    assert_eq!(strings, Metric::ALL.len(), "every metric's name is checked against Keras");
+    // Keras takes no string for these two; they log as `auc` and `fbeta_score` (checked above as
+    // objects: FBetaScore) and wxb names AUC(curve="PR") `pr_auc`.
+    let wxb_only = [Metric::PR_AUC, Metric::FBETA_SCORE];
+    assert_eq!(strings, Metric::ALL.len() - wxb_only.len(), "every metric's name is checked against Keras");
 }
 
 #[test]
@@ -97,8 +102,21 @@ fn names_and_aliases_parse() {
         ("R2Score", Metric::R2Score),
         ("TopKCategoricalAccuracy", Metric::TOP_K_CATEGORICAL_ACCURACY),
         (" precision ", Metric::PRECISION),
+        ("mean_absolute_percentage_error", Metric::MeanAbsolutePercentageError),
+        ("MSLE", Metric::MeanSquaredLogarithmicError),
+        ("SparseTopKCategoricalAccuracy", Metric::SPARSE_TOP_K_CATEGORICAL_ACCURACY),
+        ("TruePositives", Metric::TRUE_POSITIVES),
+        ("false_negatives", Metric::FALSE_NEGATIVES),
+        ("pr_auc", Metric::Auc { num_thresholds: 200, curve: Curve::Pr }),
+        ("F1Score", Metric::F1Score { average: Average::PerClass, threshold: None }),
+        ("f1_score_macro", Metric::F1Score { average: Average::Macro, threshold: None }),
+        ("FBetaScore", Metric::FBETA_SCORE),
+        ("fbeta_score_weighted", Metric::FBetaScore { beta: 1.0, average: Average::Weighted, threshold: None }),
     ] {
         assert_eq!(alias.parse::<Metric>().unwrap(), metric, "{alias}");
+    }
+    for bad in ["f1", "f1_score_mean", "fbeta"] {
+        assert!(bad.parse::<Metric>().is_err(), "{bad}");
     }
     let err = "f1".parse::<Metric>().unwrap_err().to_string();
     assert!(err.contains("\"f1\"") && err.contains("r2_score"), "{err}");
@@ -113,6 +131,52 @@ fn accuracy_resolves_from_shapes_as_keras() {
     assert_eq!(Metric::Accuracy.resolve(1, 10), Metric::SparseCategoricalAccuracy);
     assert_eq!(Metric::Accuracy.resolve(10, 10), Metric::CategoricalAccuracy);
     assert_eq!(Metric::AUC.resolve(1, 10), Metric::AUC);
+    // An F-score of one sigmoid output scores the positive class at 0.5; of several, as given.
+    assert_eq!(Metric::F1_SCORE.resolve(1, 1), Metric::F1Score { average: Average::PerClass, threshold: Some(0.5) });
+    let macro_f1 = Metric::F1Score { average: Average::Macro, threshold: None };
+    assert_eq!(macro_f1.resolve(3, 3), macro_f1);
+    assert!(Metric::SPARSE_TOP_K_CATEGORICAL_ACCURACY.takes_class_indices());
+    assert!(!Metric::TOP_K_CATEGORICAL_ACCURACY.takes_class_indices());
+}
+
+/// Binary classification as Keras does it (`binary_model` in `fixtures/metrics.json`, from
+/// `tests/fixtures/keras/metrics.py`): one sigmoid unit with fixed weights, binary crossentropy,
+/// 0/1 targets in one column; `evaluate` in batches of 8 gives the positive class' precision,
+/// recall, F1, ROC and PR AUC and counts, to 1e-6 of Keras' (F1 of `"f1_score"`, resolved to
+/// threshold 0.5, against Keras' `F1Score(threshold=0.5)`).
+#[test]
+fn a_binary_classifier_reports_the_positive_class_as_keras() {
+    let fixture = load("metrics.json");
+    let b = &fixture["binary_model"];
+    let (x, y) = (tensor(&b["x"]), tensor(&b["y"]));
+    assert_eq!((y.cols(), y.data().iter().all(|&v| v == 0.0 || v == 1.0)), (1, true));
+    let metrics: Vec<Metric> =
+        b["metrics"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().parse().unwrap()).collect();
+    let mut model = Sequential::new(&[3]);
+    model.add(Dense::new(1).activation(Activation::Sigmoid));
+    model.compile(Optimizer::sgd(0.01), Loss::BINARY_CROSSENTROPY, &metrics);
+    model.set_weights(&[tensor(&b["kernel"]), tensor(&b["bias"])]).unwrap();
+    let logs = model.evaluate(&x, &y, b["batch_size"].as_u64().unwrap() as usize).unwrap();
+    let want = b["results"].as_object().unwrap();
+    assert_eq!(logs.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "the logged names are Keras'");
+    let mut mismatches = Mismatches::default();
+    for (name, keras) in want {
+        mismatches.check(name, logs[name], keras.as_f64().unwrap(), 1e-6);
+    }
+    mismatches.assert_none(want.len());
+}
+
+#[test]
+fn an_f_score_without_average_needs_one_output() {
+    let mut model = Sequential::new(&[2]);
+    model.add(Dense::new(3).activation(Activation::Softmax));
+    model.compile(Optimizer::sgd(0.01), Loss::CATEGORICAL_CROSSENTROPY, &[Metric::F1_SCORE]);
+    let (x, y) = (
+        Tensor::zeros(&[4, 2]),
+        Tensor::from_vec(&[4, 3], vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]),
+    );
+    let err = model.evaluate(&x, &y, 2).unwrap_err().to_string();
+    assert!(err.contains("f1_score") && err.contains("f1_score_macro"), "{err}");
 }
 
 #[test]
@@ -144,5 +208,5 @@ fn mismatched_shapes_panic_naming_both() {
 #[test]
 #[should_panic(expected = "num_thresholds must be > 1")]
 fn auc_needs_two_thresholds() {
-    MetricState::new("auc", Metric::Auc { num_thresholds: 1 });
+    MetricState::new("auc", Metric::Auc { num_thresholds: 1, curve: Curve::Roc });
 }

@@ -8,7 +8,7 @@ use std::cell::Cell;
 
 use wxb::activations::Activation;
 use wxb::losses::{Loss, Predictions};
-use wxb::metrics::{Metric, MetricState};
+use wxb::metrics::{Average, Metric, MetricState};
 use wxb::tensor::Tensor;
 
 struct Counting;
@@ -92,10 +92,18 @@ fn metric_updates_do_not_allocate() {
     let labels = Tensor::from_vec(&[rows, 1], (0..rows).map(|i| (i % cols) as f32).collect());
     let sw: Vec<f32> = (0..rows).map(|i| i as f32 / 4.0).collect();
     for metric in Metric::ALL {
-        let metric = if metric == Metric::Accuracy { Metric::CategoricalAccuracy } else { metric };
-        let targets = if metric == Metric::SparseCategoricalAccuracy { &labels } else { &y };
+        let metric = match metric {
+            Metric::Accuracy => Metric::CategoricalAccuracy,
+            // One value per class takes one output; of several, an average.
+            Metric::F1Score { threshold, .. } => Metric::F1Score { average: Average::Macro, threshold },
+            Metric::FBetaScore { beta, threshold, .. } => {
+                Metric::FBetaScore { beta, average: Average::Weighted, threshold }
+            }
+            other => other,
+        };
+        let targets = if metric.takes_class_indices() { &labels } else { &y };
         let mut state = MetricState::new(metric.name(), metric);
-        // R² sizes its sums on its first batch, as Keras builds its variables.
+        // R² and the F-scores size their sums on their first batch, as Keras builds its variables.
         state.update(targets, &p, None);
         let n = allocations(|| {
             state.update(targets, &p, Some(&sw));

@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use wxb::Sequential;
-use wxb::data::{InputFormat, Schema, Targets, Task};
+use wxb::data::table::{Cells, ColumnKind, PrepLayer};
+use wxb::data::{InputFormat, Schema, Targets, Task, read_table_for_model};
 use wxb::explain::{
     ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading,
 };
@@ -71,7 +72,9 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         let preparation = preparation(&pre);
+        let raw = raw_values(args, &pre)?;
         let sample = Sample {
+            raw: raw.as_deref(),
             row: args.row,
             file: &file,
             preparation: &preparation,
@@ -102,10 +105,40 @@ fn layer_index(model: &Sequential, l: &str) -> Result<usize> {
     })
 }
 
+/// The row's cells as the file holds them, for a model that reads a table's columns:
+/// `bill=39.1, island="Dream", sex (missing)`.
+fn raw_values(args: &ExplainArgs, pre: &Schema) -> Result<Option<String>> {
+    let (Some(path), Some(_)) = (&args.data.data, &pre.columns) else { return Ok(None) };
+    let table = read_table_for_model(path, pre, &dataset::options(&args.data, None)).map_err(dataset::error)?;
+    let cells: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| match &c.cells {
+            Cells::Numbers(v) => {
+                v[args.row].map_or(format!("{} (missing)", c.name), |x| format!("{}={}", c.name, num(x)))
+            }
+            Cells::Text(v) => {
+                v[args.row].as_ref().map_or(format!("{} (missing)", c.name), |t| format!("{}={t:?}", c.name))
+            }
+        })
+        .collect();
+    Ok(Some(cells.join(", ")))
+}
+
 /// How the inputs were prepared, in words.
 fn preparation(pre: &Schema) -> String {
     let mut steps = Vec::new();
-    if pre.format != InputFormat::Csv {
+    if let Some(columns) = &pre.columns {
+        if columns.iter().any(|c| c.missing > 0 || c.missing_indicator) {
+            steps.push("missing cells filled with the training mean or most frequent value".to_string());
+        }
+        if columns.iter().any(|c| matches!(c.layer, Some(PrepLayer::Normalization { .. }))) {
+            steps.push("numbers standardized with the training rows' mean and variance".to_string());
+        }
+        if columns.iter().any(|c| c.kind == ColumnKind::Text) {
+            steps.push("text one-hot encoded (column=value; [UNK] for a value unseen in training)".to_string());
+        }
+    } else if pre.format != InputFormat::Csv {
         steps.push("read as in training, byte images scaled to [0, 1]".to_string());
     } else if pre.scale != 1.0 {
         steps.push(format!("multiplied by {}", num(pre.scale)));

@@ -11,7 +11,7 @@ use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use wxb::data::{Schema, Targets, Task, open_for_model};
+use wxb::data::{Schema, Targets, Task, open_prepared};
 use wxb::io::{Prediction, atomic::AtomicFile};
 
 use crate::cli::PredictArgs;
@@ -36,11 +36,11 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let mut sink = Sink::new(args.out.as_deref())?;
     write_header(&pre, outputs, &mut sink).with_context(|| sink.what())?;
     if dataset::is_csv(data)? {
-        // Streamed: raw rows, prepared (in place) and predicted by the library a chunk at a time.
-        let mut reader = open_for_model(data, &pre, dataset::non_finite(&args.data)).map_err(dataset::error)?;
+        // Streamed: rows read and prepared by the library, and predicted, a chunk at a time.
+        let options = dataset::options(&args.data, None);
+        let mut reader = open_prepared(data, &pre, &options).map_err(dataset::error)?;
         let mut x = wxb::Tensor::default();
         while reader.next_batch_into(CHUNK_ROWS, &mut x).map_err(dataset::error)? > 0 {
-            trained.schema.prepare(&mut x);
             let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data))?;
             write_rows(&p, &mut sink).with_context(|| sink.what())?;
         }

@@ -6,6 +6,7 @@
 
 mod recipe;
 mod report;
+mod schema_table;
 mod validation;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ struct Prepared {
     test: Option<(Tensor, Tensor)>,
     /// The leading rows trained on (the validation rows of a split follow them).
     training_rows: usize,
+    /// What a new run says about its data before training: the task, a table's schema.
+    said: String,
 }
 
 /// Runs `wxb train`.
@@ -71,7 +74,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             )
         }
     };
-    let Prepared { x, y, pre, test, training_rows } = data;
+    let Prepared { x, y, pre, test, training_rows, said } = data;
     let quiet = args.verbose == Verbosity::Silent;
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
     let training_ids = validation::class_ids(&pre, &y).map(|ids| ids[..training_rows].to_vec()).unwrap_or_default();
@@ -114,7 +117,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(p) = plateau.as_mut() {
         callbacks.push(p);
     }
-    // Every flag and file is checked: what was built can be said.
+    // Every flag and file is checked: what was read and built can be said.
+    if !quiet {
+        print!("{said}");
+    }
     if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
         println!("{line}");
     }
@@ -224,23 +230,32 @@ impl std::fmt::Display for Diverged {
 
 impl std::error::Error for Diverged {}
 
-/// The data of a new run: read, its task decided, scaled, and standardized with statistics of the
-/// training samples (the validation samples held out by `--validation-split` excluded).
+/// The data of a new run: read, its task decided (and said, with a table's schema), its
+/// preprocessing adapted on the training samples (the validation samples held out by
+/// `--validation-split` excluded) and applied to every sample.
 fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
-    let (mut data, test) = if bundled {
+    if bundled {
         let m = mnist::bundled().context("the bundled MNIST data is damaged")?;
-        (m.train_dataset(), Some((m.test_images, m.test_labels)))
-    } else {
-        (dataset::load_training(&args.data, args.task.task())?, None)
-    };
-    let rule = validation::rule(args);
-    let training_rows =
-        validation::hold_out(&mut data.features, &mut data.targets, &data.schema, args.validation_split, rule)?;
-    if args.standardize {
-        data.standardize(training_rows);
+        let Dataset { mut features, mut targets, schema } = m.train_dataset();
+        let rule = validation::rule(args);
+        let training_rows = validation::hold_out(&mut features, &mut targets, &schema, args.validation_split, rule)?;
+        let test = Some((m.test_images, m.test_labels));
+        return Ok(Prepared { x: features, y: targets, pre: schema, test, training_rows, said: String::new() });
     }
-    let Dataset { features, targets, schema } = data;
-    Ok(Prepared { x: features, y: targets, pre: schema, test, training_rows })
+    let raw = dataset::load_training(&args.data, args.task.task(), args.table.missing())?;
+    let said = schema_table::describe(&raw, args.task.task());
+    // The rows are chosen, the preprocessing adapted on the training rows only, then the
+    // validation rows moved to the end (where `fit` holds them out).
+    let rule = validation::rule(args);
+    let n = raw.rows();
+    let split = validation::choose(n, &raw.targets, &raw.schema, args.validation_split, rule)?;
+    let training: Vec<usize> = split.as_ref().map_or_else(|| (0..n).collect(), |(t, _)| t.clone());
+    let Dataset { mut features, mut targets, schema } = raw.adapt(&training, &args.table.adapt(args.standardize));
+    if let Some(order) = split.as_ref().and_then(|(t, v)| validation::order(t, v, rule)) {
+        features = features.gather_rows(&order);
+        targets = targets.gather_rows(&order);
+    }
+    Ok(Prepared { x: features, y: targets, pre: schema, test: None, training_rows: training.len(), said })
 }
 
 /// The data of a resumed run, read the way the model read its training data.
@@ -252,11 +267,11 @@ fn prepare_for(pre: &Schema, args: &TrainArgs, bundled: bool) -> Result<Prepared
         let (tx, ty) = fit_to_schema(m.test_images, Some(m.test_labels), pre, name, name)?;
         let (y, ty) = (y.context("MNIST has labels")?, ty.context("MNIST has labels")?);
         let training_rows = x.rows();
-        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((tx, ty)), training_rows });
+        return Ok(Prepared { x, y, pre: pre.clone(), test: Some((tx, ty)), training_rows, said: String::new() });
     }
     let (x, y) = dataset::load_for_model(&args.data, pre, Targets::Required)?;
     let y = y.context("the training data has no targets")?;
-    Ok(Prepared { training_rows: x.rows(), x, y, pre: pre.clone(), test: None })
+    Ok(Prepared { training_rows: x.rows(), x, y, pre: pre.clone(), test: None, said: String::new() })
 }
 
 /// A model saved with its optimizer state, its preprocessing and how far it has trained. The run

@@ -171,7 +171,7 @@ impl Activation {
     /// Why the activation cannot act on a last axis of `len` values, if it cannot (glu needs an
     /// even number).
     pub fn check_len(self, len: usize) -> Result<(), &'static str> {
-        if self == Activation::Glu && len % 2 != 0 {
+        if self == Activation::Glu && !len.is_multiple_of(2) {
             return Err("glu splits the last axis in two halves: it must have an even length");
         }
         Ok(())

@@ -131,7 +131,7 @@ impl Activation {
 
 /// `y = a ⊙ σ(b)` for the row `z = [a, b]`.
 fn glu_row<T: Real>(z: &[T], y: &mut [T]) {
-    assert!(z.len() % 2 == 0, "glu: a row of {} values cannot be split in two halves", z.len());
+    assert!(z.len().is_multiple_of(2), "glu: a row of {} values cannot be split in two halves", z.len());
     let (a, b) = z.split_at(z.len() / 2);
     for ((o, &ai), &bi) in y.iter_mut().zip(a).zip(b) {
         *o = ai * sigmoid(bi);

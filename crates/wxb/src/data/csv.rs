@@ -3,8 +3,8 @@
 //! Format: RFC 4180 as the `csv` crate reads it — a header row naming the columns, then one row per
 //! sample with as many fields as the header; fields may be quoted but may not span lines (a quote
 //! left open is refused where it opens); empty lines are skipped; the text must be UTF-8 (a UTF-8
-//! byte-order mark is ignored); LF or CRLF line ends. The delimiter is a tab for `.tsv` files, a
-//! comma for `.csv` files, and otherwise the one of `,` `;` and tab that the header line holds most
+//! byte-order mark is ignored); LF or CRLF line ends. The delimiter is a tab for `.tsv` files, and
+//! otherwise (`.csv` files too) the one of `,` `;` and tab that the header line holds most
 //! often (or [`CsvOptions::delimiter`]); a name ending in `.gz`, or gzip bytes, is gunzipped. The
 //! columns read (target and features) must have names, each once in the header. Cells are trimmed of ASCII blanks. Feature cells (and regression
 //! targets) are decimal numbers as Rust's `f32` parser reads them (`1`, `-0.5`, `1e-3`, `.5`);
@@ -18,7 +18,7 @@
 //! `1` and `1.0` are two classes. Without a task (`None`), the column decides:
 //! - a column of which no cell is a number holds class labels;
 //! - a column of numbers holds class labels when every value is an integer (`[+-]?[0-9]+`; `1.0`
-//!   is not), there are at most [`AUTO_MAX_CLASSES`] distinct values and at most half as many as
+//!   is not), there are at most [`AUTO_MAX_INTEGER_CLASSES`] distinct values and at most half as many as
 //!   rows; otherwise it is a regression target;
 //! - a column mixing numbers and text holds class labels when it has at most [`AUTO_MAX_CLASSES`]
 //!   distinct values; otherwise its first text cell is reported as not a number.
@@ -39,7 +39,7 @@ pub use super::labels::Target;
 use super::labels::TargetColumn as Collector;
 pub use super::number::NonFinite;
 use super::number::checked_number;
-pub use super::task::{AUTO_MAX_CLASSES, ClassCount, Task};
+pub use super::task::{AUTO_MAX_CLASSES, AUTO_MAX_INTEGER_CLASSES, ClassCount, Task};
 use crate::Tensor;
 
 /// A CSV file read into a feature matrix and a target.

@@ -49,8 +49,8 @@ pub struct CsvOptions {
     pub task: Option<Task>,
     /// Whether non-finite values are refused (default) or kept.
     pub non_finite: NonFinite,
-    /// The field delimiter (default `None`: a tab for `.tsv` files, a comma for `.csv` ones,
-    /// otherwise the one of `,` `;` and tab found most often in the header line).
+    /// The field delimiter (default `None`: a tab for `.tsv` files, otherwise the one of `,` `;`
+    /// and tab found most often in the header line).
     pub delimiter: Option<u8>,
     /// How many classes a classification target must hold (default: at least two).
     pub class_count: ClassCount,

@@ -67,6 +67,32 @@ pub enum DataError {
         /// The column's name in the header.
         column: String,
     },
+    /// A target cell that is a missing marker: a row cannot be trained on without its target.
+    #[error(
+        "{}:{line}: the target column {column:?} is missing ({value:?}); remove the row or fill the target",
+        path.display()
+    )]
+    MissingTarget {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The target column's name.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// Several problems in a table file, named together (at most
+    /// [`PROBLEMS_KEPT`](super::table::PROBLEMS_KEPT) kept, and the first of each column).
+    #[error("{}: {}", path.display(), super::table::problems_summary(problems, *total))]
+    Problems {
+        /// The file.
+        path: PathBuf,
+        /// The problems kept, in the order found.
+        problems: Vec<super::table::CellProblem>,
+        /// How many there were in all.
+        total: usize,
+    },
     /// `nan`, `inf` or `-inf` where finite values are required.
     #[error(
         "{}:{line}: column {column:?}: {value:?} is not a finite number (use NonFinite::Allow to keep it)",

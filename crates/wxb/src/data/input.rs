@@ -144,16 +144,13 @@ pub(super) fn text<'a>(raw: Peeked<'a>, path: &Path) -> Result<Peeked<'a>, DataE
     Ok(text)
 }
 
-/// The field delimiter of CSV text: a tab for `.tsv` files, a comma for `.csv` ones; otherwise
-/// the one of `,` `;` and tab found most often outside quotes in the first line of `head` (a comma
-/// on a tie, or when there is none).
+/// The field delimiter of CSV text: a tab for `.tsv` files; otherwise (`.csv` files included:
+/// many are written with `;` where the decimal mark is a comma) the one of `,` `;` and tab found
+/// most often outside quotes in the first line of `head` (a comma on a tie, or when there is none).
 pub(super) fn delimiter(path: &Path, head: &[u8]) -> u8 {
     let name = stem(path);
     if name.ends_with(".tsv") {
         return b'\t';
-    }
-    if name.ends_with(".csv") {
-        return b',';
     }
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
     let mut quoted = false;
@@ -184,7 +181,8 @@ mod tests {
     #[test]
     fn delimiters_by_name_then_by_the_first_line() {
         assert_eq!(delimiter(Path::new("a.TSV.gz"), b"a,b,c"), b'\t');
-        assert_eq!(delimiter(Path::new("a.csv"), b"a;b;c"), b',');
+        assert_eq!(delimiter(Path::new("a.csv"), b"a;b;c"), b';');
+        assert_eq!(delimiter(Path::new("a.csv"), b"a;b,c,d"), b',');
         assert_eq!(delimiter(Path::new("/dev/stdin"), b"a;b;c\n1,2;3"), b';');
         assert_eq!(delimiter(Path::new("x.txt"), b"a\tb\n"), b'\t');
         assert_eq!(delimiter(Path::new("x"), b"\"a;b\",c\n"), b',');

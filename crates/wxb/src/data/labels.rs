@@ -2,11 +2,12 @@
 //! the rule that chooses when the task is not given (see [`csv`](super::csv)).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::DataError;
 use super::number::{NonFinite, Number, checked_number, is_integer, number, number_error};
-use super::task::{AUTO_MAX_CLASSES, ClassCount, Task};
+use super::table::MissingValues;
+use super::task::{AUTO_MAX_CLASSES, AUTO_MAX_INTEGER_CLASSES, ClassCount, Task};
 use crate::Tensor;
 
 /// The target column of a [`Table`](super::csv::Table).
@@ -57,8 +58,10 @@ impl Target {
 }
 
 /// Collects the target column row by row, then decides what it is.
-pub(super) struct TargetColumn<'p> {
-    path: &'p Path,
+pub(super) struct TargetColumn {
+    path: PathBuf,
+    /// Cells that are missing markers (a missing target is an error).
+    missing: Option<MissingValues>,
     name: String,
     task: Option<Task>,
     non_finite: NonFinite,
@@ -73,16 +76,17 @@ pub(super) struct TargetColumn<'p> {
     first_bad_number: Option<DataError>,
 }
 
-impl<'p> TargetColumn<'p> {
+impl TargetColumn {
     pub(super) fn new(
-        path: &'p Path,
+        path: &Path,
         name: String,
         task: Option<Task>,
         non_finite: NonFinite,
         class_count: ClassCount,
     ) -> Self {
         Self {
-            path,
+            path: path.to_path_buf(),
+            missing: None,
             name,
             task,
             non_finite,
@@ -97,11 +101,23 @@ impl<'p> TargetColumn<'p> {
         }
     }
 
+    /// Refuses the cells that are one of these missing markers.
+    pub(super) fn with_missing(mut self, missing: MissingValues) -> Self {
+        self.missing = Some(missing);
+        self
+    }
+
     /// Adds the cell of the row at `line`.
     pub(super) fn push(&mut self, cell: &[u8], line: u64) -> Result<(), DataError> {
+        if let Some(m) = &self.missing
+            && m.is_missing(cell)
+        {
+            let value = super::cell_text(cell.trim_ascii());
+            return Err(DataError::MissingTarget { path: self.path.clone(), line, column: self.name.clone(), value });
+        }
         let place = || (line, self.name.clone());
         if self.task == Some(Task::Regression) {
-            let v = checked_number(cell, self.non_finite, place, self.path)?;
+            let v = checked_number(cell, self.non_finite, place, &self.path)?;
             self.values.push(v);
             return Ok(());
         }
@@ -119,7 +135,7 @@ impl<'p> TargetColumn<'p> {
             Number::Finite(v) => Some(v),
             Number::NonFinite(v) | Number::Overflow(v) => {
                 if self.non_finite == NonFinite::Reject && self.first_bad_number.is_none() {
-                    self.first_bad_number = Some(number_error(n, label, place, self.path));
+                    self.first_bad_number = Some(number_error(n, label, place, &self.path));
                 }
                 Some(v)
             }
@@ -154,7 +170,7 @@ impl<'p> TargetColumn<'p> {
         }
         let distinct = if self.all_integers || self.numbers < rows { self.distinct() } else { usize::MAX };
         if self.numbers == rows {
-            if self.all_integers && distinct <= AUTO_MAX_CLASSES && 2 * distinct <= rows {
+            if self.all_integers && distinct <= AUTO_MAX_INTEGER_CLASSES && 2 * distinct <= rows {
                 return self.classes();
             }
             return match self.first_bad_number {

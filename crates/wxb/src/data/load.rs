@@ -4,11 +4,14 @@
 use std::path::Path;
 
 use super::arrays::{self, Arrays};
-use super::csv::{self, CsvOptions, FeatureColumns, FeatureReader, Target, TargetColumn};
+use super::csv::{CsvOptions, FeatureColumns, FeatureReader, Target, TargetColumn};
 use super::format::Format;
 use super::input::Input;
 use super::number::NonFinite;
-use super::schema::{InputFormat, Schema, Standardization, pixel_names};
+use super::raw::{AdaptOptions, PreparedReader, RawDataset, RawFeatures, Standardize};
+use super::schema::{InputFormat, Schema, pixel_names};
+use super::table::read::{TableOptions, TableReader};
+use super::table::{self, ColumnKind, MissingValues, RawTable};
 use super::task::{ClassCount, Task, check_class_indices, decide_array_task, map_classes};
 use super::{DataError, SchemaError};
 use crate::Tensor;
@@ -22,8 +25,14 @@ pub struct LoadOptions {
     pub features: FeatureColumns,
     /// The task (default `None`: decided from the targets).
     pub task: Option<Task>,
-    /// Whether NaN and infinities are refused (default) or kept.
+    /// Whether NaN and infinities are refused (default) or kept (distinct from missing cells:
+    /// `NaN` is also a default missing marker, `nan` and `inf` are not).
     pub non_finite: NonFinite,
+    /// The CSV cells that are missing (default: empty, `NA`, `NaN`, `?`, `null`); for
+    /// [`load_for_model`], the schema's are used.
+    pub missing: MissingValues,
+    /// The CSV field delimiter (default `None`: told from the name or the header line).
+    pub delimiter: Option<u8>,
 }
 
 /// Features, targets and their schema.
@@ -36,17 +45,6 @@ pub struct Dataset {
     pub targets: Tensor,
     /// How the features were read, the task and the class names.
     pub schema: Schema,
-}
-
-impl Dataset {
-    /// Standardizes the features with the mean and deviation of their first `rows` rows (the
-    /// training samples, a validation tail excluded), and records the statistics in the schema.
-    pub fn standardize(&mut self, rows: usize) {
-        let rows = rows.clamp(1, self.features.rows().max(1));
-        let s = Standardization::fit(&self.features.slice_rows(0, rows));
-        s.apply(&mut self.features);
-        self.schema.standardize = Some(s);
-    }
 }
 
 /// Reads training data from `path` (CSV, IDX, NPY or NPZ; see [`detect`](super::detect)): features, targets and
@@ -72,30 +70,51 @@ pub fn load_with_labels(path: &Path, labels: Option<&Path>, options: &LoadOption
 }
 
 /// [`load_with_labels`] of an [`Input`] already opened — a file, a pipe, or any reader — read once.
+/// Every row is adapted on ([`load_raw_input`] then [`RawDataset::adapt`] with nothing
+/// standardized): a table's text columns one-hot encoded, its missing cells imputed.
 ///
 /// # Errors
 /// As [`load_with_labels`].
 pub fn load_input(input: Input, labels: Option<&Path>, options: &LoadOptions) -> Result<Dataset, DataError> {
+    let raw = load_raw_input(input, labels, options)?;
+    let all: Vec<usize> = (0..raw.rows()).collect();
+    Ok(raw.adapt(&all, &AdaptOptions { standardize: Standardize::Nothing, ..AdaptOptions::default() }))
+}
+
+/// Reads training data as [`load_with_labels`] does, without preparing its features: a CSV
+/// table's columns raw (numbers, text, missing cells; see [`table`](super::table)), arrays scaled.
+/// The task and the classes are decided from the whole file; adapt the preprocessing on the
+/// training rows with [`RawDataset::adapt`].
+///
+/// # Errors
+/// As [`load_with_labels`]; every problem of a table's cells at once
+/// ([`DataError::Problems`]).
+pub fn load_raw(path: &Path, labels: Option<&Path>, options: &LoadOptions) -> Result<RawDataset, DataError> {
+    load_raw_input(Input::open(path)?, labels, options)
+}
+
+/// [`load_raw`] of an [`Input`] already opened.
+///
+/// # Errors
+/// As [`load_raw`].
+pub fn load_raw_input(input: Input, labels: Option<&Path>, options: &LoadOptions) -> Result<RawDataset, DataError> {
     let format = input.format();
     let path = &input.path().to_path_buf();
     if format == Format::Csv {
-        let table = csv::read_input(input, &csv_options(options))?;
-        let target = table.target.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
+        let csv = csv_options(options);
+        let o = TableOptions { csv: &csv, missing: &options.missing, kinds: None };
+        let mut reader = TableReader::open(input.into_raw(), path, &o)?;
+        let table = reader.next_rows(usize::MAX)?.unwrap_or_default();
+        let target = reader.finish_target()?.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
         let (task, class_names) = match target.classes() {
             Some(classes) => (Task::Classification, Some(classes.to_vec())),
             None => (Task::Regression, None),
         };
-        let schema = Schema {
-            format: InputFormat::Csv,
-            feature_names: table.feature_names,
-            image_shape: None,
-            scale: 1.0,
-            standardize: None,
-            task,
-            target: Some(target.name().to_string()),
-            class_names,
-        };
-        return Ok(Dataset { features: table.features, targets: target.tensor().clone(), schema });
+        let mut schema = Schema::csv(table.columns.iter().map(|c| c.name.clone()).collect(), class_names);
+        schema.task = task;
+        schema.target = Some(target.name().to_string());
+        schema.missing_values = Some(options.missing.clone());
+        return Ok(RawDataset { features: RawFeatures::Table(table), targets: target.tensor().clone(), schema });
     }
     let Arrays { mut x, scale, image_shape, y, labels_path } = arrays::read(input, format, labels, options.non_finite)?;
     let y = y.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
@@ -106,9 +125,8 @@ pub fn load_input(input: Input, labels: Option<&Path>, options: &LoadOptions) ->
     };
     scale_by(&mut x, scale);
     let format = if format == Format::Idx { InputFormat::Idx } else { InputFormat::Npy };
-    let schema =
-        Schema { format, feature_names, image_shape, scale, standardize: None, task, target: None, class_names };
-    Ok(Dataset { features: x, targets: y, schema })
+    let schema = Schema { format, feature_names, image_shape, scale, task, class_names, ..Schema::csv(vec![], None) };
+    Ok(RawDataset { features: RawFeatures::Matrix(x), targets: y, schema })
 }
 
 /// Whether [`load_for_model`] reads the targets.
@@ -155,7 +173,7 @@ pub fn load_for_model(
         return fit_to_schema(x, y, schema, path, &labels_path);
     }
     let mut o = match targets {
-        Targets::Ignored => CsvOptions::for_prediction(&schema.feature_names),
+        Targets::Ignored => CsvOptions::for_prediction(&schema.source_columns()),
         Targets::Required => {
             let target = match (&options.target, &schema.target) {
                 (TargetColumn::Last, Some(t)) => TargetColumn::Name(t.clone()),
@@ -163,7 +181,7 @@ pub fn load_for_model(
             };
             CsvOptions {
                 target,
-                features: FeatureColumns::Names(schema.feature_names.clone()),
+                features: FeatureColumns::Names(schema.source_columns()),
                 task: Some(schema.task),
                 // The model knows its classes: a file of one class is fine to evaluate on.
                 class_count: ClassCount::Any,
@@ -172,17 +190,55 @@ pub fn load_for_model(
         }
     };
     o.non_finite = options.non_finite;
-    let table = csv::read_input(input, &o).map_err(|e| missing_feature(e, schema))?;
-    let y = match table.target {
+    o.delimiter = options.delimiter;
+    let (x, target) = match &schema.columns {
+        Some(columns) => {
+            let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
+            let missing = schema.missing_values.clone().unwrap_or_default();
+            let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds) };
+            let mut reader = TableReader::open(input.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
+            let table = reader.next_rows(usize::MAX)?.unwrap_or_default();
+            (table::transform(columns, &table), reader.finish_target()?)
+        }
+        None => {
+            let table = super::csv::read_input(input, &o).map_err(|e| missing_feature(e, schema))?;
+            let mut x = table.features;
+            schema.standardize_in_place(&mut x);
+            (x, table.target)
+        }
+    };
+    let y = match target {
         Some(Target::Classes { labels, classes, .. }) => {
             Some(map_classes(&labels, &classes, schema.class_names.as_deref().unwrap_or_default(), path)?)
         }
         Some(t) => Some(t.tensor().clone()),
         None => None,
     };
-    let mut x = table.features;
-    schema.standardize_in_place(&mut x);
     Ok((x, y))
+}
+
+/// Reads a CSV file's columns for a saved model whose schema has [`Schema::columns`], raw (each
+/// column of its training kind; the schema's missing markers), without the target: what
+/// [`load_for_model`] prepares, before the preparation.
+///
+/// # Errors
+/// [`SchemaError::InvalidSchema`] when the schema has no columns (arrays, or an earlier wxb's
+/// model); the errors of [`load_for_model`].
+pub fn read_table_for_model(path: &Path, schema: &Schema, options: &LoadOptions) -> Result<RawTable, DataError> {
+    let Some(columns) = &schema.columns else {
+        return Err(SchemaError::InvalidSchema { message: "the model does not read a table's columns".into() }.into());
+    };
+    let o = CsvOptions {
+        non_finite: options.non_finite,
+        delimiter: options.delimiter,
+        ..CsvOptions::for_prediction(&schema.source_columns())
+    };
+    let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
+    let missing = schema.missing_values.clone().unwrap_or_default();
+    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds) };
+    let mut reader =
+        TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
+    Ok(reader.next_rows(usize::MAX)?.unwrap_or_default())
 }
 
 /// Checks scaled features `x` (and class labels `y`) against the schema, then standardizes `x` as
@@ -221,12 +277,38 @@ pub fn open_for_model(path: &Path, schema: &Schema, non_finite: NonFinite) -> Re
     FeatureReader::open(path, &options).map_err(|e| missing_feature(e, schema))
 }
 
+/// Opens a CSV file for streamed prediction with a saved model: a [`PreparedReader`] of the
+/// schema's columns (other columns ignored), each batch prepared as in training — a table's
+/// columns imputed, standardized, one-hot encoded ([`Schema::columns`]); the numeric features of
+/// an older schema standardized. `options.non_finite` and `options.delimiter` apply.
+///
+/// # Errors
+/// [`SchemaError::MissingFeature`] when the file lacks one of the schema's columns; the errors of
+/// the readers.
+pub fn open_prepared(path: &Path, schema: &Schema, options: &LoadOptions) -> Result<PreparedReader, DataError> {
+    let Some(columns) = &schema.columns else {
+        let o = CsvOptions { delimiter: options.delimiter, ..CsvOptions::for_prediction(&schema.feature_names) };
+        let o = CsvOptions { non_finite: options.non_finite, ..o };
+        let reader = FeatureReader::open(path, &o).map_err(|e| missing_feature(e, schema))?;
+        return Ok(PreparedReader::numbers(reader, schema));
+    };
+    let o = CsvOptions {
+        non_finite: options.non_finite,
+        delimiter: options.delimiter,
+        ..CsvOptions::for_prediction(&schema.source_columns())
+    };
+    let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
+    let missing = schema.missing_values.clone().unwrap_or_default();
+    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds) };
+    let reader = TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
+    Ok(PreparedReader::table(reader, schema))
+}
+
 /// A column the file lacks that the schema needs, said with the schema's features.
 fn missing_feature(e: DataError, schema: &Schema) -> DataError {
     match e {
-        DataError::UnknownColumn { path, name, available } if schema.feature_names.contains(&name) => {
-            SchemaError::MissingFeature { path, expected: schema.feature_names.clone(), missing: name, available }
-                .into()
+        DataError::UnknownColumn { path, name, available } if schema.source_columns().contains(&name) => {
+            SchemaError::MissingFeature { path, expected: schema.source_columns(), missing: name, available }.into()
         }
         e => e,
     }
@@ -238,6 +320,7 @@ fn csv_options(options: &LoadOptions) -> CsvOptions {
         features: options.features.clone(),
         task: options.task,
         non_finite: options.non_finite,
+        delimiter: options.delimiter,
         ..CsvOptions::default()
     }
 }

@@ -92,6 +92,8 @@ pub fn schema() -> Schema {
         task: Task::Classification,
         target: None,
         class_names: Some((0..CLASSES).map(|d| d.to_string()).collect()),
+        columns: None,
+        missing_values: None,
     }
 }
 

@@ -49,9 +49,11 @@ pub mod mnist;
 pub mod npy;
 pub mod npz;
 mod number;
+mod raw;
 mod schema;
 mod schema_error;
 pub mod synthetic;
+pub mod table;
 mod task;
 mod zip;
 
@@ -60,11 +62,13 @@ pub use error::{DataError, SchemaError};
 pub use format::{Format, detect};
 pub use input::Input;
 pub use load::{
-    Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_input, load_with_labels, open_for_model,
+    Dataset, LoadOptions, Targets, fit_to_schema, load, load_for_model, load_input, load_raw, load_raw_input,
+    load_with_labels, open_for_model, open_prepared, read_table_for_model,
 };
 pub use number::NonFinite;
+pub use raw::{AdaptOptions, PreparedReader, RawDataset, RawFeatures, Standardize};
 pub use schema::{InputFormat, Schema, Standardization, pixel_names};
-pub use task::{AUTO_MAX_CLASSES, ClassCount, MAX_CLASSES, Task};
+pub use task::{AUTO_MAX_CLASSES, AUTO_MAX_INTEGER_CLASSES, ClassCount, MAX_CLASSES, Task};
 
 use std::io::Read;
 use std::path::Path;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::table::{self, ColumnKind, ColumnPrep, MissingValues, PrepLayer};
 use super::task::Task;
 use super::{DataError, SchemaError};
 use crate::Tensor;
@@ -91,6 +92,15 @@ pub struct Schema {
     /// The class names; index `i` names class `i`.
     #[serde(default)]
     pub class_names: Option<Vec<String>>,
+    /// A table's columns and their preprocessing (imputation, Keras `Normalization` or
+    /// `StringLookup`, missing indicator), which make the inputs [`Schema::feature_names`] from
+    /// the file's columns; `None` for arrays and for models of earlier wxb versions, whose
+    /// features are the file's numeric columns themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<ColumnPrep>>,
+    /// The cells a table was read with as missing, used again for new data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_values: Option<MissingValues>,
 }
 
 impl Schema {
@@ -110,12 +120,38 @@ impl Schema {
             task,
             target: None,
             class_names,
+            columns: None,
+            missing_values: None,
         }
     }
 
-    /// Prepares raw inputs `x: [n, features]` (as the training file held them: CSV values, IDX
-    /// bytes as 0…255) in place: scaling, then the saved standardization.
+    /// The file columns the model reads: a table's [`Schema::columns`], else the features.
+    pub fn source_columns(&self) -> Vec<String> {
+        match &self.columns {
+            Some(columns) => columns.iter().map(|c| c.name.clone()).collect(),
+            None => self.feature_names.clone(),
+        }
+    }
+
+    /// Whether the model reads a table with a text column (whose raw features cannot be a tensor).
+    pub fn has_text_columns(&self) -> bool {
+        self.columns.as_ref().is_some_and(|c| c.iter().any(|c| c.kind == ColumnKind::Text))
+    }
+
+    /// Prepares raw inputs `x` (as the training file held them: CSV values, IDX bytes as 0…255)
+    /// in place: scaling, then the saved standardization; for a table, `x: [n, columns]` holds the
+    /// numeric columns' values (NaN where missing) and becomes `[n, features]` by the columns'
+    /// preprocessing.
+    ///
+    /// # Panics
+    /// When the table has a text column ([`Schema::has_text_columns`]: read such data with
+    /// [`load_for_model`](super::load_for_model)), or `x` has another number of columns.
     pub fn prepare(&self, x: &mut Tensor) {
+        if let Some(columns) = &self.columns {
+            assert!(!self.has_text_columns(), "a table with text columns cannot be prepared from numbers");
+            *x = table::transform(columns, &table::RawTable::from_numbers(x, &self.source_columns()));
+            return;
+        }
         if self.scale != 1.0 {
             x.data_mut().iter_mut().for_each(|v| *v *= self.scale);
         }
@@ -199,6 +235,19 @@ impl Schema {
                 return Err(format!("the mean of feature {:?} is {}", self.feature_names[i], s.mean[i]));
             }
         }
+        if let Some(columns) = &self.columns {
+            let width: usize = columns.iter().map(ColumnPrep::width).sum();
+            if width != features {
+                return Err(format!("the columns' preprocessing makes {width} inputs for {features} feature names"));
+            }
+            for c in columns {
+                if let Some(PrepLayer::Normalization { variables: v, .. }) = &c.layer
+                    && !(v.mean.len() == 1 && v.variance.len() == 1 && v.mean[0].is_finite() && v.variance[0] >= 0.0)
+                {
+                    return Err(format!("the normalization of column {:?} is invalid", c.name));
+                }
+            }
+        }
         if let Some(shape) = &self.image_shape
             && shape.iter().product::<usize>() != features
         {
@@ -265,6 +314,8 @@ mod tests {
             task: Task::Regression,
             target: None,
             class_names: None,
+            columns: None,
+            missing_values: None,
         };
         let mut y = x.clone();
         schema.prepare(&mut y);

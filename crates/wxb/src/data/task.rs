@@ -19,6 +19,10 @@ use crate::Tensor;
 /// mixed numbers and text) may hold to be read as class labels.
 pub const AUTO_MAX_CLASSES: usize = 20;
 
+/// When the task is decided from the data, the most distinct values a CSV column of integers may
+/// hold to be read as class labels (a rating 0–12 is a number to predict, digits 0–9 are classes).
+pub const AUTO_MAX_INTEGER_CLASSES: usize = 10;
+
 /// The most classes integer array labels may imply (`max label + 1`); see [`DataError::TooManyClasses`].
 pub const MAX_CLASSES: usize = 65_536;
 

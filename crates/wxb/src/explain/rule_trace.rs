@@ -81,9 +81,9 @@ pub fn replay(
     let math = rule.math();
     let mut equations = Equations(Vec::new());
     let w = weight_decay.map_or(w, |wd| decay_weight(w, wd, step.lr, &mut equations));
-    let decayed: Option<Vec<f32>> = variable.zip(weight_decay).map(|(v, wd)| {
-        v.w.iter().map(|&w| decay_weight(w, wd, step.lr, &mut NoRecord)).collect()
-    });
+    let decayed: Option<Vec<f32>> = variable
+        .zip(weight_decay)
+        .map(|(v, wd)| v.w.iter().map(|&w| decay_weight(w, wd, step.lr, &mut NoRecord)).collect());
     let variable = variable.map(|v| Variable { w: decayed.as_deref().unwrap_or(v.w), ..v });
     let (mut new_slots, mut new_scalars) = (slots.to_vec(), scalars.to_vec());
     let traced =

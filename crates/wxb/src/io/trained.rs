@@ -58,16 +58,26 @@ impl TrainedModel {
         Ok(Self { model, schema, metadata })
     }
 
-    /// Predicts from raw features `x: [n, features]` — in the schema's feature order, as the
-    /// training file held them (CSV values; IDX bytes as 0…255) — by preparing them with the
-    /// schema ([`Schema::prepare`]) first.
+    /// Predicts from raw features `x` — in the schema's order, as the training file held them
+    /// (CSV values, NaN where missing; IDX bytes as 0…255) — by preparing them with the schema
+    /// ([`Schema::prepare`]) first. A table with text columns cannot be given as numbers: read
+    /// its file with [`TrainedModel::read_data`] and use [`TrainedModel::predict_prepared`].
     ///
     /// # Shapes
-    /// `x: [n, schema.feature_names.len()]` → outputs `[n, outputs]`.
+    /// `x: [n, schema.source_columns().len()]` → outputs `[n, outputs]`.
     ///
     /// # Errors
-    /// [`WxbError`] when `x` has another width than the model takes, or `batch_size` is 0.
+    /// [`WxbError::InvalidArgument`] when the schema has text columns or `x` another width than
+    /// its columns; [`WxbError`] when `batch_size` is 0.
     pub fn predict(&self, x: &Tensor, batch_size: usize) -> Result<Prediction, WxbError> {
+        if self.schema.has_text_columns() {
+            let reason = "the model reads text columns: read the data with read_data, then predict_prepared";
+            return Err(WxbError::InvalidArgument { name: "x", value: format!("{:?}", x.shape()), reason });
+        }
+        if self.schema.columns.is_some() && x.cols() != self.schema.source_columns().len() {
+            let reason = "one column per column of the training table";
+            return Err(WxbError::InvalidArgument { name: "x", value: format!("{:?}", x.shape()), reason });
+        }
         let mut prepared = x.clone();
         self.schema.prepare(&mut prepared);
         self.predict_prepared(&prepared, batch_size)

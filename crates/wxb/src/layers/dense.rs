@@ -40,6 +40,10 @@ pub struct DenseConfig {
     /// Penalty on the bias, added to the loss.
     #[serde(default)]
     pub bias_regularizer: Option<Regularizer>,
+    /// Penalty on the layer's output `y`, added to the loss as `r(y)/batch` (Keras 3's
+    /// `activity_regularizer`).
+    #[serde(default)]
+    pub activity_regularizer: Option<Regularizer>,
     /// Projection of the kernel after each step.
     #[serde(default)]
     pub kernel_constraint: Option<Constraint>,
@@ -64,6 +68,7 @@ impl DenseConfig {
             bias_initializer: Initializer::Zeros,
             kernel_regularizer: None,
             bias_regularizer: None,
+            activity_regularizer: None,
             kernel_constraint: None,
             bias_constraint: None,
         }
@@ -91,6 +96,7 @@ impl LayerKind for DenseConfig {
         check.initializer("bias_initializer", self.bias_initializer, Rank::Vector)?;
         check.regularizer("kernel_regularizer", self.kernel_regularizer)?;
         check.regularizer("bias_regularizer", self.bias_regularizer)?;
+        check.regularizer("activity_regularizer", self.activity_regularizer)?;
         check.constraint("kernel_constraint", self.kernel_constraint)?;
         check.constraint("bias_constraint", self.bias_constraint)?;
         let units = self.units as u64;
@@ -159,6 +165,8 @@ impl Dense {
         kernel_regularizer(r: Regularizer) => kernel_regularizer = Some(r);
         /// Sets the bias regularizer.
         bias_regularizer(r: Regularizer) => bias_regularizer = Some(r);
+        /// Sets the activity regularizer: a penalty on the output, `r(y)/batch`.
+        activity_regularizer(r: Regularizer) => activity_regularizer = Some(r);
         /// Sets the kernel constraint.
         kernel_constraint(c: Constraint) => kernel_constraint = Some(c);
         /// Sets the bias constraint.
@@ -271,6 +279,10 @@ impl Layer for Dense {
 
     fn output_activation(&self) -> Activation {
         self.config.activation
+    }
+
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        self.config.activity_regularizer
     }
 
     fn logits<'s>(&self, scratch: &'s Scratch) -> Option<&'s Tensor> {

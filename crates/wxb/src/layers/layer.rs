@@ -3,6 +3,7 @@
 use super::trace::{Forward64, LayerStep, SampleValues};
 use super::{LayerConfig, Mode, Param, Scratch};
 use crate::activations::Activation;
+use crate::regularizers::Regularizer;
 use crate::tensor::Tensor;
 
 /// A building block of a [`crate::Sequential`] model.
@@ -59,6 +60,12 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     /// The model fuses a final softmax or sigmoid with a crossentropy loss through it.
     fn output_activation(&self) -> Activation {
         Activation::Linear
+    }
+
+    /// Keras' `activity_regularizer`: a penalty on this layer's output, added to the loss (divided
+    /// by the batch size) by the model, whose gradient flows back into the output. Default: none.
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        None
     }
 
     /// The pre-activation values `z` of the forward pass that filled `scratch`, for layers whose

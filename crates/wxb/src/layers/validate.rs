@@ -94,6 +94,13 @@ impl Check {
             }
             Initializer::RandomUniform { minval, maxval } => vec![minval, maxval],
             Initializer::VarianceScaling { scale, .. } => vec![scale],
+            Initializer::Stft { .. } => {
+                return Err(self.bad(
+                    field,
+                    init.name().into(),
+                    "fills a 3-D kernel [frame_length, 1, fft_length] (a convolution's), not a Dense weight",
+                ));
+            }
             Initializer::Orthogonal { gain } | Initializer::Identity { gain } => {
                 if rank == Rank::Vector {
                     return Err(self.bad(field, init.name().into(), "needs a 2-D weight (a kernel), not a vector"));

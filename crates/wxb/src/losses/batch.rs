@@ -1,8 +1,8 @@
 //! A loss over a batch: per-sample values, the `sum_over_batch_size` reduction with sample weights,
 //! the gradient, and the fused logits path. Nothing here allocates except [`Loss::per_sample`].
 
-use super::margin::HingeLabels;
 use super::focal::{BinaryFocal, CategoricalFocal};
+use super::margin::HingeLabels;
 use super::{Loss, Predictions, cosine, crossentropy, focal, margin, probabilistic, regression};
 use crate::activations::Activation;
 use crate::tensor::Tensor;

@@ -49,7 +49,11 @@ pub enum Predictions {
 /// A loss function, named as in Keras. Shapes: `y_true` and `y_pred` are `[batch, n]` (sparse
 /// crossentropy: `y_true` is `[batch]` or `[batch, 1]` class indices); `lᵢ` is one sample's loss and
 /// `e = ŷ − y` the error.
+///
+/// Serialized (in `config.json`) as Keras' name when it has Keras' defaults
+/// (`"binary_focal_crossentropy"`), else as `{"name": {parameters}}`; both forms parse.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Loss {
@@ -273,3 +277,5 @@ impl FromStr for Loss {
         Ok(loss)
     }
 }
+
+crate::error::serde_by_keras_name!(Loss);

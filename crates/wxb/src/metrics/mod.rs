@@ -138,6 +138,7 @@ pub enum Metric {
     /// `F = (1 + β²)·P·R/(β²·P + R + ε)`, ε = 1e-7, then combined by `average`. A prediction is
     /// positive when `ŷ > threshold`, or without a threshold when it is its row's maximum and
     /// `|ŷ| > 1e-9`; a target is positive when it is 1 (weighted by its value).
+    #[serde(rename = "fbeta_score")]
     FBetaScore {
         /// β: recall weighs β times as much as precision (Keras' default 1).
         beta: f32,

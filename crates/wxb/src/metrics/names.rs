@@ -174,7 +174,8 @@ impl FromStr for Metric {
 
 /// `f1score`, `fbetascore` and their `micro`/`macro`/`weighted` suffixes (keys without `_`).
 fn f_score(key: &str) -> Option<Metric> {
-    let (stem, suffix) = ["f1score", "fbetascore"].into_iter().find_map(|stem| Some((stem, key.strip_prefix(stem)?)))?;
+    let (stem, suffix) =
+        ["f1score", "fbetascore"].into_iter().find_map(|stem| Some((stem, key.strip_prefix(stem)?)))?;
     let average = match suffix {
         "" => Average::PerClass,
         "micro" => Average::Micro,

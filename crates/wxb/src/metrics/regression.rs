@@ -17,7 +17,12 @@ const EPSILON: f64 = 1e-7;
 /// `100·mean_j |yⱼ − ŷⱼ| / max(|yⱼ|, ε)`.
 pub(super) fn absolute_percentage_error(y: &[f32], p: &[f32]) -> f64 {
     let n = p.len() as f64;
-    100.0 * y.iter().zip(p).map(|(&y, &p)| (f64::from(y) - f64::from(p)).abs() / f64::from(y).abs().max(EPSILON)).sum::<f64>() / n
+    100.0
+        * y.iter()
+            .zip(p)
+            .map(|(&y, &p)| (f64::from(y) - f64::from(p)).abs() / f64::from(y).abs().max(EPSILON))
+            .sum::<f64>()
+        / n
 }
 
 /// `mean_j (ln(max(ŷⱼ, ε) + 1) − ln(max(yⱼ, ε) + 1))²`.

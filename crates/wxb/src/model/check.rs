@@ -53,7 +53,8 @@ pub(crate) fn metric_targets(y: &Tensor, outputs: usize, metrics: &[Metric]) -> 
         if y.cols() != cols {
             return Err(WxbError::Shape { what: m.name(), expected: vec![y.rows(), cols], got: y.shape().to_vec() });
         }
-        if let Metric::F1Score { average: Average::PerClass, .. } | Metric::FBetaScore { average: Average::PerClass, .. } = m
+        if let Metric::F1Score { average: Average::PerClass, .. }
+        | Metric::FBetaScore { average: Average::PerClass, .. } = m
             && outputs > 1
         {
             return Err(WxbError::InvalidArgument {

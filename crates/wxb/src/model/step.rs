@@ -4,7 +4,7 @@ use super::OnDivergence;
 use super::guard::StepFault;
 use super::{Sequential, Workspace, check};
 use crate::error::WxbError;
-use crate::layers::{Mode, Param};
+use crate::layers::{Layer, Mode, Param};
 use crate::logs::Logs;
 use crate::metrics::MetricState;
 use crate::optim::grads_finite;
@@ -34,7 +34,7 @@ impl Sequential {
     }
 
     /// Forward in training mode, loss, backward, regularization, one optimizer step. Returns the
-    /// batch loss (regularization included, as Keras reports it); the predictions stay in the last
+    /// batch loss (weight and activity regularization included, as Keras reports it); the predictions stay in the last
     /// activation for the metrics. With [`OnDivergence::Stop`], a non-finite loss or gradient
     /// fails the step before the update, a non-finite weight right after it (see
     /// [`Divergence`](crate::error::Divergence)).
@@ -65,8 +65,26 @@ impl Sequential {
         } else {
             loss.value_and_grad(y, &work.acts[last], sample_weight, &mut work.grads[last])
         };
+        value += activity_penalties(&self.layers, &work.acts);
+        if let Some(r) = self.layers[last].activity_regularizer()
+            && fused
+        {
+            // The penalty's gradient reaches the logits through the activation.
+            let z = self.layers[last].logits(&work.scratch[last]).expect("a layer with an activation keeps its logits");
+            let [dy, dz] = &mut work.activity;
+            dy.resize(work.acts[last].shape());
+            dy.data_mut().fill(0.0);
+            r.add_activity_gradient(&work.acts[last], dy);
+            activation.backward(z, &work.acts[last], dy, dz);
+            work.grads[last].data_mut().iter_mut().zip(dz.data()).for_each(|(g, d)| *g += d);
+        }
         for i in (0..n).rev() {
             let (lower, upper) = work.grads.split_at_mut(i);
+            if let Some(r) = self.layers[i].activity_regularizer()
+                && !(i == last && fused)
+            {
+                r.add_activity_gradient(&work.acts[i], &mut upper[0]);
+            }
             let dy = &upper[0];
             let dx = lower.last_mut();
             let input = if i == 0 { x } else { &work.acts[i - 1] };
@@ -98,7 +116,8 @@ impl Sequential {
         })
     }
 
-    /// The loss of a batch in inference mode (regularization included); predictions stay in
+    /// The loss of a batch in inference mode (weight and activity regularization included, as
+    /// Keras' `evaluate`); predictions stay in
     /// `work`'s last activation.
     pub(crate) fn test_step(&self, x: &Tensor, y: &Tensor, work: &mut Workspace) -> f32 {
         let loss = self.compiled.as_ref().expect("compiled").loss;
@@ -114,7 +133,7 @@ impl Sequential {
         } else {
             loss.compute(y, &work.acts[last], None)
         };
-        value + reg
+        value + reg + activity_penalties(&self.layers, &work.acts)
     }
 
     /// Loss and metrics on `(x, y)`, `batch_size` samples at a time in inference mode (Keras'
@@ -175,4 +194,10 @@ impl Sequential {
         }
         Ok(logs)
     }
+}
+
+/// `Σ r(yᵢ)/batch` over the layers with an activity regularizer `r`, `yᵢ` their outputs in the
+/// last forward pass (Keras adds them in training and inference alike).
+fn activity_penalties(layers: &[Box<dyn Layer>], acts: &[Tensor]) -> f32 {
+    layers.iter().zip(acts).filter_map(|(l, y)| l.activity_regularizer().map(|r| r.activity_loss(y))).sum()
 }

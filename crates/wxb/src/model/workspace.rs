@@ -21,6 +21,9 @@ pub struct Workspace {
     pub(crate) grads: Vec<Tensor>,
     /// `scratch[i]`: layer `i`'s work buffers.
     pub(crate) scratch: Vec<Scratch>,
+    /// The gradient of the last layer's activity penalty with respect to its output, then to its
+    /// logits (when the loss fuses with its activation).
+    pub(crate) activity: [Tensor; 2],
 }
 
 impl Workspace {

@@ -132,7 +132,9 @@ mod tests {
         let err = "adamm".parse::<Rule>().unwrap_err();
         assert_eq!(err.name, "adamm");
         let msg = err.to_string();
-        for name in ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion", "lamb"] {
+        for name in
+            ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion", "lamb"]
+        {
             assert!(msg.contains(name), "{msg}");
         }
     }

@@ -25,18 +25,22 @@ fn csv_text_labels_become_classes_and_the_schema_names_them() {
     assert_eq!(s.target.as_deref(), Some("kind"));
     let reg =
         LoadOptions { target: TargetColumn::Name("b".into()), task: Some(Task::Regression), ..LoadOptions::default() };
-    let e = load(&path, &reg).unwrap_err();
-    assert!(matches!(e, DataError::NotANumber { .. }), "{e}");
+    // The text column is then a feature, one-hot encoded (Keras' StringLookup: OOV slot first,
+    // then by count, ties by the value, largest first).
+    let set = load(&path, &reg).unwrap();
+    assert_eq!(set.schema.feature_names, ["a", "kind=[UNK]", "kind=dog", "kind=cat"]);
+    assert_eq!(set.features.row(0), [1.0, 0.0, 0.0, 1.0]);
 }
 
 #[test]
 fn standardization_uses_the_training_rows_and_the_schema_reapplies_it() {
     let (_d, path) = temp_file("r.csv", b"x,y\n1,0.5\n2,0.1\n3,0.7\n100,0.2\n");
-    let mut set = load(&path, &LoadOptions::default()).unwrap();
-    assert_eq!(set.schema.task, Task::Regression);
-    set.standardize(3);
-    let s = set.schema.standardize.clone().unwrap();
-    assert_eq!(s.mean, [2.0]);
+    let raw = data::load_raw(&path, None, &LoadOptions::default()).unwrap();
+    assert_eq!(raw.schema.task, Task::Regression);
+    let set = raw.adapt(&[0, 1, 2], &data::AdaptOptions::default());
+    let columns = set.schema.columns.clone().unwrap();
+    let Some(data::table::PrepLayer::Normalization { variables, .. }) = &columns[0].layer else { panic!("normalized") };
+    assert_eq!(variables.mean, [2.0]);
     assert_eq!(set.features.at(&[1, 0]), 0.0);
     // Reading the file again for the schema prepares it the same way.
     let (x, y) = load_for_model(&path, None, &set.schema, &LoadOptions::default(), Targets::Required).unwrap();

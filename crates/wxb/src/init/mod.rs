@@ -14,6 +14,7 @@
 //! | `truncated_normal` | N(0, 0.05) redrawn beyond 2σ |
 //! | `orthogonal` | Q of the QR of a Gaussian matrix, signs fixed by R's diagonal, times `gain` |
 //! | `identity` | `gain · I` |
+//! | `stft` | a windowed DFT basis `[frame_length, 1, fft_length]` (`stft.rs`), not random |
 
 use std::str::FromStr;
 
@@ -22,6 +23,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::UnknownName;
 use crate::rng::WxbRng;
 use crate::tensor::{Tensor, numel};
+
+mod stft;
+
+pub use stft::{StftScaling, StftSide, StftWindow};
 
 /// The standard deviation of a unit normal truncated to ±2, which truncated draws divide by so that
 /// the *truncated* distribution has the wanted variance (Keras' constant).
@@ -118,11 +123,26 @@ pub enum Initializer {
         /// Multiplier.
         gain: f32,
     },
+    /// Keras 3's `STFT(side, window, scaling, periodic)`: for a shape
+    /// `[frame_length, 1, fft_length]`, `w[t, 0, k] = trig(−2π·t·k / (2·(fft_length − 1)))·win[t] / s`
+    /// with `trig` cos (`side = real`) or sin (`imag`), `win` the window (none: 1) and `s` the
+    /// scaling (`density`: `√Σ win²`, `spectrum`: `Σ |win|`, none or no window: 1). Keras'
+    /// defaults: real, hann, density, not periodic.
+    Stft {
+        /// The real (cosine) or imaginary (sine) part of the DFT.
+        side: StftSide,
+        /// The window (`None`: no window, no scaling).
+        window: Option<StftWindow>,
+        /// How the window is normalized (`None`: not at all).
+        scaling: Option<StftScaling>,
+        /// A periodic window (scipy's `fftbins=True`) rather than a symmetric one.
+        periodic: bool,
+    },
 }
 
 impl Initializer {
     /// Every initializer with Keras' default arguments, for listings and tests.
-    pub const ALL: [Initializer; 15] = [
+    pub const ALL: [Initializer; 16] = [
         Initializer::Zeros,
         Initializer::Ones,
         Initializer::Constant { value: 0.0 },
@@ -138,12 +158,23 @@ impl Initializer {
         Initializer::LecunNormal,
         Initializer::Orthogonal { gain: 1.0 },
         Initializer::Identity { gain: 1.0 },
+        Initializer::STFT,
     ];
+
+    /// Keras' default `STFT()`: the real part, a symmetric Hann window, density scaling.
+    pub const STFT: Initializer = Initializer::Stft {
+        side: StftSide::Real,
+        window: Some(StftWindow::Hann),
+        scaling: Some(StftScaling::Density),
+        periodic: false,
+    };
 
     /// A new tensor of `shape` drawn from this initializer.
     ///
     /// # Panics
-    /// `Identity` needs a 2-D shape and `Orthogonal` at least a 2-D one, as in Keras.
+    /// `Identity` needs a 2-D shape, `Orthogonal` at least a 2-D one, as in Keras; `Stft` a shape
+    /// `[frame_length, 1, fft_length]` with `fft_length ≥ 2` (Keras makes a kernel of one input
+    /// channel whatever the shape asks, which then fails to load: wxb refuses it up front).
     pub fn init(self, shape: &[usize], rng: &mut WxbRng) -> Tensor {
         let n = numel(shape);
         let data = match self {
@@ -158,6 +189,9 @@ impl Initializer {
                 (0..n).map(|_| mean + stddev * truncated_unit_normal(rng)).collect()
             }
             Initializer::Orthogonal { gain } => orthogonal(shape, gain, rng),
+            Initializer::Stft { side, window, scaling, periodic } => {
+                stft::kernel(shape, side, window, scaling, periodic)
+            }
             Initializer::Identity { gain } => {
                 assert_eq!(shape.len(), 2, "the identity initializer needs a 2-D shape, got {shape:?}");
                 let mut d = vec![0.0; n];
@@ -229,6 +263,7 @@ impl Initializer {
             Initializer::LecunNormal => "lecun_normal",
             Initializer::Orthogonal { .. } => "orthogonal",
             Initializer::Identity { .. } => "identity",
+            Initializer::Stft { .. } => "stft",
         }
     }
 }
