@@ -95,7 +95,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         ..FitOptions::default()
     };
     options.training_rows(x.rows())?;
-    let mut plateau = recipe::reduce_lr_on_plateau(args, monitor)?;
+    let mut plateau = recipe::reduce_lr_on_plateau(args, monitor);
     let mut progress = Progress::new(args.verbose);
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
