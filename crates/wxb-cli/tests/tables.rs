@@ -81,6 +81,17 @@ fn missing_markers_delimiter_and_indicator_are_flags() {
     // Integer codes one-hot encoded on request.
     let out = ok(p, &[&args[..], &["--missing-values", "-", "--categorical", "a"]].concat()).stdout;
     assert!(out.contains("a       text     0 missing  4 categories (1, 2, 3, 4)"), "{out}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("m/config.json")).unwrap()).unwrap();
+    let a = &config["metadata"]["preprocessing"]["columns"][0]["layer"];
+    assert_eq!(a["class_name"], "IntegerLookup", "{a}");
+    assert_eq!(
+        a["config"]["vocabulary"],
+        serde_json::json!([4, 3, 2, 1]),
+        "Keras' order: ties by value, largest first"
+    );
+    let pred = ok(p, &["predict", "--model", "m", "--data", "t.txt", "--delimiter", "|"]).stdout;
+    assert_eq!(pred.lines().count(), 5, "{pred}");
     fails(p, &[&args[..], &["--categorical", "zz"]].concat(), &["no column \"zz\""]);
 }
 

@@ -83,6 +83,40 @@ fn normalization_and_string_lookup_match_keras() {
     m.assert_none(2);
 }
 
+/// A categorical column of integer codes (`--categorical`) takes Keras' `IntegerLookup`: its
+/// vocabulary order (ties by value, largest first), config and one-hot outputs, a code unseen in
+/// training in the OOV slot. Golden: `preprocessing.py` → `preprocessing.json`, `integer`.
+#[test]
+fn integer_lookup_matches_keras() {
+    let golden = load("preprocessing.json");
+    let g = &golden["integer"];
+    let cells = |v: &Value| -> Vec<Option<String>> {
+        v.as_array().unwrap().iter().map(|x| x.as_i64().map(|i| i.to_string())).collect()
+    };
+    let train = RawTable { columns: vec![RawColumn { name: "code".into(), cells: Cells::Text(cells(&g["train"])) }] };
+    let rows: Vec<usize> = (0..train.rows()).collect();
+    let prep = adapt(&train, &rows, true, false);
+    assert_eq!(prep[0].impute, Impute::MostFrequent { value: Some(g["most_frequent"].as_i64().unwrap().to_string()) });
+    let Some(PrepLayer::IntegerLookup { config }) = &prep[0].layer else { panic!("an IntegerLookup: {:?}", prep[0]) };
+    let keras: Vec<i64> = g["vocabulary"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert_eq!([vec![config.oov_token], config.vocabulary.clone()].concat(), keras);
+    let saved = serde_json::to_value(config).unwrap();
+    for (k, v) in g["config"].as_object().unwrap() {
+        assert_eq!(&saved[k], v, "config field {k}");
+    }
+    let test = RawTable { columns: vec![RawColumn { name: "code".into(), cells: Cells::Text(cells(&g["test"])) }] };
+    assert_eq!(transform(&prep, &test), fixture_json::tensor(&g["output"]), "one-hot outputs");
+    // A code is matched by its value.
+    let padded =
+        RawTable { columns: vec![RawColumn { name: "code".into(), cells: Cells::Text(vec![Some("03".into())]) }] };
+    assert_eq!(transform(&prep, &padded).data()[3], 1.0);
+    // Text in the column keeps it a StringLookup.
+    let mixed = RawTable {
+        columns: vec![RawColumn { name: "c".into(), cells: Cells::Text(vec![Some("1".into()), Some("b".into())]) }],
+    };
+    assert!(matches!(adapt(&mixed, &[0, 1], true, false)[0].layer, Some(PrepLayer::StringLookup { .. })));
+}
+
 #[test]
 fn kinds_are_inferred_and_missing_markers_are_missing() {
     let text = "n,t,mixed,y\n1,a,1,x\nNA,b,b,y\n?,,c,x\n2.5,null,d,y\n";

@@ -253,6 +253,9 @@ impl Schema {
                     (ColumnKind::Text, Impute::MostFrequent { .. }, Some(PrepLayer::StringLookup { config })) => {
                         config.num_oov_indices == 1
                     }
+                    (ColumnKind::Text, Impute::MostFrequent { .. }, Some(PrepLayer::IntegerLookup { config })) => {
+                        config.num_oov_indices == 1
+                    }
                     _ => false,
                 };
                 if !fits {

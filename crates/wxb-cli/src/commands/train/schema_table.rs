@@ -70,7 +70,7 @@ pub fn task_line(raw: &RawDataset, given: Option<Task>) -> String {
 pub fn table(t: &RawTable) -> String {
     let width = t.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).max(6);
     let mut s = String::new();
-    let _ = writeln!(s, "{:<width$}  kind     missing  categories", "column");
+    let _ = writeln!(s, "{:<width$}  kind     {:<9}  categories", "column", "missing");
     for c in &t.columns {
         let missing = format!("{} missing", c.missing());
         let _ = write!(s, "{:<width$}  {:<7}  {missing:<9}", c.name, c.kind().to_string());
@@ -107,7 +107,7 @@ mod tests {
         };
         assert_eq!(
             table(&t),
-            "column  kind     missing  categories\n\
+            "column  kind     missing    categories\n\
              island  text     1 missing  2 categories (Biscoe, Dream)\n\
              mass    numeric  2 missing\n"
         );

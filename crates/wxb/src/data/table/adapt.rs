@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::keras::{NormalizationConfig, NormalizationVariables, PrepLayer, StringLookupConfig};
+use super::keras::{IntegerLookupConfig, NormalizationConfig, NormalizationVariables, PrepLayer, StringLookupConfig};
 use super::{Cells, ColumnKind, RawColumn, RawTable};
 use crate::Tensor;
 
@@ -38,8 +38,8 @@ pub struct ColumnPrep {
     pub missing: usize,
     /// What fills a missing cell.
     pub impute: Impute,
-    /// `Normalization` (a standardized numeric column), `StringLookup` (a text column), or none
-    /// (a numeric column as it is).
+    /// `Normalization` (a standardized numeric column), `StringLookup` (a text column),
+    /// `IntegerLookup` (a categorical column of integers), or none (a numeric column as it is).
     pub layer: Option<PrepLayer>,
     /// Whether an input `<name> (missing)` follows: 1 where the cell is missing.
     pub missing_indicator: bool,
@@ -50,16 +50,40 @@ impl ColumnPrep {
     pub fn width(&self) -> usize {
         let main = match &self.layer {
             Some(PrepLayer::StringLookup { config }) => config.width(),
+            Some(PrepLayer::IntegerLookup { config }) => config.width(),
             _ => 1,
         };
         main + usize::from(self.missing_indicator)
     }
 
-    /// The text column's vocabulary (without the OOV token), for a text column.
-    pub fn vocabulary(&self) -> Option<&[String]> {
+    /// The text column's vocabulary as text (without the OOV token), for a text column.
+    pub fn vocabulary(&self) -> Option<Vec<String>> {
         match &self.layer {
-            Some(PrepLayer::StringLookup { config }) => Some(&config.vocabulary),
+            Some(PrepLayer::StringLookup { config }) => Some(config.vocabulary.clone()),
+            Some(PrepLayer::IntegerLookup { config }) => Some(config.vocabulary.iter().map(i64::to_string).collect()),
             _ => None,
+        }
+    }
+
+    /// The one-hot slot of a text cell's `value` (0: out of vocabulary), for a text column.
+    fn slots(&self) -> impl Fn(&str) -> usize + '_ {
+        let strings: HashMap<&str, usize> = match &self.layer {
+            Some(PrepLayer::StringLookup { config }) => {
+                config.vocabulary.iter().enumerate().map(|(i, v)| (v.as_str(), i + 1)).collect()
+            }
+            _ => HashMap::new(),
+        };
+        let integers: HashMap<i64, usize> = match &self.layer {
+            Some(PrepLayer::IntegerLookup { config }) => {
+                config.vocabulary.iter().enumerate().map(|(i, &v)| (v, i + 1)).collect()
+            }
+            _ => HashMap::new(),
+        };
+        move |value: &str| match &self.layer {
+            Some(PrepLayer::IntegerLookup { .. }) => {
+                value.trim().parse::<i64>().ok().and_then(|v| integers.get(&v).copied()).unwrap_or(0)
+            }
+            _ => strings.get(value).copied().unwrap_or(0),
         }
     }
 }
@@ -122,13 +146,34 @@ fn adapt_column(column: &RawColumn, training: &[usize], standardize: bool, indic
                     None => missing += 1,
                 }
             }
-            let fill = keras_order(&counts).first().map(|v| (*v).to_string());
-            if let Some(f) = &fill {
-                *counts.get_mut(f.as_str()).expect("a counted value") += missing;
-            }
-            let vocabulary = keras_order(&counts).into_iter().map(String::from).collect();
+            let integers: Option<HashMap<i64, usize>> = counts.iter().try_fold(HashMap::new(), |mut m, (v, c)| {
+                *m.entry(v.trim().parse::<i64>().ok()?).or_default() += c;
+                Some(m)
+            });
+            let (fill, layer) = match integers.filter(|m| !m.is_empty()) {
+                // A categorical column of integer codes: Keras' IntegerLookup.
+                Some(mut counts) => {
+                    let fill = keras_integer_order(&counts).first().copied();
+                    if let Some(f) = fill {
+                        *counts.get_mut(&f).expect("a counted value") += missing;
+                    }
+                    let vocabulary = keras_integer_order(&counts);
+                    (
+                        fill.map(|f| f.to_string()),
+                        PrepLayer::IntegerLookup { config: IntegerLookupConfig::new(&name, vocabulary) },
+                    )
+                }
+                None => {
+                    let fill = keras_order(&counts).first().map(|v| (*v).to_string());
+                    if let Some(f) = &fill {
+                        *counts.get_mut(f.as_str()).expect("a counted value") += missing;
+                    }
+                    let vocabulary = keras_order(&counts).into_iter().map(String::from).collect();
+                    (fill, PrepLayer::StringLookup { config: StringLookupConfig::new(&name, vocabulary) })
+                }
+            };
             ColumnPrep {
-                layer: Some(PrepLayer::StringLookup { config: StringLookupConfig::new(&name, vocabulary) }),
+                layer: Some(layer),
                 name,
                 kind: ColumnKind::Text,
                 missing,
@@ -144,6 +189,13 @@ fn adapt_column(column: &RawColumn, training: &[usize], standardize: bool, indic
 fn keras_order<'a>(counts: &HashMap<&'a str, usize>) -> Vec<&'a str> {
     let mut values: Vec<(&str, usize)> = counts.iter().map(|(v, c)| (*v, *c)).collect();
     values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.as_bytes().cmp(a.0.as_bytes())));
+    values.into_iter().map(|(v, _)| v).collect()
+}
+
+/// Integers by count, largest first; ties by value, largest first (Keras' `IntegerLookup` adapt).
+fn keras_integer_order(counts: &HashMap<i64, usize>) -> Vec<i64> {
+    let mut values: Vec<(i64, usize)> = counts.iter().map(|(v, c)| (*v, *c)).collect();
+    values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
     values.into_iter().map(|(v, _)| v).collect()
 }
 
@@ -200,15 +252,13 @@ pub fn transform(columns: &[ColumnPrep], table: &RawTable) -> Tensor {
                 }
             }
             (Cells::Text(cells), Impute::MostFrequent { value: fill }) => {
-                let vocabulary = prep.vocabulary().unwrap_or_default();
-                let slots: HashMap<&str, usize> =
-                    vocabulary.iter().enumerate().map(|(i, v)| (v.as_str(), i + 1)).collect();
+                let slot = prep.slots();
                 for (row, cell) in cells.iter().enumerate() {
                     if cell.is_none() {
                         missing_at(row, &mut put);
                     }
                     let value = cell.as_deref().or(fill.as_deref());
-                    put(row, value.and_then(|v| slots.get(v).copied()).unwrap_or(0), 1.0);
+                    put(row, value.map_or(0, &slot), 1.0);
                 }
             }
             _ => panic!("column {:?} is not of its preprocessing's kind", prep.name),

@@ -1,7 +1,7 @@
 //! The Keras preprocessing layers a table column is prepared with, as Keras' `get_config()` names
 //! their fields, so that a model's preprocessing can be rebuilt in Keras:
 //! `keras.layers.Normalization(**config)` with its weights `mean`, `variance`, `count` set from
-//! the variables, and `keras.layers.StringLookup(**config)`.
+//! the variables, `keras.layers.StringLookup(**config)` and `keras.layers.IntegerLookup(**config)`.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,12 @@ pub enum PrepLayer {
     StringLookup {
         /// Its configuration, the vocabulary included.
         config: StringLookupConfig,
+    },
+    /// `keras.layers.IntegerLookup`: one-hot over `[oov_token] + vocabulary`, for a categorical
+    /// column (`--categorical`) whose training values are all integers.
+    IntegerLookup {
+        /// Its configuration, the vocabulary included.
+        config: IntegerLookupConfig,
     },
 }
 
@@ -123,6 +129,67 @@ impl StringLookupConfig {
     /// The one-hot slot of `value`: `1 + its vocabulary index`, 0 (the OOV slot) when unseen.
     pub fn slot(&self, value: &str) -> usize {
         self.vocabulary.iter().position(|v| v == value).map_or(0, |i| i + 1)
+    }
+
+    /// Inputs: the OOV slot and the vocabulary.
+    pub fn width(&self) -> usize {
+        self.num_oov_indices + self.vocabulary.len()
+    }
+}
+
+/// `IntegerLookup.get_config()` with the adapted vocabulary set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegerLookupConfig {
+    /// The layer's name (`<column>_lookup`).
+    pub name: String,
+    /// No limit: `None`.
+    pub max_tokens: Option<usize>,
+    /// Out-of-vocabulary slots: 1, before the vocabulary.
+    pub num_oov_indices: usize,
+    /// No mask: `None`.
+    pub mask_token: Option<i64>,
+    /// The out-of-vocabulary slot's token, Keras' `-1`.
+    pub oov_token: i64,
+    /// The training values, in Keras' adapt order: by count, most frequent first, ties by value,
+    /// largest first (without the OOV token).
+    pub vocabulary: Vec<i64>,
+    /// `int64`.
+    pub vocabulary_dtype: String,
+    /// [`OutputMode::OneHot`].
+    pub output_mode: OutputMode,
+    /// `false`: integers to indices, not back.
+    pub invert: bool,
+    /// `false`: dense outputs.
+    pub sparse: bool,
+    /// `false`.
+    pub pad_to_max_tokens: bool,
+}
+
+impl IntegerLookupConfig {
+    /// Keras' default out-of-vocabulary token.
+    pub const OOV_TOKEN: i64 = -1;
+
+    /// The lookup of a column with this adapted vocabulary.
+    pub fn new(column: &str, vocabulary: Vec<i64>) -> Self {
+        Self {
+            name: format!("{column}_lookup"),
+            max_tokens: None,
+            num_oov_indices: 1,
+            mask_token: None,
+            oov_token: Self::OOV_TOKEN,
+            vocabulary,
+            vocabulary_dtype: "int64".to_string(),
+            output_mode: OutputMode::OneHot,
+            invert: false,
+            sparse: false,
+            pad_to_max_tokens: false,
+        }
+    }
+
+    /// The one-hot slot of `value`: `1 + its vocabulary index`, 0 (the OOV slot) when unseen or
+    /// not an integer.
+    pub fn slot(&self, value: &str) -> usize {
+        value.trim().parse::<i64>().ok().and_then(|v| self.vocabulary.iter().position(|&w| w == v)).map_or(0, |i| i + 1)
     }
 
     /// Inputs: the OOV slot and the vocabulary.

@@ -23,7 +23,9 @@
 //!   vocabulary), then Keras' `StringLookup(output_mode="one_hot", num_oov_indices=1)`: one input
 //!   for the out-of-vocabulary slot `[UNK]` (a category unseen in training), then one per training
 //!   value, ordered as Keras' `adapt` orders them (by count, most frequent first; ties by the
-//!   value's bytes, largest first);
+//!   value's bytes, largest first); a `--categorical` column whose training values are all
+//!   integers takes Keras' `IntegerLookup` instead (the same one-hot, its vocabulary integers,
+//!   ties by value, largest first; a cell is matched by its integer value, so `07` is `7`);
 //! - with a missing indicator, a column that had missing training cells gets one more input,
 //!   1 where the cell was missing, else 0.
 
@@ -35,7 +37,9 @@ pub(super) mod read;
 use serde::{Deserialize, Serialize};
 
 pub use adapt::{ColumnPrep, Impute, adapt, input_names, transform};
-pub use keras::{NormalizationConfig, NormalizationVariables, OutputMode, PrepLayer, StringLookupConfig};
+pub use keras::{
+    IntegerLookupConfig, NormalizationConfig, NormalizationVariables, OutputMode, PrepLayer, StringLookupConfig,
+};
 pub(super) use problems::summary as problems_summary;
 pub use problems::{CellProblem, PROBLEMS_KEPT};
 
