@@ -42,8 +42,21 @@ fn penguins_with_no_preprocessing_flags_reach_keras() {
         let r = ok(
             p,
             &[
-                "train", "--data", data, "--target", "species", "--validation-split", "0.2", "--epochs", "30",
-                "--seed", seed, "--out", &out, "--verbose", "2",
+                "train",
+                "--data",
+                data,
+                "--target",
+                "species",
+                "--validation-split",
+                "0.2",
+                "--epochs",
+                "30",
+                "--seed",
+                seed,
+                "--out",
+                &out,
+                "--verbose",
+                "2",
             ],
         );
         let said = format!("{}{}", r.stdout, r.stderr);

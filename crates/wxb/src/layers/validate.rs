@@ -57,6 +57,11 @@ pub struct Check {
 }
 
 impl Check {
+    /// The checks of the layer named `layer`.
+    pub(crate) fn for_layer(layer: &str) -> Self {
+        Self { layer: layer.to_string() }
+    }
+
     /// The error for `field = value`, with the reason it is refused.
     pub fn bad(&self, field: &'static str, value: String, reason: &'static str) -> WxbError {
         WxbError::InvalidLayer { layer: self.layer.clone(), field, value, reason }
