@@ -210,3 +210,24 @@ fn mismatched_shapes_panic_naming_both() {
 fn auc_needs_two_thresholds() {
     MetricState::new("auc", Metric::Auc { num_thresholds: 1, curve: Curve::Roc });
 }
+
+/// `config.json` keeps metrics as serde writes them: every metric, with Keras' defaults and with
+/// other settings, reads back the same; a file from before PR AUC (no `curve`) reads as ROC.
+#[test]
+fn metrics_survive_a_json_round_trip() {
+    let mut all = Metric::ALL.to_vec();
+    all.extend([
+        Metric::F1Score { average: Average::Weighted, threshold: Some(0.3) },
+        Metric::FBetaScore { beta: 2.0, average: Average::Micro, threshold: None },
+        Metric::Auc { num_thresholds: 17, curve: Curve::Pr },
+        Metric::SparseTopKCategoricalAccuracy { k: 2 },
+    ]);
+    for metric in all {
+        let json = serde_json::to_string(&metric).unwrap();
+        assert_eq!(serde_json::from_str::<Metric>(&json).unwrap(), metric, "{json}");
+    }
+    let old: Metric = serde_json::from_str(r#"{"auc": {"num_thresholds": 200}}"#).unwrap();
+    assert_eq!(old, Metric::AUC);
+    let f1: Metric = serde_json::from_str(r#"{"f1_score": {}}"#).unwrap();
+    assert_eq!(f1, Metric::F1_SCORE);
+}

@@ -126,7 +126,7 @@ proptest! {
         shape in input_shape(),
         picks in proptest::collection::vec(pick(), 0..5),
         seed in 0u64..1000,
-        rule in 0usize..8,
+        rule in 0..Rule::CLASS_NAMES.len(),
         trained in 0usize..3,
     ) {
         let (x, y) = data(&shape, seed);

@@ -301,6 +301,30 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_variable_rule_gives_the_same_bits_on_any_number_of_threads() {
+        // Lamb's trust ratio sums over each whole variable: variables large enough to be split
+        // are handed whole to one part, so the result cannot depend on the split.
+        let n = 3 * super::PARALLEL_MIN_ELEMENTS + 7;
+        let values = |seed: usize| -> Vec<f32> { (0..n).map(|i| ((i * seed) % 1999) as f32 / 999.0 - 1.0).collect() };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut big = Param::trainable("kernel", Tensor::from_vec(&[n], values(7)));
+            let mut small = Param::trainable("bias", Tensor::from_vec(&[3], vec![0.5, -0.5, 0.25]));
+            let mut opt = Optimizer::new(crate::optim::Lamb::default()).with_learning_rate(0.01);
+            for step in 1..=3 {
+                big.grad = Tensor::from_vec(&[n], values(13 + step));
+                small.grad = Tensor::from_vec(&[3], vec![0.1, -0.2, 0.3 * step as f32]);
+                pool.install(|| opt.apply(&mut [&mut big, &mut small]));
+            }
+            (big.value.data().to_vec(), small.value.data().to_vec())
+        };
+        let one = run(1);
+        assert_ne!(one.0, values(7), "the weights moved");
+        assert_eq!(run(2), one);
+        assert_eq!(run(3), one);
+    }
+
+    #[test]
     fn checked_updates_see_a_non_finite_weight_or_gradient_anywhere() {
         let n = 3 * super::CHECK_BLOCK + 5; // split across parts, several blocks per part
         let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
