@@ -67,21 +67,6 @@ impl ConvSpec {
     /// # Errors
     /// [`WxbError::InvalidLayer`] naming the first invalid field, with the shapes involved.
     pub fn plan(&self, input_shape: &[usize], check: &Check) -> Result<(Geometry, LayerPlan), WxbError> {
-        let input = match (self.rank, input_shape) {
-            (2, &[h, w, c]) => [h, w, c],
-            (1, &[steps, c]) => [1, steps, c],
-            _ => {
-                let what = if self.rank == 2 {
-                    "Conv2D takes samples of shape [height, width, channels] (channels last)"
-                } else {
-                    "Conv1D takes samples of shape [steps, channels] (channels last)"
-                };
-                return Err(check.bad("input_shape", format!("{input_shape:?}"), what));
-            }
-        };
-        if input.contains(&0) {
-            return Err(check.bad("input_shape", format!("{input_shape:?}"), "every axis must be at least 1"));
-        }
         if self.filters == 0 {
             return Err(check.bad("filters", "0".into(), "must be at least 1"));
         }
@@ -126,6 +111,21 @@ impl ConvSpec {
         check.regularizer("activity_regularizer", self.activity_regularizer)?;
         check.constraint("kernel_constraint", self.kernel_constraint)?;
         check.constraint("bias_constraint", self.bias_constraint)?;
+        let input = match (self.rank, input_shape) {
+            (2, &[h, w, c]) => [h, w, c],
+            (1, &[steps, c]) => [1, steps, c],
+            _ => {
+                let what = if self.rank == 2 {
+                    "Conv2D takes samples of shape [height, width, channels] (channels last)"
+                } else {
+                    "Conv1D takes samples of shape [steps, channels] (channels last)"
+                };
+                return Err(check.bad("input_shape", format!("{input_shape:?}"), what));
+            }
+        };
+        if input.contains(&0) {
+            return Err(check.bad("input_shape", format!("{input_shape:?}"), "every axis must be at least 1"));
+        }
         let g = self.geometry(input).map_err(|TooLarge| {
             let extent: Vec<usize> = (0..2).map(|a| (self.kernel[a] - 1) * self.dilation[a] + 1).collect();
             check.bad(
