@@ -113,3 +113,41 @@ fn automatic_names_are_keras_snake_case() {
     assert_eq!(names, ["conv2d", "conv2d_1", "flatten"]);
     assert_eq!(model.output_shape(), [8]);
 }
+
+/// Shapes that do not fit: one error naming the layer, the field and the shapes (Keras refuses them too).
+#[test]
+fn bad_shapes_name_the_layer_and_the_shapes() {
+    let conv = |kwargs: serde_json::Value| config(&"Conv2D".into(), &kwargs);
+    let cases = [
+        (
+            vec![conv(serde_json::json!({"filters": 2, "kernel_size": 5}))],
+            vec![3, 3, 1],
+            r#"layer "conv2d": invalid kernel_size = [5, 5] (dilated: [5, 5]) for samples of shape [3, 3, 1] with padding valid: the kernel is larger than the input"#,
+        ),
+        (
+            vec![conv(serde_json::json!({"filters": 2, "kernel_size": 2, "dilation_rate": 3}))],
+            vec![3, 8, 1],
+            "[2, 2] (dilated: [4, 4]) for samples of shape [3, 8, 1]",
+        ),
+        (
+            vec![conv(serde_json::json!({"filters": 2, "kernel_size": 3, "name": "c"}))],
+            vec![28, 28],
+            r#"layer "c": invalid input_shape = [28, 28]: Conv2D takes samples of shape [height, width, channels]"#,
+        ),
+        (
+            vec![
+                conv(serde_json::json!({"filters": 2, "kernel_size": 3})),
+                conv(serde_json::json!({"filters": 2, "kernel_size": 3, "strides": [1, 0]})),
+            ],
+            vec![9, 9, 1],
+            r#"layer "conv2d_1": invalid strides = [1, 0]: every value must be at least 1"#,
+        ),
+    ];
+    for (configs, shape, want) in cases {
+        let e = Sequential::from_configs(&shape, 0, &configs, u64::MAX).unwrap_err().to_string();
+        assert!(e.contains(want), "{e}\nlacks {want}");
+    }
+    // `same` padding never runs out of input.
+    let same = conv(serde_json::json!({"filters": 2, "kernel_size": 5, "padding": "same"}));
+    assert_eq!(same.validate(&[3, 3, 1]).unwrap().output_shape, [3, 3, 2]);
+}

@@ -39,6 +39,11 @@ impl LayerConfig {
         let layer = self.name().filter(|n| !n.is_empty()).map_or_else(|| snake_case(self.class_name()), str::to_owned);
         self.plan(input_shape, &Check { layer })
     }
+
+    /// [`LayerConfig::validate`] for the layer the model names `layer` (its errors say so).
+    pub(crate) fn validate_named(&self, input_shape: &[usize], layer: &str) -> Result<LayerPlan, WxbError> {
+        self.plan(input_shape, &Check::for_layer(layer))
+    }
 }
 
 /// The rank of the weight an initializer fills.
