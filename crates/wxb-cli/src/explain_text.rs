@@ -227,7 +227,8 @@ fn conv_text(s: &mut String, o: &ConvTrace, kernel_size: &[usize], activation: A
     let taps: usize = kernel_size.iter().product();
     let channels = o.patch.len() / taps.max(1);
     let origin = o.origin.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let _ = writeln!(s, "    the patch starts at input [{origin}] ({channels} channels; 0 in the padding)");
+    let plural = if channels == 1 { "" } else { "s" };
+    let _ = writeln!(s, "    the patch starts at input [{origin}] ({channels} channel{plural}; 0 in the padding)");
     if channels <= 3 {
         let width = kernel_size.last().copied().unwrap_or(1).max(1);
         for ch in 0..channels {
@@ -259,4 +260,44 @@ fn conv_text(s: &mut String, o: &ConvTrace, kernel_size: &[usize], activation: A
         }
     }
     let _ = writeln!(s, "    a = {} = {}", applied(activation, o.z, o.filter), num(o.output));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wxb::explain::{ExplainOptions, LayerChoice, NeuronChoice, explain};
+    use wxb::prelude::*;
+
+    #[test]
+    fn a_conv_output_shows_its_patch_kernel_products_bias_and_activation() {
+        let mut m = Sequential::new(&[4, 4, 1]).seed(2);
+        m.add(Conv2D::new(2, [3, 3]).padding(Padding::Same).activation(Activation::Relu));
+        m.add(Flatten::new());
+        m.add(Dense::new(1));
+        let x: Vec<f32> = (0..16).map(|i| i as f32 / 16.0).collect();
+        let names: Vec<String> = (0..16).map(|i| format!("pixel[{},{}]", i / 4, i % 4)).collect();
+        // Position (1, 2), filter 1: index (1·4 + 2)·2 + 1.
+        let options = ExplainOptions {
+            input_names: names,
+            layers: LayerChoice::Only(0),
+            neuron: NeuronChoice::Only(13),
+            top: 3,
+            ..ExplainOptions::default()
+        };
+        let e = explain(&m, &x, &options).unwrap();
+        let sample =
+            Sample { row: 0, file: "x", preparation: "as is", raw: None, classes: None, asked: (Some(0), Some(13)) };
+        let text = render(&e, &sample);
+        for part in [
+            "── layer 0: conv2d (Conv2D): 2 filters of 3×3, strides 1×1, dilation 1×1, padding same, activation relu ──",
+            "conv2d[1,2,1]: position [1,2], filter 1: z = Σ patch ⊙ kernel[…, 1] + b, a = relu(z)",
+            "the patch starts at input [0,1] (1 channel; 0 in the padding)",
+            "channel 0:  patch | kernel",
+            "(6 other terms, summed)",
+            "Σ patch ⊙ kernel = ",
+            "a = relu(",
+        ] {
+            assert!(text.contains(part), "lacks {part:?}:\n{text}");
+        }
+    }
 }
