@@ -183,6 +183,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = [
         "spec", "layers", "activation", "dropout", "batch_norm", "optimizer", "lr", "clipnorm", "loss",
         "metrics", "standardize", "task", "seed", "no_standardize", "missing_values", "missing_indicator",
+        "categorical",
     ])]
     pub resume: Option<PathBuf>,
     /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).

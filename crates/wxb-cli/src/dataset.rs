@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow};
 use wxb::Tensor;
 use wxb::data::csv::{FeatureColumns, NonFinite, TargetColumn};
-use wxb::data::table::{CellProblem, MissingValues};
+use wxb::data::table::CellProblem;
 use wxb::data::{self, DataError, LoadOptions, RawDataset, Schema, Targets, Task};
 
 use crate::cli::DataArgs;
+use crate::table_options::TableArgs;
 
 /// `--data FILE`.
 pub fn data_path(args: &DataArgs) -> Result<&PathBuf> {
@@ -40,10 +41,12 @@ pub fn non_finite(args: &DataArgs) -> NonFinite {
 }
 
 /// Training data from `--data` (and `--labels`), raw (to be adapted on the training rows), its
-/// task decided (`None`: from the data); a table's cells in `missing` are missing.
-pub fn load_training(args: &DataArgs, task: Option<Task>, missing: MissingValues) -> Result<RawDataset> {
+/// task decided (`None`: from the data); a table read as `table` says (missing markers,
+/// categorical columns).
+pub fn load_training(args: &DataArgs, task: Option<Task>, table: &TableArgs) -> Result<RawDataset> {
     let path = data_path(args)?;
-    let o = LoadOptions { missing, ..options(args, task) };
+    let categorical = table.categorical.clone().unwrap_or_default();
+    let o = LoadOptions { missing: table.missing(), categorical, ..options(args, task) };
     data::load_raw(path, args.labels.as_deref(), &o).map_err(|e| match e {
         DataError::NoLabels { path } => anyhow!("{}: training needs labels: pass --labels FILE", path.display()),
         e => error(e),

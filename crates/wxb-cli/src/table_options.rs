@@ -1,5 +1,5 @@
 //! The flags of how a table is prepared for training (`--no-standardize`, `--missing-values`,
-//! `--missing-indicator`), flattened into `wxb train`'s arguments. The preprocessing itself is the
+//! `--missing-indicator`, `--categorical`), flattened into `wxb train`'s arguments. The preprocessing itself is the
 //! library's: [`wxb::data::table`].
 
 use clap::Args;
@@ -20,6 +20,10 @@ pub struct TableArgs {
     /// Add an input per column with missing training cells: 1 where the cell was missing.
     #[arg(long)]
     pub missing_indicator: bool,
+    /// Feature columns to one-hot encode as categories whatever they hold (integer codes, say;
+    /// by default a column of numbers is numeric), comma-separated names.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub categorical: Option<Vec<String>>,
 }
 
 impl TableArgs {

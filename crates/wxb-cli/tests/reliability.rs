@@ -104,7 +104,9 @@ fn predict_streams_chunks_and_writes_nothing_when_a_row_is_bad() {
     let guard = scratch("predict");
     let dir = guard.path();
     std::fs::write(dir.join("d.csv"), regression_csv(64)).unwrap();
-    let o = wxb(dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0"]);
+    // Unstandardized, so that the bare model's predictions on raw features are the reference.
+    let o =
+        wxb(dir, &["train", "--data", "d.csv", "--epochs", "1", "--out", "m", "--verbose", "0", "--no-standardize"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // More rows than one chunk (8192), features in another order, no target column.
     let rows = 20_000;

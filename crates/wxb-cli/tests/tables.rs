@@ -78,6 +78,10 @@ fn missing_markers_delimiter_and_indicator_are_flags() {
     assert!(out.contains("b       numeric  1 missing"), "{out}");
     let config = std::fs::read_to_string(p.join("m/config.json")).unwrap();
     assert!(config.contains(r#""b (missing)""#), "the indicator input is named");
+    // Integer codes one-hot encoded on request.
+    let out = ok(p, &[&args[..], &["--missing-values", "-", "--categorical", "a"]].concat()).stdout;
+    assert!(out.contains("a       text     0 missing  4 categories (1, 2, 3, 4)"), "{out}");
+    fails(p, &[&args[..], &["--categorical", "zz"]].concat(), &["no column \"zz\""]);
 }
 
 #[test]

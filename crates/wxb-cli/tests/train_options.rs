@@ -179,6 +179,11 @@ fn class_weights_change_the_loss_and_balanced_is_sklearns() {
         &["train", "--data", "train.csv", "--class-weight", "pink=2", "--out", "x"],
         &["--class-weight: no class \"pink\"; the classes are \"blue\", \"green\", \"red\""],
     );
+    fails(
+        p,
+        &["train", "--data", "train.csv", "--class-weight", "balance", "--out", "x"],
+        &["--class-weight balance: expected balanced or NAME=WEIGHT,… (got \"balance\")"],
+    );
 }
 
 #[test]

@@ -50,22 +50,36 @@ fn data(n: usize) -> (Tensor, Tensor) {
 
 /// The MLP of the benchmarks, scaled down, with metrics and Adam: wide enough that its products
 /// are split across threads (when there are two).
-fn model() -> Sequential {
+/// With `activity`, activity regularizers on a hidden layer and on the softmax head (whose
+/// penalty's gradient goes through the fused activation).
+fn model(activity: bool) -> Sequential {
     let mut m = Sequential::new(&[64]).seed(1);
-    m.add(Dense::new(256).activation(Activation::Relu));
+    let mut hidden = Dense::new(256).activation(Activation::Relu);
+    let mut head = Dense::new(10).activation(Activation::Softmax);
+    if activity {
+        hidden = hidden.activity_regularizer(Regularizer::L2_DEFAULT);
+        head = head.activity_regularizer(Regularizer::L1_DEFAULT);
+    }
+    m.add(hidden);
     m.add(Dense::new(128).activation(Activation::Relu));
-    m.add(Dense::new(10).activation(Activation::Softmax));
+    m.add(head);
     m.compile(Optimizer::adam(), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[Metric::Accuracy]);
     m
 }
 
+/// One test (the allocation counter is global: tests running side by side would mix their counts).
 #[test]
 fn training_and_evaluation_allocate_nothing_per_batch() {
+    check_no_allocation_per_batch(false);
+    check_no_allocation_per_batch(true);
+}
+
+fn check_no_allocation_per_batch(activity: bool) {
     let batch = 32;
     let options = FitOptions { epochs: 2, batch_size: batch, ..FitOptions::default() };
     let (x_few, y_few) = data(2 * batch);
     let (x_many, y_many) = data(20 * batch);
-    let mut m = model();
+    let mut m = model(activity);
     // Warm-up: buffers sized, the thread pool started, every thread's scratch space grown.
     m.fit(&x_many, &y_many, &options, &mut []).unwrap();
     m.evaluate(&x_many, &y_many, batch).unwrap();

@@ -105,6 +105,12 @@ fn kinds_are_inferred_and_missing_markers_are_missing() {
     let d = raw("n,y\nnan,a\n1,b\n", &o).unwrap();
     let Cells::Numbers(v) = &table(&d).columns[0].cells else { panic!("numbers") };
     assert!(v[0].unwrap().is_nan());
+    // Integer codes are numbers unless named categorical.
+    let o = LoadOptions { categorical: vec!["n".into()], ..LoadOptions::default() };
+    let d = raw("n,y\n1,a\n2,b\n1,a\n", &o).unwrap();
+    assert_eq!(table(&d).columns[0].cells, Cells::Text(["1", "2", "1"].map(|s| Some(s.to_string())).to_vec()));
+    let o = LoadOptions { categorical: vec!["nope".into()], ..LoadOptions::default() };
+    assert!(matches!(raw("n,y\n1,a\n2,b\n", &o), Err(DataError::UnknownColumn { .. })));
     // A missing target is an error naming its line.
     let e = raw("n,y\n1,a\n2,NA\n", &LoadOptions::default()).unwrap_err();
     assert_eq!(
@@ -137,6 +143,15 @@ fn every_problem_of_a_file_is_named() {
          \"b\" (line 6, col 2: \"z\"); column \"c\" has non-finite numbers: \"c\" (line 6, col 3: \"inf\"); \
          2 rows have another number of fields than the header's 4: line 5 (2 fields), line 7 (5 fields)"
     );
+    // A column of numbers for its first 4,096 present cells is numeric; text after them is named,
+    // and problems beyond those kept are counted.
+    let mut text = String::from("a,y\n");
+    (0..5000).for_each(|i| text.push_str(&format!("{i},k\n")));
+    (0..30).for_each(|i| text.push_str(&format!("x{i},k\n")));
+    let e = raw(&text, &LoadOptions::default()).unwrap_err();
+    let m = e.to_string();
+    assert!(m.starts_with("t.csv: column \"a\" has text in numeric cells: \"a\" (line 5002, col 1: \"x0\")"), "{m}");
+    assert!(m.ends_with("(30 problems in all; the first 20 were looked at)"), "{m}");
     // One problem alone keeps its own error.
     let e = raw("a,y\n1,k\nx,k\n2,k\n3,j\n", &LoadOptions::default()).unwrap_err();
     assert_eq!(e.to_string(), "t.csv:3: column \"a\": \"x\" is not a number");
@@ -173,6 +188,10 @@ fn the_preprocessing_is_saved_and_applied_to_new_data_as_in_training() {
     assert!(text.contains(r#""class_name":"StringLookup""#) && text.contains(r#""class_name":"Normalization""#));
     let schema = Schema::from_metadata(&serde_json::from_str(&text).unwrap()).unwrap();
     assert_eq!(schema, set.schema);
+    // A hand-edited kind that its layers do not fit is refused, not applied.
+    let edited = text.replacen(r#""kind":"text""#, r#""kind":"numeric""#, 1);
+    let e = Schema::from_metadata(&serde_json::from_str(&edited).unwrap()).unwrap_err();
+    assert!(e.to_string().ends_with("the preprocessing of column \"c\" does not fit its kind numeric"), "{e}");
     // New data, its columns in another order, semicolons, an unseen category, a missing cell.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.csv");

@@ -95,7 +95,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         ..FitOptions::default()
     };
     options.training_rows(x.rows())?;
-    let mut plateau = recipe::reduce_lr_on_plateau(args, monitor)?;
+    let mut plateau = recipe::reduce_lr_on_plateau(args, monitor);
     let mut progress = Progress::new(args.verbose);
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
@@ -242,7 +242,7 @@ fn prepare_new(args: &TrainArgs, bundled: bool) -> Result<Prepared> {
         let test = Some((m.test_images, m.test_labels));
         return Ok(Prepared { x: features, y: targets, pre: schema, test, training_rows, said: String::new() });
     }
-    let raw = dataset::load_training(&args.data, args.task.task(), args.table.missing())?;
+    let raw = dataset::load_training(&args.data, args.task.task(), &args.table)?;
     let said = schema_table::describe(&raw, args.task.task());
     // The rows are chosen, the preprocessing adapted on the training rows only, then the
     // validation rows moved to the end (where `fit` holds them out).

@@ -33,6 +33,9 @@ pub struct LoadOptions {
     pub missing: MissingValues,
     /// The CSV field delimiter (default `None`: told from the name or the header line).
     pub delimiter: Option<u8>,
+    /// CSV feature columns read as text categories whatever they hold (integer codes, say), by
+    /// name (default: none; a column's kind is inferred).
+    pub categorical: Vec<String>,
 }
 
 /// Features, targets and their schema.
@@ -102,7 +105,7 @@ pub fn load_raw_input(input: Input, labels: Option<&Path>, options: &LoadOptions
     let path = &input.path().to_path_buf();
     if format == Format::Csv {
         let csv = csv_options(options);
-        let o = TableOptions { csv: &csv, missing: &options.missing, kinds: None };
+        let o = TableOptions { csv: &csv, missing: &options.missing, kinds: None, categorical: &options.categorical };
         let mut reader = TableReader::open(input.into_raw(), path, &o)?;
         let table = reader.next_rows(usize::MAX)?.unwrap_or_default();
         let target = reader.finish_target()?.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
@@ -195,7 +198,7 @@ pub fn load_for_model(
         Some(columns) => {
             let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
             let missing = schema.missing_values.clone().unwrap_or_default();
-            let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds) };
+            let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds), categorical: &[] };
             let mut reader = TableReader::open(input.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
             let table = reader.next_rows(usize::MAX)?.unwrap_or_default();
             (table::transform(columns, &table), reader.finish_target()?)
@@ -235,7 +238,7 @@ pub fn read_table_for_model(path: &Path, schema: &Schema, options: &LoadOptions)
     };
     let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
     let missing = schema.missing_values.clone().unwrap_or_default();
-    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds) };
+    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds), categorical: &[] };
     let mut reader =
         TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
     Ok(reader.next_rows(usize::MAX)?.unwrap_or_default())
@@ -299,7 +302,7 @@ pub fn open_prepared(path: &Path, schema: &Schema, options: &LoadOptions) -> Res
     };
     let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
     let missing = schema.missing_values.clone().unwrap_or_default();
-    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds) };
+    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds), categorical: &[] };
     let reader = TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
     Ok(PreparedReader::table(reader, schema))
 }

@@ -4,7 +4,13 @@
 //! model keeps its schema; [`load_for_model`] reads new data the way the schema says, and
 //! [`io::TrainedModel`](crate::io::TrainedModel) predicts from raw features with it.
 //!
-//! Inside, imports run one way: `mnist` → `load` → `arrays` → `format`, `schema`, `csv` →
+//! Training data is read raw by [`load_raw`] (a CSV table's columns as [`table::RawTable`]: numbers,
+//! text, missing cells), and [`RawDataset::adapt`] adapts its preprocessing (Keras `Normalization`,
+//! `StringLookup` one-hot, imputation: [`table`]) on the training rows only; [`load`] does both on
+//! every row.
+//!
+//! Inside, imports run one way: `mnist` → `load` → `raw` (raw data, adapted) → `schema` → `table`
+//! (`read` → `csv_records`, `labels`; `adapt` → `keras`); `load` → `arrays` → `format`, `schema`, `csv` →
 //! `csv_stream` → `csv_records` → `input` (one buffered read of a file or pipe) → `format`;
 //! `csv_records` → `csv_columns` → `labels` (a CSV target column) → `number`, `task` (cells, the
 //! task rule) → `error`; `arrays` → `idx`, `npy`, `npz` → `zip`, `elem` → `error`.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::table::{self, ColumnKind, ColumnPrep, MissingValues, PrepLayer};
+use super::table::{self, ColumnKind, ColumnPrep, Impute, MissingValues, PrepLayer};
 use super::task::Task;
 use super::{DataError, SchemaError};
 use crate::Tensor;
@@ -245,6 +245,18 @@ impl Schema {
                     && !(v.mean.len() == 1 && v.variance.len() == 1 && v.mean[0].is_finite() && v.variance[0] >= 0.0)
                 {
                     return Err(format!("the normalization of column {:?} is invalid", c.name));
+                }
+                let fits = match (c.kind, &c.impute, &c.layer) {
+                    (ColumnKind::Numeric, Impute::Mean { value }, None | Some(PrepLayer::Normalization { .. })) => {
+                        value.is_finite()
+                    }
+                    (ColumnKind::Text, Impute::MostFrequent { .. }, Some(PrepLayer::StringLookup { config })) => {
+                        config.num_oov_indices == 1
+                    }
+                    _ => false,
+                };
+                if !fits {
+                    return Err(format!("the preprocessing of column {:?} does not fit its kind {}", c.name, c.kind));
                 }
             }
         }

@@ -50,8 +50,9 @@ pub enum Predictions {
 /// crossentropy: `y_true` is `[batch]` or `[batch, 1]` class indices); `lᵢ` is one sample's loss and
 /// `e = ŷ − y` the error.
 ///
-/// Serialized (in `config.json`) as Keras' name when it has Keras' defaults
-/// (`"binary_focal_crossentropy"`), else as `{"name": {parameters}}`; both forms parse.
+/// Serialized (in `config.json`) as `"name"` for a loss without parameters, else as
+/// `{"name": {parameters}}`; a bare Keras name parses too, with Keras' defaults
+/// (`"binary_focal_crossentropy"`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(remote = "Self")]
 #[serde(rename_all = "snake_case")]
@@ -278,4 +279,21 @@ impl FromStr for Loss {
     }
 }
 
-crate::error::serde_by_keras_name!(Loss);
+impl Serialize for Loss {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Loss::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Loss {
+    /// Accepts a Keras name (any that [`Loss::from_str`] knows, with Keras' defaults) or the tagged
+    /// form with parameters.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match &value {
+            serde_json::Value::String(name) => name.parse().map_err(D::Error::custom),
+            _ => Loss::deserialize(value).map_err(D::Error::custom),
+        }
+    }
+}

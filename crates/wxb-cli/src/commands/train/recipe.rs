@@ -67,33 +67,30 @@ pub fn check_run_flags(args: &TrainArgs) -> Result<()> {
     if !(0.0..1.0).contains(&vs) {
         bail!("--validation-split {vs}: the fraction held out must be in [0, 1)");
     }
-    Ok(())
+    if args.options.split.is_some() && vs == 0.0 && args.resume.is_none() {
+        bail!("--split: it chooses the rows of --validation-split F, which is not given");
+    }
+    args.options.check()
 }
 
 /// `--reduce-lr-on-plateau` with its factor, patience and lowest rate (Keras' defaults 0.1, 10, 0),
-/// watching `monitor`.
-pub fn reduce_lr_on_plateau(args: &TrainArgs, monitor: &str) -> Result<Option<ReduceLROnPlateau>> {
+/// watching `monitor`; the values were checked by [`check_run_flags`].
+pub fn reduce_lr_on_plateau(args: &TrainArgs, monitor: &str) -> Option<ReduceLROnPlateau> {
     let o = &args.options;
     if !o.reduce_lr_on_plateau {
-        return Ok(None);
+        return None;
     }
     let mut plateau = ReduceLROnPlateau::new().monitor(monitor);
     if let Some(f) = o.reduce_lr_factor {
-        if !(f.is_finite() && f > 0.0 && f < 1.0) {
-            bail!("--reduce-lr-factor {f}: the factor must be in (0, 1) (Keras refuses a factor ≥ 1)");
-        }
         plateau = plateau.factor(f);
     }
     if let Some(p) = o.reduce_lr_patience {
         plateau = plateau.patience(p);
     }
     if let Some(m) = o.min_lr {
-        if !(m.is_finite() && m >= 0.0) {
-            bail!("--min-lr {m}: the lowest learning rate must be a number ≥ 0");
-        }
         plateau = plateau.min_lr(m);
     }
-    Ok(Some(plateau))
+    Some(plateau)
 }
 
 /// Reads and checks the model flags (and the spec file) of a new run.

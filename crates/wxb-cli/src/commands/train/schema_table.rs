@@ -10,6 +10,9 @@ use wxb::data::{RawDataset, RawFeatures, Task};
 /// Categories named per text column; more are counted.
 const NAMED: usize = 6;
 
+/// More categories than this, and more than half as many as rows, look like an identifier.
+const IDENTIFIER: usize = 50;
+
 /// The task line, then (for a table) the schema table; `given` is `--task` when not `auto`.
 pub fn describe(raw: &RawDataset, given: Option<Task>) -> String {
     let mut s = task_line(raw, given);
@@ -76,6 +79,9 @@ pub fn table(t: &RawTable) -> String {
             let named: Vec<&str> = categories.iter().take(NAMED).copied().collect();
             let more = if categories.len() > NAMED { ", …" } else { "" };
             let _ = write!(s, "  {} categories ({}{more})", categories.len(), named.join(", "));
+            if categories.len() > IDENTIFIER && 2 * categories.len() > c.len() {
+                s.push_str(" — one input each, for nearly one per row: an identifier? leave it out with --features");
+            }
         }
         s = s.trim_end().to_string();
         s.push('\n');
@@ -105,5 +111,8 @@ mod tests {
              island  text     1 missing  2 categories (Biscoe, Dream)\n\
              mass    numeric  2 missing\n"
         );
+        let names: Vec<Option<String>> = (0..60).map(|i| Some(format!("n{i}"))).collect();
+        let t = RawTable { columns: vec![RawColumn { name: "name".into(), cells: Cells::Text(names) }] };
+        assert!(table(&t).contains("60 categories (n0, n1, n10, n11, n12, n13, …) — one input each"), "{}", table(&t));
     }
 }

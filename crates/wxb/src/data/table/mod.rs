@@ -6,7 +6,11 @@
 //! also `NA`, `NaN`, `?`, `null`; compared after trimming blanks) is missing. A training file's
 //! column is [`ColumnKind::Numeric`] when every present cell is a number, [`ColumnKind::Text`]
 //! when at least half of its present cells are not numbers (its numbers are then categories, as
-//! text); a column of mostly numbers with some text is an error naming the text cells. A saved
+//! text); a column of mostly numbers with some text is an error naming the text cells. A column
+//! whose first 4,096 present cells are all numbers is numeric (its cells' texts are then no longer
+//! kept, so that a large table of numbers is read in 8 bytes a cell): text after them is an error
+//! too (`--categorical` in the CLI, [`LoadOptions::categorical`](crate::data::LoadOptions::categorical)
+//! reads a column as text whatever it holds). A saved
 //! model's columns keep their training kinds. Every problem of a file (text in numeric cells,
 //! non-finite numbers, rows of another length than the header) is collected up to
 //! [`PROBLEMS_KEPT`] and reported together ([`DataError::Problems`](super::DataError::Problems)).

@@ -106,6 +106,11 @@ impl Problems {
         self.total += 1;
     }
 
+    /// Counts `n` more problems, not kept.
+    pub(super) fn count(&mut self, n: usize) {
+        self.total += n;
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.total == 0
     }

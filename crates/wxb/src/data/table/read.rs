@@ -15,14 +15,16 @@ use crate::data::number::{NonFinite, Number, number};
 use crate::data::{DataError, cell_text};
 
 /// How to read a table: the CSV options (columns, target, task, non-finite numbers, delimiter),
-/// the missing markers, and the columns' kinds when a saved model knows them (`None`: inferred).
+/// the missing markers, and the columns' kinds when a saved model knows them (`None`: inferred,
+/// except for the `categorical` columns, text whatever they hold).
 pub(in crate::data) struct TableOptions<'a> {
     pub csv: &'a CsvOptions,
     pub missing: &'a MissingValues,
     pub kinds: Option<&'a [ColumnKind]>,
+    pub categorical: &'a [String],
 }
 
-/// A cell as read.
+/// A cell as read, while the column's kind is open.
 #[derive(Clone, Copy)]
 enum Slot {
     Missing,
@@ -30,21 +32,64 @@ enum Slot {
     Text,
 }
 
+/// Present cells after which a column that has held only numbers is numeric for good: its cells'
+/// texts are no longer kept (a table of numbers then takes 8 bytes a cell while it is read), and a
+/// text cell after them is a problem of a numeric column.
+const SNIFF: usize = 4096;
+
+/// Problems kept per column and kind while reading (the rest are counted).
+const KEPT: usize = super::PROBLEMS_KEPT;
+
+/// Some problems of one kind, and how many in all.
+#[derive(Default)]
+struct Kept {
+    kept: Vec<CellProblem>,
+    total: usize,
+}
+
+impl Kept {
+    fn push(&mut self, p: CellProblem) {
+        if self.kept.len() < KEPT {
+            self.kept.push(p);
+        }
+        self.total += 1;
+    }
+
+    fn into(self, problems: &mut Problems) {
+        let more = self.total - self.kept.len();
+        self.kept.into_iter().for_each(|p| problems.push(p));
+        problems.count(more);
+    }
+}
+
 /// One column's cells while reading.
+#[derive(Default)]
 struct Builder {
+    /// Its kind, when known (a saved model's, `--categorical`, or told by [`SNIFF`]).
     kind: Option<ColumnKind>,
+    /// A numeric column's cells.
+    numbers: Vec<Option<f32>>,
+    /// Text in a numeric column's cells.
+    texts_in_numbers: Kept,
+    /// While the kind is open or text: each cell, the text of every present cell concatenated,
+    /// and where each row's ends.
     slots: Vec<Slot>,
-    /// The text of every present cell, concatenated, and where each row's ends (unless the column
-    /// is known to be numeric).
     text: Vec<u8>,
     ends: Vec<usize>,
-    /// Non-finite numbers, a problem if the column turns out numeric.
-    bad_numbers: Vec<CellProblem>,
+    present: usize,
+    texts: usize,
+    /// Non-finite numbers, a problem if the column is numeric.
+    bad_numbers: Kept,
 }
 
 impl Builder {
+    fn new(kind: Option<ColumnKind>) -> Self {
+        Self { kind, ..Self::default() }
+    }
+
     fn push(&mut self, cell: &[u8], missing: &MissingValues, non_finite: NonFinite, at: (u64, usize, &str)) {
         let cell = cell.trim_ascii();
+        let place = || (at.0, at.1, at.2.to_string(), cell_text(cell));
         let slot = if missing.is_missing(cell) {
             Slot::Missing
         } else if self.kind == Some(ColumnKind::Text) {
@@ -54,8 +99,7 @@ impl Builder {
                 Number::Finite(v) => Slot::Number(v),
                 n @ (Number::NonFinite(v) | Number::Overflow(v)) => {
                     if non_finite == NonFinite::Reject {
-                        let (line, column, name) = (at.0, at.1, at.2.to_string());
-                        let value = cell_text(cell);
+                        let (line, column, name, value) = place();
                         self.bad_numbers.push(match n {
                             Number::Overflow(_) => CellProblem::OutOfRange { line, column, name, value },
                             _ => CellProblem::NonFinite { line, column, name, value },
@@ -67,33 +111,55 @@ impl Builder {
                 Number::Text => Slot::Text,
             }
         };
-        if self.kind != Some(ColumnKind::Numeric) || matches!(slot, Slot::Text) {
-            if !matches!(slot, Slot::Missing) {
-                self.text.extend_from_slice(cell);
-            }
-            self.ends.push(self.text.len());
+        if self.kind == Some(ColumnKind::Numeric) {
+            self.numbers.push(match slot {
+                Slot::Number(v) => Some(v),
+                Slot::Missing => None,
+                Slot::Text => {
+                    let (line, column, name, value) = place();
+                    self.texts_in_numbers.push(CellProblem::NotANumber { line, column, name, value });
+                    None
+                }
+            });
+            return;
         }
+        if !matches!(slot, Slot::Missing) {
+            self.text.extend_from_slice(cell);
+            self.present += 1;
+            self.texts += usize::from(matches!(slot, Slot::Text));
+        }
+        self.ends.push(self.text.len());
         self.slots.push(slot);
+        if self.kind.is_none() && self.present == SNIFF && self.texts == 0 {
+            self.kind = Some(ColumnKind::Numeric);
+            self.numbers = self.slots.iter().map(|s| if let Slot::Number(v) = s { Some(*v) } else { None }).collect();
+            (self.slots, self.text, self.ends) = (Vec::new(), Vec::new(), Vec::new());
+        }
     }
 
-    /// The column, its kind decided; its problems (text in a numeric column, non-finite numbers)
-    /// pushed to `problems`. `lines` holds each row's line.
+    /// The column, its kind decided (numeric when no more than a minority of its present cells are
+    /// text); its problems (text in a numeric column, non-finite numbers) pushed to `problems`.
+    /// `lines` holds each row's line.
     fn finish(self, name: String, column: usize, lines: &[u64], problems: &mut Problems) -> RawColumn {
-        let texts = self.slots.iter().filter(|s| matches!(s, Slot::Text)).count();
-        let numbers = self.slots.iter().filter(|s| matches!(s, Slot::Number(_))).count();
-        let kind =
-            self.kind.unwrap_or(if texts == 0 || texts < numbers { ColumnKind::Numeric } else { ColumnKind::Text });
-        let keeps_text = self.ends.len() == self.slots.len();
+        let numbers = self.present - self.texts;
+        let kind = self.kind.unwrap_or(if self.texts < numbers || self.texts == 0 {
+            ColumnKind::Numeric
+        } else {
+            ColumnKind::Text
+        });
         let text_of = |row: usize| {
             let start = if row == 0 { 0 } else { self.ends[row - 1] };
             &self.text[start..self.ends[row]]
         };
-        let cells = match kind {
-            ColumnKind::Numeric => {
-                for p in self.bad_numbers {
-                    problems.push(p);
-                }
-                let mut texts_seen = 0;
+        let cells = match (kind, self.kind) {
+            (ColumnKind::Numeric, Some(_)) => {
+                self.bad_numbers.into(problems);
+                self.texts_in_numbers.into(problems);
+                Cells::Numbers(self.numbers)
+            }
+            (ColumnKind::Numeric, None) => {
+                self.bad_numbers.into(problems);
+                let mut texts = Kept::default();
                 let cells = self
                     .slots
                     .iter()
@@ -102,23 +168,16 @@ impl Builder {
                         Slot::Number(v) => Some(*v),
                         Slot::Missing => None,
                         Slot::Text => {
-                            // Without every cell's text, the text cells' own are kept in order.
-                            let value = if keeps_text { text_of(row) } else { text_of(texts_seen) };
-                            texts_seen += 1;
-                            let value = cell_text(value);
-                            problems.push(CellProblem::NotANumber {
-                                line: lines[row],
-                                column,
-                                name: name.clone(),
-                                value,
-                            });
+                            let value = cell_text(text_of(row));
+                            texts.push(CellProblem::NotANumber { line: lines[row], column, name: name.clone(), value });
                             None
                         }
                     })
                     .collect();
+                texts.into(problems);
                 Cells::Numbers(cells)
             }
-            ColumnKind::Text => Cells::Text(
+            (_, _) => Cells::Text(
                 self.slots
                     .iter()
                     .enumerate()
@@ -139,7 +198,7 @@ pub(in crate::data) struct TableReader<'a> {
     path: PathBuf,
     target: Option<(usize, Collector)>,
     features: Vec<usize>,
-    kinds: Option<Vec<ColumnKind>>,
+    kinds: Vec<Option<ColumnKind>>,
     missing: MissingValues,
     non_finite: NonFinite,
     rows: u64,
@@ -151,6 +210,17 @@ impl<'a> TableReader<'a> {
         let records = Records::open(raw, path, options.csv)?;
         let (target, features) = select(&records.names, options.csv, path)?;
         let o = options.csv;
+        let names = &records.names;
+        if let Some(name) = options.categorical.iter().find(|n| !features.iter().any(|&c| names[c] == **n)) {
+            let available = features.iter().map(|&c| names[c].clone()).collect();
+            return Err(DataError::UnknownColumn { path: path.to_path_buf(), name: name.clone(), available });
+        }
+        let kinds = match options.kinds {
+            Some(k) => k.iter().copied().map(Some).collect(),
+            None => {
+                features.iter().map(|&c| options.categorical.contains(&names[c]).then_some(ColumnKind::Text)).collect()
+            }
+        };
         let target = target.map(|t| {
             let collector = Collector::new(path, records.names[t].clone(), o.task, o.non_finite, o.class_count)
                 .with_missing(options.missing.clone());
@@ -161,7 +231,7 @@ impl<'a> TableReader<'a> {
             path: path.to_path_buf(),
             target,
             features,
-            kinds: options.kinds.map(<[ColumnKind]>::to_vec),
+            kinds,
             missing: options.missing.clone(),
             non_finite: o.non_finite,
             rows: 0,
@@ -175,15 +245,7 @@ impl<'a> TableReader<'a> {
     /// [`DataError::NoRows`] for a file without rows; [`DataError::Problems`] (or a single
     /// problem's own error); the errors of the records and of the target.
     pub(in crate::data) fn next_rows(&mut self, max_rows: usize) -> Result<Option<RawTable>, DataError> {
-        let mut builders: Vec<Builder> = (0..self.features.len())
-            .map(|i| Builder {
-                kind: self.kinds.as_ref().map(|k| k[i]),
-                slots: Vec::new(),
-                text: Vec::new(),
-                ends: Vec::new(),
-                bad_numbers: Vec::new(),
-            })
-            .collect();
+        let mut builders: Vec<Builder> = self.kinds.iter().map(|&k| Builder::new(k)).collect();
         let mut problems = Problems::default();
         let mut lines = Vec::new();
         while lines.len() < max_rows.max(1) {
