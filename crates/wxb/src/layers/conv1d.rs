@@ -76,10 +76,25 @@ fn glorot_uniform() -> Initializer {
 impl Conv1DConfig {
     /// `filters` filters of `kernel_size` with Keras' defaults.
     pub fn new(filters: usize, kernel_size: [usize; 1]) -> Self {
-        let mut c: Self = serde_json::from_value(serde_json::json!({ "filters": filters, "kernel_size": kernel_size }))
-            .expect("every other field has a default");
-        c.kernel_size = kernel_size;
-        c
+        Self {
+            name: None,
+            filters,
+            kernel_size,
+            strides: [1],
+            padding: Padding::Valid,
+            data_format: DataFormat::ChannelsLast,
+            dilation_rate: [1],
+            groups: 1,
+            activation: Activation::Linear,
+            use_bias: true,
+            kernel_initializer: Initializer::GlorotUniform,
+            bias_initializer: Initializer::Zeros,
+            kernel_regularizer: None,
+            bias_regularizer: None,
+            activity_regularizer: None,
+            kernel_constraint: None,
+            bias_constraint: None,
+        }
     }
 
     pub(crate) fn spec(&self) -> ConvSpec {
@@ -208,5 +223,16 @@ mod tests {
         assert_eq!((c.kernel_size, c.strides), ([3], [2]));
         let e = serde_json::from_str::<Conv1DConfig>(r#"{"filters": 2, "kernel_size": [3, 3]}"#).unwrap_err();
         assert!(e.to_string().contains("expected 1 sizes"), "{e}");
+    }
+
+    #[test]
+    fn stft_fills_a_one_channel_kernel_as_keras_uses_it() {
+        let stft = Conv1D::new(6, [8]).kernel_initializer(Initializer::STFT).without_bias().named("spectrum");
+        let mut layer = stft.clone();
+        layer.build(&[32, 1], 0);
+        let want = Initializer::STFT.init(&[8, 1, 6], &mut crate::rng::WxbRng::new(0));
+        assert_eq!(layer.kernel(), &want);
+        let e = stft.config().validate(&[32, 2]).unwrap_err().to_string();
+        assert!(e.contains("spectrum") && e.contains("[8, 2, 6]") && e.contains("one input channel"), "{e}");
     }
 }

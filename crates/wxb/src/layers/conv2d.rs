@@ -76,10 +76,25 @@ fn glorot_uniform() -> Initializer {
 impl Conv2DConfig {
     /// `filters` filters of `kernel_size` with Keras' defaults.
     pub fn new(filters: usize, kernel_size: [usize; 2]) -> Self {
-        let mut c: Self = serde_json::from_value(serde_json::json!({ "filters": filters, "kernel_size": kernel_size }))
-            .expect("every other field has a default");
-        c.kernel_size = kernel_size;
-        c
+        Self {
+            name: None,
+            filters,
+            kernel_size,
+            strides: [1, 1],
+            padding: Padding::Valid,
+            data_format: DataFormat::ChannelsLast,
+            dilation_rate: [1, 1],
+            groups: 1,
+            activation: Activation::Linear,
+            use_bias: true,
+            kernel_initializer: Initializer::GlorotUniform,
+            bias_initializer: Initializer::Zeros,
+            kernel_regularizer: None,
+            bias_regularizer: None,
+            activity_regularizer: None,
+            kernel_constraint: None,
+            bias_constraint: None,
+        }
     }
 
     pub(crate) fn spec(&self) -> ConvSpec {

@@ -104,7 +104,10 @@ impl ConvSpec {
                 "needs a 2-D weight, not a convolution kernel",
             ));
         }
-        check.initializer("kernel_initializer", self.kernel_initializer, Rank::Matrix)?;
+        let stft = matches!(self.kernel_initializer, Initializer::Stft { .. });
+        if !stft {
+            check.initializer("kernel_initializer", self.kernel_initializer, Rank::Matrix)?;
+        }
         check.initializer("bias_initializer", self.bias_initializer, Rank::Vector)?;
         check.regularizer("kernel_regularizer", self.kernel_regularizer)?;
         check.regularizer("bias_regularizer", self.bias_regularizer)?;
@@ -126,6 +129,13 @@ impl ConvSpec {
         if input.contains(&0) {
             return Err(check.bad("input_shape", format!("{input_shape:?}"), "every axis must be at least 1"));
         }
+        if stft && (self.rank != 1 || input[2] != 1 || self.filters < 2) {
+            return Err(check.bad(
+                "kernel_initializer",
+                format!("stft for a kernel {:?}", self.kernel_shape(input[2])),
+                "fills a Conv1D kernel [frame_length, 1, fft_length >= 2]: one input channel, at least 2 filters",
+            ));
+        }
         let g = self.geometry(input).map_err(|TooLarge| {
             let extent: Vec<usize> = (0..2).map(|a| (self.kernel[a] - 1) * self.dilation[a] + 1).collect();
             check.bad(
@@ -139,7 +149,10 @@ impl ConvSpec {
                 "the kernel is larger than the input",
             )
         })?;
-        let kernel_len = g.patch().checked_mul(self.filters).filter(|&n| n.checked_mul(4).is_some());
+        let kernel_len = [g.kernel[1], input[2], self.filters, 4]
+            .iter()
+            .try_fold(g.kernel[0], |n, &d| n.checked_mul(d))
+            .map(|bytes| bytes / 4);
         let kernel_len =
             kernel_len.ok_or_else(|| check.bad("filters", self.filters.to_string(), "the kernel's size overflows"))?;
         let mut weights = vec![("kernel", self.kernel_shape(input[2]))];

@@ -100,6 +100,44 @@ impl Geometry {
     }
 }
 
+/// Where one kernel row of an output position lies in the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Span {
+    /// In the padding: every tap reads zero.
+    Outside,
+    /// Every tap inside the input and adjacent (dilation 1): the taps are the `kw` input positions
+    /// from this one (row-major position `y·w + x`).
+    Inside(usize),
+    /// In input row `y`, some taps in the padding or taps apart: see [`Geometry::column`] per tap.
+    Partly(usize),
+}
+
+impl Geometry {
+    /// Where kernel row `ky` of output `(oy, ox)` lies.
+    #[inline]
+    pub(crate) fn row_span(&self, (oy, ox): (usize, usize), ky: usize) -> Span {
+        let Some(y) = (oy * self.strides[0] + ky * self.dilation[0]).checked_sub(self.pad[0]) else {
+            return Span::Outside;
+        };
+        if y >= self.input[0] {
+            return Span::Outside;
+        }
+        match (ox * self.strides[1]).checked_sub(self.pad[1]) {
+            Some(x) if self.dilation[1] == 1 && x + self.kernel[1] <= self.input[1] => {
+                Span::Inside(y * self.input[1] + x)
+            }
+            _ => Span::Partly(y),
+        }
+    }
+
+    /// The input column tap `kx` of output column `ox` reads, if inside the input.
+    #[inline]
+    pub(crate) fn column(&self, ox: usize, kx: usize) -> Option<usize> {
+        let x = (ox * self.strides[1] + kx * self.dilation[1]).checked_sub(self.pad[1])?;
+        (x < self.input[1]).then_some(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

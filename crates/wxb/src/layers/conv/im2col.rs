@@ -3,6 +3,7 @@
 //! thread pool (disjoint rows of the patches, disjoint samples of `dx`) and allocate nothing.
 
 use super::Geometry;
+use super::geometry::Span;
 use crate::parallel;
 
 /// Below this many values, one thread copies them all.
@@ -38,12 +39,19 @@ fn fill_patch(g: &Geometry, x: &[f32], row: usize, patch: &mut [f32]) {
     let (oy, ox) = (pos / g.output[1], pos % g.output[1]);
     let c = g.input[2];
     let sample = &x[n * g.input_len()..(n + 1) * g.input_len()];
-    for ky in 0..g.kernel[0] {
-        for kx in 0..g.kernel[1] {
-            let dst = &mut patch[(ky * g.kernel[1] + kx) * c..][..c];
-            match g.source((oy, ox), (ky, kx)) {
-                Some((y, xx)) => dst.copy_from_slice(&sample[(y * g.input[1] + xx) * c..][..c]),
-                None => dst.fill(0.0),
+    let span = g.kernel[1] * c;
+    for (ky, dst) in patch.chunks_exact_mut(span.max(1)).enumerate() {
+        match g.row_span((oy, ox), ky) {
+            Span::Outside => dst.fill(0.0),
+            // A whole kernel row inside the input, taps adjacent: one copy.
+            Span::Inside(start) => dst.copy_from_slice(&sample[start * c..][..span]),
+            Span::Partly(y) => {
+                for (kx, d) in dst.chunks_exact_mut(c).enumerate() {
+                    match g.column(ox, kx) {
+                        Some(x) => d.copy_from_slice(&sample[(y * g.input[1] + x) * c..][..c]),
+                        None => d.fill(0.0),
+                    }
+                }
             }
         }
     }
@@ -74,18 +82,29 @@ pub(crate) fn col2im(g: &Geometry, dcols: &[f32], batch: usize, dx: &mut [f32]) 
 fn add_patches(g: &Geometry, dcols: &[f32], dx: &mut [f32]) {
     dx.fill(0.0);
     let c = g.input[2];
+    let span = g.kernel[1] * c;
     for (pos, patch) in dcols.chunks_exact(g.patch().max(1)).enumerate() {
         let (oy, ox) = (pos / g.output[1], pos % g.output[1]);
-        for ky in 0..g.kernel[0] {
-            for kx in 0..g.kernel[1] {
-                if let Some((y, x)) = g.source((oy, ox), (ky, kx)) {
-                    let src = &patch[(ky * g.kernel[1] + kx) * c..][..c];
-                    let d = &mut dx[(y * g.input[1] + x) * c..][..c];
-                    d.iter_mut().zip(src).for_each(|(a, b)| *a += b);
+        for (ky, src) in patch.chunks_exact(span.max(1)).enumerate() {
+            match g.row_span((oy, ox), ky) {
+                Span::Outside => {}
+                Span::Inside(start) => add(&mut dx[start * c..][..span], src),
+                Span::Partly(y) => {
+                    for (kx, s) in src.chunks_exact(c).enumerate() {
+                        if let Some(x) = g.column(ox, kx) {
+                            add(&mut dx[(y * g.input[1] + x) * c..][..c], s);
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+/// `d += s`, element by element.
+#[inline]
+fn add(d: &mut [f32], s: &[f32]) {
+    d.iter_mut().zip(s).for_each(|(a, b)| *a += b);
 }
 
 /// How many parts a copy of `values` in `units` independent pieces takes.
