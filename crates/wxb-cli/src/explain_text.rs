@@ -5,7 +5,9 @@
 use std::fmt::Write;
 
 use wxb::activations::Activation;
-use wxb::explain::{Explanation, FeatureTrace, LayerStep, LayerTrace, NeuronTrace, Prediction, Statistics, ValueTrace};
+use wxb::explain::{
+    ConvTrace, Explanation, FeatureTrace, LayerStep, LayerTrace, NeuronTrace, Prediction, Statistics, ValueTrace,
+};
 
 use crate::formula::{num, p};
 
@@ -129,6 +131,20 @@ fn layer_text(s: &mut String, layer: &LayerTrace) {
         LayerStep::Flatten { input_shape, output_shape } => {
             let _ = writeln!(s, "{head}: {input_shape:?} → {output_shape:?}, the same values in one row ──");
         }
+        LayerStep::Conv { kernel_size, strides, dilation_rate, padding, filters, activation, outputs } => {
+            let x = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
+            let _ = writeln!(
+                s,
+                "{head}: {filters} filters of {}, strides {}, dilation {}, padding {}, activation {activation} ──",
+                x(kernel_size),
+                x(strides),
+                x(dilation_rate),
+                padding.name()
+            );
+            for o in outputs {
+                conv_text(s, o, kernel_size, *activation);
+            }
+        }
         // A kind of step this text does not know yet (a new layer kind's): its data as JSON.
         other => {
             let json = serde_json::to_string(other).unwrap_or_else(|e| format!("({e})"));
@@ -197,4 +213,91 @@ fn feature_text(s: &mut String, f: &FeatureTrace, eps: f64) {
         p(f.normalized),
         num(f.output)
     );
+}
+
+/// One output value of a convolution: where its patch lies, the patch and the filter's kernel (as
+/// grids, for up to 3 channels), the largest products, the sum, the bias and the activation.
+fn conv_text(s: &mut String, o: &ConvTrace, kernel_size: &[usize], activation: Activation) {
+    let at = o.position.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+    let _ = writeln!(
+        s,
+        "  {}: position [{at}], filter {}: z = Σ patch ⊙ kernel[…, {}] + b, a = {activation}(z)",
+        o.name, o.filter, o.filter
+    );
+    let taps: usize = kernel_size.iter().product();
+    let channels = o.patch.len() / taps.max(1);
+    let origin = o.origin.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let plural = if channels == 1 { "" } else { "s" };
+    let _ = writeln!(s, "    the patch starts at input [{origin}] ({channels} channel{plural}; 0 in the padding)");
+    if channels <= 3 {
+        let width = kernel_size.last().copied().unwrap_or(1).max(1);
+        for ch in 0..channels {
+            let _ = writeln!(s, "    channel {ch}:  patch | kernel");
+            let column = |v: &[f64], row: usize| {
+                (0..width).map(|c| format!("{:>10}", num(v[((row * width) + c) * channels + ch]))).collect::<String>()
+            };
+            for row in 0..taps / width {
+                let _ = writeln!(s, "      {} | {}", column(&o.patch, row), column(&o.kernel, row));
+            }
+        }
+    }
+    let width = o.terms.iter().map(|t| t.name.chars().count()).max().unwrap_or(5).clamp(5, 28);
+    let _ = writeln!(s, "    {:<width$}  {:>13}  {:>13}  {:>13}", "input", "xᵢ", "wᵢ", "xᵢ·wᵢ");
+    for t in &o.terms {
+        let _ = writeln!(s, "    {:<width$}  {:>13}  {:>13}  {:>13}", t.name, num(t.x), num(t.w), num(t.product));
+    }
+    if let Some(others) = &o.others {
+        let label = format!("({} other terms, summed)", others.count);
+        let _ = writeln!(s, "    {:<w$}  {:>13}", label, num(others.sum), w = width + 30);
+    }
+    let _ = writeln!(s, "    Σ patch ⊙ kernel = {}", num(o.dot));
+    match o.bias {
+        Some(b) => {
+            let _ = writeln!(s, "    z = {} + {} = {}", num(o.dot), p(b), num(o.z));
+        }
+        None => {
+            let _ = writeln!(s, "    z = {} (no bias)", num(o.z));
+        }
+    }
+    let _ = writeln!(s, "    a = {} = {}", applied(activation, o.z, o.filter), num(o.output));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wxb::explain::{ExplainOptions, LayerChoice, NeuronChoice, explain};
+    use wxb::prelude::*;
+
+    #[test]
+    fn a_conv_output_shows_its_patch_kernel_products_bias_and_activation() {
+        let mut m = Sequential::new(&[4, 4, 1]).seed(2);
+        m.add(Conv2D::new(2, [3, 3]).padding(Padding::Same).activation(Activation::Relu));
+        m.add(Flatten::new());
+        m.add(Dense::new(1));
+        let x: Vec<f32> = (0..16).map(|i| i as f32 / 16.0).collect();
+        let names: Vec<String> = (0..16).map(|i| format!("pixel[{},{}]", i / 4, i % 4)).collect();
+        // Position (1, 2), filter 1: index (1·4 + 2)·2 + 1.
+        let options = ExplainOptions {
+            input_names: names,
+            layers: LayerChoice::Only(0),
+            neuron: NeuronChoice::Only(13),
+            top: 3,
+            ..ExplainOptions::default()
+        };
+        let e = explain(&m, &x, &options).unwrap();
+        let sample =
+            Sample { row: 0, file: "x", preparation: "as is", raw: None, classes: None, asked: (Some(0), Some(13)) };
+        let text = render(&e, &sample);
+        for part in [
+            "── layer 0: conv2d (Conv2D): 2 filters of 3×3, strides 1×1, dilation 1×1, padding same, activation relu ──",
+            "conv2d[1,2,1]: position [1,2], filter 1: z = Σ patch ⊙ kernel[…, 1] + b, a = relu(z)",
+            "the patch starts at input [0,1] (1 channel; 0 in the padding)",
+            "channel 0:  patch | kernel",
+            "(6 other terms, summed)",
+            "Σ patch ⊙ kernel = ",
+            "a = relu(",
+        ] {
+            assert!(text.contains(part), "lacks {part:?}:\n{text}");
+        }
+    }
 }

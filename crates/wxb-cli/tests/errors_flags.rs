@@ -96,7 +96,11 @@ fn bad_spec_files() {
     small_model(p);
     let dense = |units: usize| json!({"class_name": "Dense", "config": {"units": units, "activation": "softmax"}});
     write(p, "broken.json", "[{\"class_name\": \"Dense\",\n \"config\": {\"units\": 3,}}]");
-    write(p, "unknown.json", json!([{"class_name": "Conv2D", "config": {}}]).to_string());
+    write(p, "unknown.json", json!([{"class_name": "LSTM", "config": {}}]).to_string());
+    let conv = |class: &str, config: serde_json::Value| json!([{"class_name": class, "config": config}, dense(3)]);
+    write(p, "flat.json", conv("Conv2D", json!({"filters": 4, "kernel_size": 3})).to_string());
+    write(p, "stride.json", conv("Conv1D", json!({"filters": 4, "kernel_size": 3, "strides": 0})).to_string());
+    write(p, "causal.json", conv("Conv2D", json!({"filters": 4, "kernel_size": 3, "padding": "causal"})).to_string());
     write(p, "rate.json", json!([{"class_name": "Dropout", "config": {"rate": 1.5}}, dense(3)]).to_string());
     write(p, "outputs.json", json!([dense(8), dense(5)]).to_string());
     write(p, "zero.json", json!([dense(0), dense(3)]).to_string());
@@ -117,7 +121,18 @@ fn bad_spec_files() {
     let cases: &[(&str, &[&str])] = &[
         ("nope.json", &["nope.json", "No such file"]),
         ("broken.json", &["broken.json:2:", "invalid JSON", "trailing comma"]),
-        ("unknown.json", &["unknown.json: invalid layer list: unknown variant `Conv2D`"]),
+        ("unknown.json", &["unknown.json: invalid layer list: unknown variant `LSTM`"]),
+        (
+            "flat.json",
+            &[
+                "flat.json: layer \"conv2d\": invalid input_shape = [3]: Conv2D takes samples of shape [height, width, channels]",
+            ],
+        ),
+        ("stride.json", &["stride.json: layer \"conv1d\": invalid strides = [0]: every value must be at least 1"]),
+        (
+            "causal.json",
+            &["causal.json: layer \"conv2d\": invalid padding = causal: causal padding is only for Conv1D"],
+        ),
         ("rate.json", &["rate.json: layer \"dropout\": invalid rate = 1.5: must be in [0, 1)"]),
         ("outputs.json", &["outputs.json: the last layer has 5 outputs, the data needs 3 (one per class)"]),
         ("zero.json", &["zero.json: layer \"dense\": invalid units = 0: must be at least 1"]),

@@ -55,8 +55,8 @@ pub mod prelude {
     pub use crate::constraints::Constraint;
     pub use crate::init::Initializer;
     pub use crate::layers::{
-        ActivationLayer, BatchNormalization, DataFormat, Dense, Dropout, Flatten, Layer, LayerConfig,
-        LayerNormalization, Mode, Scratch,
+        ActivationLayer, BatchNormalization, Conv1D, Conv2D, DataFormat, Dense, Dropout, Flatten, Layer, LayerConfig,
+        LayerNormalization, Mode, Padding, Scratch,
     };
     pub use crate::losses::{Loss, Predictions};
     pub use crate::metrics::Metric;

@@ -145,3 +145,33 @@ fn damaged_files_give_clear_errors() {
     let err = io::load(temp_dir("missing").path()).unwrap_err().to_string();
     assert!(err.contains("config.json") && err.contains("No such file"), "{err}");
 }
+
+#[test]
+fn a_convnet_round_trips_with_keras_kernel_shapes_and_resumes_exactly() {
+    let dir_guard = temp_dir("conv");
+    let dir = dir_guard.path();
+    let mut rng = WxbRng::new(5);
+    let x = Tensor::from_vec(&[24, 6, 6, 2], (0..24 * 72).map(|_| rng.normal()).collect());
+    let y = Tensor::from_vec(&[24, 1], (0..24).map(|i| (i % 3) as f32).collect());
+    let convnet = || {
+        let mut m = Sequential::new(&[6, 6, 2]).seed(3);
+        m.add(Conv2D::new(4, [3, 3]).padding(Padding::Same).activation(Activation::Relu));
+        m.add(Conv2D::new(3, [2, 2]).strides([2, 2]).dilation_rate([1, 1]).activation(Activation::Tanh));
+        m.add(Flatten::new());
+        m.add(Dense::new(3).activation(Activation::Softmax));
+        m.compile(Optimizer::adam(), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[Metric::Accuracy]);
+        m
+    };
+    let (mut straight, mut first) = (convnet(), convnet());
+    straight.fit(&x, &y, &opts(4, 0), &mut []).unwrap();
+    first.fit(&x, &y, &opts(2, 0), &mut []).unwrap();
+    io::save(&mut first, dir, &BTreeMap::new(), OptimizerState::Include).unwrap();
+    let mut back = io::load(dir).unwrap().model;
+    assert_eq!(back.predict(&x, 8).unwrap(), first.predict(&x, 8).unwrap());
+    let shapes: Vec<Vec<usize>> = back.get_weights().iter().map(|w| w.shape().to_vec()).collect();
+    assert_eq!(shapes[..4], [vec![3, 3, 2, 4], vec![4], vec![2, 2, 4, 3], vec![3]]);
+    let config = fs::read_to_string(dir.join("config.json")).unwrap();
+    assert!(config.contains("\"class_name\": \"Conv2D\"") && config.contains("\"padding\": \"same\""), "{config}");
+    back.fit(&x, &y, &opts(4, 2), &mut []).unwrap();
+    assert_eq!(back.get_weights(), straight.get_weights());
+}

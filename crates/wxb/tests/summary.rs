@@ -15,3 +15,13 @@ fn mixed_layers_summary_matches_keras() {
     model.add(Dense::new(1).named("dense_4"));
     assert_eq!(model.summary(), include_str!("fixtures/summary_mixed.txt"));
 }
+
+#[test]
+fn convnet_summary_matches_keras() {
+    let mut model = Sequential::new(&[28, 28, 1]).named("sequential_2");
+    model.add(Conv2D::new(32, [3, 3]).activation(Activation::Relu));
+    model.add(Conv2D::new(64, [3, 3]).strides([2, 2]).padding(Padding::Same).activation(Activation::Relu));
+    model.add(Flatten::new().named("flatten_1"));
+    model.add(Dense::new(10).activation(Activation::Softmax).named("dense_5"));
+    assert_eq!(model.summary(), include_str!("fixtures/summary_conv.txt"));
+}

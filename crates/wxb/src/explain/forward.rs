@@ -34,12 +34,29 @@ pub(crate) fn forward(
             None => (x.to_vec(), names.to_vec()),
         };
         let forward = layer.forward_f64(&shape, &input);
+        let out_shape = layer.output_shape();
         let names = match &forward.source {
             Some(src) => src.iter().map(|&i| in_names[i].clone()).collect(),
-            None => (0..forward.output.len()).map(|j| format!("{}[{j}]", layer.name())).collect(),
+            None => (0..forward.output.len()).map(|j| value_name(layer.name(), &out_shape, j)).collect(),
         };
-        shape = layer.output_shape();
+        shape = out_shape;
         out.push(LayerValues { input, forward, names });
     }
     out
+}
+
+/// The name of output value `j` of a layer with samples of `shape`: `{layer}[j]` for a vector,
+/// `{layer}[i,j,k]` (its multi-index) otherwise, e.g. a convolution's `conv2d[y,x,f]`.
+fn value_name(layer: &str, shape: &[usize], j: usize) -> String {
+    if shape.len() < 2 {
+        return format!("{layer}[{j}]");
+    }
+    let mut index = vec![0; shape.len()];
+    let mut rest = j;
+    for (i, &d) in index.iter_mut().zip(shape).rev() {
+        *i = rest % d.max(1);
+        rest /= d.max(1);
+    }
+    let index: Vec<String> = index.iter().map(usize::to_string).collect();
+    format!("{layer}[{}]", index.join(","))
 }

@@ -347,7 +347,7 @@ impl Layer for Dense {
 }
 
 /// The activation the GEMM applies while storing, for those it can (then `z` is not kept).
-fn fusion(activation: Activation) -> Option<Fused> {
+pub(crate) fn fusion(activation: Activation) -> Option<Fused> {
     match activation {
         Activation::Linear => Some(Fused::Identity),
         Activation::Relu => Some(Fused::Relu),
@@ -356,7 +356,7 @@ fn fusion(activation: Activation) -> Option<Fused> {
 }
 
 /// `dz = dy ⊙ [y > 0]` for `y = relu(z)` (`y > 0` exactly when `z > 0`).
-fn relu_backward_from_output(y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
+pub(crate) fn relu_backward_from_output(y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
     assert_eq!(y.shape(), dy.shape(), "relu backward: output {:?} vs gradient {:?}", y.shape(), dy.shape());
     dz.resize(y.shape());
     for ((d, &g), &v) in dz.data_mut().iter_mut().zip(dy.data()).zip(y.data()) {
@@ -365,7 +365,7 @@ fn relu_backward_from_output(y: &Tensor, dy: &Tensor, dz: &mut Tensor) {
 }
 
 /// `sums[j] = Σᵢ m[i, j]` for a row-major matrix of `cols` columns, summing rows in order.
-fn column_sums(m: &[f32], cols: usize, sums: &mut [f32]) {
+pub(crate) fn column_sums(m: &[f32], cols: usize, sums: &mut [f32]) {
     sums.fill(0.0);
     for row in m.chunks_exact(cols) {
         sums.iter_mut().zip(row).for_each(|(s, d)| *s += d);

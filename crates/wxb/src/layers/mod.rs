@@ -28,6 +28,10 @@ mod macros;
 mod activation;
 mod affine;
 mod batch_normalization;
+#[macro_use]
+mod conv;
+mod conv1d;
+mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
@@ -41,6 +45,9 @@ mod validate;
 
 pub use activation::{ActivationConfig, ActivationLayer};
 pub use batch_normalization::{BatchNormalization, BatchNormalizationConfig};
+pub use conv::{ConvTrace, Geometry, Padding};
+pub use conv1d::{Conv1D, Conv1DConfig};
+pub use conv2d::{Conv2D, Conv2DConfig};
 pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use flatten::{DataFormat, Flatten, FlattenConfig};
@@ -75,6 +82,10 @@ layer_registry! {
     LayerNormalization(LayerNormalizationConfig),
     /// [`Flatten`].
     Flatten(FlattenConfig),
+    /// [`Conv2D`].
+    Conv2D(Conv2DConfig),
+    /// [`Conv1D`].
+    Conv1D(Conv1DConfig),
 }
 
 /// A layer kind's configuration, implemented in the kind's file: it checks itself against the
@@ -147,19 +158,20 @@ impl Param {
     }
 }
 
-/// Keras' snake-cased default name stem for a class (`Dense` → `dense`,
-/// `BatchNormalization` → `batch_normalization`).
+/// Keras' snake-cased default name stem for a class, by Keras' `to_snake_case` (`Dense` →
+/// `dense`, `BatchNormalization` → `batch_normalization`, `Conv2D` → `conv2d`,
+/// `MaxPooling2D` → `max_pooling2d`): an underscore before each capital that starts a lowercase
+/// run, and between a lowercase letter and a capital.
 pub fn snake_case(class_name: &str) -> String {
+    let c: Vec<char> = class_name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
     let mut s = String::new();
-    for (i, ch) in class_name.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 {
-                s.push('_');
-            }
-            s.push(ch.to_ascii_lowercase());
-        } else {
-            s.push(ch);
+    for (i, &ch) in c.iter().enumerate() {
+        let starts_word = i > 0 && ch.is_ascii_uppercase() && c.get(i + 1).is_some_and(char::is_ascii_lowercase);
+        let after_lower = i > 0 && ch.is_ascii_uppercase() && c[i - 1].is_ascii_lowercase();
+        if starts_word || after_lower {
+            s.push('_');
         }
+        s.push(ch.to_ascii_lowercase());
     }
     s
 }
@@ -247,6 +259,11 @@ mod tests {
         assert_eq!(snake_case("Dense"), "dense");
         assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
         assert_eq!(snake_case("LayerNormalization"), "layer_normalization");
+        assert_eq!(snake_case("Conv2D"), "conv2d");
+        assert_eq!(snake_case("Conv1D"), "conv1d");
+        assert_eq!(snake_case("MaxPooling2D"), "max_pooling2d");
+        assert_eq!(snake_case("GlobalAveragePooling1D"), "global_average_pooling1d");
+        assert_eq!(snake_case("ReLU"), "re_lu");
     }
 
     #[test]

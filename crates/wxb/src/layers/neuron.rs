@@ -95,6 +95,17 @@ pub fn dense_products(x: &[f64], kernel: &Tensor, neuron: usize) -> Vec<f64> {
     x.iter().enumerate().map(|(i, &xi)| xi * f64::from(kernel.data()[i * units + neuron])).collect()
 }
 
+/// The `top` largest terms by magnitude (ties to the earlier term; all when `top` is 0), and the
+/// rest summed.
+pub(crate) fn ranked_terms(mut terms: Vec<Term>, top: usize) -> (Vec<Term>, Option<OtherTerms>) {
+    terms.sort_by(|a, b| b.product.abs().total_cmp(&a.product.abs()));
+    let shown = if top == 0 { terms.len() } else { top.min(terms.len()) };
+    let rest = terms.split_off(shown);
+    let others =
+        (!rest.is_empty()).then(|| OtherTerms { count: rest.len(), sum: rest.iter().map(|t| t.product).sum() });
+    (terms, others)
+}
+
 /// The inputs, weights and results a neuron's trace is made from.
 pub(crate) struct NeuronInputs<'a> {
     pub x: &'a [f64],
@@ -112,16 +123,10 @@ pub(crate) fn neuron_trace(inputs: &NeuronInputs<'_>, j: usize, name: String, to
     let units = inputs.kernel.cols();
     let w: Vec<f64> = (0..inputs.x.len()).map(|i| f64::from(inputs.kernel.data()[i * units + j])).collect();
     let dot: f64 = products.iter().sum();
-    let mut order: Vec<usize> = (0..products.len()).collect();
-    order.sort_by(|&a, &b| products[b].abs().total_cmp(&products[a].abs()).then(a.cmp(&b)));
-    let shown = if top == 0 { order.len() } else { top.min(order.len()) };
-    let terms = order[..shown]
-        .iter()
-        .map(|&i| Term { input: i, name: inputs.names[i].clone(), x: inputs.x[i], w: w[i], product: products[i] })
+    let terms = (0..products.len())
+        .map(|i| Term { input: i, name: inputs.names[i].clone(), x: inputs.x[i], w: w[i], product: products[i] })
         .collect();
-    let rest = &order[shown..];
-    let others =
-        (!rest.is_empty()).then(|| OtherTerms { count: rest.len(), sum: rest.iter().map(|&i| products[i]).sum() });
+    let (terms, others) = ranked_terms(terms, top);
     NeuronTrace {
         neuron: j,
         name,

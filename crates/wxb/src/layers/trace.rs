@@ -8,10 +8,13 @@
 //!   ([`FeatureTrace`]), with moving statistics or the sample's own;
 //! - [`LayerStep::Activation`]: `y = f(x)` per chosen value;
 //! - [`LayerStep::Dropout`]: `y = x` (dropout only drops in training);
-//! - [`LayerStep::Flatten`]: the values only rearranged, `input_shape → output_shape`.
+//! - [`LayerStep::Flatten`]: the values only rearranged, `input_shape → output_shape`;
+//! - [`LayerStep::Conv`]: a [`ConvTrace`] per chosen output value (a position and a filter): the
+//!   patch, the filter's kernel, the products summed, the bias and the activation.
 
 use serde::Serialize;
 
+use super::conv::{ConvTrace, Padding};
 use super::neuron::NeuronTrace;
 use crate::activations::Activation;
 
@@ -159,6 +162,23 @@ pub enum LayerStep {
         rate: f64,
         /// The chosen values, passed on unchanged.
         values: Vec<ValueTrace>,
+    },
+    /// `z = Σ patch ⊙ K[…, f] + b_f`, `y = f(z)` for each chosen output value of a convolution.
+    Conv {
+        /// The kernel's size per spatial axis.
+        kernel_size: Vec<usize>,
+        /// The strides per spatial axis.
+        strides: Vec<usize>,
+        /// The dilation rates per spatial axis.
+        dilation_rate: Vec<usize>,
+        /// The padding.
+        padding: Padding,
+        /// The number of filters.
+        filters: usize,
+        /// `f`.
+        activation: Activation,
+        /// The chosen output values.
+        outputs: Vec<ConvTrace>,
     },
     /// The values rearranged into one vector, unchanged.
     Flatten {

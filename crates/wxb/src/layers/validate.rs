@@ -39,6 +39,11 @@ impl LayerConfig {
         let layer = self.name().filter(|n| !n.is_empty()).map_or_else(|| snake_case(self.class_name()), str::to_owned);
         self.plan(input_shape, &Check { layer })
     }
+
+    /// [`LayerConfig::validate`] for the layer the model names `layer` (its errors say so).
+    pub(crate) fn validate_named(&self, input_shape: &[usize], layer: &str) -> Result<LayerPlan, WxbError> {
+        self.plan(input_shape, &Check::for_layer(layer))
+    }
 }
 
 /// The rank of the weight an initializer fills.
@@ -57,6 +62,11 @@ pub struct Check {
 }
 
 impl Check {
+    /// The checks of the layer named `layer`.
+    pub(crate) fn for_layer(layer: &str) -> Self {
+        Self { layer: layer.to_string() }
+    }
+
     /// The error for `field = value`, with the reason it is refused.
     pub fn bad(&self, field: &'static str, value: String, reason: &'static str) -> WxbError {
         WxbError::InvalidLayer { layer: self.layer.clone(), field, value, reason }

@@ -39,17 +39,16 @@ impl Sequential {
         let mut names = LayerNames::default();
         let mut params: u64 = 0;
         for config in configs {
-            let plan = config.validate(&shape)?;
+            // The name first, so that an error names the layer as the model would (`conv2d_1`).
+            let name = match config.name().filter(|n| !n.is_empty()) {
+                Some(n) if !names.take(n) => return Err(WxbError::DuplicateLayerName { name: n.to_string() }),
+                Some(n) => n.to_string(),
+                None => names.take_auto(&snake_case(config.class_name())),
+            };
+            let plan = config.validate_named(&shape, &name)?;
             params = params.saturating_add(plan.params);
             if params > max_params {
                 return Err(WxbError::ModelTooLarge { params, limit: max_params, why: WEIGHT_BUDGET });
-            }
-            match config.name().filter(|n| !n.is_empty()) {
-                Some(n) if !names.take(n) => return Err(WxbError::DuplicateLayerName { name: n.to_string() }),
-                Some(_) => {}
-                None => {
-                    names.take_auto(&snake_case(config.class_name()));
-                }
             }
             shape = plan.output_shape;
         }

@@ -12,7 +12,7 @@ mod peak;
 mod python;
 
 pub(crate) use finite::all_finite;
-pub(crate) use gemm::{Fused, matmul_bias_act};
+pub(crate) use gemm::{Fused, Mat, matmul_bias_act, matmul_slices};
 pub use gemm::{PARALLEL_MIN_MACS, Transpose, matmul_into};
 pub use peak::fma_peak_gflops;
 pub(crate) use python::{python_complement, python_float};

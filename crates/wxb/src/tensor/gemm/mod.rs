@@ -83,6 +83,65 @@ pub(crate) fn matmul_bias_act(
     product(out, m, n, a, ta, b, tb, Accumulate::No, bias, act);
 }
 
+/// A row-major `rows × cols` matrix over a slice: a tensor of any rank seen as a matrix (a
+/// convolution's kernel `[kh, kw, in, out]` as `[kh·kw·in, out]`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mat<'a> {
+    /// The elements, row-major (at least `rows · cols`).
+    pub data: &'a [f32],
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+}
+
+/// `out = act([out +] op(a)·op(b) + bias)` over slices: `op(a): [m, k]`, `op(b): [k, n]`, `out`
+/// the first `m·n` values of a row-major `[m, n]` buffer. With `add`, the product is added to
+/// `out`'s values (and must come without bias or activation).
+///
+/// # Panics
+/// If the inner dimensions differ, a slice is too short, the bias does not have `n` values, or
+/// `add` comes with a bias or an activation.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_slices(
+    out: &mut [f32],
+    a: Mat<'_>,
+    ta: Transpose,
+    b: Mat<'_>,
+    tb: Transpose,
+    add: bool,
+    bias: Option<&[f32]>,
+    act: Fused,
+) {
+    let dims = |m: Mat<'_>, t| if t == Transpose::No { (m.rows, m.cols) } else { (m.cols, m.rows) };
+    let ((m, k), (kb, n)) = (dims(a, ta), dims(b, tb));
+    assert_eq!(k, kb, "matmul: inner dimensions differ: op(a) is [{m}, {k}], op(b) is [{kb}, {n}]");
+    assert!(a.data.len() >= a.rows * a.cols && b.data.len() >= b.rows * b.cols, "matmul: a slice is too short");
+    assert!(out.len() >= m * n, "matmul: an output of {} values for [{m}, {n}]", out.len());
+    assert!(!add || (bias.is_none() && act == Fused::Identity), "matmul: accumulating with a bias or activation");
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "matmul: a bias of {} values for {n} columns", bias.len());
+    }
+    let view = |x: Mat<'_>, t| {
+        let (rs, cs) = if t == Transpose::No { (x.cols as isize, 1) } else { (1, x.cols as isize) };
+        View { ptr: x.data.as_ptr(), rs, cs }
+    };
+    let p = Problem {
+        m,
+        n,
+        k,
+        a: view(a, ta),
+        b: view(b, tb),
+        c: out.as_mut_ptr(),
+        ldc: n,
+        add_c: add,
+        bias: bias.map_or(std::ptr::null(), <[f32]>::as_ptr),
+        act,
+        isa: kernel::isa(),
+    };
+    run(&p);
+}
+
 /// Checks the shapes, resizes `out` when it is overwritten, and returns `(m, n)`.
 fn check(out: &mut Tensor, a: &Tensor, ta: Transpose, b: &Tensor, tb: Transpose, beta: f32) -> (usize, usize) {
     let (m, ka) = op_dims(a, ta);
