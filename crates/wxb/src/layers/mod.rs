@@ -30,14 +30,19 @@ mod affine;
 mod batch_normalization;
 #[macro_use]
 mod conv;
+#[macro_use]
+mod pool;
 mod conv1d;
 mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod global_pooling;
 mod layer;
 mod layer_normalization;
 mod neuron;
+mod pooling1d;
+mod pooling2d;
 mod scratch;
 mod spec;
 mod trace;
@@ -51,9 +56,15 @@ pub use conv2d::{Conv2D, Conv2DConfig};
 pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use flatten::{DataFormat, Flatten, FlattenConfig};
+pub use global_pooling::{GlobalAveragePooling1D, GlobalAveragePooling1DConfig, GlobalAveragePooling2D};
+pub use global_pooling::{GlobalAveragePooling2DConfig, GlobalMaxPooling1D, GlobalMaxPooling1DConfig};
+pub use global_pooling::{GlobalMaxPooling2D, GlobalMaxPooling2DConfig};
 pub use layer::Layer;
 pub use layer_normalization::{LayerNormalization, LayerNormalizationConfig};
 pub use neuron::{NeuronTrace, OtherTerms, Similarity, Term, dense_products};
+pub use pool::{PoolInput, PoolOp, PoolTrace};
+pub use pooling1d::{AveragePooling1D, AveragePooling1DConfig, MaxPooling1D, MaxPooling1DConfig};
+pub use pooling2d::{AveragePooling2D, AveragePooling2DConfig, MaxPooling2D, MaxPooling2DConfig};
 pub use scratch::Scratch;
 pub use spec::{SpecError, parse_spec};
 pub use trace::{FeatureTrace, Forward64, LayerStep, SampleValues, Statistics, ValueTrace};
@@ -86,6 +97,22 @@ layer_registry! {
     Conv2D(Conv2DConfig),
     /// [`Conv1D`].
     Conv1D(Conv1DConfig),
+    /// [`MaxPooling2D`].
+    MaxPooling2D(MaxPooling2DConfig),
+    /// [`AveragePooling2D`].
+    AveragePooling2D(AveragePooling2DConfig),
+    /// [`MaxPooling1D`].
+    MaxPooling1D(MaxPooling1DConfig),
+    /// [`AveragePooling1D`].
+    AveragePooling1D(AveragePooling1DConfig),
+    /// [`GlobalAveragePooling2D`].
+    GlobalAveragePooling2D(GlobalAveragePooling2DConfig),
+    /// [`GlobalAveragePooling1D`].
+    GlobalAveragePooling1D(GlobalAveragePooling1DConfig),
+    /// [`GlobalMaxPooling2D`].
+    GlobalMaxPooling2D(GlobalMaxPooling2DConfig),
+    /// [`GlobalMaxPooling1D`].
+    GlobalMaxPooling1D(GlobalMaxPooling1DConfig),
 }
 
 /// A layer kind's configuration, implemented in the kind's file: it checks itself against the

@@ -1,0 +1,173 @@
+//! [`PoolCore`]: a pooling layer's built geometry and its passes over channels-last batches.
+//!
+//! For a batch `x: [B, h, w, c]` and windows `W(oy, ox)` (the real cells of each window):
+//! max `y[n, oy, ox, ch] = max_{(i, j) ∈ W} x[n, i, j, ch]`, backward `dx[argmax] += dy` (the first
+//! largest in row-major window order, as TensorFlow's `MaxPoolGrad`); average
+//! `y = Σ_{W} x / |W|`, backward `dx[i, j, ch] += dy / |W|` for each window holding `(i, j)`.
+
+use super::{PoolOp, PoolSpec};
+use crate::layers::conv::Geometry;
+use crate::layers::{Check, Mode, Scratch, check_samples};
+use crate::tensor::Tensor;
+
+/// A built pooling layer: its geometry (`filters` = channels).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PoolCore {
+    pub geometry: Geometry,
+}
+
+/// What a training pass of max pooling leaves for the backward pass.
+#[derive(Debug, Default)]
+struct PoolBuffers {
+    /// For each output value of the batch, the index of its input within its sample.
+    argmax: Vec<u32>,
+}
+
+impl PoolCore {
+    /// The geometry for samples of `input_shape`.
+    ///
+    /// # Panics
+    /// If the settings do not fit (the message of the validation error).
+    pub fn build(spec: &PoolSpec, name: &str, input_shape: &[usize]) -> Self {
+        let (geometry, _) = spec.plan(input_shape, &Check::for_layer(name)).unwrap_or_else(|e| panic!("{e}"));
+        Self { geometry }
+    }
+
+    fn input_shape(&self, spec: &PoolSpec) -> Vec<usize> {
+        self.geometry.input[3 - spec.rank - 1..].to_vec()
+    }
+
+    /// Output values per sample.
+    fn output_len(&self) -> usize {
+        self.geometry.positions() * self.geometry.filters
+    }
+
+    /// The real cells' rows and columns of window `(oy, ox)`: `(rows, cols)` as ranges.
+    pub(crate) fn window(&self, oy: usize, ox: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let g = &self.geometry;
+        let span = |o: usize, a: usize| {
+            let start = o * g.strides[a];
+            let lo = start.saturating_sub(g.pad[a]);
+            let hi = (start + g.kernel[a]).saturating_sub(g.pad[a]).min(g.input[a]);
+            lo..hi.max(lo)
+        };
+        (span(oy, 0), span(ox, 1))
+    }
+
+    /// `y` for a batch `x`; a training max pass keeps each output's argmax in `scratch`.
+    pub fn forward(&self, spec: &PoolSpec, name: &str, x: &Tensor, y: &mut Tensor, mode: Mode, scratch: &mut Scratch) {
+        check_samples(name, "input", x, &self.input_shape(spec));
+        let g = &self.geometry;
+        let (batch, in_len, out_len, c, w) = (x.rows(), g.input_len(), self.output_len(), g.input[2], g.input[1]);
+        let mut shape = vec![batch];
+        shape.extend(spec.output_shape(g));
+        y.resize(&shape);
+        let mut argmax = match (spec.op, mode) {
+            (PoolOp::Max, Mode::Train) => {
+                let b = scratch.get::<PoolBuffers>();
+                b.argmax.resize(batch * out_len, 0);
+                Some(&mut b.argmax[..])
+            }
+            _ => None,
+        };
+        for n in 0..batch {
+            let xs = &x.data()[n * in_len..(n + 1) * in_len];
+            let ys = &mut y.data_mut()[n * out_len..(n + 1) * out_len];
+            let mut arg = argmax.as_deref_mut().map(|a| &mut a[n * out_len..(n + 1) * out_len]);
+            for oy in 0..g.output[0] {
+                for ox in 0..g.output[1] {
+                    let o = (oy * g.output[1] + ox) * c;
+                    let (rows, cols) = self.window(oy, ox);
+                    let out = &mut ys[o..o + c];
+                    match spec.op {
+                        PoolOp::Max => {
+                            let mut first = true;
+                            for i in rows.clone() {
+                                for j in cols.clone() {
+                                    let at = (i * w + j) * c;
+                                    let cells = &xs[at..at + c];
+                                    if first {
+                                        out.copy_from_slice(cells);
+                                        if let Some(a) = arg.as_deref_mut() {
+                                            (0..c).for_each(|ch| a[o + ch] = (at + ch) as u32);
+                                        }
+                                        first = false;
+                                        continue;
+                                    }
+                                    for ch in 0..c {
+                                        if cells[ch] > out[ch] {
+                                            out[ch] = cells[ch];
+                                            if let Some(a) = arg.as_deref_mut() {
+                                                a[o + ch] = (at + ch) as u32;
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        PoolOp::Average => {
+                            out.fill(0.0);
+                            for i in rows.clone() {
+                                for j in cols.clone() {
+                                    let at = (i * w + j) * c;
+                                    out.iter_mut().zip(&xs[at..at + c]).for_each(|(s, &v)| *s += v);
+                                }
+                            }
+                            let count = (rows.len() * cols.len()) as f32;
+                            out.iter_mut().for_each(|s| *s /= count);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dx` from `dy` (see the module's formulas).
+    ///
+    /// # Panics
+    /// If `dy` does not have the output's shape, or (max) without a training pass in `scratch`.
+    pub fn backward(
+        &self,
+        spec: &PoolSpec,
+        name: &str,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: Option<&mut Tensor>,
+        scratch: &mut Scratch,
+    ) {
+        let g = &self.geometry;
+        let (batch, in_len, out_len, c, w) = (x.rows(), g.input_len(), self.output_len(), g.input[2], g.input[1]);
+        assert_eq!(dy.len(), batch * out_len, "{name}: gradient {:?} for input {:?}", dy.shape(), x.shape());
+        let Some(dx) = dx else { return };
+        dx.resize(x.shape());
+        dx.data_mut().fill(0.0);
+        match spec.op {
+            PoolOp::Max => {
+                let b = scratch.peek::<PoolBuffers>().filter(|b| b.argmax.len() == batch * out_len);
+                let argmax = &b.unwrap_or_else(|| panic!("{name}: backward without a training forward pass")).argmax;
+                for (n, (dys, args)) in dy.data().chunks_exact(out_len).zip(argmax.chunks_exact(out_len)).enumerate() {
+                    let dxs = &mut dx.data_mut()[n * in_len..(n + 1) * in_len];
+                    dys.iter().zip(args).for_each(|(&d, &a)| dxs[a as usize] += d);
+                }
+            }
+            PoolOp::Average => {
+                for (n, dys) in dy.data().chunks_exact(out_len).enumerate() {
+                    let dxs = &mut dx.data_mut()[n * in_len..(n + 1) * in_len];
+                    for oy in 0..g.output[0] {
+                        for ox in 0..g.output[1] {
+                            let o = (oy * g.output[1] + ox) * c;
+                            let (rows, cols) = self.window(oy, ox);
+                            let count = (rows.len() * cols.len()) as f32;
+                            for i in rows.clone() {
+                                for j in cols.clone() {
+                                    let at = (i * w + j) * c;
+                                    dxs[at..at + c].iter_mut().zip(&dys[o..o + c]).for_each(|(d, &v)| *d += v / count);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! What the pooling layers share: [`PoolSpec`] (a pooling kind's settings seen as a 2-D window
+//! over channels-last samples; a 1-D kind is a 2-D one of height 1, a global kind a window as
+//! large as the input), the passes of [`PoolCore`] (`engine.rs`) and the `explain` trace
+//! ([`PoolTrace`], `explain.rs`).
+//!
+//! Window `(oy, ox)` covers input rows `oy·sh − pt … oy·sh − pt + ph − 1` and the columns alike
+//! (the [`Geometry`] of a convolution with `filters = channels` and dilation 1); `valid` and `same`
+//! padding as for a convolution. Padded cells take no part: a max is over the real cells, an
+//! average divides by the count of real cells (TensorFlow's, so Keras').
+//!
+//! Each kind's file holds only its `pooling_kind!`/`global_pooling_kind!` line; these macros write
+//! its Keras configuration, its [`LayerKind`](super::LayerKind) and its [`Layer`](super::Layer).
+
+mod engine;
+mod explain;
+
+pub(crate) use engine::PoolCore;
+pub use explain::{PoolInput, PoolTrace};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::conv::{Geometry, Padding, axis};
+use super::{Check, DataFormat, LayerPlan};
+use crate::error::WxbError;
+
+/// What a pooling window computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolOp {
+    /// The largest value of the window (the gradient goes to the first largest, as TensorFlow's).
+    Max,
+    /// The mean of the window's real (unpadded) cells.
+    Average,
+}
+
+/// Where a pooling layer's windows lie.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Window {
+    /// `pool` cells every `strides` (height first; height 1 for a 1-D kind), with `padding`.
+    Local { pool: [usize; 2], strides: [usize; 2], padding: Padding },
+    /// One window over every position; `keepdims` keeps the spatial axes as 1s.
+    Global { keepdims: bool },
+}
+
+/// A pooling kind's settings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolSpec {
+    /// Keras' class name (for errors).
+    pub class: &'static str,
+    /// 1 (samples `[steps, c]`) or 2 (samples `[h, w, c]`).
+    pub rank: usize,
+    pub op: PoolOp,
+    pub window: Window,
+    pub data_format: DataFormat,
+}
+
+/// The last `rank` entries of a per-axis setting (a 1-D kind shows one value).
+fn shown(rank: usize, v: [usize; 2]) -> String {
+    format!("{:?}", &v[2 - rank..])
+}
+
+impl PoolSpec {
+    /// A 1-D kind's per-axis setting `[v]` as the 2-D `[1, v]`; a 2-D kind's as it is.
+    pub fn axes(v: &[usize]) -> [usize; 2] {
+        match v {
+            [one] => [1, *one],
+            [h, w] => [*h, *w],
+            _ => unreachable!("pooling kinds have 1 or 2 spatial axes"),
+        }
+    }
+
+    /// The output sample's shape for geometry `g`.
+    pub fn output_shape(&self, g: &Geometry) -> Vec<usize> {
+        let mut s = match self.window {
+            Window::Local { .. } => g.output[2 - self.rank..].to_vec(),
+            Window::Global { keepdims: true } => vec![1; self.rank],
+            Window::Global { keepdims: false } => Vec::new(),
+        };
+        s.push(g.filters);
+        s
+    }
+
+    /// Checks every setting for samples of `input_shape` and returns the geometry and the plan.
+    ///
+    /// # Errors
+    /// [`WxbError::InvalidLayer`] naming the first invalid field, with the shapes involved.
+    pub fn plan(&self, input_shape: &[usize], check: &Check) -> Result<(Geometry, LayerPlan), WxbError> {
+        if self.data_format != DataFormat::ChannelsLast {
+            return Err(check.bad("data_format", "channels_first".into(), "only channels_last is supported"));
+        }
+        if let Window::Local { pool, strides, padding } = self.window {
+            for (field, v) in [("pool_size", pool), ("strides", strides)] {
+                if v.contains(&0) {
+                    return Err(check.bad(field, shown(self.rank, v), "every value must be at least 1"));
+                }
+                if v.iter().any(|&d| d > 1 << 20) {
+                    return Err(check.bad(field, shown(self.rank, v), "values above 2^20 are not supported"));
+                }
+            }
+            if padding == Padding::Causal {
+                return Err(check.bad("padding", "causal".into(), "pooling pads `valid` or `same`"));
+            }
+        }
+        let input = match (self.rank, input_shape) {
+            (2, &[h, w, c]) => [h, w, c],
+            (1, &[steps, c]) => [1, steps, c],
+            _ => {
+                let what = if self.rank == 2 {
+                    "takes samples of shape [height, width, channels] (channels last)"
+                } else {
+                    "takes samples of shape [steps, channels] (channels last)"
+                };
+                return Err(check.bad("input_shape", format!("{input_shape:?} for {}", self.class), what));
+            }
+        };
+        if input.contains(&0) {
+            return Err(check.bad("input_shape", format!("{input_shape:?}"), "every axis must be at least 1"));
+        }
+        let len = input.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if len.is_none_or(|n| n > u32::MAX as usize) {
+            return Err(check.bad("input_shape", format!("{input_shape:?}"), "samples above 2^32 values"));
+        }
+        let (pool, strides, padding) = match self.window {
+            Window::Local { pool, strides, padding } => (pool, strides, padding),
+            Window::Global { .. } => ([input[0], input[1]], [1, 1], Padding::Valid),
+        };
+        let rows = axis(input[0], pool[0], strides[0], 1, padding);
+        let cols = axis(input[1], pool[1], strides[1], 1, padding);
+        let (rows, cols) = match (rows, cols) {
+            (Ok(r), Ok(c)) => (r, c),
+            _ => {
+                return Err(check.bad(
+                    "pool_size",
+                    format!("{} for samples of shape {input_shape:?} with padding valid", shown(self.rank, pool)),
+                    "the pool window is larger than the input",
+                ));
+            }
+        };
+        let g = Geometry {
+            input,
+            kernel: pool,
+            strides,
+            dilation: [1, 1],
+            pad: [rows.1, cols.1],
+            output: [rows.0, cols.0],
+            filters: input[2],
+        };
+        Ok((g, LayerPlan { output_shape: self.output_shape(&g), params: 0, weights: Vec::new() }))
+    }
+}
+
+/// Keras' `strides`: absent or `null` (the pool size), one number for every axis, or one per axis.
+pub(crate) fn opt_int_or_list<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<Option<[usize; N]>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Sizes {
+        One(usize),
+        Each(Vec<usize>),
+    }
+    match Option::<Sizes>::deserialize(d)? {
+        None => Ok(None),
+        Some(Sizes::One(n)) => Ok(Some([n; N])),
+        Some(Sizes::Each(v)) => <[usize; N]>::try_from(v.as_slice())
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected {N} sizes or one number, got {v:?}"))),
+    }
+}
+
+/// `[2, …]`: Keras' default pool size.
+pub(crate) fn twos<const N: usize>() -> [usize; N] {
+    [2; N]
+}
+
+/// The [`Layer`](super::Layer) methods of a pooling kind whose layer has fields `config` (with a
+/// method `spec() -> PoolSpec`) and `core: PoolCore`.
+macro_rules! pool_layer {
+    ($config:ident) => {
+        layer_identity!($config);
+
+        /// # Panics
+        /// If the settings do not fit samples of `input_shape` (the message of
+        /// [`LayerConfig::validate`]'s error).
+        fn build(&mut self, input_shape: &[usize], _seed: u64) {
+            let name = self.name().to_string();
+            self.core = PoolCore::build(&self.config.spec(), &name, input_shape);
+        }
+
+        fn output_shape(&self) -> Vec<usize> {
+            self.config.spec().output_shape(&self.core.geometry)
+        }
+
+        /// # Panics
+        /// If `x`'s samples do not have the built shape.
+        fn forward(&self, x: &Tensor, y: &mut Tensor, mode: Mode, scratch: &mut Scratch) {
+            self.core.forward(&self.config.spec(), self.name(), x, y, mode, scratch);
+        }
+
+        /// # Panics
+        /// If `dy` does not have the output's shape for `x`, or (max pooling) without a training
+        /// forward pass in `scratch`.
+        fn backward(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Option<&mut Tensor>, scratch: &mut Scratch) {
+            self.core.backward(&self.config.spec(), self.name(), x, dy, dx, scratch);
+        }
+
+        /// Every window's max or mean in `f64` (a max's source: its first largest input).
+        fn forward_f64(&self, _input_shape: &[usize], x: &[f64]) -> Forward64 {
+            self.core.forward_f64(self.config.spec().op, x)
+        }
+
+        /// A [`PoolTrace`](super::PoolTrace) per chosen output value.
+        fn trace(&self, v: &SampleValues<'_>) -> LayerStep {
+            self.core.trace(&self.config.spec(), v)
+        }
+
+        /// A max's largest input; an average's `k` inputs of largest magnitude.
+        fn strongest_inputs(&self, x: &[f64], forward: &Forward64, chosen: &[usize], k: usize) -> Vec<usize> {
+            self.core.strongest_inputs(x, forward, chosen, k)
+        }
+    };
+}
+
+/// A windowed pooling kind: `pooling_kind!(doc; Layer, Config, PoolOp::…, rank)` writes its
+/// Keras configuration (`pool_size` default 2, `strides` default `pool_size`, `padding`,
+/// `data_format`), its [`LayerKind`](super::LayerKind), the layer, its builders and its
+/// [`Layer`](super::Layer).
+macro_rules! pooling_kind {
+    ($(#[$doc:meta])* $layer:ident, $config:ident, $op:expr, $n:literal) => {
+        #[doc = concat!("Keras' `", stringify!($layer), "` configuration; Keras' defaults (`pool_size` 2, `strides` the pool size, `valid`).")]
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $config {
+            /// The layer's name; `None` lets the model choose Keras' snake-cased class name.
+            #[serde(default)]
+            pub name: Option<String>,
+            /// The window's size per spatial axis (default 2); one number for every axis or one each.
+            #[serde(default = "twos", deserialize_with = "int_or_list")]
+            pub pool_size: [usize; $n],
+            /// The steps between windows; `None` (Keras' default): the pool size.
+            #[serde(default, deserialize_with = "opt_int_or_list")]
+            pub strides: Option<[usize; $n]>,
+            /// `valid` (default) or `same`.
+            #[serde(default)]
+            pub padding: Padding,
+            /// Only `channels_last` (Keras' default) is supported.
+            #[serde(default)]
+            pub data_format: DataFormat,
+        }
+
+        impl $config {
+            /// Windows of `pool_size`, Keras' defaults otherwise.
+            pub fn new(pool_size: [usize; $n]) -> Self {
+                Self { name: None, pool_size, strides: None, padding: Padding::Valid, data_format: DataFormat::ChannelsLast }
+            }
+
+            pub(crate) fn spec(&self) -> PoolSpec {
+                let strides = self.strides.unwrap_or(self.pool_size);
+                let window = Window::Local {
+                    pool: PoolSpec::axes(&self.pool_size),
+                    strides: PoolSpec::axes(&strides),
+                    padding: self.padding,
+                };
+                PoolSpec { class: $config::CLASS_NAME, rank: $n, op: $op, window, data_format: self.data_format }
+            }
+        }
+
+        impl LayerKind for $config {
+            type Layer = $layer;
+
+            fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+                self.spec().plan(input_shape, check).map(|(_, plan)| plan)
+            }
+
+            fn into_layer(self) -> $layer {
+                $layer { config: self, core: PoolCore::default() }
+            }
+        }
+
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $layer {
+            config: $config,
+            core: PoolCore,
+        }
+
+        impl $layer {
+            /// Windows of `pool_size`, strides the pool size, `valid` padding (Keras' defaults).
+            pub fn new(pool_size: [usize; $n]) -> Self {
+                Self::from_config($config::new(pool_size))
+            }
+
+            config_setters! {
+                $config;
+                /// Sets the strides (default: the pool size).
+                strides(s: [usize; $n]) => strides = Some(s);
+                /// Sets the padding.
+                padding(p: Padding) => padding = p;
+            }
+        }
+
+        impl Layer for $layer {
+            pool_layer!($config);
+        }
+    };
+}
+
+/// A global pooling kind: `global_pooling_kind!(doc; Layer, Config, PoolOp::…, rank)` writes its
+/// Keras configuration (`data_format`, `keepdims` default false), its
+/// [`LayerKind`](super::LayerKind), the layer and its [`Layer`](super::Layer).
+macro_rules! global_pooling_kind {
+    ($(#[$doc:meta])* $layer:ident, $config:ident, $op:expr, $n:literal) => {
+        #[doc = concat!("Keras' `", stringify!($layer), "` configuration (`keepdims` default false).")]
+        #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $config {
+            /// The layer's name; `None` lets the model choose Keras' snake-cased class name.
+            #[serde(default)]
+            pub name: Option<String>,
+            /// Only `channels_last` (Keras' default) is supported.
+            #[serde(default)]
+            pub data_format: DataFormat,
+            /// Whether the spatial axes stay, as 1s (default: false, `[channels]`).
+            #[serde(default)]
+            pub keepdims: bool,
+        }
+
+        impl $config {
+            pub(crate) fn spec(&self) -> PoolSpec {
+                let window = Window::Global { keepdims: self.keepdims };
+                PoolSpec { class: $config::CLASS_NAME, rank: $n, op: $op, window, data_format: self.data_format }
+            }
+        }
+
+        impl LayerKind for $config {
+            type Layer = $layer;
+
+            fn plan(&self, input_shape: &[usize], check: &Check) -> Result<LayerPlan, WxbError> {
+                self.spec().plan(input_shape, check).map(|(_, plan)| plan)
+            }
+
+            fn into_layer(self) -> $layer {
+                $layer { config: self, core: PoolCore::default() }
+            }
+        }
+
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default)]
+        pub struct $layer {
+            config: $config,
+            core: PoolCore,
+        }
+
+        impl $layer {
+            /// Pools every position of each channel into one value (`keepdims` false).
+            pub fn new() -> Self {
+                Self::from_config($config::default())
+            }
+
+            config_setters! {
+                $config;
+                /// Keeps the spatial axes as 1s.
+                keepdims(keep: bool) => keepdims = keep;
+            }
+        }
+
+        impl Layer for $layer {
+            pool_layer!($config);
+        }
+    };
+}
