@@ -7,13 +7,15 @@
 
 use super::{PoolOp, PoolSpec};
 use crate::layers::conv::Geometry;
-use crate::layers::{Check, Mode, Scratch, check_samples};
+use crate::layers::{Check, Mode, Scratch, check_samples, resize_batch};
 use crate::tensor::Tensor;
 
 /// A built pooling layer: its geometry (`filters` = channels).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PoolCore {
     pub geometry: Geometry,
+    /// The output sample's shape.
+    output: Vec<usize>,
 }
 
 /// What a training pass of max pooling leaves for the backward pass.
@@ -29,12 +31,12 @@ impl PoolCore {
     /// # Panics
     /// If the settings do not fit (the message of the validation error).
     pub fn build(spec: &PoolSpec, name: &str, input_shape: &[usize]) -> Self {
-        let (geometry, _) = spec.plan(input_shape, &Check::for_layer(name)).unwrap_or_else(|e| panic!("{e}"));
-        Self { geometry }
+        let (geometry, plan) = spec.plan(input_shape, &Check::for_layer(name)).unwrap_or_else(|e| panic!("{e}"));
+        Self { geometry, output: plan.output_shape }
     }
 
-    fn input_shape(&self, spec: &PoolSpec) -> Vec<usize> {
-        self.geometry.input[3 - spec.rank - 1..].to_vec()
+    fn input_shape(&self, spec: &PoolSpec) -> &[usize] {
+        &self.geometry.input[2 - spec.rank..]
     }
 
     /// Output values per sample.
@@ -56,12 +58,10 @@ impl PoolCore {
 
     /// `y` for a batch `x`; a training max pass keeps each output's argmax in `scratch`.
     pub fn forward(&self, spec: &PoolSpec, name: &str, x: &Tensor, y: &mut Tensor, mode: Mode, scratch: &mut Scratch) {
-        check_samples(name, "input", x, &self.input_shape(spec));
+        check_samples(name, "input", x, self.input_shape(spec));
         let g = &self.geometry;
         let (batch, in_len, out_len, c, w) = (x.rows(), g.input_len(), self.output_len(), g.input[2], g.input[1]);
-        let mut shape = vec![batch];
-        shape.extend(spec.output_shape(g));
-        y.resize(&shape);
+        resize_batch(y, batch, &self.output);
         let mut argmax = match (spec.op, mode) {
             (PoolOp::Max, Mode::Train) => {
                 let b = scratch.get::<PoolBuffers>();
