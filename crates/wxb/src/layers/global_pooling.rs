@@ -30,8 +30,8 @@ global_pooling_kind! {
     /// The largest value of each channel over the image.
     ///
     /// # Shapes
-    /// `x: [batch, h, w, c] → y: [batch, c]` (`[batch, 1, 1, c]` with `keepdims`). Backward: `dy`
-    /// goes to the first largest position of each channel.
+    /// `x: [batch, h, w, c] → y: [batch, c]` (`[batch, 1, 1, c]` with `keepdims`). Backward: the
+    /// positions equal to the max share `dy` equally (TensorFlow's `reduce_max` gradient).
     GlobalMaxPooling2D, GlobalMaxPooling2DConfig, PoolOp::Max, 2
 }
 
@@ -39,7 +39,8 @@ global_pooling_kind! {
     /// The largest value of each channel over the steps.
     ///
     /// # Shapes
-    /// `x: [batch, steps, c] → y: [batch, c]` (`[batch, 1, c]` with `keepdims`).
+    /// `x: [batch, steps, c] → y: [batch, c]` (`[batch, 1, c]` with `keepdims`). Backward: the
+    /// steps equal to the max share `dy` equally.
     GlobalMaxPooling1D, GlobalMaxPooling1DConfig, PoolOp::Max, 1
 }
 

@@ -16,7 +16,7 @@ pooling_kind! {
     /// # Shapes
     /// `x: [batch, steps, c] → y: [batch, out, c]`, `out` as [`Padding`] says for the pool size
     /// and stride. Backward: `dy` goes to the first largest step of each window.
-    MaxPooling1D, MaxPooling1DConfig, PoolOp::Max, 1
+    MaxPooling1D, MaxPooling1DConfig, PoolOp::Max, 1, pool_size default "twos"
 }
 
 pooling_kind! {

@@ -16,7 +16,7 @@ pooling_kind! {
     /// `x: [batch, h, w, c] → y: [batch, oh, ow, c]`, `oh`, `ow` as [`Padding`] says for the pool
     /// size and strides; `y[n, oy, ox, ch] = max` of the window's real cells (padded cells take
     /// no part). Backward: `dy` goes to the first largest cell of each window (TensorFlow's rule).
-    MaxPooling2D, MaxPooling2DConfig, PoolOp::Max, 2
+    MaxPooling2D, MaxPooling2DConfig, PoolOp::Max, 2, pool_size default "twos"
 }
 
 pooling_kind! {

@@ -4,8 +4,10 @@
 //! max `y[n, oy, ox, ch] = max_{(i, j) ∈ W} x[n, i, j, ch]`, backward `dx[argmax] += dy` (the first
 //! largest in row-major window order, as TensorFlow's `MaxPoolGrad`); average
 //! `y = Σ_{W} x / |W|`, backward `dx[i, j, ch] += dy / |W|` for each window holding `(i, j)`.
+//! Global max pooling is Keras' `ops.max` (TensorFlow's `reduce_max`), whose gradient the cells
+//! equal to the max share equally: `dx = dy / ties` for each of them.
 
-use super::{PoolOp, PoolSpec};
+use super::{PoolOp, PoolSpec, Window};
 use crate::layers::conv::Geometry;
 use crate::layers::{Check, Mode, Scratch, check_samples, resize_batch};
 use crate::tensor::Tensor;
@@ -145,9 +147,23 @@ impl PoolCore {
             PoolOp::Max => {
                 let b = scratch.peek::<PoolBuffers>().filter(|b| b.argmax.len() == batch * out_len);
                 let argmax = &b.unwrap_or_else(|| panic!("{name}: backward without a training forward pass")).argmax;
+                let global = matches!(spec.window, Window::Global { .. });
                 for (n, (dys, args)) in dy.data().chunks_exact(out_len).zip(argmax.chunks_exact(out_len)).enumerate() {
                     let dxs = &mut dx.data_mut()[n * in_len..(n + 1) * in_len];
-                    dys.iter().zip(args).for_each(|(&d, &a)| dxs[a as usize] += d);
+                    if global {
+                        // `reduce_max`'s gradient: shared equally by the cells equal to the max.
+                        let xs = &x.data()[n * in_len..(n + 1) * in_len];
+                        for (ch, (&d, &a)) in dys.iter().zip(args).enumerate() {
+                            let max = xs[a as usize];
+                            let ties = xs.iter().skip(ch).step_by(c).filter(|&&v| v == max).count();
+                            let share = (1.0 / ties as f32) * d;
+                            xs.iter().enumerate().skip(ch).step_by(c).filter(|(_, v)| **v == max).for_each(|(i, _)| {
+                                dxs[i] = share;
+                            });
+                        }
+                    } else {
+                        dys.iter().zip(args).for_each(|(&d, &a)| dxs[a as usize] += d);
+                    }
                 }
             }
             PoolOp::Average => {

@@ -219,21 +219,22 @@ macro_rules! pool_layer {
     };
 }
 
-/// A windowed pooling kind: `pooling_kind!(doc; Layer, Config, PoolOp::…, rank)` writes its
-/// Keras configuration (`pool_size` default 2, `strides` default `pool_size`, `padding`,
+/// A windowed pooling kind: `pooling_kind!(doc; Layer, Config, PoolOp::…, rank[, pool_size default
+/// "twos"])` writes its Keras configuration (`pool_size`, `strides` default `pool_size`, `padding`,
 /// `data_format`), its [`LayerKind`](super::LayerKind), the layer, its builders and its
 /// [`Layer`](super::Layer).
 macro_rules! pooling_kind {
-    ($(#[$doc:meta])* $layer:ident, $config:ident, $op:expr, $n:literal) => {
-        #[doc = concat!("Keras' `", stringify!($layer), "` configuration; Keras' defaults (`pool_size` 2, `strides` the pool size, `valid`).")]
+    ($(#[$doc:meta])* $layer:ident, $config:ident, $op:expr, $n:literal $(, pool_size default $twos:literal)?) => {
+        #[doc = concat!("Keras' `", stringify!($layer), "` configuration; Keras' defaults (`strides` the pool size, `valid`).")]
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $config {
             /// The layer's name; `None` lets the model choose Keras' snake-cased class name.
             #[serde(default)]
             pub name: Option<String>,
-            /// The window's size per spatial axis (default 2); one number for every axis or one each.
-            #[serde(default = "twos", deserialize_with = "int_or_list")]
+            /// The window's size per spatial axis (required by Keras' average poolings, default 2 for
+            /// its max poolings); one number for every axis or one per axis.
+            #[serde($(default = $twos,)? deserialize_with = "int_or_list")]
             pub pool_size: [usize; $n],
             /// The steps between windows; `None` (Keras' default): the pool size.
             #[serde(default, deserialize_with = "opt_int_or_list")]
