@@ -11,7 +11,7 @@ use super::number::NonFinite;
 use super::raw::{AdaptOptions, PreparedReader, RawDataset, RawFeatures, Standardize};
 use super::schema::{InputFormat, Schema, pixel_names};
 use super::table::read::{TableOptions, TableReader};
-use super::table::{self, ColumnKind, MissingValues, RawTable};
+use super::table::{self, ColumnKind, ColumnPrep, MissingValues, RawTable};
 use super::task::{ClassCount, Task, check_class_indices, decide_array_task, map_classes};
 use super::{DataError, SchemaError};
 use crate::Tensor;
@@ -233,6 +233,17 @@ pub fn read_table_for_model(path: &Path, schema: &Schema, options: &LoadOptions)
     let Some(columns) = &schema.columns else {
         return Err(SchemaError::InvalidSchema { message: "the model does not read a table's columns".into() }.into());
     };
+    Ok(open_table(path, schema, columns, options)?.next_rows(usize::MAX)?.unwrap_or_default())
+}
+
+/// A reader of `path`'s columns as the saved model's `columns` were trained: their kinds, the
+/// schema's missing markers, the target and other columns skipped.
+fn open_table(
+    path: &Path,
+    schema: &Schema,
+    columns: &[ColumnPrep],
+    options: &LoadOptions,
+) -> Result<TableReader<'static>, DataError> {
     let o = CsvOptions {
         non_finite: options.non_finite,
         delimiter: options.delimiter,
@@ -241,9 +252,7 @@ pub fn read_table_for_model(path: &Path, schema: &Schema, options: &LoadOptions)
     let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
     let missing = schema.missing_values.clone().unwrap_or_default();
     let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds), categorical: &[] };
-    let mut reader =
-        TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
-    Ok(reader.next_rows(usize::MAX)?.unwrap_or_default())
+    TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))
 }
 
 /// Checks scaled features `x` (and class labels `y`) against the schema, then standardizes `x` as
@@ -297,16 +306,7 @@ pub fn open_prepared(path: &Path, schema: &Schema, options: &LoadOptions) -> Res
         let reader = FeatureReader::open(path, &o).map_err(|e| missing_feature(e, schema))?;
         return Ok(PreparedReader::numbers(reader, schema));
     };
-    let o = CsvOptions {
-        non_finite: options.non_finite,
-        delimiter: options.delimiter,
-        ..CsvOptions::for_prediction(&schema.source_columns())
-    };
-    let kinds: Vec<ColumnKind> = columns.iter().map(|c| c.kind).collect();
-    let missing = schema.missing_values.clone().unwrap_or_default();
-    let t = TableOptions { csv: &o, missing: &missing, kinds: Some(&kinds), categorical: &[] };
-    let reader = TableReader::open(Input::open(path)?.into_raw(), path, &t).map_err(|e| missing_feature(e, schema))?;
-    Ok(PreparedReader::table(reader, schema))
+    Ok(PreparedReader::table(open_table(path, schema, columns, options)?, schema))
 }
 
 /// A column the file lacks that the schema needs, said with the schema's features.

@@ -40,6 +40,21 @@ impl LayerConfig {
         self.plan(input_shape, &Check { layer })
     }
 
+    /// Scalars per sample of the buffers a layer of this configuration keeps beyond those the size
+    /// of its output (a convolution's patches `im2col(x)` and their gradient: `2·P·kh·kw·c` for `P`
+    /// output positions); 0 for the other kinds, and for a configuration that does not fit.
+    pub fn buffers_per_sample(&self, input_shape: &[usize]) -> u64 {
+        let spec = match self {
+            LayerConfig::Conv2D(c) => c.spec(),
+            LayerConfig::Conv1D(c) => c.spec(),
+            _ => return 0,
+        };
+        match spec.plan(input_shape, &Check::for_layer("")) {
+            Ok((g, _)) => 2u64.saturating_mul(g.positions() as u64).saturating_mul(g.patch() as u64),
+            Err(_) => 0,
+        }
+    }
+
     /// [`LayerConfig::validate`] for the layer the model names `layer` (its errors say so).
     pub(crate) fn validate_named(&self, input_shape: &[usize], layer: &str) -> Result<LayerPlan, WxbError> {
         self.plan(input_shape, &Check::for_layer(layer))

@@ -45,6 +45,9 @@ pub struct MemoryPlan {
     pub activations: u64,
     /// One output sample.
     pub output: u64,
+    /// One sample's share of the layers' buffers larger than their outputs (a convolution's
+    /// patches `im2col(x)` and their gradient), summed.
+    pub buffers: u64,
 }
 
 /// `a·b + c` in u64, saturating.
@@ -61,10 +64,12 @@ impl MemoryPlan {
     /// ([`WxbError::ModelTooLarge`], as [`Sequential::from_configs`] would say).
     pub fn of_configs(input_shape: &[usize], configs: &[LayerConfig], max_params: u64) -> Result<Self, WxbError> {
         let size = |shape: &[usize]| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
-        let mut plan = Self { weights: 0, input: size(input_shape), activations: 0, output: size(input_shape) };
+        let (input, output) = (size(input_shape), size(input_shape));
+        let mut plan = Self { weights: 0, input, activations: 0, output, buffers: 0 };
         let mut shape = input_shape.to_vec();
         for config in configs {
             let layer = config.validate(&shape)?;
+            plan.buffers = plan.buffers.saturating_add(config.buffers_per_sample(&shape));
             shape = layer.output_shape;
             plan.weights = plan.weights.saturating_add(layer.params);
             if plan.weights > max_params {
@@ -79,16 +84,19 @@ impl MemoryPlan {
     /// Bytes for training in batches of `batch` samples with an optimizer keeping `slots` values
     /// per weight: the weights, their gradients, one more copy (early stopping's best weights) and
     /// the slots; per sample, the input and targets, each layer's output, its gradient and up to
-    /// two buffers of its own, and the validation pass's buffers.
+    /// two buffers of its own (and the larger ones of convolutions), and the validation pass's
+    /// buffers.
     pub fn training_bytes(&self, batch: usize, slots: usize) -> u64 {
-        let per_sample = mul_add(6, self.activations, mul_add(2, self.input, 2 * self.output));
+        let per_sample =
+            mul_add(6, self.activations, mul_add(2, self.input, 2 * self.output)).saturating_add(self.buffers);
         4 * mul_add(batch as u64, per_sample, self.weights.saturating_mul(3 + slots as u64)).min(u64::MAX / 4)
     }
 
     /// Bytes for predicting `rows` samples in batches of `batch`: the weights, per sample of a
-    /// batch its input, each layer's output and one buffer of its own, and the `rows` outputs.
+    /// batch its input, each layer's output and one buffer of its own (a convolution: its
+    /// patches), and the `rows` outputs.
     pub fn prediction_bytes(&self, batch: usize, rows: usize) -> u64 {
-        let per_sample = mul_add(2, self.activations, self.input);
+        let per_sample = mul_add(2, self.activations, self.input).saturating_add(self.buffers / 2);
         let total = mul_add(batch as u64, per_sample, mul_add(rows as u64, self.output, self.weights));
         4 * total.min(u64::MAX / 4)
     }
@@ -110,9 +118,13 @@ impl Sequential {
     pub fn memory_plan(&self) -> MemoryPlan {
         let size = |shape: &[usize]| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
         let input = size(&self.input_shape);
-        let mut plan = MemoryPlan { weights: self.count_params() as u64, input, activations: 0, output: input };
+        let mut plan =
+            MemoryPlan { weights: self.count_params() as u64, input, activations: 0, output: input, buffers: 0 };
+        let mut shape = self.input_shape.clone();
         for layer in &self.layers {
-            plan.output = size(&layer.output_shape());
+            plan.buffers = plan.buffers.saturating_add(layer.config().buffers_per_sample(&shape));
+            shape = layer.output_shape();
+            plan.output = size(&shape);
             plan.activations = plan.activations.saturating_add(plan.output);
         }
         plan
@@ -150,7 +162,10 @@ mod tests {
     fn plans_count_weights_and_activations_from_configs_as_built_models_do() {
         let configs = [LayerConfig::Dense(DenseConfig::new(5)), LayerConfig::Dense(DenseConfig::new(3))];
         let plan = MemoryPlan::of_configs(&[4], &configs, 1000).unwrap();
-        assert_eq!(plan, MemoryPlan { weights: 4 * 5 + 5 + 5 * 3 + 3, input: 4, activations: 8, output: 3 });
+        assert_eq!(
+            plan,
+            MemoryPlan { weights: 4 * 5 + 5 + 5 * 3 + 3, input: 4, activations: 8, output: 3, buffers: 0 }
+        );
         let model = Sequential::from_configs(&[4], 0, &configs, super::super::MAX_PARAMS).unwrap();
         assert_eq!(model.memory_plan(), plan);
         // Adam: 2 slots; batch 10.
@@ -160,5 +175,21 @@ mod tests {
         assert_eq!(e, WxbError::OverMemoryBudget { what: "training", batch: 10, bytes: 3340, budget: 1000 });
         let e = MemoryPlan::of_configs(&[4], &configs, 42).unwrap_err();
         assert_eq!(e, WxbError::ModelTooLarge { params: 43, limit: 42, why: WEIGHT_BUDGET });
+    }
+
+    #[test]
+    fn a_convolution_counts_its_patches_and_their_gradient() {
+        use crate::layers::{Conv2DConfig, FlattenConfig};
+        let configs = [
+            LayerConfig::Conv2D(Conv2DConfig::new(4, [3, 3])),
+            LayerConfig::Flatten(FlattenConfig::default()),
+            LayerConfig::Dense(DenseConfig::new(2)),
+        ];
+        let plan = MemoryPlan::of_configs(&[6, 5, 2], &configs, 1 << 20).unwrap();
+        // 4×3 positions, patches of 3·3·2 values: im2col(x) and its gradient.
+        assert_eq!((plan.activations, plan.buffers), (48 + 48 + 2, 2 * 12 * 18));
+        let model = Sequential::from_configs(&[6, 5, 2], 0, &configs, super::super::MAX_PARAMS).unwrap();
+        assert_eq!(model.memory_plan(), plan);
+        assert_eq!(plan.prediction_bytes(1, 1), 4 * (plan.weights + 2 * 98 + 60 + 12 * 18 + 2));
     }
 }
