@@ -187,3 +187,45 @@ impl PoolCore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::layers::{AveragePooling2D, Layer, LayerConfig, MaxPooling2D, Mode, Padding, Scratch};
+    use crate::tensor::Tensor;
+
+    /// Every small setting that validates builds, runs both passes and gives the planned shape;
+    /// every average's gradient sums to the output gradient's sum (each window shares it whole).
+    #[test]
+    fn every_valid_small_setting_runs_and_conserves_the_gradient() {
+        let mut checked = 0;
+        for (h, w) in [(1, 1), (2, 5), (5, 3), (4, 4)] {
+            for pool in 1..=4 {
+                for stride in 1..=3 {
+                    for padding in [Padding::Valid, Padding::Same] {
+                        let layers: [Box<dyn Layer>; 2] = [
+                            Box::new(MaxPooling2D::new([pool, pool]).strides([stride, 1]).padding(padding)),
+                            Box::new(AveragePooling2D::new([pool, 1]).strides([stride, stride]).padding(padding)),
+                        ];
+                        for mut layer in layers {
+                            let config: LayerConfig = layer.config();
+                            let Ok(plan) = config.validate(&[h, w, 2]) else { continue };
+                            layer.set_name("p".into());
+                            layer.build(&[h, w, 2], 0);
+                            assert_eq!(layer.output_shape(), plan.output_shape);
+                            let n = 3 * h * w * 2;
+                            let x = Tensor::from_vec(&[3, h, w, 2], (0..n).map(|i| (i * 7 % 5) as f32).collect());
+                            let s = &mut Scratch::default();
+                            let y = layer.call(&x, Mode::Train, s);
+                            let mut dx = Tensor::default();
+                            layer.backward(&x, &y, &Tensor::full(y.shape(), 1.0), Some(&mut dx), s);
+                            let (total, want) = (dx.data().iter().sum::<f32>(), y.len() as f32);
+                            assert!((total - want).abs() < 1e-3, "{config:?} on [{h}, {w}, 2]: {total} vs {want}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+}
