@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use wxb::activations::Activation;
 use wxb::explain::{
-    ConvTrace, Explanation, FeatureTrace, LayerStep, LayerTrace, NeuronTrace, Prediction, Statistics, ValueTrace,
+    ConvTrace, Explanation, FeatureTrace, LayerStep, LayerTrace, NeuronTrace, PoolOp, PoolTrace, Prediction,
+    Statistics, ValueTrace,
 };
 
 use crate::formula::{num, p};
@@ -145,6 +146,36 @@ fn layer_text(s: &mut String, layer: &LayerTrace) {
                 conv_text(s, o, kernel_size, *activation);
             }
         }
+        LayerStep::Pooling { operation, pool_size, strides, padding, outputs } => {
+            let x = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
+            let op = if *operation == PoolOp::Max { "max" } else { "mean" };
+            let _ = writeln!(
+                s,
+                "{head}: the {op} of each {} window, strides {}, padding {} (padded cells take no part) ──",
+                x(pool_size),
+                x(strides),
+                padding.name()
+            );
+            for o in outputs {
+                pool_text(s, o, op);
+            }
+        }
+        LayerStep::Rescaling { scale, offset, values } => {
+            let _ = writeln!(s, "{head}: y = x·{} + {} ──", num(*scale), num(*offset));
+            for v in values {
+                let _ =
+                    writeln!(s, "  {}: {}·{} + {} = {}", v.name, num(v.x), num(*scale), num(*offset), num(v.output));
+            }
+        }
+        LayerStep::Reshape { input_shape, output_shape } => {
+            let _ = writeln!(s, "{head}: {input_shape:?} → {output_shape:?}, the same values in the same order ──");
+        }
+        LayerStep::ZeroPadding { padding: [[t, b], [l, r]], input_shape, output_shape } => {
+            let _ = writeln!(
+                s,
+                "{head}: {input_shape:?} → {output_shape:?}, zeros added: {t} rows above, {b} below, {l} columns left, {r} right ──"
+            );
+        }
         // A kind of step this text does not know yet (a new layer kind's): its data as JSON.
         other => {
             let json = serde_json::to_string(other).unwrap_or_else(|e| format!("({e})"));
@@ -217,6 +248,25 @@ fn feature_text(s: &mut String, f: &FeatureTrace, eps: f64) {
 
 /// One output value of a convolution: where its patch lies, the patch and the filter's kernel (as
 /// grids, for up to 3 channels), the largest products, the sum, the bias and the activation.
+/// One pooling output: its window's values (at most 9 listed) and their max or mean.
+fn pool_text(s: &mut String, o: &PoolTrace, op: &str) {
+    const SHOWN: usize = 9;
+    let mut cells: Vec<String> = o
+        .inputs
+        .iter()
+        .take(SHOWN)
+        .enumerate()
+        .map(|(i, c)| format!("{} = {}{}", c.name, num(c.x), if o.argmax == Some(i) { " ←" } else { "" }))
+        .collect();
+    if o.inputs.len() > SHOWN {
+        cells.push(format!("… {} more", o.inputs.len() - SHOWN));
+    }
+    let _ = writeln!(s, "  {} = {op} of {} values ({}) = {}", o.name, o.inputs.len(), cells.join(", "), num(o.output));
+    if let Some(a) = o.argmax.filter(|&a| a >= SHOWN) {
+        let _ = writeln!(s, "    the largest: {} = {}", o.inputs[a].name, num(o.inputs[a].x));
+    }
+}
+
 fn conv_text(s: &mut String, o: &ConvTrace, kernel_size: &[usize], activation: Activation) {
     let at = o.position.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
     let _ = writeln!(
@@ -296,6 +346,30 @@ mod tests {
             "(6 other terms, summed)",
             "Σ patch ⊙ kernel = ",
             "a = relu(",
+        ] {
+            assert!(text.contains(part), "lacks {part:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn pooling_rescaling_and_padding_say_what_they_did() {
+        let mut m = Sequential::new(&[4, 4, 1]).seed(2);
+        m.add(Rescaling::new(0.5, 0.0));
+        m.add(ZeroPadding2D::new([[1, 1], [0, 0]]));
+        m.add(MaxPooling2D::new([2, 2]));
+        m.add(Reshape::new(&[-1]));
+        m.add(Dense::new(1));
+        let x: Vec<f32> = (0..16).map(|i| i as f32).collect();
+        let e = explain(&m, &x, &ExplainOptions::default()).unwrap();
+        let sample = Sample { row: 0, file: "x", preparation: "as is", raw: None, classes: None, asked: (None, None) };
+        let text = render(&e, &sample);
+        for part in [
+            "rescaling (Rescaling): y = x·0.5 + 0 ──",
+            "zero_padding2d (ZeroPadding2D): [4, 4, 1] → [6, 4, 1], zeros added: 1 rows above, 1 below",
+            "max_pooling2d (MaxPooling2D): the max of each 2×2 window, strides 2×2, padding valid",
+            "= max of 4 values (",
+            " ←",
+            "reshape (Reshape): [3, 2, 1] → [6], the same values in the same order",
         ] {
             assert!(text.contains(part), "lacks {part:?}:\n{text}");
         }

@@ -156,6 +156,53 @@ fn bad_spec_files() {
     );
 }
 
+/// Pooling and reshaping specs that do not fit the 3 features: one line naming the layer and the
+/// shapes, exit 2, nothing written; one that fits trains and its summary shows Keras' shapes.
+#[test]
+fn pooling_specs_that_do_not_fit() {
+    let d = tempdir();
+    let p = d.path();
+    small_model(p);
+    let dense = json!({"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}});
+    let layer = |class: &str, config: serde_json::Value| json!({"class_name": class, "config": config});
+    let flat = layer("Flatten", json!({}));
+    write(p, "pool.json", json!([layer("MaxPooling2D", json!({})), dense]).to_string());
+    write(p, "reshape.json", json!([layer("Reshape", json!({"target_shape": [2, -1]})), dense]).to_string());
+    let image = layer("Reshape", json!({"target_shape": [1, 3, 1]}));
+    write(p, "window.json", json!([image, layer("MaxPooling2D", json!({"pool_size": 2})), flat, dense]).to_string());
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "pool.json",
+            &[
+                "pool.json: layer \"max_pooling2d\": invalid input_shape = [3] for MaxPooling2D: takes samples of shape [height, width, channels]",
+            ],
+        ),
+        (
+            "reshape.json",
+            &[
+                "reshape.json: layer \"reshape\": invalid target_shape = [2, -1] for samples of shape [3]: does not hold the input's number of values",
+            ],
+        ),
+        (
+            "window.json",
+            &[
+                "window.json: layer \"max_pooling2d\": invalid pool_size = [2, 2] for samples of shape [1, 3, 1] with padding valid: the pool window is larger than the input",
+            ],
+        ),
+    ];
+    for (file, parts) in cases {
+        train_fails(p, &["--spec", file], parts);
+    }
+    let sequence = layer("Reshape", json!({"target_shape": [3, 1]}));
+    let pool = layer("MaxPooling1D", json!({"pool_size": 2, "padding": "same"}));
+    write(p, "fits.json", json!([sequence, pool, flat, dense]).to_string());
+    let args =
+        ["train", "--data", "train.csv", "--spec", "fits.json", "--epochs", "1", "--out", "pooled", "--verbose", "0"];
+    ok(p, &args);
+    let summary = ok(p, &["summary", "--model", "pooled"]).stdout;
+    assert!(summary.contains("│ max_pooling1d (MaxPooling1D)    │ (None, 2, 1)"), "{summary}");
+}
+
 #[test]
 fn predict_never_touches_its_out_file_on_error() {
     let d = tempdir();

@@ -25,3 +25,21 @@ fn convnet_summary_matches_keras() {
     model.add(Dense::new(10).activation(Activation::Softmax).named("dense_5"));
     assert_eq!(model.summary(), include_str!("fixtures/summary_conv.txt"));
 }
+
+#[test]
+fn pooling_summary_matches_keras() {
+    let mut model = Sequential::new(&[28, 28, 1]).named("sequential_3");
+    model.add(Rescaling::new(1.0 / 255.0, 0.0));
+    model.add(ZeroPadding2D::new([[0, 1], [2, 1]]));
+    model.add(Conv2D::new(8, [3, 3]).activation(Activation::Relu).named("conv2d_2"));
+    model.add(MaxPooling2D::new([2, 2]));
+    model.add(SpatialDropout2D::new(0.2));
+    model.add(AveragePooling2D::new([3, 3]).strides([2, 2]).padding(Padding::Same));
+    model.add(GlobalMaxPooling2D::new().keepdims(true));
+    model.add(Reshape::new(&[-1, 4]));
+    model.add(MaxPooling1D::new([2]).padding(Padding::Same));
+    model.add(AveragePooling1D::new([1]));
+    model.add(GlobalAveragePooling1D::new());
+    model.add(Dense::new(3).named("dense_6"));
+    assert_eq!(model.summary(), include_str!("fixtures/summary_pooling.txt"));
+}

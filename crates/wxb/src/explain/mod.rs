@@ -64,8 +64,8 @@ mod weight_trace;
 // The trace of each kind of layer is the layer's own (`crate::layers`); re-exported here, where
 // explanations are read.
 pub use crate::layers::{
-    ConvTrace, FeatureTrace, LayerStep, NeuronTrace, OtherTerms, Similarity, Statistics, Term, ValueTrace,
-    dense_products,
+    ConvTrace, FeatureTrace, LayerStep, NeuronTrace, OtherTerms, PoolInput, PoolOp, PoolTrace, Similarity, Statistics,
+    Term, ValueTrace, dense_products,
 };
 pub use layer::LayerTrace;
 pub use rule_trace::{Equation, Moved, RuleTrace, num, p, replay};

@@ -30,18 +30,27 @@ mod affine;
 mod batch_normalization;
 #[macro_use]
 mod conv;
+#[macro_use]
+mod pool;
 mod conv1d;
 mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod global_pooling;
 mod layer;
 mod layer_normalization;
 mod neuron;
+mod pooling1d;
+mod pooling2d;
+mod rescaling;
+mod reshape;
 mod scratch;
+mod spatial_dropout2d;
 mod spec;
 mod trace;
 mod validate;
+mod zero_padding2d;
 
 pub use activation::{ActivationConfig, ActivationLayer};
 pub use batch_normalization::{BatchNormalization, BatchNormalizationConfig};
@@ -51,13 +60,23 @@ pub use conv2d::{Conv2D, Conv2DConfig};
 pub use dense::{Dense, DenseConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use flatten::{DataFormat, Flatten, FlattenConfig};
+pub use global_pooling::{GlobalAveragePooling1D, GlobalAveragePooling1DConfig, GlobalAveragePooling2D};
+pub use global_pooling::{GlobalAveragePooling2DConfig, GlobalMaxPooling1D, GlobalMaxPooling1DConfig};
+pub use global_pooling::{GlobalMaxPooling2D, GlobalMaxPooling2DConfig};
 pub use layer::Layer;
 pub use layer_normalization::{LayerNormalization, LayerNormalizationConfig};
 pub use neuron::{NeuronTrace, OtherTerms, Similarity, Term, dense_products};
+pub use pool::{PoolInput, PoolOp, PoolTrace};
+pub use pooling1d::{AveragePooling1D, AveragePooling1DConfig, MaxPooling1D, MaxPooling1DConfig};
+pub use pooling2d::{AveragePooling2D, AveragePooling2DConfig, MaxPooling2D, MaxPooling2DConfig};
+pub use rescaling::{Rescaling, RescalingConfig};
+pub use reshape::{Reshape, ReshapeConfig};
 pub use scratch::Scratch;
+pub use spatial_dropout2d::{SpatialDropout2D, SpatialDropout2DConfig};
 pub use spec::{SpecError, parse_spec};
 pub use trace::{FeatureTrace, Forward64, LayerStep, SampleValues, Statistics, ValueTrace};
 pub use validate::{Check, LayerPlan, Rank};
+pub use zero_padding2d::{ZeroPadding2D, ZeroPadding2DConfig};
 
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +105,30 @@ layer_registry! {
     Conv2D(Conv2DConfig),
     /// [`Conv1D`].
     Conv1D(Conv1DConfig),
+    /// [`MaxPooling2D`].
+    MaxPooling2D(MaxPooling2DConfig),
+    /// [`AveragePooling2D`].
+    AveragePooling2D(AveragePooling2DConfig),
+    /// [`MaxPooling1D`].
+    MaxPooling1D(MaxPooling1DConfig),
+    /// [`AveragePooling1D`].
+    AveragePooling1D(AveragePooling1DConfig),
+    /// [`GlobalAveragePooling2D`].
+    GlobalAveragePooling2D(GlobalAveragePooling2DConfig),
+    /// [`GlobalAveragePooling1D`].
+    GlobalAveragePooling1D(GlobalAveragePooling1DConfig),
+    /// [`GlobalMaxPooling2D`].
+    GlobalMaxPooling2D(GlobalMaxPooling2DConfig),
+    /// [`GlobalMaxPooling1D`].
+    GlobalMaxPooling1D(GlobalMaxPooling1DConfig),
+    /// [`Reshape`].
+    Reshape(ReshapeConfig),
+    /// [`Rescaling`].
+    Rescaling(RescalingConfig),
+    /// [`ZeroPadding2D`].
+    ZeroPadding2D(ZeroPadding2DConfig),
+    /// [`SpatialDropout2D`].
+    SpatialDropout2D(SpatialDropout2DConfig),
 }
 
 /// A layer kind's configuration, implemented in the kind's file: it checks itself against the
@@ -222,6 +265,17 @@ pub(crate) fn feature_param(
 /// doing the same keeps wxb's constants bit-identical.
 pub(crate) fn python_float(x: f32) -> f64 {
     crate::tensor::python_float(x)
+}
+
+/// Resizes `t` to `[batch, sample…]` without allocating once its buffer is large enough.
+///
+/// # Panics
+/// If `sample` has more than 7 axes.
+pub(crate) fn resize_batch(t: &mut Tensor, batch: usize, sample: &[usize]) {
+    let mut shape = [0usize; 8];
+    shape[0] = batch;
+    shape[1..=sample.len()].copy_from_slice(sample);
+    t.resize(&shape[..=sample.len()]);
 }
 
 /// Asserts that the samples of `t` (batch first) have `shape`.

@@ -8,6 +8,9 @@
 //!   ([`FeatureTrace`]), with moving statistics or the sample's own;
 //! - [`LayerStep::Activation`]: `y = f(x)` per chosen value;
 //! - [`LayerStep::Dropout`]: `y = x` (dropout only drops in training);
+//! - [`LayerStep::Pooling`]: a [`PoolTrace`] per chosen output value: its window and its max or mean;
+//! - [`LayerStep::Rescaling`]: `y = x·scale + offset` per chosen value;
+//! - [`LayerStep::Reshape`], [`LayerStep::ZeroPadding`]: the values moved (and zeros added);
 //! - [`LayerStep::Flatten`]: the values only rearranged, `input_shape → output_shape`;
 //! - [`LayerStep::Conv`]: a [`ConvTrace`] per chosen output value (a position and a filter): the
 //!   patch, the filter's kernel, the products summed, the bias and the activation.
@@ -16,6 +19,7 @@ use serde::Serialize;
 
 use super::conv::{ConvTrace, Padding};
 use super::neuron::NeuronTrace;
+use super::pool::{PoolOp, PoolTrace};
 use crate::activations::Activation;
 
 /// A layer's forward pass for one sample, recomputed in `f64`.
@@ -179,6 +183,44 @@ pub enum LayerStep {
         activation: Activation,
         /// The chosen output values.
         outputs: Vec<ConvTrace>,
+    },
+    /// The max or the mean of each chosen output value's window (pooling layers).
+    Pooling {
+        /// Max or average.
+        operation: PoolOp,
+        /// The window's size per spatial axis (the whole input for global pooling).
+        pool_size: Vec<usize>,
+        /// The steps between windows.
+        strides: Vec<usize>,
+        /// `valid` or `same` (padded cells take no part).
+        padding: Padding,
+        /// The chosen output values.
+        outputs: Vec<PoolTrace>,
+    },
+    /// `y = x·scale + offset` for each chosen value.
+    Rescaling {
+        /// The factor.
+        scale: f64,
+        /// The offset.
+        offset: f64,
+        /// The chosen values.
+        values: Vec<ValueTrace>,
+    },
+    /// The same values, in the same order, in a sample of a new shape.
+    Reshape {
+        /// The shape of one input sample.
+        input_shape: Vec<usize>,
+        /// The shape of one output sample.
+        output_shape: Vec<usize>,
+    },
+    /// The image surrounded by zeros: `[[top, bottom], [left, right]]` rows and columns.
+    ZeroPadding {
+        /// The zeros added, `[[top, bottom], [left, right]]`.
+        padding: [[usize; 2]; 2],
+        /// The shape of one input sample.
+        input_shape: Vec<usize>,
+        /// The shape of one output sample.
+        output_shape: Vec<usize>,
     },
     /// The values rearranged into one vector, unchanged.
     Flatten {

@@ -12,6 +12,7 @@ mod im2col;
 
 pub(crate) use engine::{ConvCore, ConvSpec};
 pub use explain::ConvTrace;
+pub(crate) use geometry::axis;
 pub use geometry::{Geometry, Padding};
 
 use serde::{Deserialize, Deserializer};

@@ -1,0 +1,97 @@
+//! Training and evaluating through the pooling and image layers allocate nothing per batch: max
+//! pooling's argmax, spatial dropout's mask and every output live in buffers reused batch after
+//! batch. A counting global allocator (this test
+//! binary only) counts the allocations of the current thread.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use wxb::prelude::*;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `dealloc`, and `new_size` is valid per the caller.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    f();
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+/// `n` images 10×10 and 10 classes.
+fn data(n: usize) -> (Tensor, Tensor) {
+    let x = Tensor::from_vec(&[n, 10, 10, 1], (0..n * 100).map(|i| ((i * 37 % 101) as f32) * 2.5).collect());
+    let y = Tensor::from_vec(&[n, 1], (0..n).map(|i| (i % 10) as f32).collect());
+    (x, y)
+}
+
+/// Every kind of this family in one model.
+fn model() -> Sequential {
+    let mut m = Sequential::new(&[10, 10, 1]).seed(1);
+    m.add(Rescaling::new(1.0 / 255.0, -0.5));
+    m.add(ZeroPadding2D::new([[1, 1], [1, 1]]));
+    m.add(Conv2D::new(8, [3, 3]).activation(Activation::Relu));
+    m.add(MaxPooling2D::new([2, 2]));
+    m.add(SpatialDropout2D::new(0.25));
+    m.add(AveragePooling2D::new([3, 3]).strides([1, 1]).padding(Padding::Same));
+    m.add(GlobalMaxPooling2D::new().keepdims(true));
+    m.add(Reshape::new(&[4, 2]));
+    m.add(MaxPooling1D::new([2]).padding(Padding::Same));
+    m.add(AveragePooling1D::new([2]));
+    m.add(GlobalAveragePooling1D::new());
+    m.add(Dense::new(10).activation(Activation::Softmax));
+    m.compile(Optimizer::adam(), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[Metric::Accuracy]);
+    m
+}
+
+#[test]
+fn pooling_training_and_evaluation_allocate_nothing_per_batch() {
+    let batch = 32;
+    let options = FitOptions { epochs: 2, batch_size: batch, ..FitOptions::default() };
+    let (x_few, y_few) = data(2 * batch);
+    let (x_many, y_many) = data(12 * batch);
+    let mut m = model();
+    // Warm-up: buffers sized, the thread pool started, every thread's scratch space grown.
+    m.fit(&x_many, &y_many, &options, &mut []).unwrap();
+    m.evaluate(&x_many, &y_many, batch).unwrap();
+
+    let few = allocations(|| {
+        m.fit(&x_few, &y_few, &options, &mut []).unwrap();
+    });
+    let many = allocations(|| {
+        m.fit(&x_many, &y_many, &options, &mut []).unwrap();
+    });
+    assert!(few > 0, "the counter sees the allocations of setting up fit");
+    assert_eq!(many, few, "fit: {} batches made {many} allocations, {} batches {few}", 2 * 12, 2 * 2);
+
+    let few = allocations(|| {
+        m.evaluate(&x_few, &y_few, batch).unwrap();
+    });
+    let many = allocations(|| {
+        m.evaluate(&x_many, &y_many, batch).unwrap();
+    });
+    assert_eq!(many, few, "evaluate: 12 batches made {many} allocations, 2 batches {few}");
+}
