@@ -119,3 +119,64 @@ fn a_model_saved_flat_by_an_earlier_version_still_evaluates_and_predicts() {
     assert_eq!(read_csv(&p.join("old.csv")), read_csv(&p.join("new.csv")));
     assert!(ok(p, &["summary", "--model", "old"]).stdout.contains("(None, 16)"));
 }
+
+#[test]
+fn a_spec_beginning_with_reshape_works_too() {
+    let d = tempdir();
+    let p = d.path();
+    idx_digits(p);
+    let reshape = layer("Reshape", json!({"target_shape": [16]}));
+    write(
+        p,
+        "flat.json",
+        json!([reshape, layer("Dense", json!({"units": 8, "activation": "relu"})), softmax(3)]).to_string(),
+    );
+    let out = ok(p, &[&TRAIN[..], &["--data", "img", "--labels", "lab", "--spec", "flat.json", "--out", "m"]].concat());
+    assert!(!out.stdout.contains("Flatten layer was added"), "used as written: {}", out.stdout);
+    let e = json(&ok(p, &["evaluate", "--model", "m", "--data", "img", "--labels", "lab", "--json"]).stdout);
+    assert!(e["accuracy"].as_f64().unwrap() >= 0.9, "{e}");
+}
+
+/// The first `n` bundled training digits and labels, as IDX files `digits` and `digit-labels`.
+fn mnist_subset(p: &std::path::Path, n: usize) {
+    let m = wxb::data::mnist::bundled().unwrap();
+    let bytes: Vec<u8> = m.train_images.data()[..n * 784].iter().map(|v| (v * 255.0).round() as u8).collect();
+    let labels: Vec<u8> = m.train_labels.data()[..n].iter().map(|&v| v as u8).collect();
+    write(p, "digits", idx_u8(&[n as u32, 28, 28], &bytes));
+    write(p, "digit-labels", idx_u8(&[n as u32], &labels));
+}
+
+#[test]
+fn the_example_convnet_trains_on_digits_and_explains_a_conv_output() {
+    let d = tempdir();
+    let p = d.path();
+    mnist_subset(p, 256);
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/mnist_convnet.json");
+    let data = ["--data", "digits", "--labels", "digit-labels"];
+    ok(p, &[&["train", "--spec", spec, "--epochs", "1", "--verbose", "0", "--out", "m"], &data[..]].concat());
+    // Keras' "simple MNIST convnet" (keras.io/examples/vision/mnist_convnet), as Keras counts it.
+    let summary = ok(p, &["summary", "--model", "m"]).stdout;
+    for row in [
+        "│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │",
+        "│ max_pooling2d (MaxPooling2D)    │ (None, 13, 13, 32)     │             0 │",
+        "│ conv2d_1 (Conv2D)               │ (None, 11, 11, 64)     │        18,496 │",
+        "│ max_pooling2d_1 (MaxPooling2D)  │ (None, 5, 5, 64)       │             0 │",
+        "│ flatten (Flatten)               │ (None, 1600)           │             0 │",
+        "│ dense (Dense)                   │ (None, 10)             │        16,010 │",
+        " Trainable params: 34,826 (136.04 KB)",
+    ] {
+        assert!(summary.contains(row), "{row}\n{summary}");
+    }
+    // Filter 0 at output position (13, 13) of the first convolution: value (13·26 + 13)·32 + 0.
+    let args = ["explain", "--model", "m", "--row", "0", "--layer", "0", "--neuron", "11232", "--json"];
+    let x = json(&ok(p, &[&args[..], &data[..2]].concat()).stdout);
+    let o = &x["layers"][0]["step"]["outputs"][0];
+    assert_eq!((&o["name"], &o["position"], &o["filter"]), (&json!("conv2d[13,13,0]"), &json!([13, 13]), &json!(0)));
+    let terms = o["terms"].as_array().unwrap();
+    assert_eq!(terms.len(), 9, "a 3×3 patch of one channel");
+    let dot: f64 = terms.iter().map(|t| t["x"].as_f64().unwrap() * t["w"].as_f64().unwrap()).sum();
+    let f = |k: &str| o[k].as_f64().unwrap();
+    assert!(close(dot, f("dot"), 1e-6) && close(f("dot") + f("bias"), f("z"), 1e-6), "{o}");
+    assert!(close(f("output"), f("z").max(0.0), 1e-9), "relu: {o}");
+    assert!(terms.iter().any(|t| t["x"].as_f64().unwrap() > 0.0), "the patch lies on the digit: {o}");
+}
