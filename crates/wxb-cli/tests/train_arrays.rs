@@ -34,10 +34,12 @@ fn idx_images_raw_and_gzip_train_the_same_model() {
     ok(p, &[&train[..], &["--data", "img-idx3-ubyte.gz", "--labels", "lab-idx1-ubyte.gz", "--out", "gz"]].concat());
     let w = |m: &str| tensors(&p.join(m).join("model.safetensors"));
     assert_eq!(w("raw"), w("gz"));
-    assert_eq!(w("raw")["layers.0.kernel"].0, [16, 64], "4×4 images flatten to 16 inputs");
+    // The images arrive as (4, 4, 1); the default MLP flattens them first (layer 0).
+    assert_eq!(w("raw")["layers.1.kernel"].0, [16, 64], "4×4 images flatten to 16 inputs");
     let pre = &config(&p.join("raw"))["metadata"]["preprocessing"];
     assert_eq!(pre["format"], json!("idx"));
     assert_eq!(pre["image_shape"], json!([4, 4]));
+    assert_eq!(pre["sample_shape"], json!([4, 4, 1]));
     assert_eq!(pre["class_names"], json!(["0", "1", "2"]));
     assert_eq!(pre["feature_names"][5], json!("pixel[1,1]"));
     assert!(close(pre["scale"].as_f64().unwrap(), 1.0 / 255.0, 1e-7), "bytes scale to [0, 1]");
@@ -79,6 +81,7 @@ fn npy_with_labels_and_npz_with_x_and_y_train_the_same_model() {
     let pre = &config(&p.join("npy"))["metadata"]["preprocessing"];
     assert_eq!(pre["format"], json!("npy"));
     assert_eq!(pre["feature_names"], json!(["x[0]", "x[1]", "x[2]"]));
+    assert_eq!(pre.get("sample_shape"), None, "rank-2 arrays stay flat");
     assert_eq!(pre["class_names"], json!(["0", "1", "2"]));
 
     let a = json(&ok(p, &["evaluate", "--model", "npy", "--data", "data.npz", "--json"]).stdout);

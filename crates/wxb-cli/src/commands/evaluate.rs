@@ -19,6 +19,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         bail!("{}: the model was saved without a loss: it cannot be evaluated", args.model.display());
     }
     let (x, y) = dataset::load_for_model(&args.data, &pre, Targets::Required)?;
+    let x = x.with_sample_shape(model.input_shape());
     let loss = model.compiled().map(|c| c.loss).expect("compiled");
     let y = pre.targets_for(loss, y.expect("required targets"));
     let logs = model.evaluate(&x, &y, args.batch_size).with_context(|| {

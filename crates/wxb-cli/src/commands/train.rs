@@ -53,6 +53,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let batch_size =
         args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
+    let mut added = None;
     let (mut model, data, mut past) = match &args.resume {
         Some(dir) => {
             let (model, pre, past) = resume(dir, args)?;
@@ -65,7 +66,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         None => {
             let recipe = recipe::recipe(args, bundled)?;
             let data = prepare_new(args, bundled)?;
-            let model = recipe::build(recipe, &data.pre, &data.y, args.seed, batch_size)?;
+            let (model, note) = recipe::build(recipe, &data.pre, &data.y, args.seed, batch_size)?;
+            added = note;
             let split_rule = (args.validation_split > 0.0).then(|| validation::rule(args));
             (
                 model,
@@ -75,13 +77,17 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     };
     let Prepared { x, y, pre, test, training_rows, said } = data;
+    // The data is read flat; the model takes samples of its input shape (images as (28, 28, 1)).
+    let input = model.input_shape().to_vec();
+    let x = x.with_sample_shape(&input);
     let quiet = args.verbose == Verbosity::Silent;
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
     let training_ids = validation::class_ids(&pre, &y).map(|ids| ids[..training_rows].to_vec()).unwrap_or_default();
     let class_weight = args.options.class_weight(pre.class_names(), &training_ids)?;
     let y = pre.targets_for(loss, y);
-    let test = test.map(|(tx, ty)| (tx, pre.targets_for(loss, ty)));
-    let validation_data = validation::validation_data(args, &pre)?.map(|(vx, vy)| (vx, pre.targets_for(loss, vy)));
+    let test = test.map(|(tx, ty)| (tx.with_sample_shape(&input), pre.targets_for(loss, ty)));
+    let validation_data = validation::validation_data(args, &pre)?
+        .map(|(vx, vy)| (vx.with_sample_shape(&input), pre.targets_for(loss, vy)));
     // 2. Callbacks and training.
     let monitor = if past.validation_split > 0.0 || validation_data.is_some() { "val_loss" } else { "loss" };
     let options = FitOptions {
@@ -120,6 +126,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     // Every flag and file is checked: what was read and built can be said.
     if !quiet {
         print!("{said}");
+        if let Some(note) = &added {
+            println!("{note}");
+        }
     }
     if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
         println!("{line}");

@@ -16,6 +16,10 @@ pub(super) struct Arrays {
     pub scale: f32,
     /// The shape of one image, for `[n, rows, cols]` data.
     pub image_shape: Option<Vec<usize>>,
+    /// The shape of one sample as a model takes it, for arrays of rank 3 or more: IDX images
+    /// `[n, rows, cols]` as `[rows, cols, 1]` (one channel, Keras' channels-last), any other array
+    /// its trailing shape.
+    pub sample_shape: Option<Vec<usize>>,
     /// Labels as `[n, columns]`, if given (or, in a `.npz`, an array `y`).
     pub y: Option<Tensor>,
     /// The file the labels came from (the labels file, or the archive).
@@ -56,6 +60,11 @@ pub(super) fn read(
         return Err(DataError::NoSamples { path: path.to_path_buf(), shape: x.shape().to_vec() });
     }
     let image_shape = (x.rank() == 3).then(|| x.shape()[1..].to_vec());
+    let sample_shape = match (format, x.shape()) {
+        (Format::Idx, &[_, rows, cols]) => Some(vec![rows, cols, 1]),
+        (_, shape) if shape.len() >= 3 => Some(shape[1..].to_vec()),
+        _ => None,
+    };
     let x = matrix(x);
     let y = y.map(matrix);
     let labels_path = labels.unwrap_or(path).to_path_buf();
@@ -71,7 +80,7 @@ pub(super) fn read(
             });
         }
     }
-    Ok(Arrays { x, scale, image_shape, y, labels_path })
+    Ok(Arrays { x, scale, image_shape, sample_shape, y, labels_path })
 }
 
 /// `[n]` → `[n, 1]`; `[n, a, b, …]` → `[n, a·b·…]`.

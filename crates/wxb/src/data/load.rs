@@ -56,8 +56,9 @@ pub struct Dataset {
 /// [`load_with_labels`].
 ///
 /// # Shapes
-/// CSV: features `[n, columns]`; arrays `[n, …]` are flattened to `[n, k]`. Targets `[n, 1]`
-/// class indices, or `[n, outputs]` values.
+/// CSV: features `[n, columns]`; arrays `[n, …]` are flattened to `[n, k]`, their sample shape
+/// kept in [`Schema::sample_shape`] (reshape a batch for a model with
+/// [`Tensor::with_sample_shape`]). Targets `[n, 1]` class indices, or `[n, outputs]` values.
 ///
 /// # Errors
 /// Any [`DataError`] of the readers, and [`DataError::NoLabels`] when the data has no targets.
@@ -120,7 +121,8 @@ pub fn load_raw_input(input: Input, labels: Option<&Path>, options: &LoadOptions
         schema.missing_values = Some(options.missing.clone());
         return Ok(RawDataset { features: RawFeatures::Table(table), targets: target.tensor().clone(), schema });
     }
-    let Arrays { mut x, scale, image_shape, y, labels_path } = arrays::read(input, format, labels, options.non_finite)?;
+    let Arrays { mut x, scale, image_shape, sample_shape, y, labels_path } =
+        arrays::read(input, format, labels, options.non_finite)?;
     let y = y.ok_or_else(|| DataError::NoLabels { path: path.to_path_buf() })?;
     let (task, class_names) = decide_array_task(&y, options.task, &labels_path)?;
     let feature_names = match &image_shape {
@@ -129,7 +131,16 @@ pub fn load_raw_input(input: Input, labels: Option<&Path>, options: &LoadOptions
     };
     scale_by(&mut x, scale);
     let format = if format == Format::Idx { InputFormat::Idx } else { InputFormat::Npy };
-    let schema = Schema { format, feature_names, image_shape, scale, task, class_names, ..Schema::csv(vec![], None) };
+    let schema = Schema {
+        format,
+        feature_names,
+        image_shape,
+        sample_shape,
+        scale,
+        task,
+        class_names,
+        ..Schema::csv(vec![], None)
+    };
     Ok(RawDataset { features: RawFeatures::Matrix(x), targets: y, schema })
 }
 
@@ -150,8 +161,8 @@ pub enum Targets {
 /// schema's.
 ///
 /// # Shapes
-/// Returns features `[n, schema.feature_names.len()]` and targets `[n, 1]` class indices or
-/// `[n, outputs]` values.
+/// Returns features `[n, schema.feature_names.len()]` (flat: reshape them to the model's input
+/// with [`Tensor::with_sample_shape`]) and targets `[n, 1]` class indices or `[n, outputs]` values.
 ///
 /// # Errors
 /// Any [`DataError`] of the readers; [`SchemaError::MissingFeature`] or [`SchemaError::FeatureCount`]

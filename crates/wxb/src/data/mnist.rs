@@ -81,12 +81,14 @@ pub fn bundled() -> Result<Mnist, DataError> {
     )
 }
 
-/// The schema of MNIST images: 784 pixels `pixel[r,c]` already in `[0, 1]`, ten digit classes.
+/// The schema of MNIST images: 784 pixels `pixel[r,c]` already in `[0, 1]`, taken by a model as
+/// `(28, 28, 1)` images (Keras' channels-last), ten digit classes.
 pub fn schema() -> Schema {
     Schema {
         format: InputFormat::Idx,
         feature_names: pixel_names(28, 28),
         image_shape: Some(vec![28, 28]),
+        sample_shape: Some(vec![28, 28, 1]),
         scale: 1.0,
         standardize: None,
         task: Task::Classification,

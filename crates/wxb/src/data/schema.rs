@@ -76,9 +76,14 @@ pub struct Schema {
     pub format: InputFormat,
     /// Feature names, in input order (CSV headers, or `pixel[r,c]` for images, `x[i]` otherwise).
     pub feature_names: Vec<String>,
-    /// The shape of one image (rows, cols) when the inputs are images.
+    /// The shape of one image (rows, cols) when the inputs are images: how `explain` draws them.
     #[serde(default)]
     pub image_shape: Option<Vec<usize>>,
+    /// The shape of one sample as the model takes it (batch excluded): `[28, 28, 1]` for IDX
+    /// images, an array's trailing shape for NumPy arrays of rank 3 or more. `None` — tables, rank-2
+    /// arrays, models of earlier wxb versions — is flat, `[features]`; see [`Schema::input_shape`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_shape: Option<Vec<usize>>,
     /// Raw inputs are multiplied by this first (1/255 for byte images).
     pub scale: f32,
     /// Then standardized, if the model was trained so.
@@ -115,6 +120,7 @@ impl Schema {
             format: InputFormat::Csv,
             feature_names,
             image_shape: None,
+            sample_shape: None,
             scale: 1.0,
             standardize: None,
             task,
@@ -123,6 +129,12 @@ impl Schema {
             columns: None,
             missing_values: None,
         }
+    }
+
+    /// The shape of one sample as a model of this data takes it: [`Schema::sample_shape`], else
+    /// `[features]`. Its elements are the features, in order (row-major).
+    pub fn input_shape(&self) -> Vec<usize> {
+        self.sample_shape.clone().unwrap_or_else(|| vec![self.feature_names.len()])
     }
 
     /// The file columns the model reads: a table's [`Schema::columns`], else the features.
@@ -268,6 +280,11 @@ impl Schema {
         {
             return Err(format!("the image shape {shape:?} does not hold the {features} features"));
         }
+        if let Some(shape) = &self.sample_shape
+            && (shape.is_empty() || shape.iter().product::<usize>() != features)
+        {
+            return Err(format!("the sample shape {shape:?} does not hold the {features} features"));
+        }
         Ok(())
     }
 
@@ -324,6 +341,7 @@ mod tests {
             format: InputFormat::Csv,
             feature_names: vec!["a".into(), "b".into()],
             image_shape: None,
+            sample_shape: None,
             scale: 1.0,
             standardize: Some(s),
             task: Task::Regression,
@@ -366,6 +384,7 @@ mod tests {
         let schema = Schema::from_metadata(&meta).unwrap();
         assert_eq!((schema.format, schema.task, schema.classes()), (InputFormat::Npy, Task::Classification, 2));
         assert!(schema.standardize.is_none() && schema.image_shape.is_none() && schema.target.is_none());
+        assert_eq!(schema.input_shape(), [2], "no sample shape: flat, as earlier versions trained");
         let bad = BTreeMap::from([(Schema::METADATA_KEY.to_string(), serde_json::json!({"task": "guess"}))]);
         let e = Schema::from_metadata(&bad).unwrap_err();
         assert!(e.to_string().starts_with("the model's preprocessing metadata is invalid: "), "{e}");

@@ -85,10 +85,19 @@ impl TrainedModel {
 
     /// Predicts from features already prepared (as [`load_for_model`] returns them).
     ///
+    /// # Shapes
+    /// `x: [n, features]` (flat, read as the model's input shape, e.g. `[n, 28, 28, 1]`) or
+    /// `[n, input_shape…]` → outputs `[n, outputs]`.
+    ///
     /// # Errors
     /// As [`TrainedModel::predict`].
     pub fn predict_prepared(&self, x: &Tensor, batch_size: usize) -> Result<Prediction, WxbError> {
-        let outputs = self.model.predict(x, batch_size)?;
+        let input = self.model.input_shape();
+        let outputs = if x.rank() == 2 && x.shape()[1..] != *input {
+            self.model.predict(&x.clone().with_sample_shape(input), batch_size)?
+        } else {
+            self.model.predict(x, batch_size)?
+        };
         let classes = self
             .schema
             .class_names()

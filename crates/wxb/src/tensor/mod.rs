@@ -183,6 +183,19 @@ impl Tensor {
         self
     }
 
+    /// The samples `[n, …]` as `[n, sample_shape…]` (free: only the shape changes) when each holds
+    /// `Π sample_shape` elements; otherwise unchanged, for the caller's shape check to refuse. Reads
+    /// flat features `[n, 784]` as a model of input `[28, 28, 1]` takes them, and back.
+    pub fn with_sample_shape(self, sample_shape: &[usize]) -> Self {
+        if self.rank() == 0 || self.shape[1..] == *sample_shape || self.cols() != numel(sample_shape) {
+            return self;
+        }
+        let mut shape = Vec::with_capacity(sample_shape.len() + 1);
+        shape.push(self.rows());
+        shape.extend_from_slice(sample_shape);
+        self.reshape(&shape)
+    }
+
     /// Makes this tensor `shape`-shaped, reusing its allocation when it is large enough. The contents
     /// are unspecified afterwards (callers overwrite them). Used for the per-batch buffers of layers.
     pub fn resize(&mut self, shape: &[usize]) {

@@ -64,6 +64,16 @@ fn arrays_with_labels_in_a_second_file_or_in_an_archive() {
     assert!((set.features.at(&[3, 3]) - 150.0 / 255.0).abs() < 1e-7);
     assert_eq!((set.schema.task, set.schema.image_shape.as_deref()), (Task::Classification, Some(&[2, 2][..])));
     assert_eq!(set.schema.feature_names[3], "pixel[1,1]");
+    // Flat through the data path; one channel, channels last, for the model.
+    assert_eq!(set.schema.input_shape(), [2, 2, 1]);
+    let images = set.features.clone().with_sample_shape(&set.schema.input_shape());
+    assert_eq!((images.shape(), images.data()), (&[4, 2, 2, 1][..], set.features.data()));
+    assert_eq!(images.clone().with_sample_shape(&[4]).shape(), [4, 4], "and back");
+    assert_eq!(
+        images.clone().with_sample_shape(&[5]).shape(),
+        [4, 2, 2, 1],
+        "another size: left to the model to refuse"
+    );
     let e = load(&x, &LoadOptions::default()).unwrap_err();
     assert!(matches!(e, DataError::NoLabels { .. }), "{e}");
 
@@ -71,6 +81,11 @@ fn arrays_with_labels_in_a_second_file_or_in_an_archive() {
     let (_d3, z) = temp_file("xy.npz", &npz::encode(&[("x", &flat), ("y", &flat)]));
     let set = load(&z, &LoadOptions::default()).unwrap();
     assert_eq!((set.schema.format, set.schema.task), (InputFormat::Npy, Task::Regression));
+    assert_eq!((set.schema.sample_shape.as_deref(), set.schema.input_shape()), (None, vec![1]));
+    let cube = Tensor::from_vec(&[4, 2, 1, 3], (0..24).map(|v| v as f32).collect());
+    let (_d6, c) = temp_file("cube.npz", &npz::encode(&[("x", &cube), ("y", &flat)]));
+    let set = load(&c, &LoadOptions::default()).unwrap();
+    assert_eq!((set.features.shape(), set.schema.input_shape()), (&[4, 6][..], vec![2, 1, 3]), "the trailing shape");
     let (_d4, short) = temp_file("y.npy", &npy::encode(&Tensor::from_vec(&[3], vec![0.0, 1.0, 0.0])));
     let (_d5, xs) = temp_file("x.npy", &npy::encode(&flat));
     let e = load_with_labels(&xs, Some(&short), &LoadOptions::default()).unwrap_err();

@@ -192,13 +192,41 @@ pub fn head(pre: &Schema, y: &Tensor, loss: Option<Loss>) -> (usize, Activation,
 }
 
 /// The compiled model for data of `pre`'s features and targets `y`, trained in batches of `batch`
-/// (its memory is checked against the budget before the weights are allocated).
-pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) -> Result<Sequential> {
+/// (its memory is checked against the budget before the weights are allocated), and a note to
+/// print when a layer was added to the spec.
+///
+/// The model takes samples of [`Schema::input_shape`] (`(28, 28, 1)` for images): the flags' MLP
+/// then begins with `Flatten`, as Keras' MNIST MLP does, and so does a spec whose first layer is
+/// `Dense` (a Keras `Dense` there would act on the channel axis alone, which nobody means).
+pub fn build(
+    recipe: Recipe,
+    pre: &Schema,
+    y: &Tensor,
+    seed: u64,
+    batch: usize,
+) -> Result<(Sequential, Option<String>)> {
     let (mut outputs, out_activation, mut default_loss, default_metrics) = head(pre, y, recipe.loss);
+    let input = pre.input_shape();
+    let flatten = input.len() > 1;
+    let mut note = None;
     let configs: Vec<LayerConfig> = match &recipe.layers {
-        Layers::Spec { layers, .. } => layers.clone(),
+        Layers::Spec { layers, path } => {
+            let mut configs = layers.clone();
+            if flatten && matches!(configs.first(), Some(LayerConfig::Dense(_))) {
+                configs.insert(0, Flatten::new().config());
+                note = Some(format!(
+                    "{}: the samples are {} arrays and the first layer is Dense: a Flatten layer was added before it",
+                    path.display(),
+                    shape_text(&input)
+                ));
+            }
+            configs
+        }
         Layers::Flags { hidden, activation, dropout, batch_norm } => {
             let mut configs = Vec::new();
+            if flatten {
+                configs.push(Flatten::new().config());
+            }
             for &units in hidden {
                 match batch_norm {
                     BatchNorm::After => {
@@ -217,7 +245,6 @@ pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) 
         }
     };
     // Every value is checked (and the size bounded) before anything is allocated.
-    let input = [pre.feature_names.len()];
     let batch = batch.min(y.rows());
     let budget = wxb::model::default_memory_budget();
     let built = MemoryPlan::of_configs(&input, &configs, wxb::model::MAX_PARAMS)
@@ -265,5 +292,11 @@ pub fn build(recipe: Recipe, pre: &Schema, y: &Tensor, seed: u64, batch: usize) 
         }
     }
     model.compile(recipe.optimizer, loss, &metrics);
-    Ok(model)
+    Ok((model, note))
+}
+
+/// A sample shape as Keras prints it: `(28, 28, 1)`.
+fn shape_text(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+    format!("({})", dims.join(", "))
 }
