@@ -10,6 +10,7 @@
 use super::{PoolOp, PoolSpec, Window};
 use crate::layers::conv::Geometry;
 use crate::layers::{Check, Mode, Scratch, check_samples, resize_batch};
+use crate::parallel;
 use crate::tensor::Tensor;
 
 /// A built pooling layer: its geometry (`filters` = channels).
@@ -58,65 +59,77 @@ impl PoolCore {
         (span(oy, 0), span(ox, 1))
     }
 
-    /// `y` for a batch `x`; a training max pass keeps each output's argmax in `scratch`.
+    /// `y` for a batch `x`; a training max pass keeps each output's argmax in `scratch`. The
+    /// samples are split across the thread pool.
     pub fn forward(&self, spec: &PoolSpec, name: &str, x: &Tensor, y: &mut Tensor, mode: Mode, scratch: &mut Scratch) {
         check_samples(name, "input", x, self.input_shape(spec));
-        let g = &self.geometry;
-        let (batch, in_len, out_len, c, w) = (x.rows(), g.input_len(), self.output_len(), g.input[2], g.input[1]);
+        let (batch, in_len, out_len) = (x.rows(), self.geometry.input_len(), self.output_len());
         resize_batch(y, batch, &self.output);
-        let mut argmax = match (spec.op, mode) {
-            (PoolOp::Max, Mode::Train) => {
-                let b = scratch.get::<PoolBuffers>();
-                b.argmax.resize(batch * out_len, 0);
-                Some(&mut b.argmax[..])
-            }
-            _ => None,
+        let keep = spec.op == PoolOp::Max && mode == Mode::Train;
+        let mut none: [u32; 0] = [];
+        let argmax: &mut [u32] = if keep {
+            let b = scratch.get::<PoolBuffers>();
+            b.argmax.resize(batch * out_len, 0);
+            &mut b.argmax
+        } else {
+            &mut none
         };
-        for n in 0..batch {
-            let xs = &x.data()[n * in_len..(n + 1) * in_len];
-            let ys = &mut y.data_mut()[n * out_len..(n + 1) * out_len];
-            let mut arg = argmax.as_deref_mut().map(|a| &mut a[n * out_len..(n + 1) * out_len]);
-            for oy in 0..g.output[0] {
-                for ox in 0..g.output[1] {
-                    let o = (oy * g.output[1] + ox) * c;
-                    let (rows, cols) = self.window(oy, ox);
-                    let out = &mut ys[o..o + c];
-                    match spec.op {
-                        PoolOp::Max => {
-                            let mut first = true;
-                            for i in rows.clone() {
-                                for j in cols.clone() {
-                                    let at = (i * w + j) * c;
-                                    let cells = &xs[at..at + c];
-                                    if first {
-                                        out.copy_from_slice(cells);
-                                        if let Some(a) = arg.as_deref_mut() {
-                                            (0..c).for_each(|ch| a[o + ch] = (at + ch) as u32);
-                                        }
-                                        first = false;
-                                        continue;
-                                    }
-                                    for ch in 0..c {
-                                        if cells[ch] > out[ch] {
-                                            out[ch] = cells[ch];
-                                            if let Some(a) = arg.as_deref_mut() {
-                                                a[o + ch] = (at + ch) as u32;
-                                            }
-                                        }
-                                    }
-                                }
+        let (ys, args) = (Shared(y.data_mut().as_mut_ptr()), Shared(argmax.as_mut_ptr()));
+        let parts = parts(x.len(), batch);
+        parallel::for_each_part(parts, &|p| {
+            for n in parallel::range(batch, parts, 1, p) {
+                let xs = &x.data()[n * in_len..(n + 1) * in_len];
+                // SAFETY: `y` holds `batch · out_len` values (resized above) and, when `keep`,
+                // `argmax` too; both are borrowed exclusively for this call and each part writes
+                // the disjoint ranges of its own samples.
+                let (out, arg) = unsafe {
+                    let out = std::slice::from_raw_parts_mut(ys.get().add(n * out_len), out_len);
+                    (out, keep.then(|| std::slice::from_raw_parts_mut(args.get().add(n * out_len), out_len)))
+                };
+                match spec.op {
+                    PoolOp::Max => self.max_sample(xs, out, arg),
+                    PoolOp::Average => self.average_sample(xs, out),
+                }
+            }
+        });
+    }
+
+    /// One sample's maxima and (when `arg` is given) the index of each one's first largest cell:
+    /// a later cell replaces the max only when strictly larger.
+    fn max_sample(&self, xs: &[f32], ys: &mut [f32], mut arg: Option<&mut [u32]>) {
+        let g = &self.geometry;
+        let (c, w) = (g.input[2], g.input[1]);
+        for oy in 0..g.output[0] {
+            for ox in 0..g.output[1] {
+                let o = (oy * g.output[1] + ox) * c;
+                let (rows, cols) = self.window(oy, ox);
+                let out = &mut ys[o..o + c];
+                let first = (rows.start * w + cols.start) * c;
+                out.copy_from_slice(&xs[first..first + c]);
+                match arg.as_deref_mut() {
+                    None => {
+                        for i in rows.clone() {
+                            for j in cols.clone() {
+                                let at = (i * w + j) * c;
+                                out.iter_mut()
+                                    .zip(&xs[at..at + c])
+                                    .for_each(|(m, &v)| *m = if v > *m { v } else { *m });
                             }
                         }
-                        PoolOp::Average => {
-                            out.fill(0.0);
-                            for i in rows.clone() {
-                                for j in cols.clone() {
-                                    let at = (i * w + j) * c;
-                                    out.iter_mut().zip(&xs[at..at + c]).for_each(|(s, &v)| *s += v);
+                    }
+                    Some(a) => {
+                        let a = &mut a[o..o + c];
+                        a.iter_mut().enumerate().for_each(|(ch, v)| *v = (first + ch) as u32);
+                        for i in rows.clone() {
+                            for j in cols.clone() {
+                                let at = (i * w + j) * c;
+                                for (ch, (m, &v)) in out.iter_mut().zip(&xs[at..at + c]).enumerate() {
+                                    if v > *m {
+                                        *m = v;
+                                        a[ch] = (at + ch) as u32;
+                                    }
                                 }
                             }
-                            let count = (rows.len() * cols.len()) as f32;
-                            out.iter_mut().for_each(|s| *s /= count);
                         }
                     }
                 }
@@ -124,7 +137,29 @@ impl PoolCore {
         }
     }
 
-    /// `dx` from `dy` (see the module's formulas).
+    /// One sample's means over each window's real cells.
+    fn average_sample(&self, xs: &[f32], ys: &mut [f32]) {
+        let g = &self.geometry;
+        let (c, w) = (g.input[2], g.input[1]);
+        for oy in 0..g.output[0] {
+            for ox in 0..g.output[1] {
+                let o = (oy * g.output[1] + ox) * c;
+                let (rows, cols) = self.window(oy, ox);
+                let out = &mut ys[o..o + c];
+                out.fill(0.0);
+                for i in rows.clone() {
+                    for j in cols.clone() {
+                        let at = (i * w + j) * c;
+                        out.iter_mut().zip(&xs[at..at + c]).for_each(|(s, &v)| *s += v);
+                    }
+                }
+                let count = (rows.len() * cols.len()) as f32;
+                out.iter_mut().for_each(|s| *s /= count);
+            }
+        }
+    }
+
+    /// `dx` from `dy` (see the module's formulas), the samples split across the thread pool.
     ///
     /// # Panics
     /// If `dy` does not have the output's shape, or (max) without a training pass in `scratch`.
@@ -137,54 +172,88 @@ impl PoolCore {
         dx: Option<&mut Tensor>,
         scratch: &mut Scratch,
     ) {
-        let g = &self.geometry;
-        let (batch, in_len, out_len, c, w) = (x.rows(), g.input_len(), self.output_len(), g.input[2], g.input[1]);
+        let (batch, in_len, out_len) = (x.rows(), self.geometry.input_len(), self.output_len());
         assert_eq!(dy.len(), batch * out_len, "{name}: gradient {:?} for input {:?}", dy.shape(), x.shape());
         let Some(dx) = dx else { return };
         dx.resize(x.shape());
-        dx.data_mut().fill(0.0);
-        match spec.op {
+        let argmax: &[u32] = match spec.op {
             PoolOp::Max => {
                 let b = scratch.peek::<PoolBuffers>().filter(|b| b.argmax.len() == batch * out_len);
-                let argmax = &b.unwrap_or_else(|| panic!("{name}: backward without a training forward pass")).argmax;
-                let global = matches!(spec.window, Window::Global { .. });
-                for (n, (dys, args)) in dy.data().chunks_exact(out_len).zip(argmax.chunks_exact(out_len)).enumerate() {
-                    let dxs = &mut dx.data_mut()[n * in_len..(n + 1) * in_len];
-                    if global {
-                        // `reduce_max`'s gradient: shared equally by the cells equal to the max.
-                        let xs = &x.data()[n * in_len..(n + 1) * in_len];
-                        for (ch, (&d, &a)) in dys.iter().zip(args).enumerate() {
-                            let max = xs[a as usize];
-                            let ties = xs.iter().skip(ch).step_by(c).filter(|&&v| v == max).count();
-                            let share = (1.0 / ties as f32) * d;
-                            xs.iter().enumerate().skip(ch).step_by(c).filter(|(_, v)| **v == max).for_each(|(i, _)| {
-                                dxs[i] = share;
-                            });
-                        }
-                    } else {
-                        dys.iter().zip(args).for_each(|(&d, &a)| dxs[a as usize] += d);
+                &b.unwrap_or_else(|| panic!("{name}: backward without a training forward pass")).argmax
+            }
+            PoolOp::Average => &[],
+        };
+        let global = matches!(spec.window, Window::Global { .. });
+        let dxs = Shared(dx.data_mut().as_mut_ptr());
+        let parts = parts(x.len(), batch);
+        parallel::for_each_part(parts, &|p| {
+            for n in parallel::range(batch, parts, 1, p) {
+                // SAFETY: `dx` holds `batch · in_len` values (resized above), borrowed exclusively
+                // for this call; each part writes the disjoint ranges of its own samples.
+                let d = unsafe { std::slice::from_raw_parts_mut(dxs.get().add(n * in_len), in_len) };
+                d.fill(0.0);
+                let dys = &dy.data()[n * out_len..(n + 1) * out_len];
+                match spec.op {
+                    PoolOp::Max if global => {
+                        self.global_max_sample(&x.data()[n * in_len..(n + 1) * in_len], dys, &argmax[n * out_len..], d);
                     }
+                    PoolOp::Max => {
+                        let args = &argmax[n * out_len..(n + 1) * out_len];
+                        dys.iter().zip(args).for_each(|(&g, &a)| d[a as usize] += g);
+                    }
+                    PoolOp::Average => self.average_backward_sample(dys, d),
                 }
             }
-            PoolOp::Average => {
-                for (n, dys) in dy.data().chunks_exact(out_len).enumerate() {
-                    let dxs = &mut dx.data_mut()[n * in_len..(n + 1) * in_len];
-                    for oy in 0..g.output[0] {
-                        for ox in 0..g.output[1] {
-                            let o = (oy * g.output[1] + ox) * c;
-                            let (rows, cols) = self.window(oy, ox);
-                            let count = (rows.len() * cols.len()) as f32;
-                            for i in rows.clone() {
-                                for j in cols.clone() {
-                                    let at = (i * w + j) * c;
-                                    dxs[at..at + c].iter_mut().zip(&dys[o..o + c]).for_each(|(d, &v)| *d += v / count);
-                                }
-                            }
-                        }
+        });
+    }
+
+    /// `reduce_max`'s gradient for one sample: the cells equal to their channel's max share it.
+    fn global_max_sample(&self, xs: &[f32], dys: &[f32], args: &[u32], dx: &mut [f32]) {
+        let c = self.geometry.input[2];
+        for (ch, (&d, &a)) in dys.iter().zip(args).enumerate() {
+            let max = xs[a as usize];
+            let ties = xs.iter().skip(ch).step_by(c).filter(|&&v| v == max).count();
+            let share = (1.0 / ties as f32) * d;
+            xs.iter().enumerate().skip(ch).step_by(c).filter(|(_, v)| **v == max).for_each(|(i, _)| dx[i] = share);
+        }
+    }
+
+    /// One sample's average-pooling gradient: each window's `dy / count` to each of its cells.
+    fn average_backward_sample(&self, dys: &[f32], dx: &mut [f32]) {
+        let g = &self.geometry;
+        let (c, w) = (g.input[2], g.input[1]);
+        for oy in 0..g.output[0] {
+            for ox in 0..g.output[1] {
+                let o = (oy * g.output[1] + ox) * c;
+                let (rows, cols) = self.window(oy, ox);
+                let count = (rows.len() * cols.len()) as f32;
+                for i in rows.clone() {
+                    for j in cols.clone() {
+                        let at = (i * w + j) * c;
+                        dx[at..at + c].iter_mut().zip(&dys[o..o + c]).for_each(|(d, &v)| *d += v / count);
                     }
                 }
             }
         }
+    }
+}
+
+/// Below this many input values, one thread pools them all.
+const PARALLEL_MIN: usize = 1 << 14;
+
+/// How many parts a pass over `values` in `batch` samples takes.
+fn parts(values: usize, batch: usize) -> usize {
+    if values < PARALLEL_MIN { 1 } else { parallel::threads().min(batch).max(1) }
+}
+
+/// A buffer written by the parts of one call, each to its own samples.
+struct Shared<T>(*mut T);
+// SAFETY: the parts of one call write disjoint ranges through it (see each use).
+unsafe impl<T> Sync for Shared<T> {}
+impl<T> Shared<T> {
+    /// The pointer (a method, so that closures capture the `Sync` wrapper, not the field).
+    fn get(&self) -> *mut T {
+        self.0
     }
 }
 
@@ -227,5 +296,39 @@ mod tests {
             }
         }
         assert!(checked > 100, "{checked}");
+    }
+
+    /// A batch large enough to be split across the pool gives each sample what the one-sample
+    /// `f64` pass gives, and routes each max's gradient to its source.
+    #[test]
+    fn split_batches_match_the_one_sample_pass() {
+        let (batch, shape) = (64, [10, 10, 4]);
+        let n = batch * 400;
+        let x = Tensor::from_vec(&[batch, 10, 10, 4], (0..n).map(|i| ((i * 7919) % 1009) as f32).collect());
+        assert!(x.len() >= super::PARALLEL_MIN);
+        let layers: [Box<dyn Layer>; 2] = [
+            Box::new(MaxPooling2D::new([3, 3]).strides([2, 2]).padding(Padding::Same)),
+            Box::new(AveragePooling2D::new([2, 2])),
+        ];
+        for mut layer in layers {
+            layer.set_name("p".into());
+            layer.build(&shape, 0);
+            let s = &mut Scratch::default();
+            let y = layer.call(&x, Mode::Train, s);
+            let mut dx = Tensor::default();
+            layer.backward(&x, &y, &y, Some(&mut dx), s);
+            let per = y.len() / batch;
+            for k in [0, 31, 63] {
+                let xs: Vec<f64> = x.data()[k * 400..(k + 1) * 400].iter().map(|&v| f64::from(v)).collect();
+                let f = layer.forward_f64(&shape, &xs);
+                for (o, (&got, want)) in y.data()[k * per..(k + 1) * per].iter().zip(&f.output).enumerate() {
+                    assert!((f64::from(got) - want).abs() < 1e-3, "sample {k} value {o}: {got} vs {want}");
+                }
+                if let Some(source) = &f.source {
+                    let dxs = &dx.data()[k * 400..(k + 1) * 400];
+                    source.iter().for_each(|&i| assert!(dxs[i] > 0.0, "sample {k}: input {i} gets its max's gradient"));
+                }
+            }
+        }
     }
 }
