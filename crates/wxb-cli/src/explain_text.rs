@@ -246,8 +246,6 @@ fn feature_text(s: &mut String, f: &FeatureTrace, eps: f64) {
     );
 }
 
-/// One output value of a convolution: where its patch lies, the patch and the filter's kernel (as
-/// grids, for up to 3 channels), the largest products, the sum, the bias and the activation.
 /// One pooling output: its window's values (at most 9 listed) and their max or mean.
 fn pool_text(s: &mut String, o: &PoolTrace, op: &str) {
     const SHOWN: usize = 9;
@@ -267,6 +265,8 @@ fn pool_text(s: &mut String, o: &PoolTrace, op: &str) {
     }
 }
 
+/// One output value of a convolution: where its patch lies, the patch and the filter's kernel (as
+/// grids, for up to 3 channels), the largest products, the sum, the bias and the activation.
 fn conv_text(s: &mut String, o: &ConvTrace, kernel_size: &[usize], activation: Activation) {
     let at = o.position.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
     let _ = writeln!(
@@ -284,10 +284,11 @@ fn conv_text(s: &mut String, o: &ConvTrace, kernel_size: &[usize], activation: A
         for ch in 0..channels {
             let _ = writeln!(s, "    channel {ch}:  patch | kernel");
             let column = |v: &[f64], row: usize| {
-                (0..width).map(|c| format!("{:>10}", num(v[((row * width) + c) * channels + ch]))).collect::<String>()
+                // A space before each value: wide numbers never run together.
+                (0..width).map(|c| format!(" {:>10}", num(v[((row * width) + c) * channels + ch]))).collect::<String>()
             };
             for row in 0..taps / width {
-                let _ = writeln!(s, "      {} | {}", column(&o.patch, row), column(&o.kernel, row));
+                let _ = writeln!(s, "     {} | {}", column(&o.patch, row), column(&o.kernel, row));
             }
         }
     }
@@ -348,6 +349,12 @@ mod tests {
             "a = relu(",
         ] {
             assert!(text.contains(part), "lacks {part:?}:\n{text}");
+        }
+        // Each grid row: three patch values, a bar, three kernel values, each after a blank.
+        let rows: Vec<&str> = text.lines().skip_while(|l| !l.contains("patch | kernel")).skip(1).take(3).collect();
+        for row in rows {
+            let (patch, kernel) = row.split_once(" | ").unwrap_or_else(|| panic!("a grid row: {row:?}"));
+            assert_eq!((patch.split_whitespace().count(), kernel.split_whitespace().count()), (3, 3), "{row:?}");
         }
     }
 
