@@ -49,6 +49,12 @@ fn a_spec_beginning_with_conv2d_takes_idx_images_as_they_are() {
             .stdout,
     );
     assert_eq!(x["layers"][0]["name"], json!("conv2d"), "{x}");
+    // --draw draws the first Dense layer: asked for the conv layer, it refuses rather than draw another.
+    fails(
+        p,
+        &["explain", "--model", "m", "--data", "img", "--row", "0", "--layer", "0", "--draw", "c.png"],
+        &["--draw draws the first Dense layer", "not layer 0 (conv2d)"],
+    );
 }
 
 #[test]

@@ -62,6 +62,9 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         per_layer: args.per_layer,
         top: args.top,
     };
+    if args.draw.is_some() {
+        drawn_layer(&model, options.layers)?;
+    }
     let row = x.row(args.row).to_vec();
     // One pass through the model, explained as asked and, with --draw, drawn from.
     let explainer = Explainer::new(&model, &row, &options.input_names)?;
@@ -153,6 +156,25 @@ fn preparation(pre: &Schema) -> String {
     }
 }
 
+/// The layer `--draw` draws: the first Dense layer. A layer asked for by `--layer` that is not it
+/// is refused (before anything is printed), not silently replaced.
+fn drawn_layer(model: &Sequential, asked: LayerChoice) -> Result<usize> {
+    let Some(first) = model.layers().iter().position(|l| l.class_name() == DenseConfig::CLASS_NAME) else {
+        bail!("--draw: the model has no Dense layer to draw");
+    };
+    if let LayerChoice::Only(l) = asked
+        && l != first
+    {
+        let asked = model.layers().get(l).map_or_else(|| format!("layer {l}"), |x| format!("layer {l} ({})", x.name()));
+        bail!(
+            "--draw draws the first Dense layer ({first}: {}), not {asked}; leave out --layer to draw it, \
+             or see {asked} in the text or --json output",
+            model.layers()[first].name()
+        );
+    }
+    Ok(first)
+}
+
 /// Draws the first Dense layer: images for image inputs, bars and a heat map otherwise.
 fn draw(
     model: &Sequential,
@@ -162,9 +184,7 @@ fn draw(
     row_index: usize,
     path: &Path,
 ) -> Result<()> {
-    let Some(first) = model.layers().iter().position(|l| l.class_name() == DenseConfig::CLASS_NAME) else {
-        bail!("--draw: the model has no Dense layer to draw");
-    };
+    let first = drawn_layer(model, options.layers)?;
     // Every term of the first Dense layer's chosen neuron (the user's, when they chose one there).
     let neuron = match (options.layers, options.neuron) {
         (LayerChoice::Only(l), n @ NeuronChoice::Only(_)) if l == first => n,
