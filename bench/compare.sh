@@ -4,8 +4,9 @@
 # accuracy per batch size, inference latency (batch 1) and throughput (batch 8192), and the ratios
 # wxb/PyTorch. Installs PyTorch into bench/.venv (git-ignored) when it is missing.
 #
-# Usage: bench/compare.sh            (THREADS=2 EPOCHS=10 BATCHES=128,32 RUNS=3 by default)
+# Usage: bench/compare.sh            (THREADS=2 EPOCHS=10 BATCHES=128,32 RUNS=3 MODEL=mlp by default)
 #        RUNS=5 EPOCHS=5 bench/compare.sh
+#        MODEL=convnet EPOCHS=3 bench/compare.sh   (Keras' simple MNIST convnet, examples/mnist_convnet.json)
 # Each run trains both libraries once per batch size (alternating which goes first); the table
 # shows the median over runs. The load average is printed: other work on the machine lowers every
 # figure, PyTorch's usually more (its threads spin-wait).
@@ -15,6 +16,7 @@ THREADS=${THREADS:-2}
 EPOCHS=${EPOCHS:-10}
 BATCHES=${BATCHES:-128,32}
 RUNS=${RUNS:-3}
+MODEL=${MODEL:-mlp}
 VENV=bench/.venv
 
 if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
@@ -29,15 +31,15 @@ trap 'rm -rf "$OUT"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for run in $(seq 1 "$RUNS"); do
     # Seed = run number: accuracy varies with the seed by a few tenths of a point in both libraries.
-    wxb() { RAYON_NUM_THREADS=$THREADS target/release/examples/mlp_bench --epochs "$EPOCHS" --batches "$BATCHES" --seed "$run" > "$OUT/wxb.$run.json"; }
-    torch() { "$VENV/bin/python" bench/peers.py --threads "$THREADS" --epochs "$EPOCHS" --batches "$BATCHES" --seed "$run" > "$OUT/torch.$run.json"; }
+    wxb() { RAYON_NUM_THREADS=$THREADS "${CARGO_TARGET_DIR:-target}/release/examples/mlp_bench" --model "$MODEL" --epochs "$EPOCHS" --batches "$BATCHES" --seed "$run" > "$OUT/wxb.$run.json"; }
+    torch() { "$VENV/bin/python" bench/peers.py --model "$MODEL" --threads "$THREADS" --epochs "$EPOCHS" --batches "$BATCHES" --seed "$run" > "$OUT/torch.$run.json"; }
     if (( run % 2 )); then wxb; torch; else torch; wxb; fi
     echo "run $run/$RUNS done, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 done
 
-"$VENV/bin/python" - "$OUT" "$RUNS" "$THREADS" "$EPOCHS" <<'PY'
+"$VENV/bin/python" - "$OUT" "$RUNS" "$THREADS" "$EPOCHS" "$MODEL" <<'PY'
 import json, statistics, sys
-out, runs, threads, epochs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+out, runs, threads, epochs, model = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 load = lambda lib: [json.load(open(f"{out}/{lib}.{r}.json")) for r in range(1, runs + 1)]
 wxb, torch = load("wxb"), load("torch")
 med = statistics.median
@@ -49,7 +51,8 @@ def row(name, get, fmt, ratio):
     spread = f" ({min(rs):.2f}–{max(rs):.2f})" if len(rs) > 1 else ""
     print(f"| {name} | {fmt(med(w))} | {fmt(med(t))} | {med(rs):.2f}×{spread} |")
 
-print(f"\nMNIST-10k MLP 784-256-128-10, Adam, {threads} threads, {epochs} epochs, median of {runs} runs "
+what = "MLP 784-256-128-10" if model == "mlp" else "convnet (examples/mnist_convnet.json)"
+print(f"\nMNIST-10k {what}, Adam, {threads} threads, {epochs} epochs, median of {runs} runs "
       f"(wxb {wxb[0]['version']}, PyTorch {torch[0]['version']}); ratios: median (min–max) of the runs' ratios\n")
 print("| measure | wxb | PyTorch | wxb/PyTorch |")
 print("|---|---|---|---|")

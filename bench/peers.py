@@ -6,7 +6,11 @@ shuffled every epoch, trained on the 8,000 training digits, tested on the 2,000 
 digits of data/. Prints one JSON object: per batch size the median epoch's samples/s and the test
 accuracy after all epochs, plus inference latency (one sample) and throughput (batch 8192).
 
-Usage: python3 bench/peers.py --threads 2 --epochs 10 --batches 128,32
+`--model convnet`: Keras' simple MNIST convnet instead (Conv2d 32 3×3 relu, MaxPool 2, Conv2d 64
+3×3 relu, MaxPool 2, Flatten, Dropout 0.5, Linear 10; the digits as 1×28×28 images, PyTorch's
+channels-first layout), initialised the same way; wxb's side is `mlp_bench --model convnet`.
+
+Usage: python3 bench/peers.py [--model mlp|convnet] --threads 2 --epochs 10 --batches 128,32
 """
 
 import argparse
@@ -39,11 +43,22 @@ def mnist():
     return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(tx), torch.from_numpy(ty)
 
 
+MODEL = "mlp"
+
+
 def mlp():
     """Keras' initialisation, as wxb uses it: glorot_uniform kernels, zero biases."""
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    if MODEL == "convnet":
+        model = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10),
+        )
+    else:
+        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
     for layer in model:
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
             nn.init.xavier_uniform_(layer.weight)
             nn.init.zeros_(layer.bias)
     return model
@@ -102,10 +117,13 @@ def main():
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batches", default="128,32")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", choices=["mlp", "convnet"], default="mlp")
     a = p.parse_args()
+    global MODEL
+    MODEL = a.model
     torch.set_num_threads(a.threads)
     data = mnist()
-    out = {"name": "pytorch", "version": torch.__version__, "threads": a.threads, "train": {}}
+    out = {"name": "pytorch", "model": a.model, "version": torch.__version__, "threads": a.threads, "train": {}}
     for b in [int(s) for s in a.batches.split(",")]:
         out["train"][str(b)] = train(b, a.epochs, a.seed, data)
     out["inference"] = inference(data)

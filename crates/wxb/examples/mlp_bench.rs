@@ -12,7 +12,10 @@
 //!
 //! Threads: rayon's (`RAYON_NUM_THREADS`, or `--threads N`).
 //!
-//! Run: `cargo run --release --example mlp_bench -- [--threads N] [--epochs E] [--batches 128,32] [--seed S]`
+//! `--model convnet` measures Keras' simple MNIST convnet instead (`examples/mnist_convnet.json`,
+//! the digits as `(28, 28, 1)` images; `bench/peers.py --model convnet` is PyTorch's side).
+//!
+//! Run: `cargo run --release --example mlp_bench -- [--model mlp|convnet] [--threads N] [--epochs E] [--batches 128,32] [--seed S]`
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,13 +43,46 @@ impl Callback for EpochTimer {
     }
 }
 
-fn mlp(seed: u64) -> Sequential {
-    let mut model = Sequential::new(&[784]).seed(seed);
-    model.add(Dense::new(256).activation(Activation::Relu));
-    model.add(Dense::new(128).activation(Activation::Relu));
-    model.add(Dense::new(10).activation(Activation::Softmax));
-    model.compile(Optimizer::adam(), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[Metric::Accuracy]);
-    model
+/// The model measured, and the shape of one sample it takes.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Mlp,
+    Convnet,
+}
+
+impl Kind {
+    fn sample_shape(self) -> &'static [usize] {
+        match self {
+            Kind::Mlp => &[784],
+            Kind::Convnet => &[28, 28, 1],
+        }
+    }
+
+    /// The compiled model: Adam, sparse categorical crossentropy, accuracy.
+    fn build(self, seed: u64) -> Result<Sequential, Box<dyn std::error::Error>> {
+        let mut model = match self {
+            Kind::Mlp => {
+                let mut model = Sequential::new(&[784]).seed(seed);
+                model.add(Dense::new(256).activation(Activation::Relu));
+                model.add(Dense::new(128).activation(Activation::Relu));
+                model.add(Dense::new(10).activation(Activation::Softmax));
+                model
+            }
+            Kind::Convnet => {
+                let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/mnist_convnet.json");
+                let configs = wxb::layers::parse_spec(&std::fs::read(spec)?)?;
+                Sequential::from_configs(self.sample_shape(), seed, &configs, wxb::model::MAX_PARAMS)?
+            }
+        };
+        model.compile(Optimizer::adam(), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[Metric::Accuracy]);
+        Ok(model)
+    }
+
+    /// `x: [n, 784]` as this model's samples.
+    fn shaped(self, x: &Tensor) -> Tensor {
+        let shape: Vec<usize> = std::iter::once(x.rows()).chain(self.sample_shape().iter().copied()).collect();
+        x.clone().reshape(&shape)
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -55,6 +91,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 struct Args {
+    model: Kind,
     threads: Option<usize>,
     epochs: usize,
     batches: Vec<usize>,
@@ -62,11 +99,18 @@ struct Args {
 }
 
 fn args() -> Result<Args, Box<dyn std::error::Error>> {
-    let mut a = Args { threads: None, epochs: 10, batches: vec![128, 32], seed: 0 };
+    let mut a = Args { model: Kind::Mlp, threads: None, epochs: 10, batches: vec![128, 32], seed: 0 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
+            "--model" => {
+                a.model = match value.as_str() {
+                    "mlp" => Kind::Mlp,
+                    "convnet" => Kind::Convnet,
+                    _ => return Err(format!("--model {value}: mlp or convnet").into()),
+                }
+            }
             "--threads" => a.threads = Some(value.parse()?),
             "--epochs" => a.epochs = value.parse()?,
             "--batches" => a.batches = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
@@ -91,14 +135,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         load_ms = load_ms.min(start.elapsed().as_secs_f64() * 1e3);
     }
     let m = m.expect("loaded");
+    let (images, test_images) = (a.model.shaped(&m.train_images), a.model.shaped(&m.test_images));
     let mut train = serde_json::Map::new();
     for &batch in &a.batches {
-        let mut model = mlp(a.seed);
+        let mut model = a.model.build(a.seed)?;
         let mut timer = EpochTimer::default();
         let options = FitOptions { epochs: a.epochs, batch_size: batch, ..FitOptions::default() };
-        model.fit(&m.train_images, &m.train_labels, &options, &mut [&mut timer])?;
-        let test = model.evaluate(&m.test_images, &m.test_labels, 1024)?;
-        let n = m.train_images.rows() as f64;
+        model.fit(&images, &m.train_labels, &options, &mut [&mut timer])?;
+        let test = model.evaluate(&test_images, &m.test_labels, 1024)?;
+        let n = images.rows() as f64;
         let rate = median(timer.seconds.iter().map(|s| n / s).collect());
         train.insert(
             batch.to_string(),
@@ -107,10 +152,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let out = json!({
         "name": "wxb",
+        "model": match a.model { Kind::Mlp => "mlp", Kind::Convnet => "convnet" },
         "version": env!("CARGO_PKG_VERSION"),
         "threads": rayon::current_num_threads(),
         "train": train,
-        "inference": inference(&m.train_images, a.seed)?,
+        "inference": inference(a.model, &images, a.seed)?,
         "mnist_load_ms": load_ms,
         // The machine's f32 FMA peak, measured in the same run, to quote figures against.
         "fma_peak_gflops": wxb::tensor::fma_peak_gflops(rayon::current_num_threads(), Duration::from_millis(300)),
@@ -120,8 +166,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Latency of one sample and throughput at batch 8192 (the training digits repeated).
-fn inference(images: &Tensor, seed: u64) -> Result<serde_json::Value, WxbError> {
-    let model = mlp(seed);
+fn inference(kind: Kind, images: &Tensor, seed: u64) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let model = kind.build(seed)?;
     let one = images.slice_rows(0, 1);
     let rows: Vec<usize> = (0..8192).map(|i| i % images.rows()).collect();
     let big = images.gather_rows(&rows);
