@@ -66,5 +66,8 @@ for b in wxb[0]["train"]:
 row("inference latency, 1 sample (µs; ratio PyTorch/wxb)", lambda r: r["inference"]["latency_us_batch1"], lambda x: f"{x:.1f}", lambda a, c: c / a)
 row("inference, batch 8192 (samples/s)", lambda r: r["inference"]["samples_per_s_batch8192"], rate, lambda a, c: a / c)
 print(f"| MNIST-10k load (ms, wxb) | {med(r['mnist_load_ms'] for r in wxb):.1f} | | |")
+peaks = [r["fma_peak_gflops"] for r in wxb if "fma_peak_gflops" in r]
+if peaks:
+    print(f"| machine's f32 FMA peak, {threads} threads (GFLOP/s, wxb::tensor::fma_peak_gflops, best of the runs) | {max(peaks):.0f} | | |")
 PY
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
