@@ -164,6 +164,14 @@ impl<'m> Explainer<'m> {
         Ok(Self { model, names, values, engine })
     }
 
+    /// Layer `i`'s input and output for the sample in the `f64` pass, flattened row-major (shapes:
+    /// the layer's input shape and [`crate::layers::Layer::output_shape`]): a convolution's whole
+    /// feature maps `[h, w, filters]`, the values its chosen output's patch is read from.
+    /// `None` beyond the model's layers.
+    pub fn layer_values(&self, i: usize) -> Option<(&[f64], &[f64])> {
+        self.values.get(i).map(|v| (v.input.as_slice(), v.forward.output.as_slice()))
+    }
+
     /// The explanation for `options` (whose `input_names` were taken by [`Explainer::new`]).
     ///
     /// # Errors
