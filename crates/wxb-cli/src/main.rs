@@ -10,6 +10,7 @@ mod dataset;
 mod draw;
 mod explain_text;
 mod formula;
+mod html;
 mod output;
 mod plot;
 mod progress;

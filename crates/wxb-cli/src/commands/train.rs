@@ -365,8 +365,8 @@ fn save(
 }
 
 /// The names `wxb train` writes into a model folder besides `config.json`.
-const MODEL_FOLDER_FILES: [&str; 6] =
-    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.png", "checkpoints"];
+const MODEL_FOLDER_FILES: [&str; 7] =
+    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.json", "trace.png", "checkpoints"];
 
 /// Finds, before any training, an `--out` that this run could not or must not write: a folder
 /// that holds something other than a wxb model (wxb replaces only its own model folders: a
