@@ -172,6 +172,13 @@ impl<'m> Explainer<'m> {
         self.values.get(i).map(|v| (v.input.as_slice(), v.forward.output.as_slice()))
     }
 
+    /// Layer `index`'s output for the sample in the `f64` pass, flattened row-major (a
+    /// convolution's `[h, w, filters]` feature maps, a Dense layer's activations), or `None` past
+    /// the last layer. `wxb explain --html` draws the feature maps from it.
+    pub fn layer_output(&self, index: usize) -> Option<&[f64]> {
+        self.layer_values(index).map(|(_, output)| output)
+    }
+
     /// The explanation for `options` (whose `input_names` were taken by [`Explainer::new`]).
     ///
     /// # Errors
