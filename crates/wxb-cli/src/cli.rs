@@ -255,6 +255,13 @@ pub struct ExplainArgs {
     /// Explain only this neuron (or value) of the layer, counted from 0.
     #[arg(long, value_name = "K", requires = "layer")]
     pub neuron: Option<usize>,
+    /// For a convolution (or pooling) layer: explain the output at this position, `Y,X` (`T` for
+    /// 1-D), counted from 0, of the filter --filter (the same value as --neuron (Y·W + X)·F + F').
+    #[arg(long, value_name = "Y,X", value_delimiter = ',', requires_all = ["layer", "filter"], conflicts_with = "neuron")]
+    pub position: Option<Vec<usize>>,
+    /// With --position: the filter (output channel), counted from 0.
+    #[arg(long, value_name = "F", requires = "position")]
+    pub filter: Option<usize>,
     /// Products xᵢ·wᵢ listed per neuron, largest first; the others are summed (0 lists all).
     #[arg(long, value_name = "T", default_value_t = 10)]
     pub top: usize,
@@ -265,7 +272,9 @@ pub struct ExplainArgs {
     /// Print the calculation as one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Draw the first Dense layer's weights and this sample's contributions into a PNG.
+    /// Draw a layer into a PNG: the one --layer names (Dense, Conv2D or Conv1D), else the first
+    /// of them — a Dense layer's weights and one neuron's contributions, a convolution's kernels,
+    /// feature maps, patch and calculation.
     #[arg(long, value_name = "FILE.png")]
     pub draw: Option<PathBuf>,
     /// Write one self-contained page (scripts and styles inline, no network) to click through the

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod evaluate;
 pub mod explain;
+pub mod explain_draw;
 pub mod predict;
 pub mod summary;
 pub mod train;
