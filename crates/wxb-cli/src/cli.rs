@@ -57,6 +57,8 @@ pub enum Command {
     Explain(Box<ExplainArgs>),
     /// Small demonstrations of the weights calculation.
     Demo(DemoArgs),
+    /// Write a model (a wxb folder, .keras, .h5 or .onnx file) as a Keras .keras, .h5 or ONNX file.
+    Export(ExportArgs),
 }
 
 /// Where the data comes from.
@@ -200,8 +202,8 @@ pub struct TrainArgs {
 /// `wxb evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
@@ -216,8 +218,8 @@ pub struct EvaluateArgs {
 /// `wxb predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
@@ -232,16 +234,27 @@ pub struct PredictArgs {
 /// `wxb summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
+}
+
+/// `wxb export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
+    pub model: PathBuf,
+    /// The file to write; its extension chooses the format: .keras, .h5 or .onnx.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `wxb explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,

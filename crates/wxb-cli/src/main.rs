@@ -136,5 +136,6 @@ fn run(cli: &Cli, job: &distributed::Job) -> anyhow::Result<()> {
         Command::Summary(args) => commands::summary::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Export(args) => commands::export::run(args),
     }
 }
