@@ -7,6 +7,7 @@
 mod recipe;
 mod report;
 mod schema_table;
+mod stream;
 mod validation;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
     recipe::check_run_flags(args)?;
+    if !bundled && stream::chosen(args)? {
+        return stream::run(args);
+    }
     if args.resume.is_some() {
         args.options.check_resume()?;
     }

@@ -50,6 +50,7 @@ use super::table::ColumnKind;
 use super::{DataError, Input, LoadOptions};
 use crate::Tensor;
 use crate::error::WxbError;
+use crate::losses::Loss;
 use crate::train::{BatchSource, Part};
 
 /// Which part of a file a process reads: rank `rank` of `size` (see the module's docs).
@@ -108,10 +109,28 @@ impl Default for StreamOptions {
 }
 
 impl StreamOptions {
-    /// Rows per chunk so that a chunk of rows of `row_bytes` bytes (as read and as prepared) takes
-    /// at most `bytes`: at least 64 rows.
-    pub fn chunk_rows_within(bytes: u64, row_bytes: u64) -> usize {
-        usize::try_from(bytes / row_bytes.max(1)).unwrap_or(usize::MAX).max(64)
+    /// Rows per chunk so that a chunk of `path`'s rows, as read and as prepared, takes about
+    /// `bytes` (at least 64 rows): a CSV row's cells are counted on its first lines (a cell held
+    /// takes up to 40 bytes, as a number 8, prepared 4 per input), a `.npy` row's elements.
+    ///
+    /// # Errors
+    /// [`DataError::Io`] when the file cannot be read.
+    pub fn chunk_rows_within(path: &Path, bytes: u64) -> Result<usize, DataError> {
+        let input = Input::open(path)?;
+        let row_bytes = match input.format() {
+            Format::Npy => {
+                let shape = npy::shape(path)?;
+                12 * shape[1..].iter().product::<usize>() as u64
+            }
+            _ => {
+                let head = input.into_raw();
+                let head = head.head();
+                let lines = memchr::memchr_iter(b'\n', head).count().max(1) as u64;
+                let fields = head.iter().filter(|&&b| b == b',' || b == b';' || b == b'\t').count() as u64 / lines + 1;
+                48 * fields + 64
+            }
+        };
+        Ok(usize::try_from(bytes / row_bytes.max(1)).unwrap_or(usize::MAX).max(64))
     }
 }
 
@@ -148,6 +167,7 @@ pub struct StreamedData {
     pass: Pass,
     remaining: usize,
     raw_columns: usize,
+    loss: Option<Loss>,
     error: Option<DataError>,
 }
 
@@ -233,6 +253,7 @@ impl StreamedData {
             validation: if validation > 0 { Validation::LastRows(validation) } else { Validation::None },
             pass: Pass::Other,
             remaining: 0,
+            loss: None,
             error: None,
         })
     }
@@ -265,6 +286,7 @@ impl StreamedData {
             validation: Validation::None,
             pass: Pass::Other,
             remaining: 0,
+            loss: None,
             error: None,
         })
     }
@@ -281,6 +303,7 @@ impl StreamedData {
             pass: Pass::Other,
             remaining: 0,
             raw_columns,
+            loss: None,
             error: None,
         }
     }
@@ -289,6 +312,15 @@ impl StreamedData {
     pub fn with_validation(mut self, other: StreamedData) -> Self {
         self.validation = Validation::File(Box::new(other));
         self
+    }
+
+    /// Gives the targets as `loss` takes them ([`Schema::targets_for`]: one-hot class indices for
+    /// a loss that is not sparse), the validation file's too.
+    pub fn targets_for(&mut self, loss: Loss) {
+        self.loss = Some(loss);
+        if let Validation::File(v) = &mut self.validation {
+            v.targets_for(loss);
+        }
     }
 
     /// The schema: task, classes, each column's adapted preprocessing.
@@ -338,7 +370,8 @@ impl BatchSource for StreamedData {
             Kind::Npy(f) => f.target_width(&self.schema),
             Kind::Csv { .. } => 1,
         };
-        (self.schema.feature_names.len(), targets)
+        let one = self.loss.map_or(targets, |l| self.schema.targets_for(l, Tensor::zeros(&[1, targets])).cols());
+        (self.schema.feature_names.len(), one)
     }
 
     fn buffer_bytes(&self) -> u64 {
@@ -384,6 +417,11 @@ impl BatchSource for StreamedData {
             Pass::Other => Ok(0),
         };
         let n = got.map_err(|e| self.fail(e))?;
+        if let Some(loss) = self.loss
+            && n > 0
+        {
+            *y = self.schema.targets_for(loss, std::mem::take(y));
+        }
         self.remaining = if n == 0 { 0 } else { self.remaining - n };
         Ok(n)
     }

@@ -232,3 +232,8 @@ pub(super) fn for_schema(
     let own = n * (s.rank + 1) / s.size - file.begin;
     Ok(StreamedData::from_npy(file, schema.clone(), options, (own, 0)))
 }
+
+/// The shape of a `.npy` file's array.
+pub(super) fn shape(path: &Path) -> Result<Vec<usize>, DataError> {
+    Ok(Array::open(path)?.header.shape)
+}
