@@ -193,6 +193,15 @@ pub struct TrainArgs {
     pub verbose: Verbosity,
     #[command(flatten)]
     pub options: crate::train_options::TrainOptions,
+    /// Stream the data file (CSV, or .npy with --labels) from disk in chunks instead of loading
+    /// it (done without the flag when the file is larger than a quarter of --memory-budget); a
+    /// --validation-split then holds out the last rows.
+    #[arg(long)]
+    pub stream: bool,
+    /// Rows in the shuffle buffer of streamed data (tf.data's shuffle(buffer_size); default: as
+    /// many as a quarter of the memory budget holds).
+    #[arg(long, value_name = "ROWS")]
+    pub shuffle_buffer: Option<usize>,
     /// Follow one weight through training: LAYER:ROW:COL (kernel entry) or LAYER:bias:COL; prints
     /// the optimizer's formula with its numbers each epoch, writes trace.csv, trace.json and trace.png to --out.
     #[arg(long, value_name = "LAYER:ROW:COL")]

@@ -8,6 +8,7 @@ mod out_folder;
 mod recipe;
 mod report;
 mod schema_table;
+mod stream;
 mod validation;
 
 use std::collections::BTreeMap;
@@ -48,6 +49,9 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
     recipe::check_run_flags(args)?;
+    if !bundled && stream::chosen(args)? {
+        return stream::run(args);
+    }
     if args.resume.is_some() {
         args.options.check_resume()?;
     }
