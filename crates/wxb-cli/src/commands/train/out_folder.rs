@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use wxb::io;
 
 /// The names `wxb train` writes into a model folder besides `config.json`.

@@ -146,7 +146,8 @@ fn draw_into(p: &ConvPicture<'_>, path: &Path) -> Result<()> {
         let (x, y) = maps.corner(i);
         let (px, py) = (x + ox as i32 * maps.scale, y + oy as i32 * maps.scale);
         let s = maps.scale;
-        root.draw(&Rectangle::new([(px - 1, py - 1), (px + s, py + s)], BLACK.stroke_width(1))).map_err(draw_err)?;
+        root.draw(&Rectangle::new([(px - 3, py - 3), (px + s + 2, py + s + 2)], BLACK.stroke_width(2)))
+            .map_err(draw_err)?;
     }
     let bar_h = maps.size().1.clamp(160, 300) - 30;
     colour_bar(&root, (mx + maps.size().0 + 8, top + 30), (16, bar_h), m_max, "output")?;
@@ -215,10 +216,11 @@ fn calculation(area: &Area<'_>, p: &ConvPicture<'_>, (x, y): (i32, i32), cell: i
     let ch = p.strongest_channel();
     let (oy, ox) = p.position();
     let act = p.activation.name();
+    let grids_w = if c == 1 { 3 } else { 4 } * (kw as i32 * cell + 60) - 60;
     title(
         area,
         &format!("How {} is computed: {act}(Σ patch ⊙ K[:, :, :, {}] + b)", t.name, t.filter),
-        (x + 430, y),
+        (x + grids_w.max(700) / 2, y),
         16,
     )?;
     let one = |v: &[f64]| -> Vec<f64> { v.iter().skip(ch).step_by(c).copied().collect() };
