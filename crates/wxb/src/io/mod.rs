@@ -21,6 +21,8 @@ mod error;
 mod trained;
 mod weights;
 
+pub mod onnx;
+
 pub use error::ModelIoError;
 pub use trained::{Prediction, TrainedModel, load_trained};
 
