@@ -1,5 +1,6 @@
 //! The page's data: each sample's [`Explanation`] (the `--json` value) and what drawing needs.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Result;
@@ -18,8 +19,6 @@ use super::{base64_f32, label};
 /// A layer whose output has at most this many values shows all of them (every class of the
 /// output layer); a larger one is folded to the values that matter.
 const SHOW_ALL: usize = 16;
-/// A Dense kernel with at most this many weights is embedded whole (MNIST's 784×128 is 100,352).
-const MAX_KERNEL: usize = 400_000;
 /// Feature maps embedded per convolution and sample: the traced filters, at most this many.
 const MAX_MAPS: usize = 4;
 
@@ -78,12 +77,13 @@ struct LayerMeta {
     dense: Option<DenseWeights>,
 }
 
-/// A Dense layer's kernel `[inputs, units]` row-major and bias, base64 `f32`.
+/// A Dense layer's weights, base64 `f32`: the kernel's columns `W[:, j]` of the neurons some
+/// sample traces (the others are never drawn), and the bias.
 #[derive(Serialize)]
 struct DenseWeights {
     inputs: usize,
     units: usize,
-    kernel: String,
+    columns: BTreeMap<usize, String>,
     bias: Option<String>,
 }
 
@@ -169,14 +169,19 @@ pub fn build(
         top,
         input: InputMeta { shape: input_shape, image, names, count },
         classes,
-        layers: layers(model),
+        layers: layers(model, &samples),
         samples,
         history: super::extras::history(folder)?,
         trace: super::extras::trace(folder)?,
     })
 }
 
-fn layers(model: &Sequential) -> Vec<LayerMeta> {
+/// The layers, with the weights of the Dense neurons that `samples` trace.
+fn layers(model: &Sequential, samples: &[SamplePage]) -> Vec<LayerMeta> {
+    let mut traced_by_layer = vec![BTreeSet::new(); model.layers().len()];
+    for t in samples.iter().flat_map(|s| s.explanation.layers.iter().chain(&s.extra)) {
+        traced_by_layer[t.index].extend(traced(&t.step));
+    }
     model
         .layers()
         .iter()
@@ -189,12 +194,12 @@ fn layers(model: &Sequential) -> Vec<LayerMeta> {
                     let kernel = &params.iter().find(|p| p.name == "kernel")?.value;
                     let bias = params.iter().find(|p| p.name == "bias").map(|p| base64_f32(p.value.data().iter().copied()));
                     let (inputs, units) = (kernel.rows(), kernel.cols());
-                    (inputs * units <= MAX_KERNEL).then(|| DenseWeights {
-                        inputs,
-                        units,
-                        kernel: base64_f32(kernel.data().iter().copied()),
-                        bias,
-                    })
+                    let w = kernel.data();
+                    let columns = traced_by_layer[index]
+                        .iter()
+                        .map(|&j| (j, base64_f32((0..inputs).map(|i| w[i * units + j]))))
+                        .collect();
+                    Some(DenseWeights { inputs, units, columns, bias })
                 })
                 .flatten();
             LayerMeta {

@@ -3,7 +3,7 @@
 //! The page is `page.html` with `page.css`, `page.js`, `detail.js` and the data inlined: no file beside it, no
 //! network (its Content-Security-Policy forbids any request). The data is the library's
 //! [`wxb::explain::Explanation`] of each embedded sample, the same serde value `--json` prints
-//! (one source for both), with what drawing needs beside it ([`data`]): the Dense kernels
+//! (one source for both), with what drawing needs beside it ([`data`]): the kernel columns of the traced Dense neurons
 //! (to draw the edges and the first layer's weights as an image), the sample's values, its true
 //! label, the traces of every neuron of small layers, the feature maps of the traced filters, and
 //! the model folder's `history.csv` and `trace.json` ([`extras`]).
@@ -95,7 +95,11 @@ fn parse_rows(list: &str, n: usize) -> Result<Vec<usize>> {
         if b >= n {
             bail!("--rows {list}: row {b} is past the data's {n} rows (0..={})", n.saturating_sub(1));
         }
-        rows.extend((a..=b).filter(|r| !rows.contains(r)));
+        for r in a..=b {
+            if !rows.contains(&r) {
+                rows.push(r);
+            }
+        }
     }
     Ok(rows)
 }
