@@ -45,8 +45,11 @@ pub fn write(args: &ExplainArgs, source: &Source<'_>, per_layer: usize, out: &Pa
         bail!("--rows: {} has no rows", source.file);
     }
     let first = match args.row {
-        Some(r) => rows.iter().position(|&x| x == r).with_context(|| {
-            format!("--row {r}: not among the embedded rows (--rows {})", args.rows.as_deref().unwrap_or("0-99"))
+        Some(r) => rows.iter().position(|&x| x == r).with_context(|| match &args.rows {
+            Some(list) => format!("--row {r}: not among the embedded rows (--rows {list})"),
+            None => {
+                format!("--row {r}: not among the embedded rows (the first {}; choose them with --rows)", rows.len())
+            }
         })?,
         None => 0,
     };

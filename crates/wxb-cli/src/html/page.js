@@ -214,7 +214,7 @@ function drawVerdict() {
     el("b", { text: p.values.map(fmt).join(", ") }, v);
   }
   if (smp.label !== null) {
-    el("span", { text: " · true label " }, v);
+    el("span", { text: p.kind === "class" ? " · true label " : " · true value " }, v);
     el("b", { text: smp.label }, v);
     if (p.kind === "class") el("span", { class: "pill " + (p.name === smp.label ? "ok" : "bad"), text: p.name === smp.label ? "right" : "wrong" }, v).style.marginLeft = "8px";
   }
