@@ -70,7 +70,7 @@ fn the_page_embeds_each_rows_json_and_loads_nothing() {
     assert_eq!(history["rows"].as_array().unwrap().len(), 3);
     let trace = &data["trace"];
     assert_eq!(trace["weight"], format!("{}/kernel[1, 2]", data["layers"][0]["name"].as_str().unwrap()));
-    assert_eq!(trace["count"], 3 * 1, "3 epochs of one batch (30 rows, batch 32)");
+    assert_eq!(trace["count"], 3, "3 epochs of one batch (30 rows, batch 32)");
     let step = &trace["steps"][0];
     assert!(step["rule"]["equations"].as_array().is_some_and(|e| !e.is_empty()), "{step}");
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use wxb::Sequential;
 use wxb::data::{Schema, Task};
 use wxb::explain::{ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, LayerTrace, NeuronChoice, Reading};
-use wxb::layers::DenseConfig;
+use wxb::layers::{DenseConfig, Layer};
 use wxb::tensor::Tensor;
 
 use super::extras::{History, TraceData};
@@ -186,21 +186,11 @@ fn layers(model: &Sequential, samples: &[SamplePage]) -> Vec<LayerMeta> {
         .enumerate()
         .map(|(index, l)| {
             let output_shape = l.output_shape();
-            let dense = (l.class_name() == DenseConfig::CLASS_NAME)
-                .then(|| {
-                    let params = l.params();
-                    let kernel = &params.iter().find(|p| p.name == "kernel")?.value;
-                    let bias =
-                        params.iter().find(|p| p.name == "bias").map(|p| base64_f32(p.value.data().iter().copied()));
-                    let (inputs, units) = (kernel.rows(), kernel.cols());
-                    let w = kernel.data();
-                    let columns = traced_by_layer[index]
-                        .iter()
-                        .map(|&j| (j, base64_f32((0..inputs).map(|i| w[i * units + j]))))
-                        .collect();
-                    Some(DenseWeights { inputs, units, columns, bias })
-                })
-                .flatten();
+            let dense = if l.class_name() == DenseConfig::CLASS_NAME {
+                dense_weights(l.as_ref(), &traced_by_layer[index])
+            } else {
+                None
+            };
             LayerMeta {
                 index,
                 name: l.name().to_string(),
@@ -211,6 +201,17 @@ fn layers(model: &Sequential, samples: &[SamplePage]) -> Vec<LayerMeta> {
             }
         })
         .collect()
+}
+
+/// A Dense layer's bias and the kernel columns of the `traced` neurons.
+fn dense_weights(l: &dyn Layer, traced: &BTreeSet<usize>) -> Option<DenseWeights> {
+    let params = l.params();
+    let kernel = &params.iter().find(|p| p.name == "kernel")?.value;
+    let bias = params.iter().find(|p| p.name == "bias").map(|p| base64_f32(p.value.data().iter().copied()));
+    let (inputs, units) = (kernel.rows(), kernel.cols());
+    let w = kernel.data();
+    let columns = traced.iter().map(|&j| (j, base64_f32((0..inputs).map(|i| w[i * units + j])))).collect();
+    Some(DenseWeights { inputs, units, columns, bias })
 }
 
 /// The output values a step traces.
