@@ -172,12 +172,8 @@ fn raw_values(args: &ExplainArgs, pre: &Schema, row: usize) -> Result<Option<Str
         .columns
         .iter()
         .map(|c| match &c.cells {
-            Cells::Numbers(v) => {
-                v[row].map_or(format!("{} (missing)", c.name), |x| format!("{}={}", c.name, num(x)))
-            }
-            Cells::Text(v) => {
-                v[row].as_ref().map_or(format!("{} (missing)", c.name), |t| format!("{}={t:?}", c.name))
-            }
+            Cells::Numbers(v) => v[row].map_or(format!("{} (missing)", c.name), |x| format!("{}={}", c.name, num(x))),
+            Cells::Text(v) => v[row].as_ref().map_or(format!("{} (missing)", c.name), |t| format!("{}={t:?}", c.name)),
         })
         .collect();
     Ok(Some(cells.join(", ")))
