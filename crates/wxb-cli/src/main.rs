@@ -14,6 +14,7 @@ mod output;
 mod plot;
 mod progress;
 mod table_options;
+mod term;
 mod trace;
 mod train_options;
 
@@ -43,7 +44,10 @@ fn main() -> ExitCode {
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        // --help, --version; bare `wxb` and `wxb demo`: the whole help, as clap lays it out.
+        Err(e) if !e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            e.exit()
+        }
         Err(e) => {
             eprintln!("{}", clap_one_line(&e));
             return ExitCode::from(2);
@@ -120,5 +124,15 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Summary(args) => commands::summary::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "wxb", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            man.render(&mut std::io::stdout().lock())?;
+            Ok(())
+        }
     }
 }

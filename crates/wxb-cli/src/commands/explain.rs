@@ -35,7 +35,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let pre = loaded.schema;
     let model = loaded.model;
     let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
-    let file = args.data.data.as_deref().map_or_else(String::new, |p| p.display().to_string());
+    let file = args.data.data.as_deref().map_or_else(|| dataset::BUNDLED_TEST.to_string(), |p| p.display().to_string());
     if args.row >= x.rows() {
         bail!("--row {}: {file} has {} rows (0..={})", args.row, x.rows(), x.rows().saturating_sub(1));
     }
@@ -88,9 +88,8 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     }
     if let Some(path) = &args.draw {
         draw(&model, &explainer, &options, &pre, args.row, path)?;
-        // Keep standard output a single JSON document with --json.
-        let note = format!("Drew {}", path.display());
-        if args.json { eprintln!("{note}") } else { println!("{note}") }
+        // Status, on standard error (standard output stays the text or one JSON document).
+        eprintln!("Drew {}", path.display());
     }
     Ok(())
 }

@@ -4,8 +4,10 @@
 //! is found before the first file is written; the model folder is written only once training has finished (and, with
 //! `--checkpoint`, its `checkpoints/` after each epoch).
 
+mod folder;
 mod recipe;
 mod report;
+mod results;
 mod schema_table;
 mod validation;
 
@@ -14,14 +16,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
-use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
-use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
 use crate::dataset;
-use crate::output;
 use crate::progress::{Progress, Verbosity};
 
 /// The data of a run, ready for `fit`, and the bundled test set when training on MNIST.
@@ -49,7 +49,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
-    check_out(&args.out)?;
+    folder::check_out(&args.out)?;
     let batch_size =
         args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
@@ -123,15 +123,15 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(p) = plateau.as_mut() {
         callbacks.push(p);
     }
-    // Every flag and file is checked: what was read and built can be said.
+    // Every flag and file is checked: what was read and built can be said (status: stderr).
     if !quiet {
-        print!("{said}");
+        eprint!("{said}");
         if let Some(note) = &added {
-            println!("{note}");
+            eprintln!("{note}");
         }
     }
     if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
-        println!("{line}");
+        eprintln!("{line}");
     }
     let fitted = model.fit(&x, &y, &options, &mut callbacks);
     drop(callbacks);
@@ -148,34 +148,23 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     };
     past.extend(&history);
-    // 3. Results and files.
+    // 3. Results (standard output: text, or one JSON object with --json) and files.
     let stopped = early.as_ref().and_then(|e| report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
     if let (Some(line), false) = (stopped, quiet) {
-        println!("{line}");
+        eprintln!("{line}");
     }
-    if let Some((tx, ty)) = &test {
-        let logs = model.evaluate(tx, ty, 256)?;
-        if !quiet {
-            println!(
-                "Test accuracy: {:.4} (loss {:.4}) on {} test digits",
-                logs.get("accuracy").copied().unwrap_or(f64::NAN),
-                logs["loss"],
-                tx.rows()
-            );
-        }
-    } else if let (Some(line), false) =
-        (report::saved_model(&past.history, early.as_ref().and_then(EarlyStopping::restored_epoch)), quiet)
-    {
-        println!("{line}");
-    }
+    let test = match &test {
+        Some((tx, ty)) => Some((model.evaluate(tx, ty, 256)?, tx.rows())),
+        None => None,
+    };
+    let kept = early.as_ref().and_then(EarlyStopping::restored_epoch);
+    let results = results::Results { out: &args.out, history: &past.history, kept, test: test.as_ref() };
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-    save(&mut model, &args.out, &metadata, &past.history)?;
-    if !quiet {
-        println!(
-            "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",
-            args.out.display()
-        );
-    }
+    let title = results::title(args, &model, bundled, test.as_ref());
+    folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
+    results.print(args.json);
+    // Status, whatever the verbosity: where the files are.
+    eprintln!("Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)", args.out.display());
     if let Some(e) = checkpoint.error {
         return Err(
             e.context(format!("the model is saved, but a checkpoint under {} could not be", args.out.display()))
@@ -204,7 +193,8 @@ fn diverged(
         KeptWeights::BeforeBadStep => {
             past.extend(&d.history);
             metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-            save(model, &args.out, &metadata, &past.history)?;
+            let title = results::title(args, model, args.data.data.is_none(), None);
+            folder::save(model, &args.out, &metadata, &past.history, &title)?;
             format!("saved the last good model (before this batch) to {}/", args.out.display())
         }
         _ => "the weights were damaged by this step and were not saved: resume from a checkpoint".to_string(),
@@ -336,65 +326,4 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<(Sequential, Schema, TrainingS
         );
     }
     Ok((loaded.model, loaded.schema, state))
-}
-
-/// Writes `history.csv`, the model, then `training.png`.
-///
-/// The model (its weights file, whose embedded configuration carries the training state with its
-/// own exact history) is what `--resume` and the loaders read; `history.csv` is a copy for people
-/// and tools. It is written *before* the model so that it is never older than the model: a kill
-/// (SIGKILL, power loss) during this save leaves either both complete, or a `history.csv` with the
-/// epochs of the run being saved ahead of a model that still holds the previous run — never a
-/// model whose epochs `history.csv` lacks. Nothing reads `history.csv` back, so a longer one is
-/// harmless, and the next save of the folder rewrites it. The picture comes last and is only a
-/// picture: failing to draw it does not undo the saved model, and says so.
-fn save(
-    model: &mut Sequential,
-    dir: &Path,
-    metadata: &BTreeMap<String, serde_json::Value>,
-    history: &History,
-) -> Result<()> {
-    io::atomic::create_dir_durable(dir).with_context(|| format!("--out {}", dir.display()))?;
-    output::write_history_csv(history, &dir.join("history.csv"))?;
-    io::save(model, dir, metadata, OptimizerState::Include)?;
-    let png = dir.join("training.png");
-    crate::plot::training_curves(history, &png).map_err(|e| {
-        let cause = e.chain().last().map(ToString::to_string).unwrap_or_default();
-        anyhow::anyhow!("the model is saved in {}/, but {} could not be drawn: {cause}", dir.display(), png.display())
-    })
-}
-
-/// The names `wxb train` writes into a model folder besides `config.json`.
-const MODEL_FOLDER_FILES: [&str; 6] =
-    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.png", "checkpoints"];
-
-/// Finds, before any training, an `--out` that this run could not or must not write: a folder
-/// that holds something other than a wxb model (wxb replaces only its own model folders: a
-/// `config.json` of the wxb format, or only files that `wxb train` writes, as an interrupted run
-/// leaves), or a place where no file can be created (probed with an anonymous temporary file:
-/// nothing is left).
-fn check_out(out: &Path) -> Result<()> {
-    if out.is_dir() {
-        let ours = match std::fs::read(out.join(io::CONFIG_FILE)) {
-            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
-                .is_ok_and(|v| v.get("format").and_then(serde_json::Value::as_str) == Some(io::FORMAT_NAME)),
-            Err(_) => std::fs::read_dir(out).with_context(|| format!("--out {}", out.display()))?.flatten().all(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                MODEL_FOLDER_FILES.contains(&name.as_str()) || (name.starts_with('.') && name.contains(".tmp"))
-            }),
-        };
-        if !ours {
-            bail!(
-                "--out {}: the folder exists and holds files that are not a wxb model; wxb replaces only its \
-                 own model folders: choose a new or empty folder",
-                out.display()
-            );
-        }
-    }
-    let existing = out.ancestors().find(|a| a.as_os_str().is_empty() || a.exists()).unwrap_or(Path::new("."));
-    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
-    if let Err(e) = tempfile::tempfile_in(existing) {
-        bail!("--out {}: cannot write in {} ({e}); nothing was trained", out.display(), existing.display());
-    }
-    Ok(())
 }
