@@ -78,6 +78,7 @@ fn draw_training_curves(history: &History, title: &str, path: &Path) -> Result<(
         chart
             .configure_mesh()
             .x_desc("epoch")
+            .x_labels(epochs.len().clamp(2, 10))
             .x_label_formatter(&|x| format!("{}", x.round() as i64))
             .y_desc(*key)
             .label_style((FONT, 13))

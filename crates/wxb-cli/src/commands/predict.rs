@@ -192,7 +192,9 @@ fn write_rows(p: &Prediction, pre: &Schema, format: Format, out: &mut impl Write
                     object.insert(keys.next().cloned().unwrap_or_default(), class.into());
                 }
                 for (key, &v) in keys.zip(row) {
-                    let v = serde_json::Number::from_f64(f64::from(v)).map_or(serde_json::Value::Null, Into::into);
+                    // The f32's shortest digits (0.35462597, not the f64 widening's 0.35462597012519836).
+                    let shortest = v.to_string().parse::<f64>().ok();
+                    let v = shortest.and_then(serde_json::Number::from_f64).map_or(serde_json::Value::Null, Into::into);
                     object.insert(key.clone(), v);
                 }
                 writeln!(out, "{}", serde_json::Value::Object(object))?;
