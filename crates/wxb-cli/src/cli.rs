@@ -221,7 +221,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub options: crate::train_options::TrainOptions,
     /// Follow one weight through training: LAYER:ROW:COL (kernel entry) or LAYER:bias:COL; prints
-    /// the optimizer's formula with its numbers each epoch, writes trace.csv and trace.png to --out.
+    /// the optimizer's formula with its numbers each epoch, writes trace.csv, trace.json and trace.png to --out.
     #[arg(long, value_name = "LAYER:ROW:COL")]
     pub trace: Option<String>,
 }
@@ -281,9 +281,10 @@ pub struct ExplainArgs {
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
-    /// The sample to explain: its row in the data, counted from 0.
-    #[arg(long, value_name = "N")]
-    pub row: usize,
+    /// The sample to explain: its row in the data, counted from 0 (with --html: the one shown
+    /// first, default the first of --rows).
+    #[arg(long, value_name = "N", required_unless_present = "html")]
+    pub row: Option<usize>,
     /// Explain only this layer: its index (as `wxb summary` lists them, from 0) or its name.
     #[arg(long, value_name = "L")]
     pub layer: Option<String>,
@@ -293,9 +294,10 @@ pub struct ExplainArgs {
     /// Products xᵢ·wᵢ listed per neuron, largest first; the others are summed (0 lists all).
     #[arg(long, value_name = "T", default_value_t = 10)]
     pub top: usize,
-    /// Neurons shown in each hidden layer: those whose terms weigh most in the layer above.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub per_layer: usize,
+    /// Neurons shown in each hidden layer: those whose terms weigh most in the layer above
+    /// (default 3; 6 with --html).
+    #[arg(long, value_name = "N")]
+    pub per_layer: Option<usize>,
     /// Print the calculation as one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -303,6 +305,13 @@ pub struct ExplainArgs {
     /// into a PNG (the file must end in .png).
     #[arg(long, value_name = "FILE.png", value_parser = parse_png)]
     pub draw: Option<PathBuf>,
+    /// Write one self-contained page (scripts and styles inline, no network) to click through the
+    /// calculation of each sample of --rows in a browser.
+    #[arg(long, value_name = "FILE.html", conflicts_with_all = ["json", "draw", "layer"])]
+    pub html: Option<PathBuf>,
+    /// With --html: the rows embedded, `0-99` or `3,17,40-49` (default: the first 100).
+    #[arg(long, value_name = "LIST", requires = "html")]
+    pub rows: Option<String>,
 }
 
 /// `wxb demo`.

@@ -34,10 +34,24 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let loaded = super::load_trained(&args.model)?;
     let pre = loaded.schema;
     let model = loaded.model;
-    let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
     let file = args.data.data.as_deref().map_or_else(|| dataset::BUNDLED_TEST.to_string(), |p| p.display().to_string());
-    if args.row >= x.rows() {
-        bail!("--row {}: {file} has {} rows (0..={})", args.row, x.rows(), x.rows().saturating_sub(1));
+    let per_layer = args.per_layer.unwrap_or(if args.html.is_some() { 6 } else { 3 });
+    if per_layer == 0 {
+        bail!("--per-layer 0: show at least one neuron per layer");
+    }
+    if let Some(out) = &args.html {
+        // The true labels when the data has them: the page shows them beside the prediction.
+        let (x, y) = match dataset::load_for_model(&args.data, &pre, Targets::Required) {
+            Ok((x, y)) => (x, y),
+            Err(_) => dataset::load_for_model(&args.data, &pre, Targets::Ignored)?,
+        };
+        let source = crate::html::Source { model: &model, schema: &pre, x: &x, y: y.as_ref(), file: &file };
+        return crate::html::write(args, &source, per_layer, out);
+    }
+    let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
+    let row_index = args.row.expect("clap requires --row without --html");
+    if row_index >= x.rows() {
+        bail!("--row {row_index}: {file} has {} rows (0..={})", x.rows(), x.rows().saturating_sub(1));
     }
     let layer = args.layer.as_deref().map(|l| layer_index(&model, l)).transpose()?;
     if let (Some(l), Some(k)) = (layer, args.neuron) {
@@ -46,9 +60,6 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             let what = if model.layers()[l].class_name() == DenseConfig::CLASS_NAME { "neurons" } else { "values" };
             bail!("--neuron {k}: layer {l} ({}) has {width} {what} (0..={})", model.layers()[l].name(), width - 1);
         }
-    }
-    if args.per_layer == 0 {
-        bail!("--per-layer 0: show at least one neuron per layer");
     }
     let reading = match (pre.task, &pre.class_names) {
         (Task::Classification, Some(names)) => Reading::Classes(names.clone()),
@@ -59,26 +70,26 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         reading,
         layers: layer.map_or(LayerChoice::Every, LayerChoice::Only),
         neuron: args.neuron.map_or(NeuronChoice::MatterMost, NeuronChoice::Only),
-        per_layer: args.per_layer,
+        per_layer,
         top: args.top,
     };
     if args.draw.is_some() {
         drawn_layer(&model, options.layers)?;
     }
-    let row = x.row(args.row).to_vec();
+    let row = x.row(row_index).to_vec();
     // One pass through the model, explained as asked and, with --draw, drawn from.
     let explainer = Explainer::new(&model, &row, &options.input_names)?;
     let e = explainer.explain(&options)?;
     if args.json {
         let doc =
-            Document { model: args.model.display().to_string(), data: file.clone(), row: args.row, explanation: &e };
+            Document { model: args.model.display().to_string(), data: file.clone(), row: row_index, explanation: &e };
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         let preparation = preparation(&pre);
-        let raw = raw_values(args, &pre)?;
+        let raw = raw_values(args, &pre, row_index)?;
         let sample = Sample {
             raw: raw.as_deref(),
-            row: args.row,
+            row: row_index,
             file: &file,
             preparation: &preparation,
             classes: pre.class_names.as_deref(),
@@ -87,7 +98,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         print!("{}", render(&e, &sample));
     }
     if let Some(path) = &args.draw {
-        draw(&model, &explainer, &options, &pre, args.row, path)?;
+        draw(&model, &explainer, &options, &pre, row_index, path)?;
         // Status, on standard error (standard output stays the text or one JSON document).
         eprintln!("Drew {}", path.display());
     }
@@ -109,7 +120,7 @@ fn layer_index(model: &Sequential, l: &str) -> Result<usize> {
 
 /// The row's cells as the file holds them, for a model that reads a table's columns:
 /// `bill=39.1, island="Dream", sex (missing)`.
-fn raw_values(args: &ExplainArgs, pre: &Schema) -> Result<Option<String>> {
+fn raw_values(args: &ExplainArgs, pre: &Schema, row: usize) -> Result<Option<String>> {
     let (Some(path), Some(_)) = (&args.data.data, &pre.columns) else { return Ok(None) };
     let table = read_table_for_model(path, pre, &dataset::options(&args.data, None)).map_err(dataset::error)?;
     let cells: Vec<String> = table
@@ -117,10 +128,10 @@ fn raw_values(args: &ExplainArgs, pre: &Schema) -> Result<Option<String>> {
         .iter()
         .map(|c| match &c.cells {
             Cells::Numbers(v) => {
-                v[args.row].map_or(format!("{} (missing)", c.name), |x| format!("{}={}", c.name, num(x)))
+                v[row].map_or(format!("{} (missing)", c.name), |x| format!("{}={}", c.name, num(x)))
             }
             Cells::Text(v) => {
-                v[args.row].as_ref().map_or(format!("{} (missing)", c.name), |t| format!("{}={t:?}", c.name))
+                v[row].as_ref().map_or(format!("{} (missing)", c.name), |t| format!("{}={t:?}", c.name))
             }
         })
         .collect();

@@ -4,7 +4,7 @@
 //! is found before the first file is written; the model folder is written only once training has finished (and, with
 //! `--checkpoint`, its `checkpoints/` after each epoch).
 
-mod folder;
+mod out_folder;
 mod recipe;
 mod report;
 mod results;
@@ -22,6 +22,7 @@ use wxb::train::{Divergence, EarlyStopping, FinalWeights, KeptWeights, NonFinite
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
 use crate::dataset;
+use crate::distributed::Job;
 use crate::progress::{Progress, Verbosity};
 
 /// The data of a run, ready for `fit`, and the bundled test set when training on MNIST.
@@ -36,8 +37,10 @@ struct Prepared {
     said: String,
 }
 
-/// Runs `wxb train`.
-pub fn run(args: &TrainArgs) -> Result<()> {
+/// Runs `wxb train` as one process of `job` (see `distributed`): every process trains, rank 0
+/// alone prints, checkpoints and saves.
+pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
+    let leads = job.leads();
     let bundled = args.data.data.is_none();
     if bundled && (args.data.labels.is_some() || args.data.target.is_some() || args.data.features.is_some()) {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
@@ -49,7 +52,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
-    folder::check_out(&args.out)?;
+    if leads {
+        out_folder::check_out(&args.out)?;
+    }
     let batch_size =
         args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
@@ -80,7 +85,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     // The data is read flat; the model takes samples of its input shape (images as (28, 28, 1)).
     let input = model.input_shape().to_vec();
     let x = x.with_sample_shape(&input);
-    let quiet = args.verbose == Verbosity::Silent;
+    let quiet = args.verbose == Verbosity::Silent || !leads;
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
     let training_ids = validation::class_ids(&pre, &y).map(|ids| ids[..training_rows].to_vec()).unwrap_or_default();
     let class_weight = args.options.class_weight(pre.class_names(), &training_ids)?;
@@ -102,19 +107,19 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     options.training_rows(x.rows())?;
     let mut plateau = recipe::reduce_lr_on_plateau(args, monitor);
-    let mut progress = Progress::new(args.verbose);
+    let mut progress = Progress::new(if leads { args.verbose } else { Verbosity::Silent });
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
     let mut checkpoint = Checkpoint::new(&args.out, monitor, metadata.clone(), past.clone());
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
-    let mut trace = args.trace.as_deref().map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
+    let mut trace = args.trace.as_deref().filter(|_| leads).map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
     if let Some(t) = trace.as_mut() {
         callbacks.push(t);
     }
-    if args.checkpoint {
+    if args.checkpoint && leads {
         callbacks.push(&mut checkpoint);
     }
     if let Some(e) = early.as_mut() {
@@ -133,14 +138,15 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
         eprintln!("{line}");
     }
-    let fitted = model.fit(&x, &y, &options, &mut callbacks);
+    job.say_when_stopped(&args.out, args.checkpoint);
+    let fitted = model.fit_distributed(&x, &y, &options, &mut callbacks, job.collective());
     drop(callbacks);
     if let Some(t) = &trace {
         t.finish()?;
     }
     let history = match fitted {
         Ok(history) => history,
-        Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata),
+        Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata, leads),
         Err(e) => {
             let model = args.resume.as_ref().map_or("a new model".into(), |m| format!("the model {}", m.display()));
             let data = super::targets_file(&args.data);
@@ -148,6 +154,16 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     };
     past.extend(&history);
+    if !leads {
+        return Ok(());
+    }
+    let processes = job.collective().size();
+    if processes > 1 && !quiet {
+        eprintln!(
+            "Trained on {processes} processes (global batch {batch_size}); every process ended with rank 0's weights, \
+             bit for bit (checked)"
+        );
+    }
     // 3. Results (standard output: text, or one JSON object with --json) and files.
     let stopped = early.as_ref().and_then(|e| report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
     if let (Some(line), false) = (stopped, quiet) {
@@ -161,7 +177,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let results = results::Results { out: &args.out, history: &past.history, kept, test: test.as_ref() };
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
     let title = results::title(args, &model, bundled, test.as_ref());
-    folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
+    out_folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
     results.print(args.json);
     // Status, whatever the verbosity: where the files are.
     eprintln!("Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)", args.out.display());
@@ -181,6 +197,7 @@ fn diverged(
     args: &TrainArgs,
     mut past: TrainingState,
     mut metadata: BTreeMap<String, serde_json::Value>,
+    leads: bool,
 ) -> Result<()> {
     let mut place = d.found.describe().to_string();
     if let Some((i, name)) = &d.layer {
@@ -193,8 +210,10 @@ fn diverged(
         KeptWeights::BeforeBadStep => {
             past.extend(&d.history);
             metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-            let title = results::title(args, model, args.data.data.is_none(), None);
-            folder::save(model, &args.out, &metadata, &past.history, &title)?;
+            if leads {
+                let title = results::title(args, model, args.data.data.is_none(), None);
+                out_folder::save(model, &args.out, &metadata, &past.history, &title)?;
+            }
             format!("saved the last good model (before this batch) to {}/", args.out.display())
         }
         _ => "the weights were damaged by this step and were not saved: resume from a checkpoint".to_string(),

@@ -259,3 +259,20 @@ pub fn small_model(dir: &Path) -> PathBuf {
 pub fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
 }
+
+/// The data a page of `wxb explain --html` embeds (its `<script id="wxb-data">`).
+pub fn page_data(html: &str) -> serde_json::Value {
+    let open = r#"<script id="wxb-data" type="application/json">"#;
+    let start = html.find(open).expect("the page embeds its data") + open.len();
+    let end = start + html[start..].find("</script>").expect("the data's script ends");
+    json(&html[start..end])
+}
+
+/// A model trained on [`blobs_csv`] (30 rows in `dir/train.csv`, layers 6 and 5, its weight
+/// `0:1:2` traced) into `dir/model`, for the pages of `wxb explain --html`.
+pub fn traced_model(dir: &Path) -> PathBuf {
+    write(dir, "train.csv", blobs_csv(30, 1));
+    let args = ["train", "--data", "train.csv", "--layers", "6,5", "--epochs", "3", "--trace", "0:1:2"];
+    ok(dir, &[&args[..], &["--out", "model", "--verbose", "0"]].concat());
+    dir.join("model")
+}

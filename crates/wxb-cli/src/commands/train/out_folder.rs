@@ -1,5 +1,5 @@
-//! The model folder `wxb train` writes: checked before training ([`check_out`]), written after
-//! it ([`save`]).
+//! The `--out` folder of `wxb train`: what it may hold, checked before any training
+//! ([`check_out`]), and written after it ([`save`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +10,41 @@ use wxb::prelude::*;
 use wxb::train::History;
 
 use crate::output;
+
+/// The names `wxb train` writes into a model folder besides `config.json`.
+const MODEL_FOLDER_FILES: [&str; 7] =
+    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.json", "trace.png", "checkpoints"];
+
+/// Finds, before any training, an `--out` that this run could not or must not write: a folder
+/// that holds something other than a wxb model (wxb replaces only its own model folders: a
+/// `config.json` of the wxb format, or only files that `wxb train` writes, as an interrupted run
+/// leaves), or a place where no file can be created (probed with an anonymous temporary file:
+/// nothing is left).
+pub(super) fn check_out(out: &Path) -> Result<()> {
+    if out.is_dir() {
+        let ours = match std::fs::read(out.join(io::CONFIG_FILE)) {
+            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+                .is_ok_and(|v| v.get("format").and_then(serde_json::Value::as_str) == Some(io::FORMAT_NAME)),
+            Err(_) => std::fs::read_dir(out).with_context(|| format!("--out {}", out.display()))?.flatten().all(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                MODEL_FOLDER_FILES.contains(&name.as_str()) || (name.starts_with('.') && name.contains(".tmp"))
+            }),
+        };
+        if !ours {
+            bail!(
+                "--out {}: the folder exists and holds files that are not a wxb model; wxb replaces only its \
+                 own model folders: choose a new or empty folder",
+                out.display()
+            );
+        }
+    }
+    let existing = out.ancestors().find(|a| a.as_os_str().is_empty() || a.exists()).unwrap_or(Path::new("."));
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if let Err(e) = tempfile::tempfile_in(existing) {
+        bail!("--out {}: cannot write in {} ({e}); nothing was trained", out.display(), existing.display());
+    }
+    Ok(())
+}
 
 /// Writes `history.csv`, the model, then `training.png` (headed by `title`).
 ///
@@ -36,39 +71,4 @@ pub fn save(
         let cause = e.chain().last().map(ToString::to_string).unwrap_or_default();
         anyhow::anyhow!("the model is saved in {}/, but {} could not be drawn: {cause}", dir.display(), png.display())
     })
-}
-
-/// The names `wxb train` writes into a model folder besides `config.json`.
-const MODEL_FOLDER_FILES: [&str; 6] =
-    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.png", "checkpoints"];
-
-/// Finds, before any training, an `--out` that this run could not or must not write: a folder
-/// that holds something other than a wxb model (wxb replaces only its own model folders: a
-/// `config.json` of the wxb format, or only files that `wxb train` writes, as an interrupted run
-/// leaves), or a place where no file can be created (probed with an anonymous temporary file:
-/// nothing is left).
-pub fn check_out(out: &Path) -> Result<()> {
-    if out.is_dir() {
-        let ours = match std::fs::read(out.join(io::CONFIG_FILE)) {
-            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
-                .is_ok_and(|v| v.get("format").and_then(serde_json::Value::as_str) == Some(io::FORMAT_NAME)),
-            Err(_) => std::fs::read_dir(out).with_context(|| format!("--out {}", out.display()))?.flatten().all(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                MODEL_FOLDER_FILES.contains(&name.as_str()) || (name.starts_with('.') && name.contains(".tmp"))
-            }),
-        };
-        if !ours {
-            bail!(
-                "--out {}: the folder exists and holds files that are not a wxb model; wxb replaces only its \
-                 own model folders: choose a new or empty folder",
-                out.display()
-            );
-        }
-    }
-    let existing = out.ancestors().find(|a| a.as_os_str().is_empty() || a.exists()).unwrap_or(Path::new("."));
-    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
-    if let Err(e) = tempfile::tempfile_in(existing) {
-        bail!("--out {}: cannot write in {} ({e}); nothing was trained", out.display(), existing.display());
-    }
-    Ok(())
 }
