@@ -54,7 +54,7 @@ fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
     )?;
     label(
         &root,
-        "each image is one neuron's weights, one per input pixel (blue < 0 < red)",
+        "each image is one neuron's weights, one per input pixel (blue < 0 < orange)",
         (40 + grid_w / 2, 46),
         13,
         Anchor::Centre,

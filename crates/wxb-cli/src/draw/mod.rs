@@ -3,6 +3,7 @@
 //! atomically with [`crate::plot::write_png_atomic`], with the embedded DejaVu font.
 
 pub mod colormap;
+pub mod conv;
 pub mod image_weights;
 pub mod line_fit;
 pub mod tabular;

@@ -1,6 +1,6 @@
 //! `wxb explain --draw` for tabular inputs: one neuron's contributions `xᵢ·wᵢ` as bars by feature
 //! name (largest first), and the heat map of the first Dense layer's kernel `W: [features, units]`
-//! (a row per feature, a column per neuron; blue < 0 < red).
+//! (a row per feature, a column per neuron; blue < 0 < orange).
 
 use std::path::Path;
 
@@ -70,7 +70,7 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     )?;
     label(
         &root,
-        "largest first; red pushes z up, blue pushes it down",
+        "largest first; orange pushes z up, blue pushes it down",
         (bar_panel_w / 2 + 40, 46),
         13,
         Anchor::Centre,
