@@ -81,7 +81,7 @@ fn a_torch_convnet_takes_nchw_input_through_a_permute() {
 }
 
 #[test]
-fn same_padding_groups_dilation_batch_norm_and_global_pooling_predict_as_onnxruntime() {
+fn same_padding_dilation_batch_norm_and_global_pooling_predict_as_onnxruntime() {
     let loaded = matches_onnxruntime("gapnet");
     let names = layer_names(&loaded);
     assert!(names.contains(&"/3/BatchNormalization (BatchNormalization)".to_string()), "{names:?}");

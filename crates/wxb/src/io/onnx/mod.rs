@@ -7,10 +7,12 @@
 //! The protobuf messages are `prost` structs written by hand for the subset of `onnx.proto` wxb
 //! uses ([`proto`]); nothing is generated at build time.
 
+mod export;
 mod import;
 pub mod proto;
 mod tensor;
 
+pub use export::{EXPORT_OPSET, PREPROCESSING_KEY, encode, write};
 pub use import::{read, read_bytes};
 pub use tensor::MAX_TENSOR_VALUES;
 

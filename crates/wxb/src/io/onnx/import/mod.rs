@@ -21,7 +21,8 @@ use std::path::Path;
 use prost::Message;
 
 use super::proto::{self, ModelProto, TensorProto};
-use super::{MAX_FILE_BYTES, OPSETS};
+use super::{MAX_FILE_BYTES, OPSETS, PREPROCESSING_KEY, export};
+use crate::data::Schema;
 use crate::io::{LoadedModel, ModelIoError};
 use crate::model::{MAX_PARAMS, Sequential};
 use chain::{Chain, shown};
@@ -77,10 +78,14 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
     let opset = check_opsets(&model)?;
     let graph = model.graph.as_ref().ok_or_else(|| Fail::new("graph", "the model has no graph"))?;
     let mut constants: Constants = graph.initializer.iter().map(|t| (t.name.clone(), t.clone())).collect();
-    let (input_name, input_shape) = graph_input(graph, &constants)?;
+    let (input_name, raw_shape) = graph_input(graph, &constants)?;
+    let prepared = preprocessing(&model, graph, &input_name, &raw_shape, &constants)?;
+    let (skip, mut current, input_shape) = match &prepared {
+        Some((_, skip, current, shape)) => (*skip, current.clone(), shape.clone()),
+        None => (0, input_name.clone(), raw_shape),
+    };
     let mut chain = Chain::new(input_shape.clone());
-    let mut current = input_name.clone();
-    for (index, proto) in graph.node.iter().enumerate() {
+    for (index, proto) in graph.node.iter().enumerate().skip(skip) {
         let node = Node::new(proto, index);
         if !proto.domain.is_empty() && proto.domain != "ai.onnx" {
             return Err(node.fail(format!("operator domain {:?} is not supported (only ai.onnx)", proto.domain)));
@@ -131,7 +136,38 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
         "output": output_name,
     });
     metadata.insert("onnx".to_string(), info);
+    if let Some((schema, ..)) = prepared {
+        schema.insert_into(&mut metadata);
+    }
     Ok(LoadedModel { model, metadata })
+}
+
+/// The data schema wxb's writer keeps in `metadata_props` ([`PREPROCESSING_KEY`]), when the
+/// graph starts with exactly the preprocessing nodes it describes: the schema, the number of
+/// those nodes, the value they end with and the shape of one prepared sample.
+fn preprocessing(
+    model: &ModelProto,
+    graph: &proto::GraphProto,
+    input: &str,
+    raw_shape: &[usize],
+    constants: &Constants,
+) -> Result<Option<(Schema, usize, String, Vec<usize>)>, Fail> {
+    let Some(entry) = model.metadata_props.iter().find(|e| e.key == PREPROCESSING_KEY) else { return Ok(None) };
+    let part = format!("metadata_props {PREPROCESSING_KEY}");
+    let value: serde_json::Value =
+        serde_json::from_str(&entry.value).map_err(|e| Fail::new(&part, format!("not JSON: {e}")))?;
+    let schema = Schema::from_metadata(&BTreeMap::from([(Schema::METADATA_KEY.to_string(), value)]))
+        .map_err(|e| Fail::new(&part, e.to_string()))?;
+    let (nodes, initializers, output) =
+        export::preprocessing_nodes(input, &schema, raw_shape).map_err(|m| Fail::new(&part, m))?;
+    let same = graph.node.len() >= nodes.len()
+        && nodes.iter().zip(&graph.node).all(|(a, b)| a == b)
+        && initializers.iter().all(|t| constants.get(&t.name) == Some(t));
+    if !same {
+        return Err(Fail::new(&part, "the graph does not start with the preprocessing nodes it describes"));
+    }
+    let shape = if schema.columns.is_some() { vec![schema.feature_names.len()] } else { raw_shape.to_vec() };
+    Ok(Some((schema, nodes.len(), output, shape)))
 }
 
 /// The default domain's opset, which must be one of [`OPSETS`].

@@ -72,6 +72,7 @@ pub fn convert(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Co
         "Flatten" => spatial::flatten(chain, node),
         "Reshape" => spatial::reshape(chain, node, constants),
         "Transpose" => spatial::transpose(chain, node),
+        "Pad" => spatial::pad(chain, node, constants),
         other => Err(node.fail(format!("operator {other} is not supported"))),
     }
 }

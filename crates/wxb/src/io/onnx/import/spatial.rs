@@ -89,7 +89,7 @@ fn image(chain: &mut Chain, node: &Node<'_>) -> Result<[usize; 2], Fail> {
     Ok([chain.shape[0], chain.shape[1]])
 }
 
-/// `Conv` (2-D, any groups) as Conv2D, with a ZeroPadding2D before it for pads other than `valid`
+/// `Conv` (2-D, one group) as Conv2D, with a ZeroPadding2D before it for pads other than `valid`
 /// and `same`.
 pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
     let (w_shape, w) = node.floats(1, constants)?.ok_or_else(|| node.fail("has no weights W"))?;
@@ -101,11 +101,13 @@ pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result
     if window.kernel != [kh, kw] {
         return Err(node.fail(format!("kernel_shape {:?} disagrees with W's shape {w_shape:?}", window.kernel)));
     }
-    let groups = usize::try_from(node.int("group", 1)?).ok().filter(|&g| g >= 1 && out % g == 0);
-    let groups = groups.ok_or_else(|| node.fail(format!("group must divide the {out} output channels")))?;
-    if chain.shape[2] != per_group * groups {
+    let groups = node.int("group", 1)?;
+    if groups != 1 {
+        return Err(node.fail(format!("group {groups}: wxb's Conv2D has no grouped convolutions")));
+    }
+    if chain.shape[2] != per_group {
         return Err(node.fail(format!(
-            "W has shape {w_shape:?} (group {groups}) for an input of {} channels",
+            "W has shape {w_shape:?} for an input of {} channels",
             chain.shape[2]
         )));
     }
@@ -131,7 +133,6 @@ pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result
     let mut config = Conv2DConfig::new(out, [kh, kw]);
     config.strides = window.strides;
     config.dilation_rate = window.dilations;
-    config.groups = groups;
     config.padding = padding;
     let mut weights = vec![Tensor::from_vec(&[kh, kw, per_group, out], kernel)];
     match node.floats(2, constants)? {
@@ -307,4 +308,31 @@ pub fn transpose(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
         }
     }
     Ok(())
+}
+
+/// `Pad` with zeros on the image's height and width only, as ZeroPadding2D.
+pub fn pad(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
+    if node.string("mode", "constant")? != "constant" {
+        return Err(node.fail("only mode \"constant\" (zeros) is supported"));
+    }
+    if let Some((_, value)) = node.floats(2, constants)?
+        && value.iter().any(|&v| v != 0.0)
+    {
+        return Err(node.fail(format!("constant_value {value:?}: wxb pads with zeros")));
+    }
+    if node.proto.input.get(3).is_some_and(|a| !a.is_empty()) {
+        return Err(node.fail("an axes input is not supported"));
+    }
+    let t = node.constant_input(1, constants)?.ok_or_else(|| node.fail("has no pads"))?;
+    let pads = crate::io::onnx::tensor::ints(t).map_err(|m| node.fail(format!("pads: {m}")))?;
+    let &[0, 0, t, l, 0, 0, b, r] = pads.as_slice() else {
+        return Err(node.fail(format!("pads {pads:?}: wxb pads an NCHW image's height and width only")));
+    };
+    if [t, l, b, r].iter().any(|&p| !(0..=1 << 20).contains(&p)) {
+        return Err(node.fail(format!("pads {pads:?}: expected lengths from 0 to 2^20")));
+    }
+    image(chain, node)?;
+    let padding = [[t as usize, b as usize], [l as usize, r as usize]];
+    let config = ZeroPadding2DConfig { name: None, padding, data_format: DataFormat::ChannelsLast };
+    chain.push(node.name(), config.into(), Vec::new(), &node.part)
 }
