@@ -8,12 +8,12 @@
 //! The bias and a linear or ReLU activation are applied by the GEMM as it stores `y`.
 
 use super::geometry::{Geometry, Padding, TooLarge, axis};
-use super::split::{self, Parts};
+use super::split::{self, Grads, Parts, Upstream};
 use crate::activations::Activation;
 use crate::constraints::Constraint;
 use crate::error::WxbError;
 use crate::init::Initializer;
-use crate::layers::dense::{column_sums, fusion, relu_backward_from_output};
+use crate::layers::dense::fusion;
 use crate::layers::{Check, DataFormat, LayerPlan, Param, Rank, Scratch};
 use crate::regularizers::Regularizer;
 use crate::rng::WxbRng;
@@ -284,40 +284,42 @@ impl ConvCore {
     ) {
         let buf = s.get::<ConvBuffers>();
         match spec.activation {
-            Activation::Linear => return self.backprop(x, dy, dx, buf),
-            Activation::Relu => relu_backward_from_output(y, dy, &mut buf.dz),
-            other => other.backward(&buf.z, y, dy, &mut buf.dz),
+            Activation::Linear => self.backprop(x, Upstream::Logits(dy.data()), dx, buf),
+            Activation::Relu => {
+                assert_eq!(y.shape(), dy.shape(), "relu backward: output {:?} vs gradient {:?}", y.shape(), dy.shape());
+                self.backprop(x, Upstream::Relu { y: y.data(), dy: dy.data() }, dx, buf);
+            }
+            other => {
+                other.backward(&buf.z, y, dy, &mut buf.dz);
+                let dz = std::mem::take(&mut buf.dz);
+                self.backprop(x, Upstream::Logits(dz.data()), dx, buf);
+                buf.dz = dz;
+            }
         }
-        let dz = std::mem::take(&mut buf.dz);
-        self.backprop(x, &dz, dx, buf);
-        buf.dz = dz;
     }
 
     /// The backward pass from `dz = ∂L/∂z`.
     pub fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>, s: &mut Scratch) {
-        self.backprop(x, dz, dx, s.get::<ConvBuffers>());
+        self.backprop(x, Upstream::Logits(dz.data()), dx, s.get::<ConvBuffers>());
     }
 
     /// `dkernel = colsᵀ·dz`, `db = Σ_rows dz`, `dx = col2im(dz·kernelᵀ)`.
-    fn backprop(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>, buf: &mut ConvBuffers) {
+    fn backprop(&mut self, x: &Tensor, up: Upstream<'_>, dx: Option<&mut Tensor>, buf: &mut ConvBuffers) {
         let g = self.geometry;
-        let rows = x.rows() * g.positions();
         assert_eq!(
-            (x.cols(), dz.len()),
-            (g.input_len(), rows * g.filters),
-            "convolution backward: input {:?} and gradient {:?} do not match the layer",
+            (x.cols(), up.len()),
+            (g.input_len(), x.rows() * g.positions() * g.filters),
+            "convolution backward: input {:?} and a gradient of {} values do not match the layer",
             x.shape(),
-            dz.shape()
+            up.len()
         );
         let (kernel, bias) = self.weights.split_first_mut().expect("a built convolution");
-        if let Some(bias) = bias.first_mut() {
-            column_sums(dz.data(), g.filters, bias.grad.data_mut());
-        }
         let k = Mat { data: kernel.value.data(), rows: g.patch(), cols: g.filters };
         let dx = dx.map(|dx| {
             dx.resize(x.shape());
             dx.data_mut()
         });
-        split::backward(&g, x.data(), x.rows(), dz.data(), k, kernel.grad.data_mut(), dx, &mut buf.parts);
+        let grads = Grads { kernel: kernel.grad.data_mut(), bias: bias.first_mut().map(|b| b.grad.data_mut()) };
+        split::backward(&g, x.data(), x.rows(), up, k, grads, dx, &mut buf.parts);
     }
 }

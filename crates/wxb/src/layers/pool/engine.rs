@@ -104,10 +104,10 @@ impl PoolCore {
                 let o = (oy * g.output[1] + ox) * c;
                 let (rows, cols) = self.window(oy, ox);
                 let out = &mut ys[o..o + c];
-                let first = (rows.start * w + cols.start) * c;
-                out.copy_from_slice(&xs[first..first + c]);
                 match arg.as_deref_mut() {
                     None => {
+                        let first = (rows.start * w + cols.start) * c;
+                        out.copy_from_slice(&xs[first..first + c]);
                         for i in rows.clone() {
                             for j in cols.clone() {
                                 let at = (i * w + j) * c;
