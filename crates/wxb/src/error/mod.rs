@@ -131,6 +131,18 @@ pub enum WxbError {
         /// What it must be.
         reason: &'static str,
     },
+    /// Data-parallel training ended with weights that differ between the processes (their
+    /// updates must be identical: a bug, or processes that were given different data or options).
+    #[error(
+        "after data-parallel training, {differing} weight values differ between the {processes} processes \
+         (every process must end with rank 0's weights: were they all given the same data and options?)"
+    )]
+    ProcessesDisagree {
+        /// Weight values of some process that differ bitwise from rank 0's, summed over processes.
+        differing: usize,
+        /// The processes.
+        processes: usize,
+    },
     /// The model must be compiled (given an optimizer and a loss) first.
     #[error("the model is not compiled: call compile(optimizer, loss, metrics) first")]
     NotCompiled,
@@ -197,6 +209,13 @@ pub enum WxbError {
         bytes: u64,
         /// The budget, in bytes.
         budget: u64,
+    },
+    /// A streamed batch source ([`BatchSource`](crate::train::BatchSource)) could not give its rows
+    /// (a data file that cannot be read or holds a bad cell); the source keeps the typed error.
+    #[error("reading the streamed data: {message}")]
+    BatchSource {
+        /// The source's error, as text.
+        message: String,
     },
     /// Training diverged: a loss, an output, a gradient or a weight became NaN or infinite. The
     /// model keeps its weights from before the bad step (see [`Divergence`]).

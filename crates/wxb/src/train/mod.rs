@@ -10,22 +10,27 @@
 
 #[macro_use]
 mod monitor;
+mod collective;
 mod early_stopping;
 mod fit;
+mod fit_source;
 mod issue;
 mod learning_rate_scheduler;
 mod reduce_lr_on_plateau;
+mod source;
 mod split;
 mod terminate_on_nan;
 
 pub use crate::error::{Divergence, KeptWeights, NonFiniteIn};
 pub use crate::logs::{History, Logs};
 pub use crate::model::OnDivergence;
+pub use collective::{Collective, SingleProcess, rank_part};
 pub use early_stopping::{EarlyStopping, FinalWeights};
 pub use issue::CallbackIssue;
 pub use learning_rate_scheduler::LearningRateScheduler;
 pub use monitor::{Direction, Monitor, MonitorMode};
 pub use reduce_lr_on_plateau::{LrReduction, ReduceLROnPlateau};
+pub use source::{BatchSource, Part};
 pub use split::{SplitRows, SplitRule, ValidationSplit};
 pub use terminate_on_nan::{NonFiniteLoss, TerminateOnNaN};
 
