@@ -37,7 +37,8 @@ fn chromium() -> Option<PathBuf> {
 /// `wxb explain --json` of one neuron: its trace (the `NeuronTrace`).
 fn neuron_json(dir: &Path, row: u64, layer: u64, neuron: u64) -> Value {
     let (row, layer, neuron) = (row.to_string(), layer.to_string(), neuron.to_string());
-    let args = ["explain", "--model", "model", "--data", "train.csv", "--row", &row, "--layer", &layer, "--neuron", &neuron];
+    let args =
+        ["explain", "--model", "model", "--data", "train.csv", "--row", &row, "--layer", &layer, "--neuron", &neuron];
     let v = json(&ok(dir, &[&args[..], &["--json"]].concat()).stdout);
     v["layers"][0]["step"]["neurons"][0].clone()
 }
@@ -184,14 +185,14 @@ async fn the_page_in_chromium_shows_the_jsons_numbers() {
     assert_panel_matches(&panel, &neuron_json(p, 1, out_layer, 2));
     let shot_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html");
     std::fs::create_dir_all(&shot_dir).unwrap();
-    let shot = ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).full_page(true).build();
-    page.save_screenshot(shot.clone(), shot_dir.join("page.png")).await.unwrap();
+    let shot = || ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).full_page(true).build();
+    page.save_screenshot(shot(), shot_dir.join("page.png")).await.unwrap();
 
     // A narrow window: the page reflows into one column, nothing wider than the window.
     page.execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, false)).await.unwrap();
     let width = eval(&page, "document.documentElement.scrollWidth").await;
     assert!(width.as_u64().unwrap() <= 420, "the page is {width} px wide in a 420 px window");
-    page.save_screenshot(shot, shot_dir.join("narrow.png")).await.unwrap();
+    page.save_screenshot(shot(), shot_dir.join("narrow.png")).await.unwrap();
 
     tokio::time::sleep(Duration::from_millis(200)).await;
     let problems = problems.lock().unwrap().clone();

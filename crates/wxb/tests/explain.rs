@@ -2,7 +2,8 @@
 //! neuron and layer by layer; the weight tracer's formulas reproduce the engine's steps exactly.
 
 use wxb::explain::{
-    ExplainOptions, Explainer, LayerChoice, LayerStep, NeuronChoice, Prediction, Reading, WeightRef, WeightTracer, explain, p,
+    ExplainOptions, Explainer, LayerChoice, LayerStep, NeuronChoice, Prediction, Reading, WeightRef, WeightTracer,
+    explain, p,
 };
 use wxb::layers::{LayerNormalization, Mode};
 use wxb::optim::{Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, RmsProp, Sgd};

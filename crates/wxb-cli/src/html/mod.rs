@@ -3,7 +3,7 @@
 //! The page is `page.html` with `page.css`, `page.js`, `detail.js` and the data inlined: no file beside it, no
 //! network (its Content-Security-Policy forbids any request). The data is the library's
 //! [`wxb::explain::Explanation`] of each embedded sample, the same serde value `--json` prints
-//! (one source for both), with what drawing needs beside it ([`data`]): the Dense kernels
+//! (one source for both), with what drawing needs beside it ([`data`]): the kernel columns of the traced Dense neurons
 //! (to draw the edges and the first layer's weights as an image), the sample's values, its true
 //! label, the traces of every neuron of small layers, the feature maps of the traced filters, and
 //! the model folder's `history.csv` and `trace.json` ([`extras`]).
@@ -45,8 +45,11 @@ pub fn write(args: &ExplainArgs, source: &Source<'_>, per_layer: usize, out: &Pa
         bail!("--rows: {} has no rows", source.file);
     }
     let first = match args.row {
-        Some(r) => rows.iter().position(|&x| x == r).with_context(|| {
-            format!("--row {r}: not among the embedded rows (--rows {})", args.rows.as_deref().unwrap_or("0-99"))
+        Some(r) => rows.iter().position(|&x| x == r).with_context(|| match &args.rows {
+            Some(list) => format!("--row {r}: not among the embedded rows (--rows {list})"),
+            None => {
+                format!("--row {r}: not among the embedded rows (the first {}; choose them with --rows)", rows.len())
+            }
         })?,
         None => 0,
     };
@@ -95,7 +98,8 @@ fn parse_rows(list: &str, n: usize) -> Result<Vec<usize>> {
         if b >= n {
             bail!("--rows {list}: row {b} is past the data's {n} rows (0..={})", n.saturating_sub(1));
         }
-        rows.extend((a..=b).filter(|r| !rows.contains(r)));
+        let new: Vec<usize> = (a..=b).filter(|r| !rows.contains(r)).collect();
+        rows.extend(new);
     }
     Ok(rows)
 }
@@ -107,7 +111,8 @@ pub fn base64_f32(values: impl IntoIterator<Item = f32>) -> String {
     let bytes: Vec<u8> = values.into_iter().flat_map(f32::to_le_bytes).collect();
     let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let v = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let v =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
         for k in 0..4 {
             if k <= c.len() {
                 s.push(char::from(ABC[(v >> (18 - 6 * k)) as usize & 63]));

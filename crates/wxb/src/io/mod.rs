@@ -25,6 +25,8 @@ mod open;
 mod trained;
 mod weights;
 
+pub mod onnx;
+
 pub use error::ModelIoError;
 pub use open::{MAX_MODEL_FILE_BYTES, ModelFormat, check_size, detect_format, format_of, open_model, save_as};
 pub use trained::{Prediction, TrainedModel, load_trained, plain_schema};
