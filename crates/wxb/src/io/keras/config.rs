@@ -67,16 +67,15 @@ const IGNORED: &[&str] = &[
 ];
 
 /// Keys wxb lacks whose Keras value must be this one (any other value is refused).
-const MUST_BE: &[(&str, &str)] =
-    &[
-        ("noise_shape", "null"),
-        ("synchronized", "false"),
-        ("rms_scaling", "false"),
-        ("renorm", "false"),
-        ("renorm_clipping", "null"),
-        ("quantization_config", "null"),
-        ("lora_rank", "null"),
-    ];
+const MUST_BE: &[(&str, &str)] = &[
+    ("noise_shape", "null"),
+    ("synchronized", "false"),
+    ("rms_scaling", "false"),
+    ("renorm", "false"),
+    ("renorm_clipping", "null"),
+    ("quantization_config", "null"),
+    ("lora_rank", "null"),
+];
 
 /// Reads a model configuration (`{"class_name": "Sequential" | "Functional", "config": …}`) and,
 /// when given, the compile configuration (`.keras`: the model config's `compile_config`; `.h5`: the
