@@ -8,7 +8,7 @@ use crate::progress::Verbosity;
 
 /// wxb — the weights calculation of deep learning, Y = X·W + b, made visible.
 #[derive(Debug, Parser)]
-#[command(name = "wxb", version, about, long_about = None, propagate_version = true)]
+#[command(name = "wxb", version, about, long_about = None, propagate_version = true, arg_required_else_help = true)]
 pub struct Cli {
     /// Worker threads (default: all cores).
     #[arg(long, global = true, value_name = "N")]
@@ -59,13 +59,37 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write a model (a wxb folder, .keras, .h5 or .onnx file) as a Keras .keras, .h5 or ONNX file.
     Export(ExportArgs),
+    /// Print a shell completion script (e.g. `wxb completions bash > ~/.local/share/bash-completion/completions/wxb`).
+    Completions(CompletionsArgs),
+    /// Print wxb's man page (roff) on standard output (e.g. `wxb man > wxb.1; man ./wxb.1`).
+    Man,
+}
+
+/// `wxb completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// A picture's path: it must end in `.png` (the only format wxb draws), so that a name such as
+/// `out.jpg` is refused rather than filled with PNG bytes.
+pub fn parse_png(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => Ok(path),
+        Some(e) => Err(format!("{text}: wxb draws PNG only, not .{e}: name the file *.png")),
+        None => Err(format!("{text}: name the picture *.png (wxb draws PNG only)")),
+    }
 }
 
 /// Where the data comes from.
 #[derive(Debug, Args, Clone, Default)]
 pub struct DataArgs {
     /// The data: a CSV file with a header, an IDX file (images, with --labels), a NumPy .npy
-    /// (with --labels) or .npz (arrays x and y).
+    /// (with --labels) or .npz (arrays x and y). Default: the bundled MNIST (its training digits
+    /// for `train`, its test digits for a model trained on them).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// The labels for IDX or .npy data.
@@ -152,7 +176,7 @@ pub struct TrainArgs {
     /// AUC(curve=PR), f1_score_macro/_micro/_weighted (also fbeta_score_…) for several classes.
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
-    /// Passes over the training data (default: 10).
+    /// Passes over the training data.
     #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Samples per step (default: 128 on the bundled MNIST, 32 otherwise, as Keras).
@@ -188,9 +212,14 @@ pub struct TrainArgs {
         "categorical",
     ])]
     pub resume: Option<PathBuf>,
-    /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).
-    #[arg(long, value_enum, default_value = "1")]
+    /// Progress on standard error: 0 none, 1 a bar (plain lines when not a terminal), 2 one line
+    /// per epoch. The result and "Saved the model…" are printed whatever the verbosity.
+    #[arg(long, value_enum, default_value = "1", hide_possible_values = true)]
     pub verbose: Verbosity,
+    /// Print the result as one JSON object on standard output (the model folder, the saved
+    /// epoch's logs, the test figures on MNIST) instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub options: crate::train_options::TrainOptions,
     /// Stream the data file (CSV, or .npy with --labels) from disk in chunks instead of loading
@@ -235,6 +264,10 @@ pub struct PredictArgs {
     /// Write the predictions here (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print the predictions to standard output as JSON lines, one object per sample
+    /// (`{"prediction": …, "p_<class>": …}`), instead of CSV.
+    #[arg(long)]
+    pub json: bool,
     /// Samples per batch.
     #[arg(long, default_value_t = wxb::model::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
@@ -246,6 +279,9 @@ pub struct SummaryArgs {
     /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
     #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
+    /// Print the layers and parameter counts as one JSON object instead of Keras' table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `wxb export`.
@@ -294,10 +330,10 @@ pub struct ExplainArgs {
     /// Print the calculation as one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Draw a layer into a PNG: the one --layer names (Dense, Conv2D or Conv1D), else the first
-    /// of them — a Dense layer's weights and one neuron's contributions, a convolution's kernels,
-    /// feature maps, patch and calculation.
-    #[arg(long, value_name = "FILE.png")]
+    /// Draw a layer into a PNG (the file must end in .png): the one --layer names (Dense, Conv2D or
+    /// Conv1D), else the first of them — a Dense layer's weights and one neuron's contributions, a
+    /// convolution's kernels, feature maps, patch and calculation.
+    #[arg(long, value_name = "FILE.png", value_parser = parse_png)]
     pub draw: Option<PathBuf>,
     /// Write one self-contained page (scripts and styles inline, no network) to click through the
     /// calculation of each sample of --rows in a browser.
@@ -310,6 +346,7 @@ pub struct ExplainArgs {
 
 /// `wxb demo`.
 #[derive(Debug, Args)]
+#[command(arg_required_else_help = true)]
 pub struct DemoArgs {
     #[command(subcommand)]
     pub demo: Demo,
@@ -346,7 +383,7 @@ pub struct LinearArgs {
     /// The seed of the points and of the initial weight.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Where to draw the points and the lines.
-    #[arg(long, value_name = "FILE.png", default_value = "wxb-demo-linear.png")]
+    /// Where to draw the points and the lines (a .png file).
+    #[arg(long, value_name = "FILE.png", default_value = "wxb-demo-linear.png", value_parser = parse_png)]
     pub out: PathBuf,
 }

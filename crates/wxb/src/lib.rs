@@ -72,7 +72,7 @@ pub mod prelude {
     };
 }
 
-/// The README's Rust example must compile.
+/// The README's Rust examples compile, and the first (training on the bundled MNIST) runs.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;

@@ -30,7 +30,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let loaded = super::load_trained(&args.model)?;
     let pre = loaded.schema;
     let model = loaded.model;
-    let file = args.data.data.as_deref().map_or_else(String::new, |p| p.display().to_string());
+    let file = args.data.data.as_deref().map_or_else(|| dataset::BUNDLED_TEST.to_string(), |p| p.display().to_string());
     let per_layer = args.per_layer.unwrap_or(if args.html.is_some() { 6 } else { 3 });
     if per_layer == 0 {
         bail!("--per-layer 0: show at least one neuron per layer");
@@ -101,9 +101,8 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         let truth = truth(args, &pre, row_index);
         let sample = explain_draw::Drawing { row: row_index, file: &file, truth };
         explain_draw::draw(&model, &explainer, &options, &pre, &sample, path)?;
-        // Keep standard output a single JSON document with --json.
-        let note = format!("Drew {}", path.display());
-        if args.json { eprintln!("{note}") } else { println!("{note}") }
+        // Status, on standard error (standard output stays the text or one JSON document).
+        eprintln!("Drew {}", path.display());
     }
     Ok(())
 }

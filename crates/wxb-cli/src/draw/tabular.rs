@@ -58,7 +58,7 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     let body = (bars.len().max(rows) as i32) * ROW_H;
     let bar_h = (rows as i32 * ROW_H).clamp(120, 360);
     let height = (120 + body + 30 + 22 * p.n.summary.len() as i32).max(90 + 14 + bar_h + 30);
-    let root = BitMapBackend::new(path, (width as u32, height as u32)).into_drawing_area();
+    let root = super::png(path, (width as u32, height as u32));
     root.fill(&WHITE).map_err(draw_err)?;
     // Bars.
     let top = 90;

@@ -98,11 +98,8 @@ fn parse_rows(list: &str, n: usize) -> Result<Vec<usize>> {
         if b >= n {
             bail!("--rows {list}: row {b} is past the data's {n} rows (0..={})", n.saturating_sub(1));
         }
-        for r in a..=b {
-            if !rows.contains(&r) {
-                rows.push(r);
-            }
-        }
+        let new: Vec<usize> = (a..=b).filter(|r| !rows.contains(r)).collect();
+        rows.extend(new);
     }
     Ok(rows)
 }
