@@ -11,10 +11,12 @@ mod distributed;
 mod draw;
 mod explain_text;
 mod formula;
+mod html;
 mod output;
 mod plot;
 mod progress;
 mod table_options;
+mod term;
 mod trace;
 mod train_options;
 
@@ -46,7 +48,13 @@ fn main() -> ExitCode {
     let job = distributed::Job::start();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() && job.leads() => e.exit(), // --help, --version
+        // --help, --version; bare `wxb` and `wxb demo`: the whole help, as clap lays it out.
+        Err(e)
+            if (!e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
+                && job.leads() =>
+        {
+            e.exit()
+        }
         Err(e) => {
             if job.leads() {
                 eprintln!("{}", clap_one_line(&e));
@@ -135,5 +143,16 @@ fn run(cli: &Cli, job: &distributed::Job) -> anyhow::Result<()> {
         Command::Summary(args) => commands::summary::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "wxb", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            man.render(&mut std::io::stdout().lock())?;
+            Ok(())
+        }
     }
 }

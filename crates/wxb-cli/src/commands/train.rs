@@ -7,7 +7,9 @@
 mod out_folder;
 mod recipe;
 mod report;
+mod results;
 mod schema_table;
+mod stream;
 mod validation;
 
 use std::collections::BTreeMap;
@@ -15,16 +17,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
-use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
-use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
 use crate::dataset;
-use out_folder::check_out;
 use crate::distributed::Job;
-use crate::output;
 use crate::progress::{Progress, Verbosity};
 
 /// The data of a run, ready for `fit`, and the bundled test set when training on MNIST.
@@ -48,6 +47,9 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
     recipe::check_run_flags(args)?;
+    if !bundled && stream::chosen(args)? {
+        return stream::run(args);
+    }
     if args.resume.is_some() {
         args.options.check_resume()?;
     }
@@ -55,7 +57,7 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
     if leads {
-        check_out(&args.out)?;
+        out_folder::check_out(&args.out)?;
     }
     let batch_size =
         args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
@@ -130,15 +132,15 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     if let Some(p) = plateau.as_mut() {
         callbacks.push(p);
     }
-    // Every flag and file is checked: what was read and built can be said.
+    // Every flag and file is checked: what was read and built can be said (status: stderr).
     if !quiet {
-        print!("{said}");
+        eprint!("{said}");
         if let Some(note) = &added {
-            println!("{note}");
+            eprintln!("{note}");
         }
     }
     if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
-        println!("{line}");
+        eprintln!("{line}");
     }
     job.say_when_stopped(&args.out, args.checkpoint);
     let fitted = model.fit_distributed(&x, &y, &options, &mut callbacks, job.collective());
@@ -161,39 +163,28 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     }
     let processes = job.collective().size();
     if processes > 1 && !quiet {
-        println!(
+        eprintln!(
             "Trained on {processes} processes (global batch {batch_size}); every process ended with rank 0's weights, \
              bit for bit (checked)"
         );
     }
-    // 3. Results and files.
+    // 3. Results (standard output: text, or one JSON object with --json) and files.
     let stopped = early.as_ref().and_then(|e| report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
     if let (Some(line), false) = (stopped, quiet) {
-        println!("{line}");
+        eprintln!("{line}");
     }
-    if let Some((tx, ty)) = &test {
-        let logs = model.evaluate(tx, ty, 256)?;
-        if !quiet {
-            println!(
-                "Test accuracy: {:.4} (loss {:.4}) on {} test digits",
-                logs.get("accuracy").copied().unwrap_or(f64::NAN),
-                logs["loss"],
-                tx.rows()
-            );
-        }
-    } else if let (Some(line), false) =
-        (report::saved_model(&past.history, early.as_ref().and_then(EarlyStopping::restored_epoch)), quiet)
-    {
-        println!("{line}");
-    }
+    let test = match &test {
+        Some((tx, ty)) => Some((model.evaluate(tx, ty, 256)?, tx.rows())),
+        None => None,
+    };
+    let kept = early.as_ref().and_then(EarlyStopping::restored_epoch);
+    let results = results::Results { out: &args.out, history: &past.history, kept, test: test.as_ref() };
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-    save(&mut model, &args.out, &metadata, &past.history)?;
-    if !quiet {
-        println!(
-            "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",
-            args.out.display()
-        );
-    }
+    let title = results::title(args, &model, bundled, test.as_ref());
+    out_folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
+    results.print(args.json);
+    // Status, whatever the verbosity: where the files are.
+    eprintln!("Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)", args.out.display());
     if let Some(e) = checkpoint.error {
         return Err(
             e.context(format!("the model is saved, but a checkpoint under {} could not be", args.out.display()))
@@ -224,7 +215,8 @@ fn diverged(
             past.extend(&d.history);
             metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
             if leads {
-                save(model, &args.out, &metadata, &past.history)?;
+                let title = results::title(args, model, args.data.data.is_none(), None);
+                out_folder::save(model, &args.out, &metadata, &past.history, &title)?;
             }
             format!("saved the last good model (before this batch) to {}/", args.out.display())
         }
@@ -357,30 +349,4 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<(Sequential, Schema, TrainingS
         );
     }
     Ok((loaded.model, loaded.schema, state))
-}
-
-/// Writes `history.csv`, the model, then `training.png`.
-///
-/// The model (its weights file, whose embedded configuration carries the training state with its
-/// own exact history) is what `--resume` and the loaders read; `history.csv` is a copy for people
-/// and tools. It is written *before* the model so that it is never older than the model: a kill
-/// (SIGKILL, power loss) during this save leaves either both complete, or a `history.csv` with the
-/// epochs of the run being saved ahead of a model that still holds the previous run — never a
-/// model whose epochs `history.csv` lacks. Nothing reads `history.csv` back, so a longer one is
-/// harmless, and the next save of the folder rewrites it. The picture comes last and is only a
-/// picture: failing to draw it does not undo the saved model, and says so.
-fn save(
-    model: &mut Sequential,
-    dir: &Path,
-    metadata: &BTreeMap<String, serde_json::Value>,
-    history: &History,
-) -> Result<()> {
-    io::atomic::create_dir_durable(dir).with_context(|| format!("--out {}", dir.display()))?;
-    output::write_history_csv(history, &dir.join("history.csv"))?;
-    io::save(model, dir, metadata, OptimizerState::Include)?;
-    let png = dir.join("training.png");
-    crate::plot::training_curves(history, &png).map_err(|e| {
-        let cause = e.chain().last().map(ToString::to_string).unwrap_or_default();
-        anyhow::anyhow!("the model is saved in {}/, but {} could not be drawn: {cause}", dir.display(), png.display())
-    })
 }

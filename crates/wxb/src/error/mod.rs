@@ -210,6 +210,13 @@ pub enum WxbError {
         /// The budget, in bytes.
         budget: u64,
     },
+    /// A streamed batch source ([`BatchSource`](crate::train::BatchSource)) could not give its rows
+    /// (a data file that cannot be read or holds a bad cell); the source keeps the typed error.
+    #[error("reading the streamed data: {message}")]
+    BatchSource {
+        /// The source's error, as text.
+        message: String,
+    },
     /// Training diverged: a loss, an output, a gradient or a weight became NaN or infinite. The
     /// model keeps its weights from before the bad step (see [`Divergence`]).
     #[error("{0}")]

@@ -244,7 +244,7 @@ fn reduce_metrics(metrics: &mut [MetricState], collective: &dyn Collective) {
 
 /// Sets `logs` to exactly `loss` and the metrics' results, updating the entries in place when the
 /// keys are already the right ones (every batch but an epoch's first), so that no key is allocated.
-fn batch_logs(logs: &mut Logs, loss: f64, metrics: &[MetricState]) {
+pub(super) fn batch_logs(logs: &mut Logs, loss: f64, metrics: &[MetricState]) {
     let same_keys = logs.len() == 1 + metrics.len()
         && logs.contains_key("loss")
         && metrics.iter().all(|m| logs.contains_key(m.name()));

@@ -13,9 +13,11 @@ mod monitor;
 mod collective;
 mod early_stopping;
 mod fit;
+mod fit_source;
 mod issue;
 mod learning_rate_scheduler;
 mod reduce_lr_on_plateau;
+mod source;
 mod split;
 mod terminate_on_nan;
 
@@ -28,6 +30,7 @@ pub use issue::CallbackIssue;
 pub use learning_rate_scheduler::LearningRateScheduler;
 pub use monitor::{Direction, Monitor, MonitorMode};
 pub use reduce_lr_on_plateau::{LrReduction, ReduceLROnPlateau};
+pub use source::{BatchSource, Part};
 pub use split::{SplitRows, SplitRule, ValidationSplit};
 pub use terminate_on_nan::{NonFiniteLoss, TerminateOnNaN};
 
