@@ -24,7 +24,13 @@ fn write_table(path: &Path, rows: usize) -> u64 {
     for i in 0..rows {
         let v: Vec<f64> = (0..8).map(|_| next() * 4.0 - 2.0).collect();
         let colour = ["red", "green", "blue", "red"][i % 4];
-        let label = if v[0] + v[1] > 0.5 { "hi" } else if v[0] + v[1] < -0.5 { "lo" } else { "mid" };
+        let label = if v[0] + v[1] > 0.5 {
+            "hi"
+        } else if v[0] + v[1] < -0.5 {
+            "lo"
+        } else {
+            "mid"
+        };
         let a = if i % 17 == 3 { String::new() } else { format!("{:.4}", v[0]) };
         writeln!(
             f,
@@ -136,7 +142,8 @@ fn streaming_is_reproducible_and_equals_loading_when_the_buffer_covers_the_file(
     // shuffle buffer that holds all 600 rows.
     let base = ["train", "--data", "t.csv", "--layers", "8", "--epochs", "3", "--seed", "7", "--verbose", "0"];
     let streamed = |out: &str| [&base[..], &["--stream", "--memory-budget", "1MiB", "--out", out]].concat();
-    let r = ok(d.path(), &[&base[..], &["--stream", "--memory-budget", "1MiB", "--out", "s1", "--verbose", "2"]].concat());
+    let r =
+        ok(d.path(), &[&base[..], &["--stream", "--memory-budget", "1MiB", "--out", "s1", "--verbose", "2"]].concat());
     assert!(r.stdout.contains("Streaming t.csv from disk: 600 training rows"), "{}", r.stdout);
     ok(d.path(), &streamed("s2"));
     ok(d.path(), &[&base[..], &["--out", "loaded"]].concat());
@@ -197,7 +204,8 @@ fn streamed_flags_it_cannot_honour_are_refused_in_one_line() {
     let r = run(d.path(), &["train", "--data", "t.csv", "--stream", "--class-weight", "balanced"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("--class-weight is not available with streamed data"), "{}", r.stderr);
-    let r = run(d.path(), &["train", "--data", "t.csv", "--stream", "--validation-split", "0.2", "--split", "shuffled"]);
+    let r =
+        run(d.path(), &["train", "--data", "t.csv", "--stream", "--validation-split", "0.2", "--split", "shuffled"]);
     assert!(r.stderr.contains("holds out the last rows"), "{}", r.stderr);
     assert!(!d.path().join("wxb-model").exists());
 }

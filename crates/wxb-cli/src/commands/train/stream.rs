@@ -147,7 +147,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         Err(e) => return Err(anyhow::Error::new(e).context(format!("training a new model on {}", path.display()))),
     };
     past.extend(&history);
-    let stopped = early.as_ref().and_then(|e| super::report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
+    let stopped =
+        early.as_ref().and_then(|e| super::report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
     if let (Some(line), false) = (stopped, quiet) {
         println!("{line}");
     }
@@ -177,7 +178,9 @@ fn task_line(pre: &wxb::data::Schema, given: Option<Task>) -> String {
     let column = pre.target.as_deref().map_or("the labels".to_string(), |t| format!("column {t:?}"));
     let how = if given.is_some() { " (--task)" } else { "" };
     match (pre.task, pre.class_names.as_deref()) {
-        (Task::Classification, Some(classes)) => format!("classification: {} classes from {column}{how}", classes.len()),
+        (Task::Classification, Some(classes)) => {
+            format!("classification: {} classes from {column}{how}", classes.len())
+        }
         _ => format!("regression: {column}{how}"),
     }
 }
