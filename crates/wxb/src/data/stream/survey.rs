@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{DataError, SchemaError};
 use crate::data::labels::LabelSummary;
 use crate::data::raw::{AdaptOptions, Standardize};
 use crate::data::schema::Schema;
 use crate::data::table::{self, Cells, ColumnKind, ColumnPrep, MissingValues, RawTable};
 use crate::data::task::{ClassCount, Task};
+use crate::data::{DataError, SchemaError};
 
 /// One column's running statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
