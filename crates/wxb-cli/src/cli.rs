@@ -8,7 +8,7 @@ use crate::progress::Verbosity;
 
 /// wxb — the weights calculation of deep learning, Y = X·W + b, made visible.
 #[derive(Debug, Parser)]
-#[command(name = "wxb", version, about, long_about = None, propagate_version = true)]
+#[command(name = "wxb", version, about, long_about = None, propagate_version = true, arg_required_else_help = true)]
 pub struct Cli {
     /// Worker threads (default: all cores).
     #[arg(long, global = true, value_name = "N")]
@@ -57,13 +57,39 @@ pub enum Command {
     Explain(Box<ExplainArgs>),
     /// Small demonstrations of the weights calculation.
     Demo(DemoArgs),
+    /// Write a model (a wxb folder, .keras, .h5 or .onnx file) as a Keras .keras, .h5 or ONNX file.
+    Export(ExportArgs),
+    /// Print a shell completion script (e.g. `wxb completions bash > ~/.local/share/bash-completion/completions/wxb`).
+    Completions(CompletionsArgs),
+    /// Print wxb's man page (roff) on standard output (e.g. `wxb man > wxb.1; man ./wxb.1`).
+    Man,
+}
+
+/// `wxb completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// A picture's path: it must end in `.png` (the only format wxb draws), so that a name such as
+/// `out.jpg` is refused rather than filled with PNG bytes.
+pub fn parse_png(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => Ok(path),
+        Some(e) => Err(format!("{text}: wxb draws PNG only, not .{e}: name the file *.png")),
+        None => Err(format!("{text}: name the picture *.png (wxb draws PNG only)")),
+    }
 }
 
 /// Where the data comes from.
 #[derive(Debug, Args, Clone, Default)]
 pub struct DataArgs {
     /// The data: a CSV file with a header, an IDX file (images, with --labels), a NumPy .npy
-    /// (with --labels) or .npz (arrays x and y).
+    /// (with --labels) or .npz (arrays x and y). Default: the bundled MNIST (its training digits
+    /// for `train`, its test digits for a model trained on them).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// The labels for IDX or .npy data.
@@ -150,7 +176,7 @@ pub struct TrainArgs {
     /// AUC(curve=PR), f1_score_macro/_micro/_weighted (also fbeta_score_…) for several classes.
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
-    /// Passes over the training data (default: 10).
+    /// Passes over the training data.
     #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Samples per step (default: 128 on the bundled MNIST, 32 otherwise, as Keras).
@@ -186,9 +212,14 @@ pub struct TrainArgs {
         "categorical",
     ])]
     pub resume: Option<PathBuf>,
-    /// 0: silent, 1: progress bar, 2: one line per epoch (default: 1).
-    #[arg(long, value_enum, default_value = "1")]
+    /// Progress on standard error: 0 none, 1 a bar (plain lines when not a terminal), 2 one line
+    /// per epoch. The result and "Saved the model…" are printed whatever the verbosity.
+    #[arg(long, value_enum, default_value = "1", hide_possible_values = true)]
     pub verbose: Verbosity,
+    /// Print the result as one JSON object on standard output (the model folder, the saved
+    /// epoch's logs, the test figures on MNIST) instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub options: crate::train_options::TrainOptions,
     /// Stream the data file (CSV, or .npy with --labels) from disk in chunks instead of loading
@@ -201,7 +232,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "ROWS")]
     pub shuffle_buffer: Option<usize>,
     /// Follow one weight through training: LAYER:ROW:COL (kernel entry) or LAYER:bias:COL; prints
-    /// the optimizer's formula with its numbers each epoch, writes trace.csv and trace.png to --out.
+    /// the optimizer's formula with its numbers each epoch, writes trace.csv, trace.json and trace.png to --out.
     #[arg(long, value_name = "LAYER:ROW:COL")]
     pub trace: Option<String>,
 }
@@ -209,8 +240,8 @@ pub struct TrainArgs {
 /// `wxb evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
@@ -225,14 +256,18 @@ pub struct EvaluateArgs {
 /// `wxb predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
     /// Write the predictions here (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print the predictions to standard output as JSON lines, one object per sample
+    /// (`{"prediction": …, "p_<class>": …}`), instead of CSV.
+    #[arg(long)]
+    pub json: bool,
     /// Samples per batch.
     #[arg(long, default_value_t = wxb::model::DEFAULT_BATCH_SIZE)]
     pub batch_size: usize,
@@ -241,44 +276,77 @@ pub struct PredictArgs {
 /// `wxb summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
+    /// Print the layers and parameter counts as one JSON object instead of Keras' table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `wxb export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
+    pub model: PathBuf,
+    /// The file to write; its extension chooses the format: .keras, .h5 or .onnx.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `wxb explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
-    /// The sample to explain: its row in the data, counted from 0.
-    #[arg(long, value_name = "N")]
-    pub row: usize,
+    /// The sample to explain: its row in the data, counted from 0 (with --html: the one shown
+    /// first, default the first of --rows).
+    #[arg(long, value_name = "N", required_unless_present = "html")]
+    pub row: Option<usize>,
     /// Explain only this layer: its index (as `wxb summary` lists them, from 0) or its name.
     #[arg(long, value_name = "L")]
     pub layer: Option<String>,
     /// Explain only this neuron (or value) of the layer, counted from 0.
     #[arg(long, value_name = "K", requires = "layer")]
     pub neuron: Option<usize>,
+    /// For a convolution (or pooling) layer: explain the output at this position, `Y,X` (`T` for
+    /// 1-D), counted from 0, of the filter --filter (the same value as --neuron (Y·W + X)·F + F').
+    #[arg(long, value_name = "Y,X", value_delimiter = ',', requires_all = ["layer", "filter"], conflicts_with = "neuron")]
+    pub position: Option<Vec<usize>>,
+    /// With --position: the filter (output channel), counted from 0.
+    #[arg(long, value_name = "F", requires = "position")]
+    pub filter: Option<usize>,
     /// Products xᵢ·wᵢ listed per neuron, largest first; the others are summed (0 lists all).
     #[arg(long, value_name = "T", default_value_t = 10)]
     pub top: usize,
-    /// Neurons shown in each hidden layer: those whose terms weigh most in the layer above.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub per_layer: usize,
+    /// Neurons shown in each hidden layer: those whose terms weigh most in the layer above
+    /// (default 3; 6 with --html).
+    #[arg(long, value_name = "N")]
+    pub per_layer: Option<usize>,
     /// Print the calculation as one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Draw the first Dense layer's weights and this sample's contributions into a PNG.
-    #[arg(long, value_name = "FILE.png")]
+    /// Draw a layer into a PNG (the file must end in .png): the one --layer names (Dense, Conv2D or
+    /// Conv1D), else the first of them — a Dense layer's weights and one neuron's contributions, a
+    /// convolution's kernels, feature maps, patch and calculation.
+    #[arg(long, value_name = "FILE.png", value_parser = parse_png)]
     pub draw: Option<PathBuf>,
+    /// Write one self-contained page (scripts and styles inline, no network) to click through the
+    /// calculation of each sample of --rows in a browser.
+    #[arg(long, value_name = "FILE.html", conflicts_with_all = ["json", "draw", "layer"])]
+    pub html: Option<PathBuf>,
+    /// With --html: the rows embedded, `0-99` or `3,17,40-49` (default: the first 100).
+    #[arg(long, value_name = "LIST", requires = "html")]
+    pub rows: Option<String>,
 }
 
 /// `wxb demo`.
 #[derive(Debug, Args)]
+#[command(arg_required_else_help = true)]
 pub struct DemoArgs {
     #[command(subcommand)]
     pub demo: Demo,
@@ -315,7 +383,7 @@ pub struct LinearArgs {
     /// The seed of the points and of the initial weight.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Where to draw the points and the lines.
-    #[arg(long, value_name = "FILE.png", default_value = "wxb-demo-linear.png")]
+    /// Where to draw the points and the lines (a .png file).
+    #[arg(long, value_name = "FILE.png", default_value = "wxb-demo-linear.png", value_parser = parse_png)]
     pub out: PathBuf,
 }

@@ -6,11 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use wxb::Tensor;
 use wxb::data::csv::{FeatureColumns, NonFinite, TargetColumn};
 use wxb::data::table::CellProblem;
-use wxb::data::{self, DataError, LoadOptions, RawDataset, Schema, Targets, Task};
+use wxb::data::{self, DataError, LoadOptions, RawDataset, Schema, Targets, Task, mnist};
 
 use crate::cli::DataArgs;
 use crate::table_options::TableArgs;
@@ -53,10 +53,36 @@ pub fn load_training(args: &DataArgs, task: Option<Task>, table: &TableArgs) -> 
     })
 }
 
+/// What the messages call the bundled MNIST's test digits (the data of `evaluate`, `predict` and
+/// `explain` without `--data`).
+pub const BUNDLED_TEST: &str = "the bundled MNIST test digits";
+
+/// Whether a model of `schema` takes MNIST digits: 28×28 images, classes 0 to 9 (a model
+/// trained on the bundled MNIST, or on MNIST's own IDX files).
+pub fn takes_mnist(schema: &Schema) -> bool {
+    let digits: Vec<String> = (0..mnist::CLASSES).map(|d| d.to_string()).collect();
+    schema.image_shape.as_deref() == Some(&[28, 28]) && schema.class_names.as_deref() == Some(&digits[..])
+}
+
+/// The bundled MNIST's 2,000 test digits and their labels, for a model that takes MNIST digits;
+/// otherwise the error asks for `--data`.
+fn bundled_test(args: &DataArgs, schema: &Schema) -> Result<(Tensor, Option<Tensor>)> {
+    if args.labels.is_some() || args.target.is_some() || args.features.is_some() {
+        bail!("--labels, --target and --features need --data FILE");
+    }
+    if !takes_mnist(schema) {
+        bail!("--data FILE is required (only a model trained on the bundled MNIST has a default: its test digits)");
+    }
+    let m = mnist::bundled().context("the bundled MNIST data is damaged")?;
+    let name = Path::new(BUNDLED_TEST);
+    Ok(data::fit_to_schema(m.test_images, Some(m.test_labels), schema, name, name)?)
+}
+
 /// Data for a saved model of `schema`: its features, prepared as in training, and (when
-/// required) its targets as the model's class indices.
+/// required) its targets as the model's class indices. Without `--data`, the bundled MNIST's test
+/// digits for a model that takes MNIST digits.
 pub fn load_for_model(args: &DataArgs, schema: &Schema, targets: Targets) -> Result<(Tensor, Option<Tensor>)> {
-    let path = data_path(args)?;
+    let Some(path) = &args.data else { return bundled_test(args, schema) };
     data::load_for_model(path, args.labels.as_deref(), schema, &options(args, None), targets).map_err(|e| match e {
         DataError::NoLabels { path } => {
             anyhow!("{}: no targets: pass --labels FILE (or use a .npz with an array y)", path.display())

@@ -7,13 +7,16 @@ mod checkpoint;
 mod cli;
 mod commands;
 mod dataset;
+mod distributed;
 mod draw;
 mod explain_text;
 mod formula;
+mod html;
 mod output;
 mod plot;
 mod progress;
 mod table_options;
+mod term;
 mod trace;
 mod train_options;
 
@@ -41,23 +44,43 @@ fn main() -> ExitCode {
         let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         eprintln!("error: internal error (a bug in wxb, please report it): {}{place}", text.replace('\n', " "));
     }));
+    // Under `mpirun` (the `mpi` feature), every process runs this; only rank 0 prints.
+    let job = distributed::Job::start();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        // --help, --version; bare `wxb` and `wxb demo`: the whole help, as clap lays it out.
+        Err(e)
+            if (!e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
+                && job.leads() =>
+        {
+            e.exit()
+        }
         Err(e) => {
-            eprintln!("{}", clap_one_line(&e));
-            return ExitCode::from(2);
+            if job.leads() {
+                eprintln!("{}", clap_one_line(&e));
+            }
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(&cli) {
+    match run(&cli, &job) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let over_budget =
                 e.chain().any(|c| matches!(c.downcast_ref(), Some(wxb::WxbError::OverMemoryBudget { .. })));
             let hint = if over_budget { " (--memory-budget SIZE or WXB_MEMORY_BUDGET=SIZE)" } else { "" };
-            eprintln!("error: {}{hint}", one_line(&e));
             // 3: training diverged (the last good model was saved); 2: every other failure.
-            ExitCode::from(if e.downcast_ref::<commands::train::Diverged>().is_some() { 3 } else { 2 })
+            let code = if e.downcast_ref::<commands::train::Diverged>().is_some() { 3 } else { 2 };
+            let collective = job.collective();
+            let rank = if job.leads() {
+                String::new()
+            } else {
+                // Rank 0 usually fails the same way: let it say so (and end the job) first.
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                format!("rank {} of {}: ", collective.rank(), collective.size())
+            };
+            eprintln!("error: {rank}{}{hint}", one_line(&e));
+            job.fail(code);
+            ExitCode::from(code)
         }
     }
 }
@@ -95,7 +118,7 @@ fn one_line(e: &anyhow::Error) -> String {
 /// (and 10,000 of them took a minute to spawn): refused.
 const THREADS_PER_CORE: usize = 4;
 
-fn run(cli: &Cli) -> anyhow::Result<()> {
+fn run(cli: &Cli, job: &distributed::Job) -> anyhow::Result<()> {
     if let Some(n) = cli.threads {
         if n == 0 {
             anyhow::bail!("--threads 0: need at least one thread");
@@ -114,11 +137,22 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     wxb::model::set_default_memory_budget(budget);
     match &cli.command {
-        Command::Train(args) => commands::train::run(args),
+        Command::Train(args) => commands::train::run(args, job),
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Summary(args) => commands::summary::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "wxb", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            man.render(&mut std::io::stdout().lock())?;
+            Ok(())
+        }
     }
 }

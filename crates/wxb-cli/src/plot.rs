@@ -41,19 +41,22 @@ pub fn write_png_atomic(path: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> 
     wxb::io::atomic::replace_with(path, draw).with_context(|| format!("writing {}", path.display()))
 }
 
-/// `training.png`: one panel per quantity (loss, then each metric), the training curve in blue and
-/// the validation curve in orange, over the epochs.
-pub fn training_curves(history: &History, path: &Path) -> Result<()> {
-    write_png_atomic(path, |tmp| draw_training_curves(history, tmp))
+/// `training.png`: `title` (the data and the model) above one panel per quantity (loss, then each
+/// metric), the training curve in blue and the validation curve in orange, over the epochs.
+pub fn training_curves(history: &History, title: &str, path: &Path) -> Result<()> {
+    write_png_atomic(path, |tmp| draw_training_curves(history, title, tmp))
 }
 
-fn draw_training_curves(history: &History, path: &Path) -> Result<()> {
+fn draw_training_curves(history: &History, title: &str, path: &Path) -> Result<()> {
     init_fonts();
     let panels: Vec<&str> = history.keys().filter(|k| !k.starts_with("val_") && *k != "learning_rate").collect();
     let panels: Vec<&str> = std::iter::once("loss").chain(panels.into_iter().filter(|k| *k != "loss")).collect();
-    let (w, h) = (520u32, 380u32);
-    let root = BitMapBackend::new(path, (w * panels.len().max(1) as u32, h)).into_drawing_area();
+    let (w, h, head) = (520u32, 380u32, 40u32);
+    let width = w * panels.len().max(1) as u32;
+    let root = crate::draw::png(path, (width, h + head));
     root.fill(&WHITE).map_err(draw_err)?;
+    let (top, root) = root.split_vertically(head);
+    crate::draw::title(&top, title, (width as i32 / 2, head as i32 / 2 + 4), 17)?;
     let areas = root.split_evenly((1, panels.len().max(1)));
     let epochs: Vec<f64> = history.epochs.iter().map(|&e| (e + 1) as f64).collect();
     for (area, key) in areas.iter().zip(&panels) {
@@ -75,6 +78,7 @@ fn draw_training_curves(history: &History, path: &Path) -> Result<()> {
         chart
             .configure_mesh()
             .x_desc("epoch")
+            .x_labels(epochs.len().clamp(2, 10))
             .x_label_formatter(&|x| format!("{}", x.round() as i64))
             .y_desc(*key)
             .label_style((FONT, 13))

@@ -1,12 +1,13 @@
 //! Keras-style progress: `Epoch 3/10`, then
 //! `63/63 ━━━━━━━━━━━━━━━━━━━━ 1s 9ms/step - accuracy: 0.9712 - loss: 0.0934 - val_…`
 //! redrawn in place on a terminal (indicatif), or one plain line per epoch otherwise (Keras'
-//! `verbose=2`: `63/63 - 1s - 9ms/step - accuracy: 0.9712 - loss: 0.0934`).
+//! `verbose=2`: `63/63 - 1s - 9ms/step - accuracy: 0.9712 - loss: 0.0934`). Progress is status,
+//! not a result: it goes to standard error ([`crate::term`] says whether it may redraw and color).
 //!
 //! The formatting follows `keras/src/utils/progbar.py` (Keras 3.15): values above 1e-3 in absolute
 //! value print as `%.4f`, smaller ones as `%.4e`; step times in s, ms or us.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -19,7 +20,8 @@ pub enum Verbosity {
     /// Nothing during training.
     #[value(name = "0")]
     Silent,
-    /// A progress bar redrawn in place (plain epoch lines when stdout is not a terminal).
+    /// A progress bar redrawn in place (plain epoch lines when standard error is not a terminal,
+    /// or `TERM=dumb`).
     #[value(name = "1")]
     Bar,
     /// One line per epoch.
@@ -30,6 +32,7 @@ pub enum Verbosity {
 /// The progress callback.
 pub struct Progress {
     verbosity: Verbosity,
+    color: bool,
     params: Option<TrainParams>,
     bar: Option<ProgressBar>,
     epoch_start: Instant,
@@ -37,13 +40,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A progress printer; a bar is drawn only when stdout is a terminal.
+    /// A progress printer on standard error; a bar is drawn only where [`crate::term::redraw`].
     pub fn new(verbosity: Verbosity) -> Self {
         let verbosity = match verbosity {
-            Verbosity::Bar if !std::io::stdout().is_terminal() => Verbosity::Lines,
+            Verbosity::Bar if !crate::term::redraw() => Verbosity::Lines,
             v => v,
         };
-        Self { verbosity, params: None, bar: None, epoch_start: Instant::now(), first_step_done: None }
+        let color = crate::term::color();
+        Self { verbosity, color, params: None, bar: None, epoch_start: Instant::now(), first_step_done: None }
     }
 
     /// Seconds per step, ignoring the first (warm-up) step once there are others, as Keras does.
@@ -68,11 +72,12 @@ impl Callback for Progress {
         if self.verbosity == Verbosity::Silent {
             return;
         }
-        println!("Epoch {}/{}", epoch + 1, p.epochs);
+        eprintln!("Epoch {}/{}", epoch + 1, p.epochs);
         if self.verbosity == Verbosity::Bar {
-            let bar = ProgressBar::with_draw_target(Some(p.steps as u64), ProgressDrawTarget::stdout());
+            let bar = ProgressBar::with_draw_target(Some(p.steps as u64), ProgressDrawTarget::stderr());
             let digits = p.steps.to_string().len();
-            let template = format!("{{pos:>{digits}}}/{{len}} {{bar:20.green/white}}{{msg}}");
+            let colors = if self.color { ".green/white" } else { "" };
+            let template = format!("{{pos:>{digits}}}/{{len}} {{bar:20{colors}}}{{msg}}");
             bar.set_style(ProgressStyle::with_template(&template).expect("valid template").progress_chars("━━━"));
             self.bar = Some(bar);
         }
@@ -101,23 +106,25 @@ impl Callback for Progress {
                     // indicatif leaves the cursor at the end of a finished bar: the bar is cleared
                     // and its final state printed as a line of its own.
                     bar.finish_and_clear();
-                    println!("{}", finished_bar_line(p.steps, elapsed, per_step, logs));
-                    let _ = std::io::stdout().flush();
+                    eprintln!("{}", finished_bar_line(p.steps, elapsed, per_step, logs, self.color));
+                    let _ = std::io::stderr().flush();
                 }
             }
             Verbosity::Lines => {
-                println!("{}", epoch_line(p.steps, elapsed, per_step, logs));
-                let _ = std::io::stdout().flush();
+                eprintln!("{}", epoch_line(p.steps, elapsed, per_step, logs));
+                let _ = std::io::stderr().flush();
             }
         }
     }
 }
 
 /// The bar of a finished epoch, as Keras leaves it on a terminal:
-/// `63/63 ━━━━━━━━━━━━━━━━━━━━ 1s 9ms/step - accuracy: 0.9712 - loss: 0.0934` (the bar green).
-pub fn finished_bar_line(steps: usize, elapsed_s: f64, per_step_s: f64, logs: &Logs) -> String {
+/// `63/63 ━━━━━━━━━━━━━━━━━━━━ 1s 9ms/step - accuracy: 0.9712 - loss: 0.0934` (the bar green
+/// when `color`).
+pub fn finished_bar_line(steps: usize, elapsed_s: f64, per_step_s: f64, logs: &Logs, color: bool) -> String {
     let bar = "━".repeat(20);
-    format!("{steps}/{steps} \x1b[32m{bar}\x1b[0m {elapsed_s:.0}s{}{}", format_step_time(per_step_s), format_logs(logs))
+    let bar = if color { format!("\x1b[32m{bar}\x1b[0m") } else { bar };
+    format!("{steps}/{steps} {bar} {elapsed_s:.0}s{}{}", format_step_time(per_step_s), format_logs(logs))
 }
 
 /// Keras' `verbose=2` line: `63/63 - 1s - 9ms/step - accuracy: 0.9712 - loss: 0.0934`.
@@ -194,8 +201,13 @@ mod tests {
         // Keras 3.15: "10/10 - 0s - 815us/step - accuracy: 0.1531 - loss: 2.2291"
         assert_eq!(epoch_line(10, 0.2, 0.000_815, &logs), "10/10 - 0s - 815us/step - accuracy: 0.1531 - loss: 2.2291");
         assert_eq!(
-            finished_bar_line(10, 0.2, 0.000_815, &logs),
+            finished_bar_line(10, 0.2, 0.000_815, &logs, true),
             "10/10 \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m 0s 815us/step - accuracy: 0.1531 - loss: 2.2291"
+        );
+        // NO_COLOR, TERM=dumb: the same line without escape codes.
+        assert_eq!(
+            finished_bar_line(10, 0.2, 0.000_815, &logs, false),
+            "10/10 ━━━━━━━━━━━━━━━━━━━━ 0s 815us/step - accuracy: 0.1531 - loss: 2.2291"
         );
     }
 }

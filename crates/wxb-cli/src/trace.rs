@@ -2,7 +2,8 @@
 //!
 //! After every epoch it prints the epoch's change of the weight and the optimizer's formula for the
 //! epoch's last step with the numbers filled in; at the end it writes `trace.csv` (one row per
-//! step: epoch, batch, step, lr, w_before, g, the slots before and after, Δw, w_after) and
+//! step: epoch, batch, step, lr, w_before, g, the slots before and after, Δw, w_after),
+//! `trace.json` (every step with its rule's equations, which `wxb explain --html` shows) and
 //! `trace.png` into the output folder.
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,11 @@ impl Trace {
         wxb::io::atomic::write_atomic(&csv_path, csv(self.tracer.steps()).as_bytes())
             .with_context(|| format!("{}", csv_path.display()))?;
         let name = self.tracer.weight().to_string();
+        // Every step with its rule's equations, for `wxb explain --html` to show.
+        let json_path = self.out.join("trace.json");
+        let doc = serde_json::json!({ "weight": name, "rule": self.rule, "steps": self.tracer.steps() });
+        wxb::io::atomic::write_atomic(&json_path, serde_json::to_string(&doc)?.as_bytes())
+            .with_context(|| format!("{}", json_path.display()))?;
         crate::draw::weight_path::draw(self.tracer.steps(), &name, self.rule, &self.out.join("trace.png"))?;
         println!(
             "Traced {name} over {} steps: {}/trace.csv, {}/trace.png",

@@ -11,7 +11,8 @@
 //! - once the model folder itself is saved, its `history.csv` holds every epoch of the model.
 //!
 //! `cargo test -p wxb-cli --test crash -- --ignored` kills 50 times (`WXB_CRASH_KILLS=N` for
-//! another count, `WXB_CRASH_SEED=S` to vary the moments); the default test run kills 3 times.
+//! another count, `WXB_CRASH_SEED=S` to vary the moments); the default test run kills 3 times,
+//! each after the run's first checkpoint, and asserts that each kill left a consistent one.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -104,7 +105,20 @@ fn check_final_save(out: &Path, reference: &[String]) {
     assert!(rows.len() >= epochs && rows[..epochs] == reference[..epochs], "{}: history.csv", out.display());
 }
 
+/// When each run is killed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Moment {
+    /// Anywhere from the start to the end of a full run.
+    Random,
+    /// Once its first checkpoint is on disk (or it has ended): every kill leaves a checkpoint.
+    AfterFirstCheckpoint,
+}
+
 fn kill_at_random_moments(kills: usize) {
+    kill_runs(kills, Moment::Random);
+}
+
+fn kill_runs(kills: usize, moment: Moment) {
     let guard = scratch(&format!("kills{kills}"));
     let dir = guard.path();
     let mut data = String::from("a,b,c,y\n");
@@ -129,7 +143,15 @@ fn kill_at_random_moments(kills: usize) {
             train(dir, &["--seed", "3", "--epochs", &epochs, "--checkpoint", "--out", &out]).spawn().unwrap();
         // Anywhere from the start to the end of a full run (most kills land mid-training).
         let delay = Duration::from_nanos(next(&mut state) % full.as_nanos().max(1) as u64);
-        std::thread::sleep(delay);
+        if moment == Moment::Random {
+            std::thread::sleep(delay);
+        } else {
+            let first = dir.join(&out).join("checkpoints/last/model.safetensors");
+            while !first.exists() && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(delay / 4);
+        }
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let checkpoints = dir.join(&out).join("checkpoints");
@@ -149,12 +171,19 @@ fn kill_at_random_moments(kills: usize) {
         "{kills} kills: {hits} left a checkpoint, all consistent; {mid_write} landed inside a file write, \
          {between} between the weights and config.json writes (reference run: {full:?})"
     );
-    assert!(kills < 10 || hits * 2 >= kills, "only {hits} of {kills} kills hit a run with a checkpoint");
+    match moment {
+        Moment::Random => {
+            assert!(kills < 10 || hits * 2 >= kills, "only {hits} of {kills} kills hit a run with a checkpoint")
+        }
+        Moment::AfterFirstCheckpoint => assert_eq!(hits, kills, "every kill came after a checkpoint"),
+    }
 }
 
 #[test]
 fn a_few_kills_leave_consistent_checkpoints() {
-    kill_at_random_moments(3);
+    // Killed after the first checkpoint, so each kill checks a checkpoint (random moments may all
+    // land before one).
+    kill_runs(3, Moment::AfterFirstCheckpoint);
 }
 
 #[test]

@@ -22,11 +22,10 @@ fn fails(args: &[&str]) -> String {
     err
 }
 
-fn dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explain-cli").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh folder of its own (two runs of the tests at once never share one), removed when the
+/// guard drops.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("wxb-explain-{name}-")).tempdir().unwrap()
 }
 
 /// Three classes of flowers in four named features, a deterministic pseudo-random scatter.
@@ -45,9 +44,9 @@ fn flowers(path: &Path) {
     std::fs::write(path, s).unwrap();
 }
 
-fn trained(name: &str, extra: &[&str]) -> (PathBuf, String, String) {
+fn trained(name: &str, extra: &[&str]) -> (tempfile::TempDir, String, String) {
     let d = dir(name);
-    let (data, model) = (d.join("flowers.csv"), d.join("model"));
+    let (data, model) = (d.path().join("flowers.csv"), d.path().join("model"));
     flowers(&data);
     let (data, model) = (data.to_str().unwrap().to_string(), model.to_str().unwrap().to_string());
     let mut args = vec!["train", "--data", &data, "--layers", "6,5", "--epochs", "4", "--standardize", "--out", &model];
@@ -64,6 +63,7 @@ fn is_png(path: &Path) -> bool {
 #[test]
 fn explain_agrees_with_predict_row_by_row() {
     let (d, data, model) = trained("agree", &[]);
+    let d = d.path();
     let pred = d.join("pred.csv");
     ok(&["predict", "--model", &model, "--data", &data, "--out", pred.to_str().unwrap()]);
     let pred = std::fs::read_to_string(pred).unwrap();
@@ -92,6 +92,7 @@ fn explain_agrees_with_predict_row_by_row() {
 #[test]
 fn explain_prints_the_formula_with_feature_names_and_draws_it() {
     let (d, data, model) = trained("text", &[]);
+    let d = d.path();
     let png = d.join("explain.png");
     let text = ok(&[
         "explain",
@@ -122,7 +123,7 @@ fn explain_prints_the_formula_with_feature_names_and_draws_it() {
 
 #[test]
 fn explain_refuses_rows_layers_and_neurons_that_do_not_exist() {
-    let (_, data, model) = trained("errors", &[]);
+    let (_d, data, model) = trained("errors", &[]);
     let explain = |extra: &[&str]| {
         let mut args = vec!["explain", "--model", model.as_str(), "--data", data.as_str()];
         args.extend_from_slice(extra);
@@ -135,7 +136,8 @@ fn explain_refuses_rows_layers_and_neurons_that_do_not_exist() {
 
 #[test]
 fn explain_draws_image_weights_for_digits() {
-    let d = dir("digits");
+    let guard = dir("digits");
+    let d = guard.path();
     let model = d.join("model");
     ok(&["train", "--layers", "16", "--epochs", "1", "--verbose", "0", "--out", model.to_str().unwrap()]);
     let images = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist-10k-test-images-idx3-ubyte.gz");
@@ -157,7 +159,7 @@ fn explain_draws_image_weights_for_digits() {
 
 #[test]
 fn trace_follows_a_weight_and_ends_on_the_saved_value() {
-    let (_, _, model) = trained("trace", &["--trace", "1:2:4", "--optimizer", "adam"]);
+    let (_d, _, model) = trained("trace", &["--trace", "1:2:4", "--optimizer", "adam"]);
     let csv = std::fs::read_to_string(Path::new(&model).join("trace.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
@@ -186,7 +188,8 @@ fn trace_prints_each_rules_formula_with_numbers() {
         ("rmsprop", "v ← ρ·v + (1 − ρ)·g² = 0.9·"),
         ("nadam", "m̂ = μₜ₊₁·m/(1 − Π·μₜ₊₁)"),
     ] {
-        let d = dir(&format!("formula-{optimizer}"));
+        let guard = dir(&format!("formula-{optimizer}"));
+        let d = guard.path();
         let data = d.join("flowers.csv");
         flowers(&data);
         let out = ok(&[
@@ -213,7 +216,8 @@ fn trace_prints_each_rules_formula_with_numbers() {
 
 #[test]
 fn bad_trace_specs_name_the_valid_ranges() {
-    let d = dir("bad-trace");
+    let guard = dir("bad-trace");
+    let d = guard.path();
     let data = d.join("flowers.csv");
     flowers(&data);
     let train = |spec: &str| {
@@ -239,7 +243,8 @@ fn bad_trace_specs_name_the_valid_ranges() {
 
 #[test]
 fn demo_linear_learns_the_least_squares_line() {
-    let d = dir("demo");
+    let guard = dir("demo");
+    let d = guard.path();
     let png = d.join("line.png");
     let out = ok(&[
         "demo",

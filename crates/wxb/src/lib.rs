@@ -57,8 +57,8 @@ pub mod prelude {
     pub use crate::layers::{
         ActivationLayer, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, DataFormat, Dense,
         Dropout, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-        Layer, LayerConfig, LayerNormalization, MaxPooling1D, MaxPooling2D, Mode, Padding, Rescaling, Reshape, Scratch,
-        SpatialDropout2D, ZeroPadding2D,
+        Layer, LayerConfig, LayerNormalization, MaxPooling1D, MaxPooling2D, Mode, Padding, Permute, Rescaling, Reshape,
+        Scratch, SpatialDropout2D, ZeroPadding2D,
     };
     pub use crate::losses::{Loss, Predictions};
     pub use crate::metrics::Metric;
@@ -72,7 +72,7 @@ pub mod prelude {
     };
 }
 
-/// The README's Rust example must compile.
+/// The README's Rust examples compile, and the first (training on the bundled MNIST) runs.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;

@@ -110,7 +110,7 @@ fn linear(a: &LinearArgs) -> Result<()> {
     ];
     let caption = format!("One neuron learns y = {}·x + {} from {} noisy points", a.m, a.b, a.n);
     draw(&xs, &ys, &lines, &caption, &a.out)?;
-    println!("\nDrew {}", a.out.display());
+    eprintln!("Drew {}", a.out.display());
     Ok(())
 }
 

@@ -46,6 +46,6 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
 }
 
 /// A JSON number (`null` for NaN and infinities, which JSON cannot hold).
-fn json_number(v: f64) -> String {
+pub fn json_number(v: f64) -> String {
     if v.is_finite() { serde_json::to_string(&v).expect("a finite number") } else { "null".into() }
 }

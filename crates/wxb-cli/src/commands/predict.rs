@@ -23,7 +23,7 @@ pub const CHUNK_ROWS: usize = 8192;
 
 /// Runs `wxb predict`.
 pub fn run(args: &PredictArgs) -> Result<()> {
-    let data = dataset::data_path(&args.data)?;
+    let data = args.data.data.as_deref();
     if let Some(out) = &args.out {
         refuse_model_or_data(out, &args.model, data)?;
     }
@@ -34,20 +34,27 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let outputs: usize = trained.model.output_shape().iter().product();
     let pre = trained.schema.clone();
     let mut sink = Sink::new(args.out.as_deref())?;
-    write_header(&pre, outputs, &mut sink).with_context(|| sink.what())?;
-    if dataset::is_csv(data)? {
+    let format = if args.json { Format::JsonLines } else { Format::Csv };
+    if !args.json {
+        write_header(&pre, outputs, &mut sink).with_context(|| sink.what())?;
+    }
+    let data_name = data.map_or_else(|| Path::new(dataset::BUNDLED_TEST), |d| d);
+    if let Some(data) = data.filter(|d| dataset::is_csv(d).unwrap_or(false)) {
         // Streamed: rows read and prepared by the library, and predicted, a chunk at a time.
         let options = dataset::options(&args.data, None);
         let mut reader = open_prepared(data, &pre, &options).map_err(dataset::error)?;
         let mut x = wxb::Tensor::default();
         while reader.next_batch_into(CHUNK_ROWS, &mut x).map_err(dataset::error)? > 0 {
             let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data))?;
-            write_rows(&p, &mut sink).with_context(|| sink.what())?;
+            write_rows(&p, &pre, format, &mut sink).with_context(|| sink.what())?;
         }
     } else {
+        if let Some(data) = data {
+            dataset::is_csv(data)?; // the error of an unreadable file, named
+        }
         let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
-        let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data))?;
-        write_rows(&p, &mut sink).with_context(|| sink.what())?;
+        let p = trained.predict_prepared(&x, args.batch_size).with_context(|| on(args, data_name))?;
+        write_rows(&p, &pre, format, &mut sink).with_context(|| sink.what())?;
     }
     sink.finish()
 }
@@ -59,8 +66,8 @@ fn on(args: &PredictArgs, data: &Path) -> String {
 
 /// `--out` must not be the data read nor a file of the model folder (compared as files, so links
 /// and other spellings of the same path are caught).
-fn refuse_model_or_data(out: &Path, model: &Path, data: &Path) -> Result<()> {
-    let mut inputs: Vec<(PathBuf, &str)> = vec![(data.to_path_buf(), "the input data")];
+fn refuse_model_or_data(out: &Path, model: &Path, data: Option<&Path>) -> Result<()> {
+    let mut inputs: Vec<(PathBuf, &str)> = data.map(|d| (d.to_path_buf(), "the input data")).into_iter().collect();
     if let Ok(entries) = std::fs::read_dir(model) {
         inputs.extend(entries.flatten().map(|e| (e.path(), "a file of the model folder")));
     }
@@ -135,50 +142,64 @@ impl Write for Sink {
     }
 }
 
-/// Classification: `prediction` (the class name) then `p_<class>` per class, or only
+/// How the predictions are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// A header, then one CSV row per sample.
+    Csv,
+    /// One JSON object per line and sample, keyed by the CSV header's names.
+    JsonLines,
+}
+
+/// The columns: classification: `prediction` (the class name) then `p_<class>` per class, or only
 /// `p_<second class>` for a one-unit sigmoid head on two classes; regression: `prediction` (or
 /// `prediction_<i>` for several outputs).
-fn write_header(pre: &Schema, outputs: usize, out: &mut impl Write) -> std::io::Result<()> {
+fn columns(pre: &Schema, outputs: usize) -> Vec<String> {
     match (pre.task, &pre.class_names) {
         (Task::Classification, Some(names)) if names.len() == 2 && outputs == 1 => {
-            write!(out, "prediction,{}", csv_field(&format!("p_{}", names[1])))?;
+            vec!["prediction".into(), format!("p_{}", names[1])]
         }
         (Task::Classification, Some(names)) => {
-            out.write_all(b"prediction")?;
-            for n in names {
-                write!(out, ",{}", csv_field(&format!("p_{n}")))?;
-            }
+            std::iter::once("prediction".to_string()).chain(names.iter().map(|n| format!("p_{n}"))).collect()
         }
-        _ if outputs == 1 => out.write_all(b"prediction")?,
-        _ => {
-            let header: Vec<String> = (0..outputs).map(|i| format!("prediction_{i}")).collect();
-            out.write_all(header.join(",").as_bytes())?;
-        }
+        _ if outputs == 1 => vec!["prediction".into()],
+        _ => (0..outputs).map(|i| format!("prediction_{i}")).collect(),
     }
-    out.write_all(b"\n")
+}
+
+/// The CSV header line.
+fn write_header(pre: &Schema, outputs: usize, out: &mut impl Write) -> std::io::Result<()> {
+    let header: Vec<String> = columns(pre, outputs).iter().map(|c| csv_field(c)).collect();
+    writeln!(out, "{}", header.join(","))
 }
 
 /// Classification: the class name, then the probabilities; regression: the values.
-fn write_rows(p: &Prediction, out: &mut impl Write) -> std::io::Result<()> {
+fn write_rows(p: &Prediction, pre: &Schema, format: Format, out: &mut impl Write) -> std::io::Result<()> {
+    let names = columns(pre, p.outputs.cols());
     for i in 0..p.outputs.rows() {
         let row = p.outputs.row(i);
-        match &p.classes {
-            Some(names) => {
-                out.write_all(csv_field(&names[i]).as_bytes())?;
-                for v in row {
-                    write!(out, ",{v}")?;
-                }
+        let class = p.classes.as_ref().map(|c| c[i].as_str());
+        match format {
+            Format::Csv => {
+                let mut cells: Vec<String> = class.map(csv_field).into_iter().collect();
+                cells.extend(row.iter().map(ToString::to_string));
+                writeln!(out, "{}", cells.join(","))?;
             }
-            None => {
-                for (j, v) in row.iter().enumerate() {
-                    if j > 0 {
-                        out.write_all(b",")?;
-                    }
-                    write!(out, "{v}")?;
+            Format::JsonLines => {
+                let mut object = serde_json::Map::new();
+                let mut keys = names.iter();
+                if let Some(class) = class {
+                    object.insert(keys.next().cloned().unwrap_or_default(), class.into());
                 }
+                for (key, &v) in keys.zip(row) {
+                    // The f32's shortest digits (0.35462597, not the f64 widening's 0.35462597012519836).
+                    let shortest = v.to_string().parse::<f64>().ok();
+                    let v = shortest.and_then(serde_json::Number::from_f64).map_or(serde_json::Value::Null, Into::into);
+                    object.insert(key.clone(), v);
+                }
+                writeln!(out, "{}", serde_json::Value::Object(object))?;
             }
         }
-        out.write_all(b"\n")?;
     }
     Ok(())
 }
@@ -190,7 +211,7 @@ mod tests {
     fn csv(pre: &Schema, p: &Prediction) -> String {
         let mut out = Vec::new();
         write_header(pre, p.outputs.cols(), &mut out).unwrap();
-        write_rows(p, &mut out).unwrap();
+        write_rows(p, pre, Format::Csv, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -207,6 +228,10 @@ mod tests {
             classes: Some(vec!["d,og".to_string(), "cat".to_string()]),
         };
         assert_eq!(csv(&pre, &binary), "prediction,\"p_d,og\"\n\"d,og\",0.75\ncat,0.25\n");
+        let mut lines = Vec::new();
+        write_rows(&binary, &pre, Format::JsonLines, &mut lines).unwrap();
+        let lines = String::from_utf8(lines).unwrap();
+        assert_eq!(lines, "{\"p_d,og\":0.75,\"prediction\":\"d,og\"}\n{\"p_d,og\":0.25,\"prediction\":\"cat\"}\n");
         pre.task = Task::Regression;
         pre.class_names = None;
         let p = Prediction { outputs: y, classes: None };

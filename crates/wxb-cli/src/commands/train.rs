@@ -4,8 +4,10 @@
 //! is found before the first file is written; the model folder is written only once training has finished (and, with
 //! `--checkpoint`, its `checkpoints/` after each epoch).
 
+mod out_folder;
 mod recipe;
 mod report;
+mod results;
 mod schema_table;
 mod stream;
 mod validation;
@@ -15,14 +17,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use wxb::data::{Dataset, Schema, Targets, fit_to_schema, mnist};
-use wxb::io::{self, OptimizerState};
 use wxb::prelude::*;
-use wxb::train::{Divergence, EarlyStopping, FinalWeights, History, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
+use wxb::train::{Divergence, EarlyStopping, FinalWeights, KeptWeights, NonFiniteIn, Shuffle, SplitRule};
 
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
 use crate::dataset;
-use crate::output;
+use crate::distributed::Job;
 use crate::progress::{Progress, Verbosity};
 
 /// The data of a run, ready for `fit`, and the bundled test set when training on MNIST.
@@ -37,8 +38,10 @@ struct Prepared {
     said: String,
 }
 
-/// Runs `wxb train`.
-pub fn run(args: &TrainArgs) -> Result<()> {
+/// Runs `wxb train` as one process of `job` (see `distributed`): every process trains, rank 0
+/// alone prints, checkpoints and saves.
+pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
+    let leads = job.leads();
     let bundled = args.data.data.is_none();
     if bundled && (args.data.labels.is_some() || args.data.target.is_some() || args.data.features.is_some()) {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
@@ -53,7 +56,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
     }
-    check_out(&args.out)?;
+    if leads {
+        out_folder::check_out(&args.out)?;
+    }
     let batch_size =
         args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
     // 1. The model to resume, or the recipe of a new one; then the data. Nothing is written yet.
@@ -84,7 +89,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     // The data is read flat; the model takes samples of its input shape (images as (28, 28, 1)).
     let input = model.input_shape().to_vec();
     let x = x.with_sample_shape(&input);
-    let quiet = args.verbose == Verbosity::Silent;
+    let quiet = args.verbose == Verbosity::Silent || !leads;
     let loss = model.compiled().map(|c| c.loss).context("the model has no loss")?;
     let training_ids = validation::class_ids(&pre, &y).map(|ids| ids[..training_rows].to_vec()).unwrap_or_default();
     let class_weight = args.options.class_weight(pre.class_names(), &training_ids)?;
@@ -106,19 +111,19 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     options.training_rows(x.rows())?;
     let mut plateau = recipe::reduce_lr_on_plateau(args, monitor);
-    let mut progress = Progress::new(args.verbose);
+    let mut progress = Progress::new(if leads { args.verbose } else { Verbosity::Silent });
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
     let mut checkpoint = Checkpoint::new(&args.out, monitor, metadata.clone(), past.clone());
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
-    let mut trace = args.trace.as_deref().map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
+    let mut trace = args.trace.as_deref().filter(|_| leads).map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
     if let Some(t) = trace.as_mut() {
         callbacks.push(t);
     }
-    if args.checkpoint {
+    if args.checkpoint && leads {
         callbacks.push(&mut checkpoint);
     }
     if let Some(e) = early.as_mut() {
@@ -127,24 +132,25 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(p) = plateau.as_mut() {
         callbacks.push(p);
     }
-    // Every flag and file is checked: what was read and built can be said.
+    // Every flag and file is checked: what was read and built can be said (status: stderr).
     if !quiet {
-        print!("{said}");
+        eprint!("{said}");
         if let Some(note) = &added {
-            println!("{note}");
+            eprintln!("{note}");
         }
     }
     if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
-        println!("{line}");
+        eprintln!("{line}");
     }
-    let fitted = model.fit(&x, &y, &options, &mut callbacks);
+    job.say_when_stopped(&args.out, args.checkpoint);
+    let fitted = model.fit_distributed(&x, &y, &options, &mut callbacks, job.collective());
     drop(callbacks);
     if let Some(t) = &trace {
         t.finish()?;
     }
     let history = match fitted {
         Ok(history) => history,
-        Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata),
+        Err(WxbError::Diverged(d)) => return diverged(&mut model, &d, args, past, metadata, leads),
         Err(e) => {
             let model = args.resume.as_ref().map_or("a new model".into(), |m| format!("the model {}", m.display()));
             let data = super::targets_file(&args.data);
@@ -152,34 +158,33 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     };
     past.extend(&history);
-    // 3. Results and files.
-    let stopped = early.as_ref().and_then(|e| report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
-    if let (Some(line), false) = (stopped, quiet) {
-        println!("{line}");
+    if !leads {
+        return Ok(());
     }
-    if let Some((tx, ty)) = &test {
-        let logs = model.evaluate(tx, ty, 256)?;
-        if !quiet {
-            println!(
-                "Test accuracy: {:.4} (loss {:.4}) on {} test digits",
-                logs.get("accuracy").copied().unwrap_or(f64::NAN),
-                logs["loss"],
-                tx.rows()
-            );
-        }
-    } else if let (Some(line), false) =
-        (report::saved_model(&past.history, early.as_ref().and_then(EarlyStopping::restored_epoch)), quiet)
-    {
-        println!("{line}");
-    }
-    metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-    save(&mut model, &args.out, &metadata, &past.history)?;
-    if !quiet {
-        println!(
-            "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",
-            args.out.display()
+    let processes = job.collective().size();
+    if processes > 1 && !quiet {
+        eprintln!(
+            "Trained on {processes} processes (global batch {batch_size}); every process ended with rank 0's weights, \
+             bit for bit (checked)"
         );
     }
+    // 3. Results (standard output: text, or one JSON object with --json) and files.
+    let stopped = early.as_ref().and_then(|e| report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
+    if let (Some(line), false) = (stopped, quiet) {
+        eprintln!("{line}");
+    }
+    let test = match &test {
+        Some((tx, ty)) => Some((model.evaluate(tx, ty, 256)?, tx.rows())),
+        None => None,
+    };
+    let kept = early.as_ref().and_then(EarlyStopping::restored_epoch);
+    let results = results::Results { out: &args.out, history: &past.history, kept, test: test.as_ref() };
+    metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
+    let title = results::title(args, &model, bundled, test.as_ref());
+    out_folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
+    results.print(args.json);
+    // Status, whatever the verbosity: where the files are.
+    eprintln!("Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)", args.out.display());
     if let Some(e) = checkpoint.error {
         return Err(
             e.context(format!("the model is saved, but a checkpoint under {} could not be", args.out.display()))
@@ -196,6 +201,7 @@ fn diverged(
     args: &TrainArgs,
     mut past: TrainingState,
     mut metadata: BTreeMap<String, serde_json::Value>,
+    leads: bool,
 ) -> Result<()> {
     let mut place = d.found.describe().to_string();
     if let Some((i, name)) = &d.layer {
@@ -208,7 +214,10 @@ fn diverged(
         KeptWeights::BeforeBadStep => {
             past.extend(&d.history);
             metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-            save(model, &args.out, &metadata, &past.history)?;
+            if leads {
+                let title = results::title(args, model, args.data.data.is_none(), None);
+                out_folder::save(model, &args.out, &metadata, &past.history, &title)?;
+            }
             format!("saved the last good model (before this batch) to {}/", args.out.display())
         }
         _ => "the weights were damaged by this step and were not saved: resume from a checkpoint".to_string(),
@@ -340,65 +349,4 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<(Sequential, Schema, TrainingS
         );
     }
     Ok((loaded.model, loaded.schema, state))
-}
-
-/// Writes `history.csv`, the model, then `training.png`.
-///
-/// The model (its weights file, whose embedded configuration carries the training state with its
-/// own exact history) is what `--resume` and the loaders read; `history.csv` is a copy for people
-/// and tools. It is written *before* the model so that it is never older than the model: a kill
-/// (SIGKILL, power loss) during this save leaves either both complete, or a `history.csv` with the
-/// epochs of the run being saved ahead of a model that still holds the previous run — never a
-/// model whose epochs `history.csv` lacks. Nothing reads `history.csv` back, so a longer one is
-/// harmless, and the next save of the folder rewrites it. The picture comes last and is only a
-/// picture: failing to draw it does not undo the saved model, and says so.
-fn save(
-    model: &mut Sequential,
-    dir: &Path,
-    metadata: &BTreeMap<String, serde_json::Value>,
-    history: &History,
-) -> Result<()> {
-    io::atomic::create_dir_durable(dir).with_context(|| format!("--out {}", dir.display()))?;
-    output::write_history_csv(history, &dir.join("history.csv"))?;
-    io::save(model, dir, metadata, OptimizerState::Include)?;
-    let png = dir.join("training.png");
-    crate::plot::training_curves(history, &png).map_err(|e| {
-        let cause = e.chain().last().map(ToString::to_string).unwrap_or_default();
-        anyhow::anyhow!("the model is saved in {}/, but {} could not be drawn: {cause}", dir.display(), png.display())
-    })
-}
-
-/// The names `wxb train` writes into a model folder besides `config.json`.
-const MODEL_FOLDER_FILES: [&str; 6] =
-    ["model.safetensors", "history.csv", "training.png", "trace.csv", "trace.png", "checkpoints"];
-
-/// Finds, before any training, an `--out` that this run could not or must not write: a folder
-/// that holds something other than a wxb model (wxb replaces only its own model folders: a
-/// `config.json` of the wxb format, or only files that `wxb train` writes, as an interrupted run
-/// leaves), or a place where no file can be created (probed with an anonymous temporary file:
-/// nothing is left).
-fn check_out(out: &Path) -> Result<()> {
-    if out.is_dir() {
-        let ours = match std::fs::read(out.join(io::CONFIG_FILE)) {
-            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
-                .is_ok_and(|v| v.get("format").and_then(serde_json::Value::as_str) == Some(io::FORMAT_NAME)),
-            Err(_) => std::fs::read_dir(out).with_context(|| format!("--out {}", out.display()))?.flatten().all(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                MODEL_FOLDER_FILES.contains(&name.as_str()) || (name.starts_with('.') && name.contains(".tmp"))
-            }),
-        };
-        if !ours {
-            bail!(
-                "--out {}: the folder exists and holds files that are not a wxb model; wxb replaces only its \
-                 own model folders: choose a new or empty folder",
-                out.display()
-            );
-        }
-    }
-    let existing = out.ancestors().find(|a| a.as_os_str().is_empty() || a.exists()).unwrap_or(Path::new("."));
-    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
-    if let Err(e) = tempfile::tempfile_in(existing) {
-        bail!("--out {}: cannot write in {} ({e}); nothing was trained", out.display(), existing.display());
-    }
-    Ok(())
 }

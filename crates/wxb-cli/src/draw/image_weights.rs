@@ -42,7 +42,7 @@ fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
     let right_x = 40 + grid_w + 110;
     let width = right_x + (cols as i32 * big + 150).max(440);
     let height = (90 + grid_rows as i32 * pitch_y).max(150 + 2 * rows as i32 * big + 200);
-    let root = BitMapBackend::new(path, (width as u32, height as u32)).into_drawing_area();
+    let root = super::png(path, (width as u32, height as u32));
     root.fill(&WHITE).map_err(draw_err)?;
     let k = p.n.kernel.data();
     let weights_max = max_abs((0..rows * cols).flat_map(|i| (0..shown).map(move |j| f64::from(k[i * units + j]))));
@@ -54,7 +54,7 @@ fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
     )?;
     label(
         &root,
-        "each image is one neuron's weights, one per input pixel (blue < 0 < red)",
+        "each image is one neuron's weights, one per input pixel (blue < 0 < orange)",
         (40 + grid_w / 2, 46),
         13,
         Anchor::Centre,

@@ -29,7 +29,7 @@ pub fn draw(xs: &[f32], ys: &[f32], lines: &[Line], caption: &str, path: &Path) 
 
 fn draw_into(xs: &[f32], ys: &[f32], lines: &[Line], caption: &str, path: &Path) -> Result<()> {
     init_fonts();
-    let root = BitMapBackend::new(path, (900, 640)).into_drawing_area();
+    let root = super::png(path, (900, 640));
     root.fill(&WHITE).map_err(draw_err)?;
     let range = |v: &[f32]| {
         let (lo, hi) =

@@ -2,7 +2,9 @@
 //! weight's path through training, and the one-neuron line fit. Every picture is written
 //! atomically with [`crate::plot::write_png_atomic`], with the embedded DejaVu font.
 
+pub mod canvas;
 pub mod colormap;
+pub mod conv;
 pub mod image_weights;
 pub mod line_fit;
 pub mod tabular;
@@ -15,8 +17,10 @@ use wxb::Tensor;
 
 use crate::plot::{FONT, draw_err};
 
-/// The drawing surface every picture uses.
-pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub use canvas::png;
+
+/// The drawing surface every picture uses ([`png`] makes one).
+pub type Area<'a> = DrawingArea<canvas::Canvas<'a>, Shift>;
 
 /// Where a text's anchor point is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! `wxb explain --draw` for tabular inputs: one neuron's contributions `xᵢ·wᵢ` as bars by feature
 //! name (largest first), and the heat map of the first Dense layer's kernel `W: [features, units]`
-//! (a row per feature, a column per neuron; blue < 0 < red).
+//! (a row per feature, a column per neuron; blue < 0 < orange).
 
 use std::path::Path;
 
@@ -58,7 +58,7 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     let body = (bars.len().max(rows) as i32) * ROW_H;
     let bar_h = (rows as i32 * ROW_H).clamp(120, 360);
     let height = (120 + body + 30 + 22 * p.n.summary.len() as i32).max(90 + 14 + bar_h + 30);
-    let root = BitMapBackend::new(path, (width as u32, height as u32)).into_drawing_area();
+    let root = super::png(path, (width as u32, height as u32));
     root.fill(&WHITE).map_err(draw_err)?;
     // Bars.
     let top = 90;
@@ -70,7 +70,7 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     )?;
     label(
         &root,
-        "largest first; red pushes z up, blue pushes it down",
+        "largest first; orange pushes z up, blue pushes it down",
         (bar_panel_w / 2 + 40, 46),
         13,
         Anchor::Centre,

@@ -17,7 +17,7 @@ pub fn draw(steps: &[WeightStep], name: &str, rule: &str, path: &Path) -> Result
 
 fn draw_into(steps: &[WeightStep], name: &str, rule: &str, path: &Path) -> Result<()> {
     init_fonts();
-    let root = BitMapBackend::new(path, (960, 900)).into_drawing_area();
+    let root = super::png(path, (960, 900));
     root.fill(&WHITE).map_err(draw_err)?;
     let (head, body) = root.split_vertically(40);
     head.titled(&format!("{name} trained by {rule}, step by step"), (FONT, 20)).map_err(draw_err)?;

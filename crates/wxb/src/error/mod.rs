@@ -131,6 +131,18 @@ pub enum WxbError {
         /// What it must be.
         reason: &'static str,
     },
+    /// Data-parallel training ended with weights that differ between the processes (their
+    /// updates must be identical: a bug, or processes that were given different data or options).
+    #[error(
+        "after data-parallel training, {differing} weight values differ between the {processes} processes \
+         (every process must end with rank 0's weights: were they all given the same data and options?)"
+    )]
+    ProcessesDisagree {
+        /// Weight values of some process that differ bitwise from rank 0's, summed over processes.
+        differing: usize,
+        /// The processes.
+        processes: usize,
+    },
     /// The model must be compiled (given an optimizer and a loss) first.
     #[error("the model is not compiled: call compile(optimizer, loss, metrics) first")]
     NotCompiled,

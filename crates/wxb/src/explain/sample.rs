@@ -164,6 +164,21 @@ impl<'m> Explainer<'m> {
         Ok(Self { model, names, values, engine })
     }
 
+    /// Layer `i`'s input and output for the sample in the `f64` pass, flattened row-major (shapes:
+    /// the layer's input shape and [`crate::layers::Layer::output_shape`]): a convolution's whole
+    /// feature maps `[h, w, filters]`, the values its chosen output's patch is read from.
+    /// `None` beyond the model's layers.
+    pub fn layer_values(&self, i: usize) -> Option<(&[f64], &[f64])> {
+        self.values.get(i).map(|v| (v.input.as_slice(), v.forward.output.as_slice()))
+    }
+
+    /// Layer `index`'s output for the sample in the `f64` pass, flattened row-major (a
+    /// convolution's `[h, w, filters]` feature maps, a Dense layer's activations), or `None` past
+    /// the last layer. `wxb explain --html` draws the feature maps from it.
+    pub fn layer_output(&self, index: usize) -> Option<&[f64]> {
+        self.layer_values(index).map(|(_, output)| output)
+    }
+
     /// The explanation for `options` (whose `input_names` were taken by [`Explainer::new`]).
     ///
     /// # Errors

@@ -41,6 +41,7 @@ mod global_pooling;
 mod layer;
 mod layer_normalization;
 mod neuron;
+mod permute;
 mod pooling1d;
 mod pooling2d;
 mod rescaling;
@@ -58,6 +59,7 @@ pub use conv::{ConvTrace, Geometry, Padding};
 pub use conv1d::{Conv1D, Conv1DConfig};
 pub use conv2d::{Conv2D, Conv2DConfig};
 pub use dense::{Dense, DenseConfig};
+pub use permute::{Permute, PermuteConfig};
 pub use dropout::{Dropout, DropoutConfig};
 pub use flatten::{DataFormat, Flatten, FlattenConfig};
 pub use global_pooling::{GlobalAveragePooling1D, GlobalAveragePooling1DConfig, GlobalAveragePooling2D};
@@ -129,6 +131,8 @@ layer_registry! {
     ZeroPadding2D(ZeroPadding2DConfig),
     /// [`SpatialDropout2D`].
     SpatialDropout2D(SpatialDropout2DConfig),
+    /// [`Permute`].
+    Permute(PermuteConfig),
 }
 
 /// A layer kind's configuration, implemented in the kind's file: it checks itself against the

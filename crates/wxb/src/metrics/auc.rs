@@ -112,6 +112,11 @@ impl Auc {
         area
     }
 
+    /// Every running sum, in a fixed order (data-parallel training adds them over processes).
+    pub(super) fn sums_mut(&mut self) -> impl Iterator<Item = &mut f64> {
+        self.positives.iter_mut().chain(&mut self.negatives)
+    }
+
     pub(super) fn reset(&mut self) {
         self.positives.fill(0.0);
         self.negatives.fill(0.0);

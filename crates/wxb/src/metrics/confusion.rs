@@ -75,6 +75,12 @@ impl Confusion {
         }
     }
 
+    /// Every running sum, in a fixed order (data-parallel training adds them over processes).
+    pub(super) fn sums_mut(&mut self) -> impl Iterator<Item = &mut f64> {
+        [&mut self.true_positives, &mut self.false_positives, &mut self.true_negatives, &mut self.false_negatives]
+            .into_iter()
+    }
+
     pub(super) fn reset(&mut self) {
         *self = Self::new(self.reported, self.threshold);
     }

@@ -86,6 +86,11 @@ impl R2 {
     }
 
     /// Zeroes the sums, keeping their allocation.
+    /// Every running sum, in a fixed order (data-parallel training adds them over processes).
+    pub(super) fn sums_mut(&mut self) -> impl Iterator<Item = &mut f64> {
+        self.sum.iter_mut().chain(&mut self.squared_sum).chain(&mut self.residual).chain(&mut self.count)
+    }
+
     pub(super) fn reset(&mut self) {
         for v in [&mut self.sum, &mut self.squared_sum, &mut self.residual, &mut self.count] {
             v.fill(0.0);

@@ -172,6 +172,18 @@ impl MetricState {
         }
     }
 
+    /// Every running sum of the state, in a fixed order: data-parallel training adds each over the
+    /// processes, so that [`MetricState::result`] is that of all their samples.
+    pub(crate) fn sums_mut(&mut self) -> Box<dyn Iterator<Item = &mut f64> + '_> {
+        match &mut self.running {
+            Running::Mean(mean, _) | Running::RootMean(mean) => Box::new([&mut mean.total, &mut mean.count].into_iter()),
+            Running::Confusion(counts) => Box::new(counts.sums_mut()),
+            Running::Auc(auc) => Box::new(auc.sums_mut()),
+            Running::R2(r2) => Box::new(r2.sums_mut()),
+            Running::FBeta(f) => Box::new(f.sums_mut()),
+        }
+    }
+
     fn check(&self, y_true: &Tensor, y_pred: &Tensor, sample_weight: Option<&[f32]>) {
         let fits = if self.metric.takes_class_indices() {
             y_true.len() == y_true.rows()

@@ -7,6 +7,7 @@ mod memory;
 mod names;
 mod step;
 mod summary;
+mod sync;
 mod trainable;
 mod workspace;
 
@@ -22,6 +23,7 @@ use crate::tensor::Tensor;
 pub use build::MAX_PARAMS;
 pub use guard::OnDivergence;
 pub use memory::{DEFAULT_MEMORY_BUDGET, MemoryPlan, default_memory_budget, set_default_memory_budget};
+pub(crate) use sync::StepSync;
 pub use workspace::Workspace;
 
 /// Keras' default batch size for `predict`, `evaluate` and `fit`.

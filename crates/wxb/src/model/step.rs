@@ -2,7 +2,7 @@
 
 use super::OnDivergence;
 use super::guard::StepFault;
-use super::{Sequential, Workspace, check};
+use super::{Sequential, StepSync, Workspace, check};
 use crate::error::WxbError;
 use crate::layers::{Layer, Mode, Param};
 use crate::logs::Logs;
@@ -38,22 +38,64 @@ impl Sequential {
     /// activation for the metrics. With [`OnDivergence::Stop`], a non-finite loss or gradient
     /// fails the step before the update, a non-finite weight right after it (see
     /// [`Divergence`](crate::error::Divergence)).
+    ///
+    /// With `sync` (data-parallel training), this process's batch is its part of a global batch:
+    /// the gradients, moving statistics and loss are summed over the processes, weighted by their
+    /// shares ([`Sequential::reduce_step`]), before the checks and the update; a process without
+    /// rows (`x` of 0 rows) contributes zero gradients.
     pub(crate) fn train_step(
         &mut self,
         x: &Tensor,
         y: &Tensor,
         sample_weight: Option<&[f32]>,
         guard: OnDivergence,
+        sync: Option<&StepSync<'_>>,
     ) -> Result<f32, (StepFault, f32)> {
         let compiled = self.compiled.as_ref().expect("compiled");
-        let loss = compiled.loss;
-        let step = compiled.optimizer.iterations();
+        let (loss, step) = (compiled.loss, compiled.optimizer.iterations());
         self.layers.iter_mut().for_each(|l| l.begin_train_step(step));
-        self.forward(x, Mode::Train);
-        let n = self.layers.len();
-        if n == 0 {
+        if self.layers.is_empty() {
+            self.forward(x, Mode::Train);
             return Ok(loss.compute(y, x, sample_weight));
         }
+        let mut value = if x.rows() == 0 {
+            self.zero_grads();
+            0.0
+        } else {
+            self.forward(x, Mode::Train);
+            self.backward_step(x, y, sample_weight)
+        };
+        let guarded = guard == OnDivergence::Stop;
+        self.trainable.with(&mut self.layers, |params| {
+            for p in params.iter_mut() {
+                if let Some(r) = p.regularizer {
+                    value += r.loss(&p.value);
+                    let Param { value: w, grad, .. } = &mut **p;
+                    r.add_gradient(w, grad);
+                }
+            }
+        });
+        if let Some(sync) = sync {
+            value = self.reduce_step(value, sync);
+        }
+        let compiled = self.compiled.as_mut().expect("compiled");
+        self.trainable.with(&mut self.layers, |params| {
+            if guarded && !(value.is_finite() && grads_finite(params)) {
+                return Err((StepFault::BeforeUpdate, value));
+            }
+            // The weights are checked block by block as the update writes them.
+            if !compiled.optimizer.apply_checked(params, guarded) {
+                return Err((StepFault::AfterUpdate, value));
+            }
+            Ok(value)
+        })
+    }
+
+    /// The loss of the last forward pass on `(x, y)` (with the activity penalties) and its
+    /// backward pass: every trainable weight's gradient.
+    fn backward_step(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&[f32]>) -> f32 {
+        let loss = self.compiled.as_ref().expect("compiled").loss;
+        let n = self.layers.len();
         let last = n - 1;
         let work = &mut self.work;
         work.grads.resize_with(n, Tensor::default);
@@ -95,25 +137,7 @@ impl Sequential {
                 self.layers[i].backward(input, &work.acts[i], dy, dx, scratch);
             }
         }
-        let guarded = guard == OnDivergence::Stop;
-        let compiled = self.compiled.as_mut().expect("compiled");
-        self.trainable.with(&mut self.layers, |params| {
-            for p in params.iter_mut() {
-                if let Some(r) = p.regularizer {
-                    value += r.loss(&p.value);
-                    let Param { value: w, grad, .. } = &mut **p;
-                    r.add_gradient(w, grad);
-                }
-            }
-            if guarded && !(value.is_finite() && grads_finite(params)) {
-                return Err((StepFault::BeforeUpdate, value));
-            }
-            // The weights are checked block by block as the update writes them.
-            if !compiled.optimizer.apply_checked(params, guarded) {
-                return Err((StepFault::AfterUpdate, value));
-            }
-            Ok(value)
-        })
+        value
     }
 
     /// The loss of a batch in inference mode (weight and activity regularization included, as
@@ -184,7 +208,7 @@ impl Sequential {
             check::sample_weights(sw, x.rows())?;
         }
         let mut metrics = self.metric_states(y.cols());
-        let (Ok(loss) | Err((_, loss))) = self.train_step(x, y, sample_weight, OnDivergence::Continue);
+        let (Ok(loss) | Err((_, loss))) = self.train_step(x, y, sample_weight, OnDivergence::Continue, None);
         let pred = self.work.output().expect("a forward pass ran");
         metrics.iter_mut().for_each(|m| m.update(y, pred, None));
         let mut logs = Logs::new();

@@ -24,6 +24,8 @@ pub struct Workspace {
     /// The gradient of the last layer's activity penalty with respect to its output, then to its
     /// logits (when the loss fuses with its activation).
     pub(crate) activity: [Tensor; 2],
+    /// A data-parallel step's fused allreduce buffer (gradients, moving statistics, loss).
+    pub(crate) fused: Vec<f32>,
 }
 
 impl Workspace {

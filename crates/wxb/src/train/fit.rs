@@ -2,10 +2,11 @@
 
 use std::borrow::Cow;
 
+use super::collective::{Collective, SingleProcess, rank_part};
 use super::{Callback, FitOptions, History, Logs, OnDivergence, Shuffle, TrainParams};
 use crate::error::WxbError;
 use crate::metrics::MetricState;
-use crate::model::{MemoryPlan, Sequential, check};
+use crate::model::{MemoryPlan, Sequential, StepSync, check};
 use crate::rng::WxbRng;
 use crate::tensor::{Tensor, argmax};
 
@@ -44,9 +45,46 @@ impl Sequential {
         options: &FitOptions,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<History, WxbError> {
+        self.fit_distributed(x, y, options, callbacks, &SingleProcess)
+    }
+
+    /// [`Sequential::fit`] as one of the `size` processes of a data-parallel run (Horovod's
+    /// semantics), every process calling it with the same data, options and model seed:
+    ///
+    /// - rank 0's weights are broadcast first, so every process starts from them;
+    /// - `batch_size` is the **global** batch: every process follows the one seeded order of the
+    ///   samples and takes its part of each global batch ([`rank_part`]: `⌊r·m/N⌋..⌊(r+1)·m/N⌋` of
+    ///   a batch of `m`);
+    /// - each step sums, in one fused allreduce, every process's gradients, moving statistics and
+    ///   loss weighted by its share `m_r/m` of the batch: the gradient of the global batch's mean
+    ///   loss, so with the same seed the weights equal those of one process to float rounding, and
+    ///   every process applies the same update (bit-identical weights);
+    /// - the epoch's metrics are summed over the processes before the epoch's callbacks, so every
+    ///   process sees the same epoch logs (the metrics in the batch logs are this process's part);
+    ///   validation runs on every process on the whole validation data.
+    ///
+    /// Not equal to one process: batch normalization's batch statistics (each process normalizes
+    /// its own part; the moving statistics are the shares' weighted mean) and dropout's masks (each
+    /// process draws its own). With [`SingleProcess`] this is `fit`.
+    ///
+    /// # Errors
+    /// As `fit`, and [`WxbError::InvalidArgument`] when `batch_size` or the training samples are
+    /// fewer than the processes.
+    pub fn fit_distributed(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        options: &FitOptions,
+        callbacks: &mut [&mut dyn Callback],
+        collective: &dyn Collective,
+    ) -> Result<History, WxbError> {
         self.check_data(x, y, ("x", "y"))?;
         check::batch_size(options.batch_size)?;
-        let batch = options.batch_size.min(x.rows());
+        let (rank, size) = (collective.rank(), collective.size());
+        if size > 1 {
+            check_processes(options.batch_size, x.rows(), size)?;
+        }
+        let batch = options.batch_size.div_ceil(size).min(x.rows());
         let slots = self.optimizer().map_or(0, |o| o.slot_names().len());
         let bytes = self.memory_plan().training_bytes(batch, slots);
         MemoryPlan::check(bytes, self.memory_budget(), "training", batch)?;
@@ -73,6 +111,10 @@ impl Sequential {
         // Moving statistics change in the forward pass: the divergence guard saves them per step.
         let guard_moving = options.on_divergence == OnDivergence::Stop && self.params().any(|(_, _, p)| !p.trainable);
         let mut saved = Vec::new();
+        if size > 1 {
+            broadcast_weights(self, collective)?;
+        }
+        let allreduce = |v: &mut [f32]| collective.allreduce_sum(v);
         for epoch in options.initial_epoch..options.epochs {
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(self, epoch);
@@ -87,24 +129,28 @@ impl Sequential {
                 for cb in callbacks.iter_mut() {
                     cb.on_batch_begin(self, step);
                 }
-                split.x.gather_rows_into(idx, &mut bx);
-                split.y.gather_rows_into(idx, &mut by);
+                let part = &idx[rank_part(idx.len(), rank, size)];
+                split.x.gather_rows_into(part, &mut bx);
+                split.y.gather_rows_into(part, &mut by);
                 let sw = split.sample_weight.as_ref().map(|w| {
                     bsw.clear();
-                    bsw.extend(idx.iter().map(|&i| w[i]));
+                    bsw.extend(part.iter().map(|&i| w[i]));
                     bsw.as_slice()
                 });
                 if guard_moving {
                     self.save_non_trainable(&mut saved);
                 }
-                let loss = match self.train_step(&bx, &by, sw, options.on_divergence) {
+                let sync = StepSync { share: part.len() as f32 / idx.len() as f32, allreduce: &allreduce };
+                let loss = match self.train_step(&bx, &by, sw, options.on_divergence, (size > 1).then_some(&sync)) {
                     Ok(loss) => loss,
                     Err(fault) => return Err(self.diverged(fault, (epoch, step, steps), (&bx, &by), &saved, history)),
                 };
                 loss_sum += f64::from(loss) * idx.len() as f64;
                 seen += idx.len();
-                let pred = self.activation(self.layers().len().saturating_sub(1));
-                metrics.iter_mut().for_each(|m| m.update(&by, pred, None));
+                if !part.is_empty() {
+                    let pred = self.activation(self.layers().len().saturating_sub(1));
+                    metrics.iter_mut().for_each(|m| m.update(&by, pred, None));
+                }
                 batch_logs(&mut logs, loss_sum / seen as f64, &metrics);
                 for cb in callbacks.iter_mut() {
                     cb.on_batch_end(self, step, &logs);
@@ -112,6 +158,10 @@ impl Sequential {
                 if self.is_stopping() {
                     break;
                 }
+            }
+            if size > 1 {
+                reduce_metrics(&mut metrics, collective);
+                batch_logs(&mut logs, loss_sum / seen.max(1) as f64, &metrics);
             }
             if let Some((vx, vy)) = &split.validation
                 && (epoch + 1) % options.validation_freq.max(1) == 0
@@ -132,7 +182,63 @@ impl Sequential {
         for cb in callbacks.iter_mut() {
             cb.on_train_end(self, &logs);
         }
+        if size > 1 {
+            check_identical(self, collective)?;
+        }
         Ok(history)
+    }
+}
+
+/// Refuses a data-parallel run in which a process could have no sample at all.
+fn check_processes(batch_size: usize, samples: usize, size: usize) -> Result<(), WxbError> {
+    let (name, value) = if batch_size < size { ("batch_size", batch_size) } else { ("samples", samples) };
+    if value < size {
+        return Err(WxbError::InvalidArgument {
+            name,
+            value: format!("{value} with {size} processes"),
+            reason: "the global batch and the training samples must be at least one per process",
+        });
+    }
+    Ok(())
+}
+
+/// Gives every process rank 0's weights (all of them, trainable or not).
+fn broadcast_weights(model: &mut Sequential, collective: &dyn Collective) -> Result<(), WxbError> {
+    let mut weights = model.get_weights();
+    let mut flat: Vec<f32> = weights.iter().flat_map(|w| w.data().iter().copied()).collect();
+    collective.broadcast(&mut flat);
+    let mut at = 0;
+    for w in &mut weights {
+        let n = w.len();
+        w.data_mut().copy_from_slice(&flat[at..at + n]);
+        at += n;
+    }
+    model.set_weights(&weights)
+}
+
+/// Checks that every process ends with rank 0's weights, bit for bit (one broadcast and one
+/// allreduce of the count of differing values).
+fn check_identical(model: &Sequential, collective: &dyn Collective) -> Result<(), WxbError> {
+    let own: Vec<f32> = model.get_weights().iter().flat_map(|w| w.data().iter().copied()).collect();
+    let mut first = own.clone();
+    collective.broadcast(&mut first);
+    let mut differing = [own.iter().zip(&first).filter(|(a, b)| a.to_bits() != b.to_bits()).count() as f64];
+    collective.allreduce_sum_f64(&mut differing);
+    match differing[0] as usize {
+        0 => Ok(()),
+        differing => Err(WxbError::ProcessesDisagree { differing, processes: collective.size() }),
+    }
+}
+
+/// Sums every metric's running state over the processes (in one allreduce).
+fn reduce_metrics(metrics: &mut [MetricState], collective: &dyn Collective) {
+    let mut sums: Vec<f64> = metrics.iter_mut().flat_map(|m| m.sums_mut().map(|v| *v).collect::<Vec<_>>()).collect();
+    collective.allreduce_sum_f64(&mut sums);
+    let mut it = sums.into_iter();
+    for m in metrics {
+        for v in m.sums_mut() {
+            *v = it.next().expect("as many sums as collected");
+        }
     }
 }
 

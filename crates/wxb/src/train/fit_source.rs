@@ -172,7 +172,7 @@ impl Sequential {
                 if guard_moving {
                     self.save_non_trainable(&mut saved);
                 }
-                let loss = match self.train_step(&b.x, &b.y, sw, options.on_divergence) {
+                let loss = match self.train_step(&b.x, &b.y, sw, options.on_divergence, None) {
                     Ok(loss) => loss,
                     Err(fault) => {
                         return Err(self.diverged(fault, (epoch, step, steps), (&b.x, &b.y), &saved, history));

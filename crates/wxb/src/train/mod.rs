@@ -10,6 +10,7 @@
 
 #[macro_use]
 mod monitor;
+mod collective;
 mod early_stopping;
 mod fit;
 mod fit_source;
@@ -23,6 +24,7 @@ mod terminate_on_nan;
 pub use crate::error::{Divergence, KeptWeights, NonFiniteIn};
 pub use crate::logs::{History, Logs};
 pub use crate::model::OnDivergence;
+pub use collective::{Collective, SingleProcess, rank_part};
 pub use early_stopping::{EarlyStopping, FinalWeights};
 pub use issue::CallbackIssue;
 pub use learning_rate_scheduler::LearningRateScheduler;
