@@ -17,6 +17,7 @@ use wxb::train::{BatchSource, EarlyStopping, FinalWeights, Part, Shuffle, SplitR
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
 use crate::dataset;
+use crate::distributed::Job;
 use crate::progress::{Progress, Verbosity};
 use crate::train_options::SplitArg;
 
@@ -57,8 +58,14 @@ fn check_flags(args: &TrainArgs) -> Result<()> {
 
 /// Trains a new model on the streamed `--data`, validates on the last rows or on a streamed
 /// `--validation-data`, and saves it as `wxb train` does.
-pub fn run(args: &TrainArgs) -> Result<()> {
+pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     check_flags(args)?;
+    if job.collective().size() > 1 {
+        bail!(
+            "streamed data (--stream, or a data file larger than a quarter of --memory-budget) trains in one \
+             process for now: run it without mpirun, or raise --memory-budget to load the file"
+        );
+    }
     let path = dataset::data_path(&args.data)?;
     let budget = wxb::model::default_memory_budget();
     let categorical = args.table.categorical.clone().unwrap_or_default();
@@ -140,7 +147,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut past = past;
     let history = match fitted {
         Ok(history) => history,
-        Err(WxbError::Diverged(d)) => return super::diverged(&mut model, &d, args, past, metadata),
+        Err(WxbError::Diverged(d)) => return super::diverged(&mut model, &d, args, past, metadata, true),
         Err(WxbError::BatchSource { message }) => {
             return Err(data.take_error().map_or_else(|| anyhow::anyhow!(message), dataset::error));
         }
@@ -158,7 +165,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         println!("{line}");
     }
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-    super::save(&mut model, &args.out, &metadata, &past.history)?;
+    let title = super::results::title(args, &model, false, None);
+    super::out_folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
     if !quiet {
         println!(
             "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",

@@ -219,11 +219,11 @@ fn standardization(file: &NpyFile, pass: &mut NpyPass, options: &StreamOptions) 
             }
             cm.iter_mut().for_each(|m| *m /= rows as f64);
             let total = count + rows;
-            for j in 0..k {
-                let c2: f64 = x.data().chunks_exact(k).map(|r| (f64::from(r[j]) - cm[j]).powi(2)).sum();
-                let delta = cm[j] - mean[j];
-                m2[j] += c2 + delta * delta * count as f64 * rows as f64 / total as f64;
-                mean[j] += delta * rows as f64 / total as f64;
+            for (j, ((m, s), c)) in mean.iter_mut().zip(m2.iter_mut()).zip(&cm).enumerate() {
+                let c2: f64 = x.data().chunks_exact(k).map(|r| (f64::from(r[j]) - c).powi(2)).sum();
+                let delta = c - *m;
+                *s += c2 + delta * delta * count as f64 * rows as f64 / total as f64;
+                *m += delta * rows as f64 / total as f64;
             }
             count = total;
             at += rows;
