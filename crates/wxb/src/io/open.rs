@@ -128,10 +128,7 @@ pub fn open_model(path: &Path) -> Result<LoadedModel, ModelIoError> {
         ModelFormat::Folder => super::load(path),
         ModelFormat::Keras => super::keras::read_keras(path),
         ModelFormat::KerasH5 => super::keras::read_h5(path),
-        ModelFormat::Onnx => Err(ModelIoError::Format {
-            path: path.to_path_buf(),
-            message: "an ONNX model, but ONNX support is not built yet".into(),
-        }),
+        ModelFormat::Onnx => super::onnx::read(path),
     }
 }
 
@@ -152,10 +149,7 @@ pub fn save_as(
         ModelFormat::Folder => super::save(&mut loaded.model, path, &loaded.metadata, state),
         ModelFormat::Keras => super::keras::write_keras(loaded, path),
         ModelFormat::KerasH5 => super::keras::write_h5(loaded, path),
-        ModelFormat::Onnx => Err(ModelIoError::Format {
-            path: path.to_path_buf(),
-            message: "cannot write ONNX: ONNX support is not built yet".into(),
-        }),
+        ModelFormat::Onnx => super::onnx::write(loaded, path),
     }
 }
 
