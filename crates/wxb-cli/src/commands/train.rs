@@ -48,6 +48,14 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     }
     recipe::check_run_flags(args)?;
     if !bundled && stream::chosen(args)? {
+        let processes = job.collective().size();
+        if processes > 1 {
+            bail!(
+                "--data {}: streamed training (--stream, or a file above the memory budget) runs on one process; \
+                 {processes} processes need data that fits in memory (raise --memory-budget)",
+                args.data.data.as_deref().unwrap_or(Path::new("")).display()
+            );
+        }
         return stream::run(args);
     }
     if args.resume.is_some() {
@@ -118,7 +126,12 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
-    let mut trace = args.trace.as_deref().filter(|_| leads).map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
+    let mut trace = args
+        .trace
+        .as_deref()
+        .filter(|_| leads)
+        .map(|spec| crate::trace::Trace::new(spec, &model, &args.out))
+        .transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
     if let Some(t) = trace.as_mut() {
         callbacks.push(t);
