@@ -177,7 +177,10 @@ fn weights_or_outputs_of_the_wrong_shape_are_refused_naming_the_part() {
         t.raw_data.truncate(12 * 8 * 4);
     });
     let e = refused(&path);
-    assert!(e.contains("node \"/fc2/Gemm\" (Gemm): B has shape [12, 8] (transB = 1), the input has 16 features"), "{e}");
+    assert!(
+        e.contains("node \"/fc2/Gemm\" (Gemm): B has shape [12, 8] (transB = 1), the input has 16 features"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -34,7 +34,11 @@ impl PermuteConfig {
             && self.dims.iter().all(|&d| (1..=rank).contains(&d) && !std::mem::replace(&mut seen[d - 1], true));
         if !valid {
             let shown = format!("{:?} for samples of shape {input_shape:?}", self.dims);
-            return Err(check.bad("dims", shown, "must reorder the sample's axes: a permutation of 1..=rank (rank < 8)"));
+            return Err(check.bad(
+                "dims",
+                shown,
+                "must reorder the sample's axes: a permutation of 1..=rank (rank < 8)",
+            ));
         }
         Ok(self.dims.iter().map(|&d| input_shape[d - 1]).collect())
     }

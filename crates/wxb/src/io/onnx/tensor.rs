@@ -15,9 +15,10 @@ pub fn shape(t: &TensorProto) -> Result<Vec<usize>, String> {
     let mut dims = Vec::with_capacity(t.dims.len());
     for &d in &t.dims {
         let d = usize::try_from(d).map_err(|_| format!("dimension {d} in shape {:?}", t.dims))?;
-        n = n.checked_mul(d).filter(|&n| n <= MAX_TENSOR_VALUES).ok_or_else(|| {
-            format!("shape {:?} holds more than {MAX_TENSOR_VALUES} values, over the limit", t.dims)
-        })?;
+        n = n
+            .checked_mul(d)
+            .filter(|&n| n <= MAX_TENSOR_VALUES)
+            .ok_or_else(|| format!("shape {:?} holds more than {MAX_TENSOR_VALUES} values, over the limit", t.dims))?;
         dims.push(d);
     }
     Ok(dims)
@@ -146,7 +147,8 @@ mod tests {
     fn values_come_from_raw_data_or_the_typed_field_and_must_fill_the_shape() {
         let t = from_tensor("w", &Tensor::from_vec(&[2, 2], vec![1.0, 2.0, 3.0, 4.0]));
         assert_eq!((shape(&t).unwrap(), floats(&t).unwrap()), (vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]));
-        let typed = TensorProto { dims: vec![2], data_type: proto::FLOAT, float_data: vec![5.0, 6.0], ..Default::default() };
+        let typed =
+            TensorProto { dims: vec![2], data_type: proto::FLOAT, float_data: vec![5.0, 6.0], ..Default::default() };
         assert_eq!(floats(&typed).unwrap(), [5.0, 6.0]);
         let short = TensorProto { dims: vec![3], ..typed.clone() };
         assert!(floats(&short).unwrap_err().contains("holds 2 values, its shape [3] needs 3"));

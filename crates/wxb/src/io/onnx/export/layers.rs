@@ -60,7 +60,9 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
             if input.len() == 3 {
                 g.to_nchw(&name);
             } else if input.len() != 1 {
-                return Err(format!("BatchNormalization of samples {input:?}: only [features] and images are exported"));
+                return Err(format!(
+                    "BatchNormalization of samples {input:?}: only [features] and images are exported"
+                ));
             }
             let features = *input.last().expect("a sample axis");
             let ones = Tensor::from_vec(&[features], vec![1.0; features]);
@@ -117,7 +119,8 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
                     }
                 }
             }
-            let mut extra = vec![g.constant(&format!("{name}/kernel"), &Tensor::from_vec(&[out, per_group, kh, kw], w))];
+            let mut extra =
+                vec![g.constant(&format!("{name}/kernel"), &Tensor::from_vec(&[out, per_group, kh, kw], w))];
             if let Some(b) = weight(layer, "bias") {
                 extra.push(g.constant(&format!("{name}/bias"), b));
             }
@@ -185,12 +188,9 @@ pub fn activation(g: &mut Graph, name: &str, activation: Activation) -> Result<(
         Activation::Gelu => g.node("Gelu", &act, &[], Vec::new()),
         Activation::GeluTanh => g.node("Gelu", &act, &[], vec![("approximate", Attr::Str("tanh"))]),
         Activation::Sigmoid => g.node("Sigmoid", &act, &[], Vec::new()),
-        Activation::HardSigmoid => g.node(
-            "HardSigmoid",
-            &act,
-            &[],
-            vec![("alpha", Attr::Float(1.0 / 6.0)), ("beta", Attr::Float(0.5))],
-        ),
+        Activation::HardSigmoid => {
+            g.node("HardSigmoid", &act, &[], vec![("alpha", Attr::Float(1.0 / 6.0)), ("beta", Attr::Float(0.5))])
+        }
         Activation::Tanh => g.node("Tanh", &act, &[], Vec::new()),
         Activation::Softmax | Activation::LogSoftmax => {
             g.to_wxb(name);

@@ -55,7 +55,8 @@ pub(in crate::io::onnx) fn preprocessing_nodes(
 /// [`ModelIoError::Part`] naming the layer (or the preprocessing) that has no ONNX form in wxb —
 /// nothing is written then; [`ModelIoError::Io`] when writing fails.
 pub fn write(loaded: &LoadedModel, path: &Path) -> Result<(), ModelIoError> {
-    let bytes = encode(loaded).map_err(|(part, message)| ModelIoError::Part { path: path.to_path_buf(), part, message })?;
+    let bytes =
+        encode(loaded).map_err(|(part, message)| ModelIoError::Part { path: path.to_path_buf(), part, message })?;
     atomic::write_atomic(path, &bytes).map_err(|source| ModelIoError::Io { path: path.to_path_buf(), source })
 }
 
@@ -123,7 +124,11 @@ fn value_info(name: &str, shape: &[usize]) -> ValueInfoProto {
     let mut dim = vec![Dimension { dim_value: None, dim_param: Some("batch".into()) }];
     dim.extend(shape.iter().map(|&d| Dimension { dim_value: Some(d as i64), dim_param: None }));
     let tensor_type = TensorTypeProto { elem_type: proto::FLOAT, shape: Some(TensorShapeProto { dim }) };
-    ValueInfoProto { name: name.into(), r#type: Some(TypeProto { tensor_type: Some(tensor_type), ..TypeProto::default() }), ..ValueInfoProto::default() }
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto { tensor_type: Some(tensor_type), ..TypeProto::default() }),
+        ..ValueInfoProto::default()
+    }
 }
 
 /// The schema's preparation of raw inputs ([`Schema::prepare`]) as nodes.

@@ -98,7 +98,8 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
         if matches!(proto.op_type.as_str(), "If" | "Loop" | "Scan" | "SequenceMap") {
             return Err(node.fail("control flow is not supported: wxb imports a chain of layers"));
         }
-        let dynamic: Vec<&String> = proto.input.iter().filter(|i| !i.is_empty() && !constants.contains_key(*i)).collect();
+        let dynamic: Vec<&String> =
+            proto.input.iter().filter(|i| !i.is_empty() && !constants.contains_key(*i)).collect();
         match dynamic.as_slice() {
             [only] if **only == current => {}
             [] => return Err(node.fail("computes from constants only: wxb imports a chain of layers")),
@@ -199,13 +200,18 @@ fn graph_input(graph: &proto::GraphProto, constants: &Constants) -> Result<(Stri
     }
     let dims = tensor.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or_default();
     if dims.len() < 2 {
-        return Err(Fail::new(&part, format!("has rank {}, wxb needs [batch, …] with a sample of rank ≥ 1", dims.len())));
+        return Err(Fail::new(
+            &part,
+            format!("has rank {}, wxb needs [batch, …] with a sample of rank ≥ 1", dims.len()),
+        ));
     }
     let mut shape = Vec::new();
     for (axis, d) in dims.iter().enumerate().skip(1) {
         match d.dim_value {
             Some(v) if v > 0 && v <= 1 << 31 => shape.push(v as usize),
-            _ => return Err(Fail::new(&part, format!("axis {axis} has no fixed length: only the batch axis may vary"))),
+            _ => {
+                return Err(Fail::new(&part, format!("axis {axis} has no fixed length: only the batch axis may vary")));
+            }
         }
     }
     Ok((input.name.clone(), shape))

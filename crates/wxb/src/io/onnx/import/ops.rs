@@ -48,7 +48,9 @@ pub fn convert(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Co
             let rank = chain.onnx_shape().len() as i64 + 1;
             let axis = node.int("axis", -1)?;
             if axis != -1 && axis != rank - 1 {
-                return Err(node.fail(format!("axis {axis} of a rank-{rank} value: wxb applies softmax over the last axis")));
+                return Err(
+                    node.fail(format!("axis {axis} of a rank-{rank} value: wxb applies softmax over the last axis"))
+                );
             }
             chain.to_plain(node.name(), &node.part)?;
             Some(if op == "Softmax" { Activation::Softmax } else { Activation::LogSoftmax })
@@ -150,7 +152,14 @@ fn matmul(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Constan
     dense(chain, node, k, n, b, None)
 }
 
-fn dense(chain: &mut Chain, node: &Node<'_>, k: usize, n: usize, kernel: Vec<f32>, bias: Option<Vec<f32>>) -> Result<(), Fail> {
+fn dense(
+    chain: &mut Chain,
+    node: &Node<'_>,
+    k: usize,
+    n: usize,
+    kernel: Vec<f32>,
+    bias: Option<Vec<f32>>,
+) -> Result<(), Fail> {
     let mut config = DenseConfig::new(n);
     config.use_bias = bias.is_some();
     let mut weights = vec![Tensor::from_vec(&[k, n], kernel)];

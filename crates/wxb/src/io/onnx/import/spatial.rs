@@ -5,9 +5,9 @@ use super::chain::{Chain, Layout, shown};
 use super::node::Node;
 use super::{Constants, Fail};
 use crate::layers::{
-    AveragePooling2DConfig, BatchNormalizationConfig, Conv2DConfig, DataFormat, FlattenConfig, GlobalAveragePooling2DConfig,
-    GlobalMaxPooling2DConfig, LayerConfig, MaxPooling2DConfig, Padding, PermuteConfig, ReshapeConfig,
-    ZeroPadding2DConfig,
+    AveragePooling2DConfig, BatchNormalizationConfig, Conv2DConfig, DataFormat, FlattenConfig,
+    GlobalAveragePooling2DConfig, GlobalMaxPooling2DConfig, LayerConfig, MaxPooling2DConfig, Padding, PermuteConfig,
+    ReshapeConfig, ZeroPadding2DConfig,
 };
 use crate::tensor::Tensor;
 
@@ -94,7 +94,9 @@ fn image(chain: &mut Chain, node: &Node<'_>) -> Result<[usize; 2], Fail> {
 pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
     let (w_shape, w) = node.floats(1, constants)?.ok_or_else(|| node.fail("has no weights W"))?;
     let &[out, per_group, kh, kw] = w_shape.as_slice() else {
-        return Err(node.fail(format!("W has shape {w_shape:?}: only 2-D convolutions [out, in/groups, kh, kw] are supported")));
+        return Err(
+            node.fail(format!("W has shape {w_shape:?}: only 2-D convolutions [out, in/groups, kh, kw] are supported"))
+        );
     };
     let hw = image(chain, node)?;
     let window = Window::read(node, hw, Some([kh, kw]))?;
@@ -106,10 +108,7 @@ pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result
         return Err(node.fail(format!("group {groups}: wxb's Conv2D has no grouped convolutions")));
     }
     if chain.shape[2] != per_group {
-        return Err(node.fail(format!(
-            "W has shape {w_shape:?} for an input of {} channels",
-            chain.shape[2]
-        )));
+        return Err(node.fail(format!("W has shape {w_shape:?} for an input of {} channels", chain.shape[2])));
     }
     let padding = match window.padding(hw) {
         Some(p) => p,
@@ -173,10 +172,8 @@ pub fn pool(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
             Padding::Valid
         }
         None => {
-            return Err(node.fail(format!(
-                "pads {:?}: wxb's pooling pads only as Keras' \"valid\" or \"same\" do",
-                window.pads
-            )));
+            return Err(node
+                .fail(format!("pads {:?}: wxb's pooling pads only as Keras' \"valid\" or \"same\" do", window.pads)));
         }
     };
     if node.int("ceil_mode", 0)? != 0 {
