@@ -317,17 +317,15 @@ fn pool() -> &'static Pool {
     })
 }
 
+/// A part's work on its range of a split slice: `f(part, range, &mut data[range])`.
+pub type RangeJob<'a> = dyn Fn(usize, std::ops::Range<usize>, &mut [f32]) + Sync + 'a;
+
 /// Runs `f(p, r, &mut data[r])` for each part `p` and its range `r = range(data.len(), parts,
 /// align, p)` of `data`, in parallel as [`for_each_part`] does.
 ///
 /// # Panics
 /// With more than [`MAX_PARTS`] parts.
-pub fn for_each_range_mut(
-    data: &mut [f32],
-    parts: usize,
-    align: usize,
-    f: &(dyn Fn(usize, std::ops::Range<usize>, &mut [f32]) + Sync),
-) {
+pub fn for_each_range_mut(data: &mut [f32], parts: usize, align: usize, f: &RangeJob<'_>) {
     /// The data's pointer, shared by the parts (each uses its own range).
     struct Data(*mut f32);
     // SAFETY: the parts of one call reach disjoint ranges through it.

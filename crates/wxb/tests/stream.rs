@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use wxb::Tensor;
-use wxb::data::stream::{Shard, StreamOptions, StreamedData};
+use wxb::data::stream::{Shard, StreamOptions, StreamedData, Survey};
 use wxb::data::{AdaptOptions, LoadOptions, Standardize};
 use wxb::train::{BatchSource, Part};
 
@@ -70,8 +70,7 @@ fn shards_split_the_rows_and_merged_surveys_adapt_the_whole_file() {
     let diff = x.iter().zip(loaded.features.data()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(x.len() == loaded.features.len() && diff < 1e-5, "{diff}");
     // Three shards: disjoint, in order, all the rows; their merged surveys give the same schema.
-    let surveys: Vec<_> =
-        (0..3).map(|r| StreamedData::survey(&path, &options(Shard::new(r, 3))).unwrap()).collect();
+    let surveys: Vec<_> = (0..3).map(|r| StreamedData::survey(&path, &options(Shard::new(r, 3))).unwrap()).collect();
     let counts: Vec<usize> = surveys.iter().map(|s| s.rows()).collect();
     assert_eq!(counts.iter().sum::<usize>(), 1000, "{counts:?}");
     assert!(counts.iter().all(|&c| c > 250), "{counts:?}");
@@ -80,7 +79,8 @@ fn shards_split_the_rows_and_merged_surveys_adapt_the_whole_file() {
         let mut merged = StreamedData::survey(&path, &options(Shard::new(r, 3))).unwrap();
         for (o, s) in (0..3).filter(|&o| o != r).map(|o| (o, StreamedData::survey(&path, &options(Shard::new(o, 3))))) {
             assert_ne!(o, r);
-            merged.merge(s.unwrap());
+            // As an MPI rank receives it: bytes.
+            merged.merge(Survey::from_bytes(&s.unwrap().to_bytes()).unwrap());
         }
         let mut d = StreamedData::from_survey(merged, &options(Shard::new(r, 3))).unwrap();
         assert_eq!(d.schema().feature_names, whole.schema().feature_names);
@@ -107,7 +107,10 @@ fn a_validation_split_holds_out_the_last_rows_and_adapts_on_the_others() {
     assert_eq!((d.rows(Part::Training), d.rows(Part::Validation)), (750, 250));
     let raw = wxb::data::load_raw(&path, None, &LoadOptions::default()).unwrap();
     let loaded = raw.adapt(&(0..750).collect::<Vec<_>>(), &o.adapt);
-    assert_eq!(serde_json::to_value(&d.schema().columns).unwrap(), serde_json::to_value(&loaded.schema.columns).unwrap());
+    assert_eq!(
+        serde_json::to_value(&d.schema().columns).unwrap(),
+        serde_json::to_value(&loaded.schema.columns).unwrap()
+    );
     let (x, _) = read_all(&mut d, Part::Validation);
     assert_eq!(x, loaded.features.data()[750 * loaded.features.cols()..]);
 }

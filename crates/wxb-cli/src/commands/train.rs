@@ -47,9 +47,6 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
         bail!("--labels, --target and --features need --data FILE (without --data, wxb trains on the bundled MNIST)");
     }
     recipe::check_run_flags(args)?;
-    if !bundled && stream::chosen(args)? {
-        return stream::run(args);
-    }
     if args.resume.is_some() {
         args.options.check_resume()?;
     }
@@ -58,6 +55,9 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     }
     if leads {
         out_folder::check_out(&args.out)?;
+    }
+    if !bundled && stream::chosen(args)? {
+        return stream::run(args, job);
     }
     let batch_size =
         args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });
@@ -118,7 +118,12 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
-    let mut trace = args.trace.as_deref().filter(|_| leads).map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
+    let mut trace = args
+        .trace
+        .as_deref()
+        .filter(|_| leads)
+        .map(|spec| crate::trace::Trace::new(spec, &model, &args.out))
+        .transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
     if let Some(t) = trace.as_mut() {
         callbacks.push(t);

@@ -1,7 +1,9 @@
 //! The target column of a CSV table: numbers (regression) or class labels (classification), and
 //! the rule that chooses when the task is not given (see [`csv`](super::csv)).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use super::DataError;
@@ -252,14 +254,15 @@ fn column(values: Vec<f32>) -> Tensor {
 /// What the task rule needs of a target column, gathered chunk by chunk from a streamed file
 /// (its rows are not kept): the counts, the first problem cells and the distinct labels (at most
 /// [`MAX_CLASSES`]` + 1` of them: past that the column is no classification).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct LabelSummary {
     rows: usize,
     numbers: usize,
     all_integers: bool,
     first_text: Option<(u64, String)>,
-    first_bad_number: Option<DataError>,
-    distinct: HashMap<Vec<u8>, ()>,
+    /// The first non-finite (or, `true`, overflowing) number: its line and text.
+    first_bad_number: Option<(u64, String, bool)>,
+    distinct: BTreeSet<Vec<u8>>,
     overflow: bool,
     started: bool,
 }
@@ -277,16 +280,20 @@ impl LabelSummary {
             self.first_text = c.first_text.take();
         }
         if self.first_bad_number.is_none() {
-            self.first_bad_number = c.first_bad_number.take();
+            self.first_bad_number = match c.first_bad_number.take() {
+                Some(DataError::NonFinite { line, value, .. }) => Some((line, value, false)),
+                Some(DataError::OutOfRange { line, value, .. }) => Some((line, value, true)),
+                _ => None,
+            };
         }
         if !self.overflow {
             for l in c.labels() {
-                if !self.distinct.contains_key(l) {
+                if !self.distinct.contains(l) {
                     if self.distinct.len() > super::task::MAX_CLASSES {
                         self.overflow = true;
                         break;
                     }
-                    self.distinct.insert(l.to_vec(), ());
+                    self.distinct.insert(l.to_vec());
                 }
             }
         }
@@ -308,24 +315,35 @@ impl LabelSummary {
         self.first_text = self.first_text.take().or(o.first_text);
         self.first_bad_number = self.first_bad_number.take().or(o.first_bad_number);
         self.overflow |= o.overflow;
-        for (l, ()) in o.distinct {
+        for l in o.distinct {
             if self.distinct.len() > super::task::MAX_CLASSES {
                 self.overflow = true;
                 break;
             }
-            self.distinct.insert(l, ());
+            self.distinct.insert(l);
         }
     }
 
     /// The task and (for classification) the sorted class names, by the rule
     /// [`TargetColumn::finish`] applies to a whole column; `name` and `path` for errors.
-    pub(super) fn decide(self, task: Option<Task>, class_count: ClassCount, name: &str, path: &Path) -> Result<(Task, Option<Vec<String>>), DataError> {
+    pub(super) fn decide(
+        self,
+        task: Option<Task>,
+        class_count: ClassCount,
+        name: &str,
+        path: &Path,
+    ) -> Result<(Task, Option<Vec<String>>), DataError> {
         let classes = |s: Self| -> Result<(Task, Option<Vec<String>>), DataError> {
             if s.overflow {
-                return Err(DataError::TooManyLabels { path: path.to_path_buf(), column: name.to_string(), limit: super::task::MAX_CLASSES });
+                return Err(DataError::TooManyLabels {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                    limit: super::task::MAX_CLASSES,
+                });
             }
-            let mut names: Vec<&[u8]> = s.distinct.keys().map(Vec::as_slice).collect();
-            let numeric = names.iter().all(|n| std::str::from_utf8(n).ok().and_then(|t| t.parse::<f64>().ok()).is_some());
+            let mut names: Vec<&[u8]> = s.distinct.iter().map(Vec::as_slice).collect();
+            let numeric =
+                names.iter().all(|n| std::str::from_utf8(n).ok().and_then(|t| t.parse::<f64>().ok()).is_some());
             if numeric {
                 names.sort_by(|a, b| parse_f64(a).total_cmp(&parse_f64(b)).then_with(|| a.cmp(b)));
             } else {
@@ -351,7 +369,14 @@ impl LabelSummary {
                 return classes(self);
             }
             return match self.first_bad_number {
-                Some(e) => Err(e),
+                Some((line, value, overflow)) => {
+                    let (path, column) = (path.to_path_buf(), name.to_string());
+                    Err(if overflow {
+                        DataError::OutOfRange { path, line, column, value }
+                    } else {
+                        DataError::NonFinite { path, line, column, value }
+                    })
+                }
                 None => Ok((Task::Regression, None)),
             };
         }
@@ -359,7 +384,9 @@ impl LabelSummary {
             return classes(self);
         }
         match self.first_text {
-            Some((line, value)) => Err(DataError::NotANumber { path: path.to_path_buf(), line, column: name.to_string(), value }),
+            Some((line, value)) => {
+                Err(DataError::NotANumber { path: path.to_path_buf(), line, column: name.to_string(), value })
+            }
             None => Ok((Task::Regression, None)),
         }
     }

@@ -138,7 +138,10 @@ impl ArrayLabels {
         let classify = match task {
             Some(Task::Classification) => {
                 if !self.integer {
-                    return Err(DataError::NotAClass { path: path.to_path_buf(), label: self.not_a_class.unwrap_or(f32::NAN) });
+                    return Err(DataError::NotAClass {
+                        path: path.to_path_buf(),
+                        label: self.not_a_class.unwrap_or(f32::NAN),
+                    });
                 }
                 true
             }

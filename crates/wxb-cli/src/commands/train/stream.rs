@@ -17,6 +17,7 @@ use wxb::train::{BatchSource, EarlyStopping, FinalWeights, Part, Shuffle, SplitR
 use crate::checkpoint::{Checkpoint, TRAINING_KEY, TrainingState};
 use crate::cli::TrainArgs;
 use crate::dataset;
+use crate::distributed::Job;
 use crate::progress::{Progress, Verbosity};
 use crate::train_options::SplitArg;
 
@@ -57,8 +58,14 @@ fn check_flags(args: &TrainArgs) -> Result<()> {
 
 /// Trains a new model on the streamed `--data`, validates on the last rows or on a streamed
 /// `--validation-data`, and saves it as `wxb train` does.
-pub fn run(args: &TrainArgs) -> Result<()> {
+pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     check_flags(args)?;
+    if job.collective().size() > 1 {
+        bail!(
+            "streamed data (--stream, or a data file larger than a quarter of --memory-budget) trains in one \
+             process for now: run it without mpirun, or raise --memory-budget to load the file"
+        );
+    }
     let path = dataset::data_path(&args.data)?;
     let budget = wxb::model::default_memory_budget();
     let categorical = args.table.categorical.clone().unwrap_or_default();
@@ -140,14 +147,15 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut past = past;
     let history = match fitted {
         Ok(history) => history,
-        Err(WxbError::Diverged(d)) => return super::diverged(&mut model, &d, args, past, metadata),
+        Err(WxbError::Diverged(d)) => return super::diverged(&mut model, &d, args, past, metadata, true),
         Err(WxbError::BatchSource { message }) => {
             return Err(data.take_error().map_or_else(|| anyhow::anyhow!(message), dataset::error));
         }
         Err(e) => return Err(anyhow::Error::new(e).context(format!("training a new model on {}", path.display()))),
     };
     past.extend(&history);
-    let stopped = early.as_ref().and_then(|e| super::report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
+    let stopped =
+        early.as_ref().and_then(|e| super::report::early_stopping(e, monitor, args.early_stopping.unwrap_or(0)));
     if let (Some(line), false) = (stopped, quiet) {
         println!("{line}");
     }
@@ -157,7 +165,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         println!("{line}");
     }
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-    super::save(&mut model, &args.out, &metadata, &past.history)?;
+    let title = super::results::title(args, &model, false, None);
+    super::out_folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
     if !quiet {
         println!(
             "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",
@@ -177,7 +186,9 @@ fn task_line(pre: &wxb::data::Schema, given: Option<Task>) -> String {
     let column = pre.target.as_deref().map_or("the labels".to_string(), |t| format!("column {t:?}"));
     let how = if given.is_some() { " (--task)" } else { "" };
     match (pre.task, pre.class_names.as_deref()) {
-        (Task::Classification, Some(classes)) => format!("classification: {} classes from {column}{how}", classes.len()),
+        (Task::Classification, Some(classes)) => {
+            format!("classification: {} classes from {column}{how}", classes.len())
+        }
         _ => format!("regression: {column}{how}"),
     }
 }

@@ -16,7 +16,7 @@ use wxb::explain::ConvTrace;
 
 use super::colormap::{colour_bar, diverging, max_abs};
 use super::{Anchor, Area, label, short, title};
-use crate::plot::{draw_err, init_fonts, write_png_atomic};
+use crate::plot::{draw_err, write_png_atomic};
 use panels::{CellGrid, TileGrid, grey_image, range};
 
 /// Tiles shown per grid, at most (the first filters).
@@ -81,7 +81,6 @@ pub fn draw(p: &ConvPicture<'_>, path: &Path) -> Result<()> {
 }
 
 fn draw_into(p: &ConvPicture<'_>, path: &Path) -> Result<()> {
-    init_fonts();
     let [h, w, c] = p.input.1;
     let [kh, kw] = p.kernel_size;
     let [oh, ow, filters] = p.maps.1;
@@ -104,7 +103,7 @@ fn draw_into(p: &ConvPicture<'_>, path: &Path) -> Result<()> {
     let cell = if kh.max(kw) <= 5 { 56 } else { 20 };
     let width = (mx + maps.size().0 + 110).max(MARGIN * 2 + 5 * (kw as i32 * cell + 60)).max(1100);
     let height = calc_top + 60 + kh as i32 * cell + 40 + 6 * 22 + 30;
-    let root = BitMapBackend::new(path, (width as u32, height as u32)).into_drawing_area();
+    let root = super::png(path, (width as u32, height as u32));
     root.fill(&WHITE).map_err(draw_err)?;
     title(&root, &p.heading, (width / 2, 24), 19)?;
     for (i, line) in p.lines.iter().enumerate() {

@@ -116,4 +116,3 @@ pub(super) fn count_rows(path: &Path, o: &StreamOptions) -> Result<usize, DataEr
     let mut pass = CsvPass::open(path, o, None, None)?;
     pass.reader.count_rows()
 }
-

@@ -173,7 +173,10 @@ pub struct StreamedData {
 
 impl std::fmt::Debug for StreamedData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamedData").field("path", &self.path).field("training", &self.training).finish_non_exhaustive()
+        f.debug_struct("StreamedData")
+            .field("path", &self.path)
+            .field("training", &self.training)
+            .finish_non_exhaustive()
     }
 }
 

@@ -31,11 +31,21 @@ impl Array {
         let h = header(&head, path)?;
         if len.saturating_sub(h.data_start as u64) != h.size {
             let got = len.saturating_sub(h.data_start as u64);
-            return Err(DataError::SizeMismatch { path: path.to_path_buf(), shape: h.shape, dtype: h.ty.name(), expected: h.size, got });
+            return Err(DataError::SizeMismatch {
+                path: path.to_path_buf(),
+                shape: h.shape,
+                dtype: h.ty.name(),
+                expected: h.size,
+                got,
+            });
         }
         if h.fortran && h.shape.len() > 1 {
             let reason = "in Fortran order, which cannot be streamed by rows (save it in C order)";
-            return Err(DataError::NpyHeader { path: path.to_path_buf(), reason, header: cell_text(b"fortran_order: True") });
+            return Err(DataError::NpyHeader {
+                path: path.to_path_buf(),
+                reason,
+                header: cell_text(b"fortran_order: True"),
+            });
         }
         if h.shape.is_empty() || h.shape.iter().product::<usize>() == 0 {
             return Err(DataError::NoSamples { path: path.to_path_buf(), shape: h.shape });
@@ -49,7 +59,14 @@ impl Array {
     }
 
     /// Rows `[start, start + rows)` into `out` `[rows, width]`, through `bytes`.
-    fn read(&self, file: &mut File, start: usize, rows: usize, bytes: &mut Vec<u8>, out: &mut Tensor) -> Result<(), DataError> {
+    fn read(
+        &self,
+        file: &mut File,
+        start: usize,
+        rows: usize,
+        bytes: &mut Vec<u8>,
+        out: &mut Tensor,
+    ) -> Result<(), DataError> {
         let io = |source| DataError::Io { path: self.path.clone(), source };
         let row_bytes = self.width * self.header.ty.size();
         file.seek(SeekFrom::Start((self.header.data_start + start * row_bytes) as u64)).map_err(io)?;
@@ -113,7 +130,13 @@ pub(super) struct NpyPass {
 
 impl NpyPass {
     /// The next at most `max` rows, standardized as the schema says, into `x` and `y`.
-    pub(super) fn next(&mut self, f: &NpyFile, max: usize, schema: &Schema, (x, y): (&mut Tensor, &mut Tensor)) -> Result<usize, DataError> {
+    pub(super) fn next(
+        &mut self,
+        f: &NpyFile,
+        max: usize,
+        schema: &Schema,
+        (x, y): (&mut Tensor, &mut Tensor),
+    ) -> Result<usize, DataError> {
         let rows = max.min(f.x.rows() - self.next);
         if rows == 0 {
             return Ok(0);
@@ -196,11 +219,11 @@ fn standardization(file: &NpyFile, pass: &mut NpyPass, options: &StreamOptions) 
             }
             cm.iter_mut().for_each(|m| *m /= rows as f64);
             let total = count + rows;
-            for j in 0..k {
-                let c2: f64 = x.data().chunks_exact(k).map(|r| (f64::from(r[j]) - cm[j]).powi(2)).sum();
-                let delta = cm[j] - mean[j];
-                m2[j] += c2 + delta * delta * count as f64 * rows as f64 / total as f64;
-                mean[j] += delta * rows as f64 / total as f64;
+            for (j, ((m, s), c)) in mean.iter_mut().zip(m2.iter_mut()).zip(&cm).enumerate() {
+                let c2: f64 = x.data().chunks_exact(k).map(|r| (f64::from(r[j]) - c).powi(2)).sum();
+                let delta = c - *m;
+                *s += c2 + delta * delta * count as f64 * rows as f64 / total as f64;
+                *m += delta * rows as f64 / total as f64;
             }
             count = total;
             at += rows;

@@ -4,15 +4,17 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::data::labels::LabelSummary;
 use crate::data::raw::{AdaptOptions, Standardize};
 use crate::data::schema::Schema;
 use crate::data::table::{self, Cells, ColumnKind, ColumnPrep, MissingValues, RawTable};
 use crate::data::task::{ClassCount, Task};
-use crate::data::DataError;
+use crate::data::{DataError, SchemaError};
 
 /// One column's running statistics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum ColumnStats {
     /// Present cells, their sum in row order (f64), `Σ (v − mean)²` (chunks combined by Chan's
     /// rule, as Keras' `Normalization.adapt` combines batches), and missing cells.
@@ -61,10 +63,7 @@ impl ColumnStats {
 
     fn merge(&mut self, other: &Self) {
         match (self, other) {
-            (
-                Self::Numeric { present, sum, m2, missing },
-                Self::Numeric { present: p, sum: s, m2: m, missing: x },
-            ) => {
+            (Self::Numeric { present, sum, m2, missing }, Self::Numeric { present: p, sum: s, m2: m, missing: x }) => {
                 let mean_a = *sum / (*present).max(1) as f64;
                 let mean_b = *s / (*p).max(1) as f64;
                 if *p > 0 {
@@ -108,7 +107,7 @@ fn combine((n_a, m2_a): (&mut usize, &mut f64), mean_a: f64, (n_b, mean_b, m2_b)
 /// statistics over the training rows (Keras' `Normalization` mean and variance, `StringLookup`
 /// counts, missing cells) and the target column's summary (the task and the classes). A shard's
 /// survey [`merge`](Survey::merge)s with the other shards' into the whole file's.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Survey {
     pub(super) path: PathBuf,
     pub(super) names: Vec<String>,
@@ -165,6 +164,20 @@ impl Survey {
         }
         self.labels.merge(other.labels);
         self.rows += other.rows;
+    }
+
+    /// The survey as bytes, to send to the other shards' processes (JSON; every f64 exact).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a survey serializes")
+    }
+
+    /// A survey sent by [`Survey::to_bytes`].
+    ///
+    /// # Errors
+    /// [`SchemaError::InvalidSchema`] for bytes that are not a survey.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DataError> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| SchemaError::InvalidSchema { message: format!("a shard's survey: {e}") }.into())
     }
 
     /// The schema: the task and classes decided, each column's preprocessing adapted.

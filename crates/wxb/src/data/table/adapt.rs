@@ -141,7 +141,12 @@ fn adapt_column(column: &RawColumn, training: &[usize], standardize: bool, indic
 /// A text column's preprocessing from its training values' `counts` and `missing` cells: Keras'
 /// `IntegerLookup` when every value is an integer, else `StringLookup`; missing cells take the
 /// most frequent value (and count for it in the vocabulary's order).
-pub(in crate::data) fn text_prep(name: String, counts: &HashMap<&str, usize>, missing: usize, indicator: bool) -> ColumnPrep {
+pub(in crate::data) fn text_prep(
+    name: String,
+    counts: &HashMap<&str, usize>,
+    missing: usize,
+    indicator: bool,
+) -> ColumnPrep {
     let integers: Option<HashMap<i64, usize>> = counts.iter().try_fold(HashMap::new(), |mut m, (v, c)| {
         *m.entry(v.trim().parse::<i64>().ok()?).or_default() += c;
         Some(m)
@@ -155,7 +160,10 @@ pub(in crate::data) fn text_prep(name: String, counts: &HashMap<&str, usize>, mi
                 *counts.get_mut(&f).expect("a counted value") += missing;
             }
             let vocabulary = keras_integer_order(&counts);
-            (fill.map(|f| f.to_string()), PrepLayer::IntegerLookup { config: IntegerLookupConfig::new(&name, vocabulary) })
+            (
+                fill.map(|f| f.to_string()),
+                PrepLayer::IntegerLookup { config: IntegerLookupConfig::new(&name, vocabulary) },
+            )
         }
         None => {
             let fill = keras_order(&counts).first().map(|v| (*v).to_string());
