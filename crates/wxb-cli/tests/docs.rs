@@ -45,7 +45,10 @@ fn steps(text: &str) -> Vec<Step> {
                 if let Some(command) = lines[i].strip_prefix("$ ") {
                     let start = i + 1;
                     let mut end = start;
-                    while end < lines.len() && !lines[end].starts_with("$ ") && !lines[end].trim_start().starts_with("```") {
+                    while end < lines.len()
+                        && !lines[end].starts_with("$ ")
+                        && !lines[end].trim_start().starts_with("```")
+                    {
                         end += 1;
                     }
                     let expected = lines[start..end].iter().map(|l| l.to_string()).collect();
@@ -119,7 +122,9 @@ fn same_line(want: &str, got: &str) -> bool {
 fn same_lines(want: &[String], got: &[&str]) -> bool {
     match want.split_first() {
         None => got.is_empty(),
-        Some((w, rest)) if ["...", "…"].contains(&w.trim()) => (0..=got.len()).any(|skip| same_lines(rest, &got[skip..])),
+        Some((w, rest)) if ["...", "…"].contains(&w.trim()) => {
+            (0..=got.len()).any(|skip| same_lines(rest, &got[skip..]))
+        }
         // `  neuron dense[6]: …`: this line's beginning, then any lines.
         Some((w, rest)) if w.trim_end().ends_with(" …") => got.split_first().is_some_and(|(g, more)| {
             glob(&format!("{}[..]", w.trim_end().trim_end_matches('…')), g)
@@ -132,9 +137,9 @@ fn same_lines(want: &[String], got: &[&str]) -> bool {
 /// Runs `command` in `dir` and returns what a terminal would show.
 fn run(dir: &Path, command: &str) -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_wxb")).parent().expect("the binary's folder").to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
+    let path = std::env::join_paths(
+        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
     .expect("a PATH");
     let out = Command::new("sh")
         .arg("-c")

@@ -7,7 +7,21 @@ use common::*;
 
 /// The JSON of `wxb explain --json` for `row`, without the file names: the `Explanation` itself.
 fn explanation(dir: &std::path::Path, row: usize) -> serde_json::Value {
-    let out = ok(dir, &["explain", "--model", "model", "--data", "train.csv", "--row", &row.to_string(), "--json", "--per-layer", "6"]);
+    let out = ok(
+        dir,
+        &[
+            "explain",
+            "--model",
+            "model",
+            "--data",
+            "train.csv",
+            "--row",
+            &row.to_string(),
+            "--json",
+            "--per-layer",
+            "6",
+        ],
+    );
     let mut v = json(&out.stdout);
     let map = v.as_object_mut().unwrap();
     for k in ["model", "data", "row"] {
@@ -22,7 +36,10 @@ fn the_page_embeds_each_rows_json_and_loads_nothing() {
     let p = d.path();
     traced_model(p);
     assert!(p.join("model/trace.json").is_file(), "train --trace saves its steps for the page");
-    let out = ok(p, &["explain", "--model", "model", "--data", "train.csv", "--html", "page.html", "--rows", "0-4,7", "--row", "3"]);
+    let out = ok(
+        p,
+        &["explain", "--model", "model", "--data", "train.csv", "--html", "page.html", "--rows", "0-4,7", "--row", "3"],
+    );
     assert!(out.stdout.starts_with("Wrote page.html (6 samples, "), "{}", out.stdout);
     let html = std::fs::read_to_string(p.join("page.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));

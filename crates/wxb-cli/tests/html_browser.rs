@@ -37,7 +37,8 @@ fn chromium() -> Option<PathBuf> {
 /// `wxb explain --json` of one neuron: its trace (the `NeuronTrace`).
 fn neuron_json(dir: &Path, row: u64, layer: u64, neuron: u64) -> Value {
     let (row, layer, neuron) = (row.to_string(), layer.to_string(), neuron.to_string());
-    let args = ["explain", "--model", "model", "--data", "train.csv", "--row", &row, "--layer", &layer, "--neuron", &neuron];
+    let args =
+        ["explain", "--model", "model", "--data", "train.csv", "--row", &row, "--layer", &layer, "--neuron", &neuron];
     let v = json(&ok(dir, &[&args[..], &["--json"]].concat()).stdout);
     v["layers"][0]["step"]["neurons"][0].clone()
 }

@@ -37,10 +37,7 @@ fn text(b: &[u8]) -> String {
 
 /// The weights of a model folder, by name.
 fn weights(dir: &Path) -> std::collections::BTreeMap<String, (Vec<usize>, Vec<f32>)> {
-    tensors(&dir.join("model.safetensors"))
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("layers."))
-        .collect()
+    tensors(&dir.join("model.safetensors")).into_iter().filter(|(k, _)| k.starts_with("layers.")).collect()
 }
 
 /// Asserts two model folders hold the same weights to `tol` (absolute), naming the first
@@ -84,7 +81,9 @@ fn two_processes_give_the_weights_of_one_and_agree_bit_for_bit() {
     let (stdout, stderr) = (text(&two.stdout), text(&two.stderr));
     assert!(two.status.success(), "mpirun failed: {stdout}\n{stderr}");
     assert!(
-        stdout.contains("Trained on 2 processes (global batch 32); every process ended with rank 0's weights, bit for bit"),
+        stdout.contains(
+            "Trained on 2 processes (global batch 32); every process ended with rank 0's weights, bit for bit"
+        ),
         "{stdout}"
     );
     // Only rank 0 prints: the schema line once, not twice.
@@ -120,7 +119,11 @@ fn a_run_resumes_on_another_number_of_processes() {
     let p = dir.path();
     ok(p, &[&TRAIN[..], &["--epochs", "4", "--out", "straight"]].concat());
     ok(p, &[&TRAIN[..], &["--epochs", "2", "--out", "first", "--checkpoint"]].concat());
-    let resumed = mpirun(p, 2, &["train", "--data", "d.csv", "--resume", "first/checkpoints/last", "--epochs", "4", "--out", "more"]);
+    let resumed = mpirun(
+        p,
+        2,
+        &["train", "--data", "d.csv", "--resume", "first/checkpoints/last", "--epochs", "4", "--out", "more"],
+    );
     assert!(resumed.status.success(), "{}\n{}", text(&resumed.stdout), text(&resumed.stderr));
     assert_same_weights(&p.join("straight"), &p.join("more"), 1e-5);
     // And back from two processes to one.

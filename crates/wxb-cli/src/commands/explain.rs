@@ -9,7 +9,7 @@ use wxb::Sequential;
 use wxb::data::table::{Cells, ColumnKind, PrepLayer};
 use wxb::data::{InputFormat, Schema, Targets, Task, read_table_for_model};
 use wxb::explain::{
-    ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Reading,
+    ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Prediction, Reading,
 };
 use wxb::layers::DenseConfig;
 
@@ -48,7 +48,11 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         let source = crate::html::Source { model: &model, schema: &pre, x: &x, y: y.as_ref(), file: &file };
         return crate::html::write(args, &source, per_layer, out);
     }
-    let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
+    // The targets when the data has them (--draw shows the true label).
+    let (x, y) = match dataset::load_for_model(&args.data, &pre, Targets::Required) {
+        Ok(xy) if args.draw.is_some() => xy,
+        _ => dataset::load_for_model(&args.data, &pre, Targets::Ignored)?,
+    };
     let row_index = args.row.expect("clap requires --row without --html");
     if row_index >= x.rows() {
         bail!("--row {row_index}: {file} has {} rows (0..={})", x.rows(), x.rows().saturating_sub(1));
@@ -98,7 +102,9 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         print!("{}", render(&e, &sample));
     }
     if let Some(path) = &args.draw {
-        draw(&model, &explainer, &options, &pre, row_index, path)?;
+        let truth = y.as_ref().map(|y| y.row(row_index).to_vec());
+        let data = Data { x: &x, truth: truth.as_deref(), row: row_index };
+        draw(&model, &explainer, &options, &pre, &data, path)?;
         // Status, on standard error (standard output stays the text or one JSON document).
         eprintln!("Drew {}", path.display());
     }
@@ -127,12 +133,8 @@ fn raw_values(args: &ExplainArgs, pre: &Schema, row: usize) -> Result<Option<Str
         .columns
         .iter()
         .map(|c| match &c.cells {
-            Cells::Numbers(v) => {
-                v[row].map_or(format!("{} (missing)", c.name), |x| format!("{}={}", c.name, num(x)))
-            }
-            Cells::Text(v) => {
-                v[row].as_ref().map_or(format!("{} (missing)", c.name), |t| format!("{}={t:?}", c.name))
-            }
+            Cells::Numbers(v) => v[row].map_or(format!("{} (missing)", c.name), |x| format!("{}={}", c.name, num(x))),
+            Cells::Text(v) => v[row].as_ref().map_or(format!("{} (missing)", c.name), |t| format!("{}={t:?}", c.name)),
         })
         .collect();
     Ok(Some(cells.join(", ")))
@@ -185,13 +187,23 @@ fn drawn_layer(model: &Sequential, asked: LayerChoice) -> Result<usize> {
     Ok(first)
 }
 
+/// The data `--draw` shows beside the weights.
+struct Data<'a> {
+    /// Every sample, as the model sees them.
+    x: &'a wxb::Tensor,
+    /// The drawn sample's target (a class index, or values), when the data has one.
+    truth: Option<&'a [f32]>,
+    /// The drawn sample's row.
+    row: usize,
+}
+
 /// Draws the first Dense layer: images for image inputs, bars and a heat map otherwise.
 fn draw(
     model: &Sequential,
     explainer: &Explainer<'_>,
     options: &ExplainOptions,
     pre: &Schema,
-    row_index: usize,
+    data: &Data<'_>,
     path: &Path,
 ) -> Result<()> {
     let first = drawn_layer(model, options.layers)?;
@@ -211,8 +223,26 @@ fn draw(
     }
     let layer = model.layers()[first].as_ref();
     let kernel = &layer.params().into_iter().find(|p| p.name == "kernel").expect("a Dense kernel").value;
-    let sample =
-        NeuronSample { kernel, layer: layer.name(), x: &x, row: row_index, neuron: n.neuron, summary: summary(n) };
+    let chosen = match neuron {
+        NeuronChoice::Only(k) => format!("{}[{k}], as asked (--neuron {k})", layer.name()),
+        NeuronChoice::MatterMost => format!(
+            "{}[{}]: the neuron of layer {first} whose value weighs most in this prediction (--layer {first} --neuron K \
+             draws another)",
+            layer.name(),
+            n.neuron
+        ),
+    };
+    let sample = NeuronSample {
+        kernel,
+        layer: layer.name(),
+        x: &x,
+        row: data.row,
+        neuron: n.neuron,
+        summary: summary(n),
+        chosen,
+        outcome: outcome(&e.output.prediction, data.truth, pre),
+        ink: Some(ink(data.x)),
+    };
     match pre.image_shape.as_deref() {
         Some(&[rows, cols]) if rows * cols == x.len() => {
             let p = image_weights::ImageWeights { n: sample, shape: (rows, cols) };
@@ -222,6 +252,38 @@ fn draw(
             let p = tabular::Tabular { n: sample, names: &names };
             tabular::draw(&p, path)
         }
+    }
+}
+
+/// Per input, whether any sample has a non-zero value there.
+fn ink(x: &wxb::Tensor) -> Vec<bool> {
+    let mut ink = vec![false; x.cols()];
+    for r in 0..x.rows() {
+        for (seen, &v) in ink.iter_mut().zip(x.row(r)) {
+            *seen |= v != 0.0;
+        }
+    }
+    ink
+}
+
+/// `predicted "7" (p = 0.981), true label "7"`: the prediction and, when known, the truth.
+fn outcome(prediction: &Prediction, truth: Option<&[f32]>, pre: &Schema) -> String {
+    let said = match prediction {
+        Prediction::Class { name, probability, .. } => format!("predicted {name:?} (p = {})", num(*probability)),
+        Prediction::Values { values } => {
+            format!("predicted {}", values.iter().map(|&v| num(v)).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let truth = match (truth, pre.class_names.as_deref()) {
+        (Some(&[t]), Some(names)) => names.get(t.round() as usize).map(|n| format!("true label {n:?}")),
+        (Some(t), _) => {
+            Some(format!("true value {}", t.iter().map(|&v| num(f64::from(v))).collect::<Vec<_>>().join(", ")))
+        }
+        (None, _) => None,
+    };
+    match truth {
+        Some(t) => format!("{said}, {t}"),
+        None => format!("{said} (the data has no label)"),
     }
 }
 

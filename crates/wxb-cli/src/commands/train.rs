@@ -114,7 +114,12 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
-    let mut trace = args.trace.as_deref().filter(|_| leads).map(|spec| crate::trace::Trace::new(spec, &model, &args.out)).transpose()?;
+    let mut trace = args
+        .trace
+        .as_deref()
+        .filter(|_| leads)
+        .map(|spec| crate::trace::Trace::new(spec, &model, &args.out))
+        .transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
     if let Some(t) = trace.as_mut() {
         callbacks.push(t);

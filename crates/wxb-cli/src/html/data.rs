@@ -6,9 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 use wxb::Sequential;
 use wxb::data::{Schema, Task};
-use wxb::explain::{
-    ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, LayerTrace, NeuronChoice, Reading,
-};
+use wxb::explain::{ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, LayerTrace, NeuronChoice, Reading};
 use wxb::layers::DenseConfig;
 use wxb::tensor::Tensor;
 
@@ -187,7 +185,8 @@ fn layers(model: &Sequential) -> Vec<LayerMeta> {
                 .then(|| {
                     let params = l.params();
                     let kernel = &params.iter().find(|p| p.name == "kernel")?.value;
-                    let bias = params.iter().find(|p| p.name == "bias").map(|p| base64_f32(p.value.data().iter().copied()));
+                    let bias =
+                        params.iter().find(|p| p.name == "bias").map(|p| base64_f32(p.value.data().iter().copied()));
                     let (inputs, units) = (kernel.rows(), kernel.cols());
                     (inputs * units <= MAX_KERNEL).then(|| DenseWeights {
                         inputs,

@@ -72,7 +72,8 @@ pub fn trace(folder: &Path) -> Result<Option<TraceData>> {
     let r: Recorded = serde_json::from_str(&text).with_context(|| format!("{}: not a wxb trace", path.display()))?;
     let count = r.steps.len();
     let number = |s: &serde_json::Value, k: &str| s.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
-    let path = spread(count, TRACE_POINTS).map(|i| (number(&r.steps[i], "step"), number(&r.steps[i], "w_after"))).collect();
+    let path =
+        spread(count, TRACE_POINTS).map(|i| (number(&r.steps[i], "step"), number(&r.steps[i], "w_after"))).collect();
     let steps = spread(count, TRACE_STEPS).map(|i| r.steps[i].clone()).collect();
     Ok(Some(TraceData { weight: r.weight, rule: r.rule, count, path, steps }))
 }

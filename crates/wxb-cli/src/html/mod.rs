@@ -108,7 +108,8 @@ pub fn base64_f32(values: impl IntoIterator<Item = f32>) -> String {
     let bytes: Vec<u8> = values.into_iter().flat_map(f32::to_le_bytes).collect();
     let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let v = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let v =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
         for k in 0..4 {
             if k <= c.len() {
                 s.push(char::from(ABC[(v >> (18 - 6 * k)) as usize & 63]));

@@ -103,7 +103,8 @@ impl FBeta {
     /// Zeroes the counts, keeping their allocation.
     /// Every running sum, in a fixed order (data-parallel training adds them over processes).
     pub(super) fn sums_mut(&mut self) -> impl Iterator<Item = &mut f64> {
-        let counts = [&mut self.true_positives, &mut self.false_positives, &mut self.false_negatives, &mut self.support];
+        let counts =
+            [&mut self.true_positives, &mut self.false_positives, &mut self.false_negatives, &mut self.support];
         counts.into_iter().flat_map(|v| v.iter_mut())
     }
 

@@ -176,7 +176,9 @@ impl MetricState {
     /// processes, so that [`MetricState::result`] is that of all their samples.
     pub(crate) fn sums_mut(&mut self) -> Box<dyn Iterator<Item = &mut f64> + '_> {
         match &mut self.running {
-            Running::Mean(mean, _) | Running::RootMean(mean) => Box::new([&mut mean.total, &mut mean.count].into_iter()),
+            Running::Mean(mean, _) | Running::RootMean(mean) => {
+                Box::new([&mut mean.total, &mut mean.count].into_iter())
+            }
             Running::Confusion(counts) => Box::new(counts.sums_mut()),
             Running::Auc(auc) => Box::new(auc.sums_mut()),
             Running::R2(r2) => Box::new(r2.sums_mut()),

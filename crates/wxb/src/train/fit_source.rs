@@ -174,7 +174,9 @@ impl Sequential {
                 }
                 let loss = match self.train_step(&b.x, &b.y, sw, options.on_divergence, None) {
                     Ok(loss) => loss,
-                    Err(fault) => return Err(self.diverged(fault, (epoch, step, steps), (&b.x, &b.y), &saved, history)),
+                    Err(fault) => {
+                        return Err(self.diverged(fault, (epoch, step, steps), (&b.x, &b.y), &saved, history));
+                    }
                 };
                 loss_sum += f64::from(loss) * k as f64;
                 seen += k;

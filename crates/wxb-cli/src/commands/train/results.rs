@@ -47,8 +47,7 @@ impl Results<'_> {
             None => h.epochs.len().checked_sub(1),
         };
         let logs = |f: &mut dyn FnMut(&str) -> Option<f64>, keys: Vec<&str>| -> serde_json::Value {
-            let fields =
-                keys.into_iter().filter_map(|k| f(k).map(|v| (k.to_string(), json_value(v)))).collect();
+            let fields = keys.into_iter().filter_map(|k| f(k).map(|v| (k.to_string(), json_value(v)))).collect();
             serde_json::Value::Object(fields)
         };
         let saved = logs(&mut |k| at.and_then(|i| h.get(k).and_then(|v| v.get(i)).copied()), h.keys().collect());
@@ -71,7 +70,7 @@ fn json_value(v: f64) -> serde_json::Value {
     serde_json::from_str(&json_number(v)).unwrap_or(serde_json::Value::Null)
 }
 
-/// `training.png`'s title: the data and the model, e.g. `the bundled MNIST (8,000 digits) — 
+/// `training.png`'s title: the data and the model, e.g. `the bundled MNIST (8,000 digits) —
 /// Dense 256-128-10, adam`; on MNIST a second part gives the test accuracy.
 pub fn title(args: &TrainArgs, model: &Sequential, bundled: bool, test: Option<&(Logs, usize)>) -> String {
     let data = match &args.data.data {

@@ -1,4 +1,4 @@
-//! The convolutions of Keras' "simple MNIST convnet" (`cargo bench -p wxb --bench conv`): forward
+//! The convolutions of Keras' "simple MNIST convnet" (`cargo bench -p wxb-bench --bench conv`): forward
 //! `y = relu(im2col(x)·K + b)` and backward (`dK = colsᵀ·dz`, `db`, `dx = col2im(dz·Kᵀ)`) at
 //! batch 128 and 32, on 1 and 2 threads. Throughput is in floating-point operations of the
 //! products (an FMA counts two; im2col and col2im are counted as free), so criterion's `Gelem/s`
