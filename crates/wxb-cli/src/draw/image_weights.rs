@@ -120,7 +120,13 @@ fn draw_into(p: &ImageWeights<'_>, path: &Path) -> Result<()> {
         (right_x + cols as i32 * big / 2, top - 22),
         16,
     )?;
-    label(&root, &p.n.chosen, (right_x - 20, top), 12, Anchor::Left)?;
+    // Why this neuron, on two lines: the reason, then the flag that draws another.
+    let (reason, flag) = p.n.chosen.split_once(" (").map_or((p.n.chosen.as_str(), ""), |(r, f)| (r, f));
+    label(&root, reason, (right_x - 20, top - 4), 12, Anchor::Left)?;
+    if !flag.is_empty() {
+        label(&root, &format!("({flag}"), (right_x - 20, top + 12), 12, Anchor::Left)?;
+    }
+    let top = top + 16;
     pixels(&root, (right_x, top + 20), big, cols, products.iter().copied(), |v| diverging(v, cmax))?;
     frame(&root, (right_x, top + 20), (right_x + cols as i32 * big, top + 20 + rows as i32 * big))?;
     colour_bar(&root, (right_x + cols as i32 * big + 14, top + 40), (18, rows as i32 * big - 40), cmax, "xᵢ·wᵢ")?;
