@@ -57,6 +57,8 @@ pub enum Command {
     Explain(Box<ExplainArgs>),
     /// Small demonstrations of the weights calculation.
     Demo(DemoArgs),
+    /// Write a model (a wxb folder, .keras, .h5 or .onnx file) as a Keras .keras, .h5 or ONNX file.
+    Export(ExportArgs),
     /// Print a shell completion script (e.g. `wxb completions bash > ~/.local/share/bash-completion/completions/wxb`).
     Completions(CompletionsArgs),
     /// Print wxb's man page (roff) on standard output (e.g. `wxb man > wxb.1; man ./wxb.1`).
@@ -220,6 +222,15 @@ pub struct TrainArgs {
     pub json: bool,
     #[command(flatten)]
     pub options: crate::train_options::TrainOptions,
+    /// Stream the data file (CSV, or .npy with --labels) from disk in chunks instead of loading
+    /// it (done without the flag when the file is larger than a quarter of --memory-budget); a
+    /// --validation-split then holds out the last rows.
+    #[arg(long)]
+    pub stream: bool,
+    /// Rows in the shuffle buffer of streamed data (tf.data's shuffle(buffer_size); default: as
+    /// many as a quarter of the memory budget holds).
+    #[arg(long, value_name = "ROWS")]
+    pub shuffle_buffer: Option<usize>,
     /// Follow one weight through training: LAYER:ROW:COL (kernel entry) or LAYER:bias:COL; prints
     /// the optimizer's formula with its numbers each epoch, writes trace.csv, trace.json and trace.png to --out.
     #[arg(long, value_name = "LAYER:ROW:COL")]
@@ -229,8 +240,8 @@ pub struct TrainArgs {
 /// `wxb evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
@@ -245,8 +256,8 @@ pub struct EvaluateArgs {
 /// `wxb predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
@@ -265,19 +276,30 @@ pub struct PredictArgs {
 /// `wxb summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     /// Print the layers and parameter counts as one JSON object instead of Keras' table.
     #[arg(long)]
     pub json: bool,
 }
 
+/// `wxb export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
+    pub model: PathBuf,
+    /// The file to write; its extension chooses the format: .keras, .h5 or .onnx.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
 /// `wxb explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
+    /// The model: a wxb folder, a Keras .keras or .h5 file, or an ONNX file (told by content).
+    #[arg(long, value_name = "PATH")]
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
@@ -291,6 +313,13 @@ pub struct ExplainArgs {
     /// Explain only this neuron (or value) of the layer, counted from 0.
     #[arg(long, value_name = "K", requires = "layer")]
     pub neuron: Option<usize>,
+    /// For a convolution (or pooling) layer: explain the output at this position, `Y,X` (`T` for
+    /// 1-D), counted from 0, of the filter --filter (the same value as --neuron (Y·W + X)·F + F').
+    #[arg(long, value_name = "Y,X", value_delimiter = ',', requires_all = ["layer", "filter"], conflicts_with = "neuron")]
+    pub position: Option<Vec<usize>>,
+    /// With --position: the filter (output channel), counted from 0.
+    #[arg(long, value_name = "F", requires = "position")]
+    pub filter: Option<usize>,
     /// Products xᵢ·wᵢ listed per neuron, largest first; the others are summed (0 lists all).
     #[arg(long, value_name = "T", default_value_t = 10)]
     pub top: usize,
@@ -301,8 +330,9 @@ pub struct ExplainArgs {
     /// Print the calculation as one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Draw the weights (of --layer, else the first Dense layer) and this sample's contributions
-    /// into a PNG (the file must end in .png).
+    /// Draw a layer into a PNG (the file must end in .png): the one --layer names (Dense, Conv2D or
+    /// Conv1D), else the first of them — a Dense layer's weights and one neuron's contributions, a
+    /// convolution's kernels, feature maps, patch and calculation.
     #[arg(long, value_name = "FILE.png", value_parser = parse_png)]
     pub draw: Option<PathBuf>,
     /// Write one self-contained page (scripts and styles inline, no network) to click through the

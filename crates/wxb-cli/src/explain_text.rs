@@ -170,6 +170,12 @@ fn layer_text(s: &mut String, layer: &LayerTrace) {
         LayerStep::Reshape { input_shape, output_shape } => {
             let _ = writeln!(s, "{head}: {input_shape:?} → {output_shape:?}, the same values in the same order ──");
         }
+        LayerStep::Permute { dims, input_shape, output_shape } => {
+            let _ = writeln!(
+                s,
+                "{head}: {input_shape:?} → {output_shape:?}, axes reordered as {dims:?}, the values unchanged ──"
+            );
+        }
         LayerStep::ZeroPadding { padding: [[t, b], [l, r]], input_shape, output_shape } => {
             let _ = writeln!(
                 s,

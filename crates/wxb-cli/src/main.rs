@@ -143,6 +143,7 @@ fn run(cli: &Cli, job: &distributed::Job) -> anyhow::Result<()> {
         Command::Summary(args) => commands::summary::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut command, "wxb", &mut std::io::stdout());

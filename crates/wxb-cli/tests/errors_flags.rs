@@ -83,7 +83,7 @@ fn unknown_names() {
     fails(
         p,
         &["evaluate", "--data", "train.csv"],
-        &["the following required arguments were not provided: --model <DIR>"],
+        &["the following required arguments were not provided: --model <PATH>"],
     );
     fails(p, &["train", "--labels", "y.npy"], &["--labels, --target and --features need --data FILE"]);
     fails(p, &["evaluate", "--model", "model"], &["--data FILE is required"]);

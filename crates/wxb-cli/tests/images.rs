@@ -49,12 +49,13 @@ fn a_spec_beginning_with_conv2d_takes_idx_images_as_they_are() {
             .stdout,
     );
     assert_eq!(x["layers"][0]["name"], json!("conv2d"), "{x}");
-    // --draw draws the first Dense layer: asked for the conv layer, it refuses rather than draw another.
+    // --draw draws the layer asked for (tests/explain_conv_draw.rs); a Flatten it refuses in one line.
     fails(
         p,
-        &["explain", "--model", "m", "--data", "img", "--row", "0", "--layer", "0", "--draw", "c.png"],
-        &["--draw draws the first Dense layer", "not layer 0 (conv2d)"],
+        &["explain", "--model", "m", "--data", "img", "--row", "0", "--layer", "1", "--draw", "c.png"],
+        &["--draw draws a Dense, Conv2D or Conv1D layer, not layer 1 (flatten, Flatten)"],
     );
+    assert!(!p.join("c.png").exists());
 }
 
 #[test]
@@ -141,15 +142,6 @@ fn a_spec_beginning_with_reshape_works_too() {
     assert!(!out.stdout.contains("Flatten layer was added"), "used as written: {}", out.stdout);
     let e = json(&ok(p, &["evaluate", "--model", "m", "--data", "img", "--labels", "lab", "--json"]).stdout);
     assert!(e["accuracy"].as_f64().unwrap() >= 0.9, "{e}");
-}
-
-/// The first `n` bundled training digits and labels, as IDX files `digits` and `digit-labels`.
-fn mnist_subset(p: &std::path::Path, n: usize) {
-    let m = wxb::data::mnist::bundled().unwrap();
-    let bytes: Vec<u8> = m.train_images.data()[..n * 784].iter().map(|v| (v * 255.0).round() as u8).collect();
-    let labels: Vec<u8> = m.train_labels.data()[..n].iter().map(|&v| v as u8).collect();
-    write(p, "digits", idx_u8(&[n as u32, 28, 28], &bytes));
-    write(p, "digit-labels", idx_u8(&[n as u32], &labels));
 }
 
 #[test]

@@ -176,12 +176,19 @@ fn ranks_of(parent: u32) -> Vec<(u32, usize)> {
 fn a_killed_rank_ends_the_job_with_a_message_and_the_checkpoint_intact() {
     let dir = dir_with("d.csv", blobs_csv(3000, 6));
     let p = dir.path();
-    let args = [&TRAIN[..], &["--epochs", "100000", "--batch-size", "8", "--out", "m", "--checkpoint"]].concat();
+    let args = [&TRAIN[..], &["--epochs", "100000", "--out", "m", "--checkpoint"]].concat();
     let mut child = mpirun_command(p, 2, &args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("mpirun");
     let last = p.join("m/checkpoints/last/model.safetensors");
     let start = Instant::now();
     while !last.exists() {
-        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint after 2 minutes");
+        if let Some(status) = child.try_wait().expect("mpirun's status") {
+            let stderr = child.stderr.take().map(std::io::read_to_string).and_then(Result::ok).unwrap_or_default();
+            panic!("mpirun ended before the first checkpoint ({status}): {stderr}");
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            child.kill().expect("mpirun stops");
+            panic!("no checkpoint after 2 minutes");
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     let ranks = ranks_of(child.id());

@@ -15,7 +15,7 @@
 //! `--model convnet` measures Keras' simple MNIST convnet instead (`examples/mnist_convnet.json`,
 //! the digits as `(28, 28, 1)` images; `bench/peers.py --model convnet` is PyTorch's side).
 //!
-//! Run: `cargo run --release --example mlp_bench -- [--model mlp|convnet] [--threads N] [--epochs E] [--batches 128,32] [--seed S]`
+//! Run: `cargo run --release --example mlp_bench -- [--model mlp|convnet] [--threads N] [--epochs E] [--batches 128,32] [--seed S] [--inference on|off]`
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -96,10 +96,12 @@ struct Args {
     epochs: usize,
     batches: Vec<usize>,
     seed: u64,
+    /// Whether to measure inference (`--inference off` times training only, for profiling it).
+    inference: bool,
 }
 
 fn args() -> Result<Args, Box<dyn std::error::Error>> {
-    let mut a = Args { model: Kind::Mlp, threads: None, epochs: 10, batches: vec![128, 32], seed: 0 };
+    let mut a = Args { model: Kind::Mlp, threads: None, epochs: 10, batches: vec![128, 32], seed: 0, inference: true };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -115,6 +117,13 @@ fn args() -> Result<Args, Box<dyn std::error::Error>> {
             "--epochs" => a.epochs = value.parse()?,
             "--batches" => a.batches = value.split(',').map(str::parse).collect::<Result<_, _>>()?,
             "--seed" => a.seed = value.parse()?,
+            "--inference" => {
+                a.inference = match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(format!("--inference {value}: on or off").into()),
+                }
+            }
             _ => return Err(format!("unknown flag {flag}").into()),
         }
     }
@@ -156,7 +165,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "version": env!("CARGO_PKG_VERSION"),
         "threads": rayon::current_num_threads(),
         "train": train,
-        "inference": inference(a.model, &images, a.seed)?,
+        "inference": if a.inference { inference(a.model, &images, a.seed)? } else { json!(null) },
         "mnist_load_ms": load_ms,
         // The machine's f32 FMA peak, measured in the same run, to quote figures against.
         "fma_peak_gflops": wxb::tensor::fma_peak_gflops(rayon::current_num_threads(), Duration::from_millis(300)),

@@ -57,8 +57,8 @@ pub mod prelude {
     pub use crate::layers::{
         ActivationLayer, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, DataFormat, Dense,
         Dropout, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-        Layer, LayerConfig, LayerNormalization, MaxPooling1D, MaxPooling2D, Mode, Padding, Rescaling, Reshape, Scratch,
-        SpatialDropout2D, ZeroPadding2D,
+        Layer, LayerConfig, LayerNormalization, MaxPooling1D, MaxPooling2D, Mode, Padding, Permute, Rescaling, Reshape,
+        Scratch, SpatialDropout2D, ZeroPadding2D,
     };
     pub use crate::losses::{Loss, Predictions};
     pub use crate::metrics::Metric;

@@ -317,6 +317,30 @@ fn pool() -> &'static Pool {
     })
 }
 
+/// A part's work on its range of a split slice: `f(part, range, &mut data[range])`.
+pub type RangeJob<'a> = dyn Fn(usize, std::ops::Range<usize>, &mut [f32]) + Sync + 'a;
+
+/// Runs `f(p, r, &mut data[r])` for each part `p` and its range `r = range(data.len(), parts,
+/// align, p)` of `data`, in parallel as [`for_each_part`] does.
+///
+/// # Panics
+/// With more than [`MAX_PARTS`] parts.
+pub fn for_each_range_mut(data: &mut [f32], parts: usize, align: usize, f: &RangeJob<'_>) {
+    /// The data's pointer, shared by the parts (each uses its own range).
+    struct Data(*mut f32);
+    // SAFETY: the parts of one call reach disjoint ranges through it.
+    unsafe impl Sync for Data {}
+    let (n, ptr) = (data.len(), Data(data.as_mut_ptr()));
+    let ptr = &ptr;
+    for_each_part(parts, &|p| {
+        let r = range(n, parts, align, p);
+        // SAFETY: `data` holds `n` values and is borrowed exclusively for the whole call; the
+        // ranges of different parts are disjoint and inside `0..n`.
+        let part = unsafe { std::slice::from_raw_parts_mut(ptr.0.add(r.start), r.len()) };
+        f(p, r, part);
+    });
+}
+
 /// Splits `0..n` into `parts` contiguous ranges whose bounds are multiples of `align` (the last
 /// range takes the remainder); part `p` gets `range(n, parts, align, p)`.
 pub fn range(n: usize, parts: usize, align: usize, p: usize) -> std::ops::Range<usize> {

@@ -2,7 +2,8 @@
 //! neuron and layer by layer; the weight tracer's formulas reproduce the engine's steps exactly.
 
 use wxb::explain::{
-    ExplainOptions, LayerChoice, LayerStep, NeuronChoice, Prediction, Reading, WeightRef, WeightTracer, explain, p,
+    ExplainOptions, Explainer, LayerChoice, LayerStep, NeuronChoice, Prediction, Reading, WeightRef, WeightTracer,
+    explain, p,
 };
 use wxb::layers::{LayerNormalization, Mode};
 use wxb::optim::{Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, Nadam, RmsProp, Sgd};
@@ -95,6 +96,23 @@ fn every_layer_agrees_with_the_engine_and_every_neuron_adds_up() {
     assert_eq!(json["layers"][6]["step"]["kind"], "dense");
     assert_eq!(json["layers"][1]["step"]["statistics"], "moving");
     assert!(json["layers"][0]["step"]["neurons"][0]["terms"][0]["product"].is_number());
+}
+
+#[test]
+fn layer_outputs_are_the_engines_activations() {
+    let (mut m, x) = trained_mixed_model();
+    let row = x.row(7).to_vec();
+    let explainer = Explainer::new(&m, &row, &[]).unwrap();
+    m.forward(&Tensor::from_vec(&[1, 4], row.clone()), Mode::Infer);
+    for i in 0..7 {
+        let ours = explainer.layer_output(i).unwrap();
+        let engine = m.activation(i).data();
+        assert_eq!(ours.len(), engine.len(), "layer {i}");
+        for (a, &b) in ours.iter().zip(engine) {
+            assert!((a - f64::from(b)).abs() < 1e-5 * (1.0 + a.abs()), "layer {i}: {a} vs {b}");
+        }
+    }
+    assert!(explainer.layer_output(7).is_none(), "past the last layer");
 }
 
 #[test]

@@ -144,14 +144,26 @@ fn spec_case(data: &[u8]) {
     }
 }
 
+/// `fuzz_targets/onnx.rs`.
+fn onnx_case(data: &[u8]) {
+    match io::onnx::read_bytes(std::path::Path::new("fuzz.onnx"), data) {
+        Ok(mut loaded) => {
+            let _ = io::onnx::encode(&loaded);
+            exercise(&mut loaded.model);
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
+
 type Case = fn(&[u8]);
-const TARGETS: [(&str, Case); 6] = [
+const TARGETS: [(&str, Case); 7] = [
     ("csv", csv_case),
     ("input", input_case),
     ("idx", idx_case),
     ("npy_npz", npy_npz_case),
     ("model_dir", model_dir_case),
     ("spec", spec_case),
+    ("onnx", onnx_case),
 ];
 
 #[test]

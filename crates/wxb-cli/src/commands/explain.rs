@@ -1,23 +1,19 @@
 //! `wxb explain`: what each neuron computes for one sample, with the real numbers, as text, JSON
 //! or pictures.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use wxb::Sequential;
 use wxb::data::table::{Cells, ColumnKind, PrepLayer};
 use wxb::data::{InputFormat, Schema, Targets, Task, read_table_for_model};
-use wxb::explain::{
-    ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, NeuronChoice, NeuronTrace, Prediction, Reading,
-};
+use wxb::explain::{ExplainOptions, Explainer, Explanation, LayerChoice, NeuronChoice, Reading};
 use wxb::layers::DenseConfig;
 
+use super::explain_draw;
 use crate::cli::ExplainArgs;
 use crate::dataset;
-use crate::draw::{NeuronSample, image_weights, tabular};
 use crate::explain_text::{Sample, render};
-use crate::formula::{num, p};
+use crate::formula::num;
 
 /// The JSON document: where the sample comes from, then the calculation.
 #[derive(Serialize)]
@@ -48,17 +44,17 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         let source = crate::html::Source { model: &model, schema: &pre, x: &x, y: y.as_ref(), file: &file };
         return crate::html::write(args, &source, per_layer, out);
     }
-    // The targets when the data has them (--draw shows the true label).
-    let (x, y) = match dataset::load_for_model(&args.data, &pre, Targets::Required) {
-        Ok(xy) if args.draw.is_some() => xy,
-        _ => dataset::load_for_model(&args.data, &pre, Targets::Ignored)?,
-    };
+    let (x, _) = dataset::load_for_model(&args.data, &pre, Targets::Ignored)?;
     let row_index = args.row.expect("clap requires --row without --html");
     if row_index >= x.rows() {
         bail!("--row {row_index}: {file} has {} rows (0..={})", x.rows(), x.rows().saturating_sub(1));
     }
     let layer = args.layer.as_deref().map(|l| layer_index(&model, l)).transpose()?;
-    if let (Some(l), Some(k)) = (layer, args.neuron) {
+    let neuron = match (layer, &args.position, args.filter) {
+        (Some(l), Some(position), Some(f)) => Some(output_index(&model, l, position, f)?),
+        _ => args.neuron,
+    };
+    if let (Some(l), Some(k)) = (layer, neuron) {
         let width: usize = model.layers()[l].output_shape().iter().product();
         if k >= width {
             let what = if model.layers()[l].class_name() == DenseConfig::CLASS_NAME { "neurons" } else { "values" };
@@ -73,12 +69,12 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         input_names: pre.feature_names.clone(),
         reading,
         layers: layer.map_or(LayerChoice::Every, LayerChoice::Only),
-        neuron: args.neuron.map_or(NeuronChoice::MatterMost, NeuronChoice::Only),
+        neuron: neuron.map_or(NeuronChoice::MatterMost, NeuronChoice::Only),
         per_layer,
         top: args.top,
     };
     if args.draw.is_some() {
-        drawn_layer(&model, options.layers)?;
+        explain_draw::drawn_layer(&model, options.layers)?;
     }
     let row = x.row(row_index).to_vec();
     // One pass through the model, explained as asked and, with --draw, drawn from.
@@ -97,18 +93,61 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             file: &file,
             preparation: &preparation,
             classes: pre.class_names.as_deref(),
-            asked: (layer, args.neuron),
+            asked: (layer, neuron),
         };
         print!("{}", render(&e, &sample));
     }
     if let Some(path) = &args.draw {
-        let truth = y.as_ref().map(|y| y.row(row_index).to_vec());
-        let data = Data { x: &x, truth: truth.as_deref(), row: row_index };
-        draw(&model, &explainer, &options, &pre, &data, path)?;
+        let truth = truth(args, &pre, row_index);
+        let ink = Some(explain_draw::ink(&x));
+        let sample = explain_draw::Drawing { row: row_index, file: &file, truth, ink };
+        explain_draw::draw(&model, &explainer, &options, &pre, &sample, path)?;
         // Status, on standard error (standard output stays the text or one JSON document).
         eprintln!("Drew {}", path.display());
     }
     Ok(())
+}
+
+/// The index in the flattened output of layer `l` of the value at `position` (`Y,X` or `T`) of
+/// filter `f`: `(y·W + x)·F + f` for outputs `[H, W, F]`.
+fn output_index(model: &Sequential, l: usize, position: &[usize], f: usize) -> Result<usize> {
+    let layer = &model.layers()[l];
+    let shape = layer.output_shape();
+    let what = format!("layer {l} ({}, {})", layer.name(), layer.class_name());
+    let dims = shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
+    let Some((&filters, spatial)) = shape.split_last().filter(|(_, s)| !s.is_empty()) else {
+        bail!("--position/--filter: {what} has outputs of shape {dims}, not positions and filters; use --neuron");
+    };
+    if position.len() != spatial.len() {
+        bail!("--position {}: {what} has {}-D positions (outputs {dims})", join(position), spatial.len());
+    }
+    if let Some((&p, &n)) = position.iter().zip(spatial).find(|(p, n)| p >= n) {
+        bail!("--position {}: {p} is beyond {what}'s outputs {dims} (0..={})", join(position), n - 1);
+    }
+    if f >= filters {
+        bail!("--filter {f}: {what} has {filters} filters (0..={})", filters - 1);
+    }
+    let at = position.iter().zip(spatial).fold(0, |acc, (&p, &n)| acc * n + p);
+    Ok(at * filters + f)
+}
+
+fn join(v: &[usize]) -> String {
+    v.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The sample's true label, when the data has labels the model's classes read (`None` otherwise:
+/// the picture then says nothing of it).
+fn truth(args: &ExplainArgs, pre: &Schema, row: usize) -> Option<String> {
+    let (_, y) = dataset::load_for_model(&args.data, pre, Targets::Required).ok()?;
+    let y = y.filter(|y| row < y.rows())?;
+    let value = match y.row(row) {
+        [v] => *v,
+        many => wxb::tensor::argmax(many) as f32,
+    };
+    match &pre.class_names {
+        Some(names) if pre.task == Task::Classification => names.get(value as usize).cloned(),
+        _ => Some(num(value)),
+    }
 }
 
 /// A layer by index or name.
@@ -166,140 +205,4 @@ fn preparation(pre: &Schema) -> String {
     } else {
         format!("as the model sees them: {}", steps.join(", then "))
     }
-}
-
-/// The layer `--draw` draws: the first Dense layer. A layer asked for by `--layer` that is not it
-/// is refused (before anything is printed), not silently replaced.
-fn drawn_layer(model: &Sequential, asked: LayerChoice) -> Result<usize> {
-    let Some(first) = model.layers().iter().position(|l| l.class_name() == DenseConfig::CLASS_NAME) else {
-        bail!("--draw: the model has no Dense layer to draw");
-    };
-    if let LayerChoice::Only(l) = asked
-        && l != first
-    {
-        let asked = model.layers().get(l).map_or_else(|| format!("layer {l}"), |x| format!("layer {l} ({})", x.name()));
-        bail!(
-            "--draw draws the first Dense layer ({first}: {}), not {asked}; leave out --layer to draw it, \
-             or see {asked} in the text or --json output",
-            model.layers()[first].name()
-        );
-    }
-    Ok(first)
-}
-
-/// The data `--draw` shows beside the weights.
-struct Data<'a> {
-    /// Every sample, as the model sees them.
-    x: &'a wxb::Tensor,
-    /// The drawn sample's target (a class index, or values), when the data has one.
-    truth: Option<&'a [f32]>,
-    /// The drawn sample's row.
-    row: usize,
-}
-
-/// Draws the first Dense layer: images for image inputs, bars and a heat map otherwise.
-fn draw(
-    model: &Sequential,
-    explainer: &Explainer<'_>,
-    options: &ExplainOptions,
-    pre: &Schema,
-    data: &Data<'_>,
-    path: &Path,
-) -> Result<()> {
-    let first = drawn_layer(model, options.layers)?;
-    // Every term of the first Dense layer's chosen neuron (the user's, when they chose one there).
-    let neuron = match (options.layers, options.neuron) {
-        (LayerChoice::Only(l), n @ NeuronChoice::Only(_)) if l == first => n,
-        _ => NeuronChoice::MatterMost,
-    };
-    let all = ExplainOptions { layers: LayerChoice::Only(first), neuron, top: 0, ..options.clone() };
-    let e = explainer.explain(&all)?;
-    let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { unreachable!("a Dense layer") };
-    let n = &neurons[0];
-    let mut x = vec![0.0; n.terms.len()];
-    let mut names = vec![String::new(); n.terms.len()];
-    for t in &n.terms {
-        (x[t.input], names[t.input]) = (t.x, t.name.clone());
-    }
-    let layer = model.layers()[first].as_ref();
-    let kernel = &layer.params().into_iter().find(|p| p.name == "kernel").expect("a Dense kernel").value;
-    let chosen = match neuron {
-        NeuronChoice::Only(k) => format!("{}[{k}], as asked (--neuron {k})", layer.name()),
-        NeuronChoice::MatterMost => format!(
-            "{}[{}]: the neuron of layer {first} whose value weighs most in this prediction (--layer {first} --neuron K \
-             draws another)",
-            layer.name(),
-            n.neuron
-        ),
-    };
-    let sample = NeuronSample {
-        kernel,
-        layer: layer.name(),
-        x: &x,
-        row: data.row,
-        neuron: n.neuron,
-        summary: summary(n),
-        chosen,
-        outcome: outcome(&e.output.prediction, data.truth, pre),
-        ink: Some(ink(data.x)),
-    };
-    match pre.image_shape.as_deref() {
-        Some(&[rows, cols]) if rows * cols == x.len() => {
-            let p = image_weights::ImageWeights { n: sample, shape: (rows, cols) };
-            image_weights::draw(&p, path)
-        }
-        _ => {
-            let p = tabular::Tabular { n: sample, names: &names };
-            tabular::draw(&p, path)
-        }
-    }
-}
-
-/// Per input, whether any sample has a non-zero value there.
-fn ink(x: &wxb::Tensor) -> Vec<bool> {
-    let mut ink = vec![false; x.cols()];
-    for r in 0..x.rows() {
-        for (seen, &v) in ink.iter_mut().zip(x.row(r)) {
-            *seen |= v != 0.0;
-        }
-    }
-    ink
-}
-
-/// `predicted "7" (p = 0.981), true label "7"`: the prediction and, when known, the truth.
-fn outcome(prediction: &Prediction, truth: Option<&[f32]>, pre: &Schema) -> String {
-    let said = match prediction {
-        Prediction::Class { name, probability, .. } => format!("predicted {name:?} (p = {})", num(*probability)),
-        Prediction::Values { values } => {
-            format!("predicted {}", values.iter().map(|&v| num(v)).collect::<Vec<_>>().join(", "))
-        }
-    };
-    let truth = match (truth, pre.class_names.as_deref()) {
-        (Some(&[t]), Some(names)) => names.get(t.round() as usize).map(|n| format!("true label {n:?}")),
-        (Some(t), _) => {
-            Some(format!("true value {}", t.iter().map(|&v| num(f64::from(v))).collect::<Vec<_>>().join(", ")))
-        }
-        (None, _) => None,
-    };
-    match truth {
-        Some(t) => format!("{said}, {t}"),
-        None => format!("{said} (the data has no label)"),
-    }
-}
-
-/// The neuron's calculation in four lines.
-fn summary(n: &NeuronTrace) -> Vec<String> {
-    let b = n.bias.map_or(String::new(), |b| format!(" + b = {} + {}", num(n.dot), p(b)));
-    let sim = &n.similarity;
-    vec![
-        format!("x·w = Σ xᵢ·wᵢ = {}", num(n.dot)),
-        format!(
-            "|x| = {}, |w| = {}, cos(x, w) = {}",
-            num(sim.x_norm),
-            num(sim.w_norm),
-            sim.cosine.map_or("–".into(), num)
-        ),
-        format!("z = x·w{b} = {}", num(n.z)),
-        format!("a = {}(z) = {}", n.activation, num(n.output)),
-    ]
 }

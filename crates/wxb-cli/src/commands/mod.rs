@@ -3,6 +3,8 @@
 pub mod demo;
 pub mod evaluate;
 pub mod explain;
+pub mod explain_draw;
+pub mod export;
 pub mod predict;
 pub mod summary;
 pub mod train;
@@ -38,8 +40,15 @@ pub fn targets_file(args: &crate::cli::DataArgs) -> String {
     }
 }
 
-/// A saved model with its preprocessing ([`io::load_trained`]), after [`check_saved`].
-pub fn load_trained(dir: &Path) -> Result<io::TrainedModel> {
-    check_saved(dir)?;
-    Ok(io::load_trained(dir)?)
+/// A saved model with its preprocessing ([`io::load_trained`]: a wxb folder, a Keras or ONNX
+/// file), after [`check_saved`].
+pub fn load_trained(path: &Path) -> Result<io::TrainedModel> {
+    check_saved(path)?;
+    Ok(io::load_trained(path)?)
+}
+
+/// A saved model in any format ([`io::open_model`]), after [`check_saved`].
+pub fn open_model(path: &Path) -> Result<io::LoadedModel> {
+    check_saved(path)?;
+    Ok(io::open_model(path)?)
 }

@@ -3,14 +3,12 @@
 
 use anyhow::Result;
 use wxb::Sequential;
-use wxb::io;
 
 use crate::cli::SummaryArgs;
 
 /// Runs `wxb summary`.
 pub fn run(args: &SummaryArgs) -> Result<()> {
-    super::check_saved(&args.model)?;
-    let model = io::load(&args.model)?.model;
+    let model = super::open_model(&args.model)?.model;
     if args.json {
         println!("{}", json(&model));
     } else {

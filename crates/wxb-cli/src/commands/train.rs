@@ -9,6 +9,7 @@ mod recipe;
 mod report;
 mod results;
 mod schema_table;
+mod stream;
 mod validation;
 
 use std::collections::BTreeMap;
@@ -54,6 +55,9 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     }
     if leads {
         out_folder::check_out(&args.out)?;
+    }
+    if !bundled && stream::chosen(args)? {
+        return stream::run(args, job);
     }
     let batch_size =
         args.batch_size.unwrap_or(if bundled { mnist::BATCH_SIZE } else { wxb::model::DEFAULT_BATCH_SIZE });

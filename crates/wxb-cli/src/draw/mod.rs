@@ -4,6 +4,7 @@
 
 pub mod canvas;
 pub mod colormap;
+pub mod conv;
 pub mod image_weights;
 pub mod line_fit;
 pub mod tabular;

@@ -1,5 +1,6 @@
 //! The page's data: each sample's [`Explanation`] (the `--json` value) and what drawing needs.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Result;
@@ -7,7 +8,7 @@ use serde::Serialize;
 use wxb::Sequential;
 use wxb::data::{Schema, Task};
 use wxb::explain::{ExplainOptions, Explainer, Explanation, LayerChoice, LayerStep, LayerTrace, NeuronChoice, Reading};
-use wxb::layers::DenseConfig;
+use wxb::layers::{DenseConfig, Layer};
 use wxb::tensor::Tensor;
 
 use super::extras::{History, TraceData};
@@ -16,8 +17,6 @@ use super::{base64_f32, label};
 /// A layer whose output has at most this many values shows all of them (every class of the
 /// output layer); a larger one is folded to the values that matter.
 const SHOW_ALL: usize = 16;
-/// A Dense kernel with at most this many weights is embedded whole (MNIST's 784×128 is 100,352).
-const MAX_KERNEL: usize = 400_000;
 /// Feature maps embedded per convolution and sample: the traced filters, at most this many.
 const MAX_MAPS: usize = 4;
 
@@ -76,12 +75,13 @@ struct LayerMeta {
     dense: Option<DenseWeights>,
 }
 
-/// A Dense layer's kernel `[inputs, units]` row-major and bias, base64 `f32`.
+/// A Dense layer's weights, base64 `f32`: the kernel's columns `W[:, j]` of the neurons some
+/// sample traces (the others are never drawn), and the bias.
 #[derive(Serialize)]
 struct DenseWeights {
     inputs: usize,
     units: usize,
-    kernel: String,
+    columns: BTreeMap<usize, String>,
     bias: Option<String>,
 }
 
@@ -167,35 +167,30 @@ pub fn build(
         top,
         input: InputMeta { shape: input_shape, image, names, count },
         classes,
-        layers: layers(model),
+        layers: layers(model, &samples),
         samples,
         history: super::extras::history(folder)?,
         trace: super::extras::trace(folder)?,
     })
 }
 
-fn layers(model: &Sequential) -> Vec<LayerMeta> {
+/// The layers, with the weights of the Dense neurons that `samples` trace.
+fn layers(model: &Sequential, samples: &[SamplePage]) -> Vec<LayerMeta> {
+    let mut traced_by_layer = vec![BTreeSet::new(); model.layers().len()];
+    for t in samples.iter().flat_map(|s| s.explanation.layers.iter().chain(&s.extra)) {
+        traced_by_layer[t.index].extend(traced(&t.step));
+    }
     model
         .layers()
         .iter()
         .enumerate()
         .map(|(index, l)| {
             let output_shape = l.output_shape();
-            let dense = (l.class_name() == DenseConfig::CLASS_NAME)
-                .then(|| {
-                    let params = l.params();
-                    let kernel = &params.iter().find(|p| p.name == "kernel")?.value;
-                    let bias =
-                        params.iter().find(|p| p.name == "bias").map(|p| base64_f32(p.value.data().iter().copied()));
-                    let (inputs, units) = (kernel.rows(), kernel.cols());
-                    (inputs * units <= MAX_KERNEL).then(|| DenseWeights {
-                        inputs,
-                        units,
-                        kernel: base64_f32(kernel.data().iter().copied()),
-                        bias,
-                    })
-                })
-                .flatten();
+            let dense = if l.class_name() == DenseConfig::CLASS_NAME {
+                dense_weights(l.as_ref(), &traced_by_layer[index])
+            } else {
+                None
+            };
             LayerMeta {
                 index,
                 name: l.name().to_string(),
@@ -206,6 +201,17 @@ fn layers(model: &Sequential) -> Vec<LayerMeta> {
             }
         })
         .collect()
+}
+
+/// A Dense layer's bias and the kernel columns of the `traced` neurons.
+fn dense_weights(l: &dyn Layer, traced: &BTreeSet<usize>) -> Option<DenseWeights> {
+    let params = l.params();
+    let kernel = &params.iter().find(|p| p.name == "kernel")?.value;
+    let bias = params.iter().find(|p| p.name == "bias").map(|p| base64_f32(p.value.data().iter().copied()));
+    let (inputs, units) = (kernel.rows(), kernel.cols());
+    let w = kernel.data();
+    let columns = traced.iter().map(|&j| (j, base64_f32((0..inputs).map(|i| w[i * units + j])))).collect();
+    Some(DenseWeights { inputs, units, columns, bias })
 }
 
 /// The output values a step traces.

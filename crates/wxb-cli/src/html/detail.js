@@ -175,15 +175,16 @@ function renderImages() {
   const pics = el("div", { class: "pics" }, box);
   canvasImage(pics, x, h, w, `row ${D.samples[state.sample].row}, as the model sees it`, false);
   const first = D.layers.find((l) => l.dense);
-  if (!first || !first.dense.W || first.dense.inputs !== D.input.count) return;
+  if (!first || first.dense.inputs !== D.input.count) return;
   const sel = state.selected;
   let j = sel && sel.layer === first.index ? sel.index : null;
   if (j === null) {
     const tr = traces(state.sample).get(first.index);
     j = tr && tr.items.size ? tr.items.keys().next().value : 0;
   }
-  const d = first.dense, wj = new Float32Array(d.inputs), cj = new Float32Array(d.inputs);
-  for (let i = 0; i < d.inputs; i++) { wj[i] = d.W[i * d.units + j]; cj[i] = x[i] * wj[i]; }
+  const d = first.dense, wj = d.cols.get(j), cj = new Float32Array(d.inputs);
+  if (!wj) return;
+  for (let i = 0; i < d.inputs; i++) cj[i] = x[i] * wj[i];
   canvasImage(pics, wj, h, w, `${first.name}[${j}]'s weights w (orange > 0, blue < 0)`, true);
   canvasImage(pics, cj, h, w, `contributions x·w to ${first.name}[${j}] for this sample`, true);
 }
@@ -202,13 +203,16 @@ function lineChart(box, title, series, xLabel, marker) {
   const X = (v) => m.l + (v - x0) / (x1 - x0) * (W - m.l - m.r), Y = (v) => H - m.b - (v - y0) / (y1 - y0) * (H - m.t - m.b);
   svgEl("line", { x1: m.l, y1: H - m.b, x2: W - m.r, y2: H - m.b, class: "axis" }, svg);
   svgEl("line", { x1: m.l, y1: m.t, x2: m.l, y2: H - m.b, class: "axis" }, svg);
-  for (const v of [y0, (y0 + y1) / 2, y1]) svgEl("text", { x: m.l - 4, y: Y(v) + 4, "text-anchor": "end", text: short(v) }, svg);
+  const tick = (v) => Number(v.toPrecision(Math.max(3, Math.ceil(Math.log10(Math.abs(v) / (y1 - y0) + 1)) + 2))).toString();
+  for (const v of [y0, (y0 + y1) / 2, y1]) svgEl("text", { x: m.l - 4, y: Y(v) + 4, "text-anchor": "end", text: tick(v) }, svg);
   for (const v of [x0, x1]) svgEl("text", { x: X(v), y: H - m.b + 14, "text-anchor": "middle", text: fmt(v) }, svg);
   svgEl("text", { x: (W + m.l) / 2, y: H - 4, "text-anchor": "middle", text: xLabel }, svg);
   const legend = el("div", { class: "legend" }, div);
   series.forEach((s) => {
     const p = s.points.filter((q) => q[1] !== null && isFinite(q[1])).map((q) => `${X(q[0]).toFixed(1)},${Y(q[1]).toFixed(1)}`);
     svgEl("polyline", { points: p.join(" "), fill: "none", stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dash ? "5 4" : "none" }, svg);
+    const few = s.points.filter((q) => q[1] !== null && isFinite(q[1]));
+    if (few.length <= 40) for (const q of few) svgEl("circle", { r: 3, cx: X(q[0]), cy: Y(q[1]), fill: s.color }, svg);
     const key = el("span", { text: s.name }, legend);
     key.style.borderBottom = `3px ${s.dash ? "dashed" : "solid"} ${s.color}`;
   });

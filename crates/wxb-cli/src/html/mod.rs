@@ -3,7 +3,7 @@
 //! The page is `page.html` with `page.css`, `page.js`, `detail.js` and the data inlined: no file beside it, no
 //! network (its Content-Security-Policy forbids any request). The data is the library's
 //! [`wxb::explain::Explanation`] of each embedded sample, the same serde value `--json` prints
-//! (one source for both), with what drawing needs beside it ([`data`]): the Dense kernels
+//! (one source for both), with what drawing needs beside it ([`data`]): the kernel columns of the traced Dense neurons
 //! (to draw the edges and the first layer's weights as an image), the sample's values, its true
 //! label, the traces of every neuron of small layers, the feature maps of the traced filters, and
 //! the model folder's `history.csv` and `trace.json` ([`extras`]).
@@ -45,8 +45,11 @@ pub fn write(args: &ExplainArgs, source: &Source<'_>, per_layer: usize, out: &Pa
         bail!("--rows: {} has no rows", source.file);
     }
     let first = match args.row {
-        Some(r) => rows.iter().position(|&x| x == r).with_context(|| {
-            format!("--row {r}: not among the embedded rows (--rows {})", args.rows.as_deref().unwrap_or("0-99"))
+        Some(r) => rows.iter().position(|&x| x == r).with_context(|| match &args.rows {
+            Some(list) => format!("--row {r}: not among the embedded rows (--rows {list})"),
+            None => {
+                format!("--row {r}: not among the embedded rows (the first {}; choose them with --rows)", rows.len())
+            }
         })?,
         None => 0,
     };

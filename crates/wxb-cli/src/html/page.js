@@ -46,7 +46,10 @@ const svgEl = (tag, attrs, parent) => el(tag, attrs, parent, true);
 
 // ---- the data, decoded once ----
 for (const l of D.layers) {
-  if (l.dense) { l.dense.W = f32(l.dense.kernel); l.dense.B = f32(l.dense.bias); }
+  if (l.dense) {
+    l.dense.cols = new Map(Object.entries(l.dense.columns).map(([j, b]) => [Number(j), f32(b)]));
+    l.dense.B = f32(l.dense.bias);
+  }
 }
 const xCache = new Map();
 function sampleX(s) {
@@ -108,8 +111,8 @@ function columns(s) {
 
 // ---- drawing the network ----
 function weightOf(col, prevIndex, node) {
-  const d = col.layer.dense;
-  if (d && d.W) return d.W[prevIndex * d.units + node.index];
+  const d = col.layer.dense, w = d && d.cols.get(node.index);
+  if (w) return w[prevIndex];
   const term = node.item.terms.find((tm) => tm.input === prevIndex);
   return term ? term.w : null;
 }
@@ -145,6 +148,7 @@ function drawNetwork() {
         let w = null;
         if (col.kind === "dense") w = weightOf(col, p.index, n);
         else if (["activation", "dropout", "normalization", "rescaling"].includes(col.kind) && p.index === n.index) w = 0;
+        else if (col.kind === "pooling" && n.item.inputs.some((q) => q.index === p.index)) w = 0;
         if (w !== null && w !== undefined) pairs.push({ k, i, w, from: p, to: n });
       }
       const wmax = Math.max(1e-12, ...pairs.map((e) => Math.abs(e.w)));
@@ -210,7 +214,7 @@ function drawVerdict() {
     el("b", { text: p.values.map(fmt).join(", ") }, v);
   }
   if (smp.label !== null) {
-    el("span", { text: " · true label " }, v);
+    el("span", { text: p.kind === "class" ? " · true label " : " · true value " }, v);
     el("b", { text: smp.label }, v);
     if (p.kind === "class") el("span", { class: "pill " + (p.name === smp.label ? "ok" : "bad"), text: p.name === smp.label ? "right" : "wrong" }, v).style.marginLeft = "8px";
   }

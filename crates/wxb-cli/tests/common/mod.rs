@@ -204,6 +204,27 @@ pub fn images(n: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
     (px, labels)
 }
 
+/// The first `n` bundled training digits and labels, as IDX files `digits` and `digit-labels`.
+pub fn mnist_subset(p: &Path, n: usize) {
+    let m = wxb::data::mnist::bundled().unwrap();
+    let bytes: Vec<u8> = m.train_images.data()[..n * 784].iter().map(|v| (v * 255.0).round() as u8).collect();
+    let labels: Vec<u8> = m.train_labels.data()[..n].iter().map(|&v| v as u8).collect();
+    write(p, "digits", idx_u8(&[n as u32, 28, 28], &bytes));
+    write(p, "digit-labels", idx_u8(&[n as u32], &labels));
+}
+
+/// A PNG file's width, height and RGB pixels (8 bits, as `wxb` draws them).
+pub fn png_pixels(path: &Path) -> (u32, u32, Vec<[u8; 3]>) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("a PNG frame");
+    let channels = info.color_type.samples();
+    assert_eq!(info.bit_depth, png::BitDepth::Eight, "{}", path.display());
+    let pixels = buf[..info.buffer_size()].chunks_exact(channels).map(|p| [p[0], p[1], p[2]]).collect();
+    (info.width, info.height, pixels)
+}
+
 /// A `.npy` file of `shape` and `data`.
 pub fn npy(shape: &[usize], data: Vec<f32>) -> Vec<u8> {
     wxb::data::npy::encode(&wxb::Tensor::from_vec(shape, data))

@@ -239,6 +239,20 @@ pub enum DataError {
         /// The only label found.
         class: String,
     },
+    /// A streamed classification target with more distinct labels than a model can have classes.
+    #[error(
+        "{}: target column {column:?} holds more than {limit} distinct labels, more classes than a model may have; \
+         use --task regression for numbers",
+        path.display()
+    )]
+    TooManyLabels {
+        /// The file.
+        path: PathBuf,
+        /// The target column's name.
+        column: String,
+        /// [`MAX_CLASSES`](super::MAX_CLASSES).
+        limit: usize,
+    },
     /// The first bytes of an IDX file are not a valid magic number.
     #[error(
         "{}: bad magic number 0x{magic:08X} (expected 0x0000TTRR, type TT one of 08 09 0B 0C 0D 0E and rank RR, \

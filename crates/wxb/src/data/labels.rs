@@ -1,7 +1,9 @@
 //! The target column of a CSV table: numbers (regression) or class labels (classification), and
 //! the rule that chooses when the task is not given (see [`csv`](super::csv)).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use super::DataError;
@@ -99,6 +101,17 @@ impl TargetColumn {
             first_text: None,
             first_bad_number: None,
         }
+    }
+
+    /// A collector of no rows yet with the same settings (a streamed file's next chunk).
+    pub(super) fn fresh(&self) -> Self {
+        let c = Self::new(&self.path, self.name.clone(), self.task, self.non_finite, self.class_count);
+        Self { missing: self.missing.clone(), ..c }
+    }
+
+    /// The column's header name.
+    pub(super) fn column_name(&self) -> &str {
+        &self.name
     }
 
     /// Refuses the cells that are one of these missing markers.
@@ -236,4 +249,145 @@ fn parse_f64(bytes: &[u8]) -> f64 {
 fn column(values: Vec<f32>) -> Tensor {
     let n = values.len();
     Tensor::from_vec(&[n, 1], values)
+}
+
+/// What the task rule needs of a target column, gathered chunk by chunk from a streamed file
+/// (its rows are not kept): the counts, the first problem cells and the distinct labels (at most
+/// [`MAX_CLASSES`]` + 1` of them: past that the column is no classification).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct LabelSummary {
+    rows: usize,
+    numbers: usize,
+    all_integers: bool,
+    first_text: Option<(u64, String)>,
+    /// The first non-finite (or, `true`, overflowing) number: its line and text.
+    first_bad_number: Option<(u64, String, bool)>,
+    distinct: BTreeSet<Vec<u8>>,
+    overflow: bool,
+    started: bool,
+}
+
+impl LabelSummary {
+    /// Adds a chunk's collected cells and empties the collector for the next chunk.
+    pub(super) fn absorb(&mut self, c: &mut TargetColumn) {
+        if !self.started {
+            (self.started, self.all_integers) = (true, true);
+        }
+        self.rows += c.ends.len().max(c.values.len());
+        self.numbers += c.numbers;
+        self.all_integers &= c.all_integers;
+        if self.first_text.is_none() {
+            self.first_text = c.first_text.take();
+        }
+        if self.first_bad_number.is_none() {
+            self.first_bad_number = match c.first_bad_number.take() {
+                Some(DataError::NonFinite { line, value, .. }) => Some((line, value, false)),
+                Some(DataError::OutOfRange { line, value, .. }) => Some((line, value, true)),
+                _ => None,
+            };
+        }
+        if !self.overflow {
+            for l in c.labels() {
+                if !self.distinct.contains(l) {
+                    if self.distinct.len() > super::task::MAX_CLASSES {
+                        self.overflow = true;
+                        break;
+                    }
+                    self.distinct.insert(l.to_vec());
+                }
+            }
+        }
+        *c = c.fresh();
+    }
+
+    /// Adds another shard's summary.
+    pub(super) fn merge(&mut self, o: Self) {
+        if !o.started {
+            return;
+        }
+        if !self.started {
+            *self = o;
+            return;
+        }
+        self.rows += o.rows;
+        self.numbers += o.numbers;
+        self.all_integers &= o.all_integers;
+        self.first_text = self.first_text.take().or(o.first_text);
+        self.first_bad_number = self.first_bad_number.take().or(o.first_bad_number);
+        self.overflow |= o.overflow;
+        for l in o.distinct {
+            if self.distinct.len() > super::task::MAX_CLASSES {
+                self.overflow = true;
+                break;
+            }
+            self.distinct.insert(l);
+        }
+    }
+
+    /// The task and (for classification) the sorted class names, by the rule
+    /// [`TargetColumn::finish`] applies to a whole column; `name` and `path` for errors.
+    pub(super) fn decide(
+        self,
+        task: Option<Task>,
+        class_count: ClassCount,
+        name: &str,
+        path: &Path,
+    ) -> Result<(Task, Option<Vec<String>>), DataError> {
+        let classes = |s: Self| -> Result<(Task, Option<Vec<String>>), DataError> {
+            if s.overflow {
+                return Err(DataError::TooManyLabels {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                    limit: super::task::MAX_CLASSES,
+                });
+            }
+            let mut names: Vec<&[u8]> = s.distinct.iter().map(Vec::as_slice).collect();
+            let numeric =
+                names.iter().all(|n| std::str::from_utf8(n).ok().and_then(|t| t.parse::<f64>().ok()).is_some());
+            if numeric {
+                names.sort_by(|a, b| parse_f64(a).total_cmp(&parse_f64(b)).then_with(|| a.cmp(b)));
+            } else {
+                names.sort_unstable();
+            }
+            if names.len() < 2 && (class_count == ClassCount::AtLeastTwo || names.is_empty()) {
+                let class = names.first().map(|n| super::cell_text(n)).unwrap_or_default();
+                return Err(DataError::SingleClass { path: path.to_path_buf(), column: name.to_string(), class });
+            }
+            Ok((Task::Classification, Some(names.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect())))
+        };
+        match task {
+            Some(Task::Regression) => return Ok((Task::Regression, None)),
+            Some(Task::Classification) => return classes(self),
+            None => {}
+        }
+        if self.numbers == 0 {
+            return classes(self);
+        }
+        let distinct = if self.overflow { usize::MAX } else { self.distinct.len() };
+        if self.numbers == self.rows {
+            if self.all_integers && distinct <= AUTO_MAX_INTEGER_CLASSES && 2 * distinct <= self.rows {
+                return classes(self);
+            }
+            return match self.first_bad_number {
+                Some((line, value, overflow)) => {
+                    let (path, column) = (path.to_path_buf(), name.to_string());
+                    Err(if overflow {
+                        DataError::OutOfRange { path, line, column, value }
+                    } else {
+                        DataError::NonFinite { path, line, column, value }
+                    })
+                }
+                None => Ok((Task::Regression, None)),
+            };
+        }
+        if distinct <= AUTO_MAX_CLASSES {
+            return classes(self);
+        }
+        match self.first_text {
+            Some((line, value)) => {
+                Err(DataError::NotANumber { path: path.to_path_buf(), line, column: name.to_string(), value })
+            }
+            None => Ok((Task::Regression, None)),
+        }
+    }
 }

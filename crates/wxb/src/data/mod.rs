@@ -58,6 +58,7 @@ mod number;
 mod raw;
 mod schema;
 mod schema_error;
+pub mod stream;
 pub mod synthetic;
 pub mod table;
 mod task;

@@ -58,7 +58,37 @@ pub fn encode(tensor: &Tensor) -> Vec<u8> {
     out
 }
 
+/// What a `.npy` header says: the element type and byte order, the shape, whether the elements
+/// are in Fortran order, where they start and how many bytes they take.
+#[derive(Debug)]
+pub(super) struct Header {
+    pub ty: ElemType,
+    pub order: ByteOrder,
+    pub shape: Vec<usize>,
+    pub fortran: bool,
+    pub data_start: usize,
+    pub size: u64,
+}
+
 pub(super) fn decode(bytes: &[u8], path: &Path) -> Result<Tensor, DataError> {
+    let Header { ty, order, shape, fortran, data_start, size } = header(bytes, path)?;
+    let data = &bytes[data_start..];
+    if data.len() as u64 != size {
+        return Err(DataError::SizeMismatch {
+            path: path.to_path_buf(),
+            shape,
+            dtype: ty.name(),
+            expected: size,
+            got: data.len() as u64,
+        });
+    }
+    let values = super::elem::to_f32(data, ty, order, path)?;
+    let values = if fortran && shape.len() > 1 { fortran_to_c(&values, &shape) } else { values };
+    Ok(Tensor::from_vec(&shape, values))
+}
+
+/// Parses the header at the start of `bytes` (which need hold no more than the header).
+pub(super) fn header(bytes: &[u8], path: &Path) -> Result<Header, DataError> {
     let p = || path.to_path_buf();
     if bytes.is_empty() {
         return Err(DataError::EmptyFile { path: p() });
@@ -105,22 +135,7 @@ pub(super) fn decode(bytes: &[u8], path: &Path) -> Result<Tensor, DataError> {
         supported: SUPPORTED,
     })?;
     let (shape, size) = checked_size(&dict.shape, ty.size(), path)?;
-    let data = &bytes[start + len..];
-    if data.len() as u64 != size {
-        return Err(DataError::SizeMismatch {
-            path: p(),
-            shape,
-            dtype: ty.name(),
-            expected: size,
-            got: data.len() as u64,
-        });
-    }
-    let values = super::elem::to_f32(data, ty, order, path)?;
-    let values = match dict.order {
-        Order::Fortran if shape.len() > 1 => fortran_to_c(&values, &shape),
-        _ => values,
-    };
-    Ok(Tensor::from_vec(&shape, values))
+    Ok(Header { ty, order, shape, fortran: dict.order == Order::Fortran, data_start: start + len, size })
 }
 
 /// The element type and byte order of a `descr` string.

@@ -85,41 +85,90 @@ pub(super) fn decide_array_task(
     task: Option<Task>,
     path: &Path,
 ) -> Result<(Task, Option<Vec<String>>), DataError> {
-    let integer = y.cols() == 1 && y.data().iter().all(|&v| v >= 0.0 && v.fract() == 0.0 && v < 1e6);
-    let mut distinct: Vec<u32> = if integer { y.data().iter().map(|&v| v as u32).collect() } else { vec![] };
-    distinct.sort_unstable();
-    distinct.dedup();
-    let classify = match task {
-        Some(Task::Classification) => {
-            if !integer {
-                let bad = y.data().iter().find(|v| !(**v >= 0.0 && v.fract() == 0.0)).copied().unwrap_or(f32::NAN);
-                return Err(DataError::NotAClass { path: path.to_path_buf(), label: bad });
-            }
-            true
+    let mut labels = ArrayLabels::new(y.cols());
+    labels.add(y);
+    labels.decide(task, path)
+}
+
+/// What [`decide_array_task`]'s rule needs of array labels, gathered chunk by chunk (a streamed
+/// file's): whether every label is a class index, the distinct ones (at most [`MAX_CLASSES`]` + 1`
+/// kept, the largest always), the rows and the first label that is no class index.
+#[derive(Debug, Clone)]
+pub(super) struct ArrayLabels {
+    rows: usize,
+    integer: bool,
+    distinct: Vec<u32>,
+    max: u32,
+    more: bool,
+    not_a_class: Option<f32>,
+}
+
+impl ArrayLabels {
+    /// No labels yet, of `cols` columns (more than one: no class indices).
+    pub(super) fn new(cols: usize) -> Self {
+        Self { rows: 0, integer: cols == 1, distinct: Vec::new(), max: 0, more: false, not_a_class: None }
+    }
+
+    /// Adds labels `[rows, cols]`.
+    pub(super) fn add(&mut self, y: &Tensor) {
+        self.rows += y.rows();
+        if self.not_a_class.is_none() {
+            self.not_a_class = y.data().iter().find(|v| !(**v >= 0.0 && v.fract() == 0.0)).copied();
         }
-        Some(Task::Regression) => false,
-        None => integer && distinct.len() <= AUTO_MAX_CLASSES && distinct.len() * 2 <= y.rows(),
-    };
-    if !classify {
-        return Ok((Task::Regression, None));
+        self.integer &= y.data().iter().all(|&v| v >= 0.0 && v.fract() == 0.0 && v < 1e6);
+        if !self.integer {
+            self.distinct.clear();
+            return;
+        }
+        self.distinct.extend(y.data().iter().map(|&v| v as u32));
+        self.distinct.sort_unstable();
+        self.distinct.dedup();
+        if let Some(&m) = self.distinct.last() {
+            self.max = self.max.max(m);
+        }
+        if self.distinct.len() > MAX_CLASSES + 1 {
+            self.distinct.truncate(MAX_CLASSES + 1);
+            self.more = true;
+        }
     }
-    if distinct.len() < 2 {
-        let class = distinct.first().copied().unwrap_or(0);
-        return Err(DataError::SingleLabel { path: path.to_path_buf(), class });
+
+    /// The task and the classes `0..=max` (see [`decide_array_task`]).
+    pub(super) fn decide(self, task: Option<Task>, path: &Path) -> Result<(Task, Option<Vec<String>>), DataError> {
+        let distinct = self.distinct.len() + usize::from(self.more);
+        let classify = match task {
+            Some(Task::Classification) => {
+                if !self.integer {
+                    return Err(DataError::NotAClass {
+                        path: path.to_path_buf(),
+                        label: self.not_a_class.unwrap_or(f32::NAN),
+                    });
+                }
+                true
+            }
+            Some(Task::Regression) => false,
+            None => self.integer && distinct <= AUTO_MAX_CLASSES && distinct * 2 <= self.rows,
+        };
+        if !classify {
+            return Ok((Task::Regression, None));
+        }
+        if distinct < 2 {
+            let class = self.distinct.first().copied().unwrap_or(0);
+            return Err(DataError::SingleLabel { path: path.to_path_buf(), class });
+        }
+        let max_label = self.max;
+        let k = max_label as usize + 1;
+        if k > MAX_CLASSES || (k > self.rows && k > 2 * distinct) {
+            return Err(DataError::TooManyClasses {
+                path: path.to_path_buf(),
+                max_label,
+                classes: k,
+                distinct,
+                samples: self.rows,
+                limit: MAX_CLASSES,
+            });
+        }
+        Ok((Task::Classification, Some((0..k).map(|c| c.to_string()).collect())))
     }
-    let max_label = *distinct.last().expect("two classes");
-    let k = max_label as usize + 1;
-    if k > MAX_CLASSES || (k > y.rows() && k > 2 * distinct.len()) {
-        return Err(DataError::TooManyClasses {
-            path: path.to_path_buf(),
-            max_label,
-            classes: k,
-            distinct: distinct.len(),
-            samples: y.rows(),
-            limit: MAX_CLASSES,
-        });
-    }
-    Ok((Task::Classification, Some((0..k).map(|c| c.to_string()).collect())))
 }
 
 /// A file's class indices `labels: [n, 1]` (indices into its own sorted `classes`) → indices into

@@ -94,4 +94,24 @@ pub enum ModelIoError {
         /// What is wrong.
         source: Box<crate::data::DataError>,
     },
+    /// A file that is no model wxb reads (not a folder, `.keras`, `.h5` or ONNX file).
+    #[error("{}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What it is, or is not.
+        message: String,
+    },
+    /// A part of another framework's model file (a Keras archive member, an HDF5 dataset, a layer
+    /// of its configuration, an ONNX node) that is damaged, disagrees with the rest, or that wxb
+    /// cannot represent.
+    #[error("{}: {part}: {message}", path.display())]
+    Part {
+        /// The file.
+        path: PathBuf,
+        /// The part, e.g. `model.weights.h5: layers/dense/vars/0` or `layer "dense_1" (Dense)`.
+        part: String,
+        /// What is wrong.
+        message: String,
+    },
 }

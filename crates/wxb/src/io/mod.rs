@@ -1,4 +1,6 @@
-//! Saving and loading models: a directory with `config.json` and `model.safetensors`.
+//! Saving and loading models: a directory with `config.json` and `model.safetensors`; other
+//! frameworks' files (Keras `.keras` and `.h5` in [`keras`], ONNX) through [`open_model`] and
+//! [`save_as`].
 //!
 //! - `config.json`: the architecture as Keras-like layer configs (`{"class_name": "Dense",
 //!   "config": {...}}`), the compile settings, the optimizer's step count, application metadata
@@ -18,11 +20,16 @@
 pub mod atomic;
 mod check;
 mod error;
+pub mod keras;
+mod open;
 mod trained;
 mod weights;
 
+pub mod onnx;
+
 pub use error::ModelIoError;
-pub use trained::{Prediction, TrainedModel, load_trained};
+pub use open::{MAX_MODEL_FILE_BYTES, ModelFormat, check_size, detect_format, format_of, open_model, save_as};
+pub use trained::{Prediction, TrainedModel, load_trained, plain_schema};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{CONFIG_FILE, LoadedModel, ModelIoError, load};
-use crate::data::{DataError, LoadOptions, Schema, Targets, load_for_model};
+use super::{CONFIG_FILE, LoadedModel, ModelFormat, ModelIoError, detect_format, open_model};
+use crate::activations::Activation;
+use crate::data::{DataError, LoadOptions, Schema, Targets, Task, load_for_model};
 use crate::error::WxbError;
+use crate::layers::LayerConfig;
 use crate::model::Sequential;
 use crate::tensor::{Tensor, predicted_class};
 
@@ -32,14 +34,67 @@ pub struct Prediction {
 }
 
 /// Loads a model folder written by `wxb train` (or by [`super::save`] with the schema in its
-/// metadata, see [`Schema::insert_into`]).
+/// metadata, see [`Schema::insert_into`]), or any model file [`open_model`] reads.
+///
+/// A model from another framework's file (Keras, ONNX) that holds no wxb schema gets a plain one
+/// ([`plain_schema`]): numeric inputs `x0, x1, …` taken as they are, class names `0, 1, …` when
+/// the model classifies.
 ///
 /// # Errors
-/// The errors of [`load`], and [`ModelIoError::Schema`] when the schema is missing, invalid, or
-/// has another number of classes than the model has outputs.
-pub fn load_trained(dir: &Path) -> Result<TrainedModel, ModelIoError> {
-    let loaded = load(dir)?;
-    TrainedModel::new(loaded).map_err(|e| ModelIoError::Schema { path: dir.join(CONFIG_FILE), source: Box::new(e) })
+/// The errors of [`open_model`], and [`ModelIoError::Schema`] when the schema is missing, invalid,
+/// or has another number of classes than the model has outputs.
+pub fn load_trained(path: &Path) -> Result<TrainedModel, ModelIoError> {
+    let format = detect_format(path)?;
+    let mut loaded = open_model(path)?;
+    let schema_file = if format == ModelFormat::Folder { path.join(CONFIG_FILE) } else { path.to_path_buf() };
+    if format != ModelFormat::Folder && !loaded.metadata.contains_key(Schema::METADATA_KEY) {
+        plain_schema(&loaded.model).insert_into(&mut loaded.metadata);
+    }
+    TrainedModel::new(loaded).map_err(|e| ModelIoError::Schema { path: schema_file, source: Box::new(e) })
+}
+
+/// The schema of a model that came without one: its inputs `x0, x1, …` (one per element of the
+/// input shape, row-major) taken as they are; a classification into classes `0, 1, …` when the
+/// model is compiled with a crossentropy or hinge loss of classes, or ends in a softmax or sigmoid
+/// (one sigmoid output: classes `0` and `1`), else a regression.
+pub fn plain_schema(model: &Sequential) -> Schema {
+    let features: usize = model.input_shape().iter().product();
+    let outputs: usize = model.output_shape().iter().product();
+    let names = (0..features).map(|i| format!("x{i}")).collect();
+    let last = model.layers().iter().rev().find_map(|l| output_activation(&l.config()));
+    let by_loss = model.compiled().map(|c| {
+        matches!(
+            c.loss.name(),
+            "binary_crossentropy"
+                | "categorical_crossentropy"
+                | "sparse_categorical_crossentropy"
+                | "binary_focal_crossentropy"
+                | "categorical_focal_crossentropy"
+                | "categorical_hinge"
+        )
+    });
+    let classifies = by_loss.unwrap_or(matches!(last, Some(Activation::Softmax | Activation::Sigmoid)));
+    let classes = if outputs == 1 { 2 } else { outputs };
+    let class_names = classifies.then(|| (0..classes).map(|c| c.to_string()).collect());
+    let mut schema = Schema::csv(names, class_names);
+    if model.input_shape().len() > 1 {
+        schema.sample_shape = Some(model.input_shape().to_vec());
+    }
+    if !classifies {
+        schema.task = Task::Regression;
+    }
+    schema
+}
+
+/// The activation a layer ends with, for the layers that have one.
+fn output_activation(config: &LayerConfig) -> Option<Activation> {
+    match config {
+        LayerConfig::Dense(c) => Some(c.activation),
+        LayerConfig::Activation(c) => Some(c.activation),
+        LayerConfig::Conv2D(c) => Some(c.activation),
+        LayerConfig::Conv1D(c) => Some(c.activation),
+        _ => None,
+    }
 }
 
 impl TrainedModel {

@@ -41,6 +41,7 @@ mod global_pooling;
 mod layer;
 mod layer_normalization;
 mod neuron;
+mod permute;
 mod pooling1d;
 mod pooling2d;
 mod rescaling;
@@ -66,6 +67,7 @@ pub use global_pooling::{GlobalMaxPooling2D, GlobalMaxPooling2DConfig};
 pub use layer::Layer;
 pub use layer_normalization::{LayerNormalization, LayerNormalizationConfig};
 pub use neuron::{NeuronTrace, OtherTerms, Similarity, Term, dense_products};
+pub use permute::{Permute, PermuteConfig};
 pub use pool::{PoolInput, PoolOp, PoolTrace};
 pub use pooling1d::{AveragePooling1D, AveragePooling1DConfig, MaxPooling1D, MaxPooling1DConfig};
 pub use pooling2d::{AveragePooling2D, AveragePooling2DConfig, MaxPooling2D, MaxPooling2DConfig};
@@ -129,6 +131,8 @@ layer_registry! {
     ZeroPadding2D(ZeroPadding2DConfig),
     /// [`SpatialDropout2D`].
     SpatialDropout2D(SpatialDropout2DConfig),
+    /// [`Permute`].
+    Permute(PermuteConfig),
 }
 
 /// A layer kind's configuration, implemented in the kind's file: it checks itself against the

@@ -12,6 +12,7 @@
 //! - [`LayerStep::Rescaling`]: `y = x·scale + offset` per chosen value;
 //! - [`LayerStep::Reshape`], [`LayerStep::ZeroPadding`]: the values moved (and zeros added);
 //! - [`LayerStep::Flatten`]: the values only rearranged, `input_shape → output_shape`;
+//! - [`LayerStep::Permute`]: the sample's axes reordered (the values moved, unchanged);
 //! - [`LayerStep::Conv`]: a [`ConvTrace`] per chosen output value (a position and a filter): the
 //!   patch, the filter's kernel, the products summed, the bias and the activation.
 
@@ -224,6 +225,15 @@ pub enum LayerStep {
     },
     /// The values rearranged into one vector, unchanged.
     Flatten {
+        /// The shape of one input sample.
+        input_shape: Vec<usize>,
+        /// The shape of one output sample.
+        output_shape: Vec<usize>,
+    },
+    /// The sample's axes reordered: output axis `i` is input axis `dims[i]` (from 1).
+    Permute {
+        /// The axes, 1-based.
+        dims: Vec<usize>,
         /// The shape of one input sample.
         input_shape: Vec<usize>,
         /// The shape of one output sample.

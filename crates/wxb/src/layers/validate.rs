@@ -42,7 +42,8 @@ impl LayerConfig {
 
     /// Scalars per sample of the buffers a layer of this configuration keeps beyond those the size
     /// of its output (a convolution's patches `im2col(x)` and their gradient: `2·P·kh·kw·c` for `P`
-    /// output positions); 0 for the other kinds, and for a configuration that does not fit.
+    /// output positions; an upper bound: the passes hold the patches of a few chunks of samples at
+    /// a time, `layers/conv/split.rs`); 0 for the other kinds, and for a configuration that does not fit.
     pub fn buffers_per_sample(&self, input_shape: &[usize]) -> u64 {
         let spec = match self {
             LayerConfig::Conv2D(c) => c.spec(),

@@ -51,11 +51,12 @@ impl Sequential {
         guard: OnDivergence,
         sync: Option<&StepSync<'_>>,
     ) -> Result<f32, (StepFault, f32)> {
-        let step = self.compiled.as_ref().expect("compiled").optimizer.iterations();
+        let compiled = self.compiled.as_ref().expect("compiled");
+        let (loss, step) = (compiled.loss, compiled.optimizer.iterations());
         self.layers.iter_mut().for_each(|l| l.begin_train_step(step));
         if self.layers.is_empty() {
             self.forward(x, Mode::Train);
-            return Ok(self.compiled.as_ref().expect("compiled").loss.compute(y, x, sample_weight));
+            return Ok(loss.compute(y, x, sample_weight));
         }
         let mut value = if x.rows() == 0 {
             self.zero_grads();

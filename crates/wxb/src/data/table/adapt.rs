@@ -113,20 +113,7 @@ fn adapt_column(column: &RawColumn, training: &[usize], standardize: bool, indic
                 let n = training.len().max(1) as f64;
                 let m = imputed.clone().sum::<f64>() / n;
                 let variance = imputed.map(|v| (v - m).powi(2)).sum::<f64>() / n;
-                PrepLayer::Normalization {
-                    config: NormalizationConfig {
-                        name: format!("{name}_normalization"),
-                        axis: -1,
-                        invert: false,
-                        mean: None,
-                        variance: None,
-                    },
-                    variables: NormalizationVariables {
-                        mean: vec![m as f32],
-                        variance: vec![variance as f32],
-                        count: training.len() as u64,
-                    },
-                }
+                normalization(&name, m, variance, training.len() as u64)
             });
             ColumnPrep {
                 name,
@@ -146,41 +133,99 @@ fn adapt_column(column: &RawColumn, training: &[usize], standardize: bool, indic
                     None => missing += 1,
                 }
             }
-            let integers: Option<HashMap<i64, usize>> = counts.iter().try_fold(HashMap::new(), |mut m, (v, c)| {
-                *m.entry(v.trim().parse::<i64>().ok()?).or_default() += c;
-                Some(m)
-            });
-            let (fill, layer) = match integers.filter(|m| !m.is_empty()) {
-                // A categorical column of integer codes: Keras' IntegerLookup.
-                Some(mut counts) => {
-                    let fill = keras_integer_order(&counts).first().copied();
-                    if let Some(f) = fill {
-                        *counts.get_mut(&f).expect("a counted value") += missing;
-                    }
-                    let vocabulary = keras_integer_order(&counts);
-                    (
-                        fill.map(|f| f.to_string()),
-                        PrepLayer::IntegerLookup { config: IntegerLookupConfig::new(&name, vocabulary) },
-                    )
-                }
-                None => {
-                    let fill = keras_order(&counts).first().map(|v| (*v).to_string());
-                    if let Some(f) = &fill {
-                        *counts.get_mut(f.as_str()).expect("a counted value") += missing;
-                    }
-                    let vocabulary = keras_order(&counts).into_iter().map(String::from).collect();
-                    (fill, PrepLayer::StringLookup { config: StringLookupConfig::new(&name, vocabulary) })
-                }
-            };
-            ColumnPrep {
-                layer: Some(layer),
-                name,
-                kind: ColumnKind::Text,
-                missing,
-                impute: Impute::MostFrequent { value: fill },
-                missing_indicator: indicator && missing > 0,
-            }
+            text_prep(name, &counts, missing, indicator)
         }
+    }
+}
+
+/// A text column's preprocessing from its training values' `counts` and `missing` cells: Keras'
+/// `IntegerLookup` when every value is an integer, else `StringLookup`; missing cells take the
+/// most frequent value (and count for it in the vocabulary's order).
+pub(in crate::data) fn text_prep(
+    name: String,
+    counts: &HashMap<&str, usize>,
+    missing: usize,
+    indicator: bool,
+) -> ColumnPrep {
+    let integers: Option<HashMap<i64, usize>> = counts.iter().try_fold(HashMap::new(), |mut m, (v, c)| {
+        *m.entry(v.trim().parse::<i64>().ok()?).or_default() += c;
+        Some(m)
+    });
+    let mut counts = counts.clone();
+    let (fill, layer) = match integers.filter(|m| !m.is_empty()) {
+        // A categorical column of integer codes: Keras' IntegerLookup.
+        Some(mut counts) => {
+            let fill = keras_integer_order(&counts).first().copied();
+            if let Some(f) = fill {
+                *counts.get_mut(&f).expect("a counted value") += missing;
+            }
+            let vocabulary = keras_integer_order(&counts);
+            (
+                fill.map(|f| f.to_string()),
+                PrepLayer::IntegerLookup { config: IntegerLookupConfig::new(&name, vocabulary) },
+            )
+        }
+        None => {
+            let fill = keras_order(&counts).first().map(|v| (*v).to_string());
+            if let Some(f) = &fill {
+                *counts.get_mut(f.as_str()).expect("a counted value") += missing;
+            }
+            let vocabulary = keras_order(&counts).into_iter().map(String::from).collect();
+            (fill, PrepLayer::StringLookup { config: StringLookupConfig::new(&name, vocabulary) })
+        }
+    };
+    ColumnPrep {
+        layer: Some(layer),
+        name,
+        kind: ColumnKind::Text,
+        missing,
+        impute: Impute::MostFrequent { value: fill },
+        missing_indicator: indicator && missing > 0,
+    }
+}
+
+/// A numeric column's preprocessing from its training cells' statistics: `present` cells summing
+/// to `sum` (f64, in row order) with `m2 = Σ (v − sum/present)²`, and `missing` cells. Missing
+/// cells take the present mean; Keras' `Normalization` (when `standardize`) takes the mean and
+/// population variance of the imputed column: with `fill = f32(mean)`, `n = present + missing`,
+/// `m = (sum + missing·fill) / n`, `variance = (m2 + present·(mean − m)² + missing·(fill − m)²) / n`.
+pub(in crate::data) fn numeric_prep(
+    name: String,
+    (present, sum, m2): (usize, f64, f64),
+    missing: usize,
+    standardize: bool,
+    indicator: bool,
+) -> ColumnPrep {
+    let mean = if present == 0 { 0.0 } else { sum / present as f64 };
+    let fill = mean as f32;
+    let layer = standardize.then(|| {
+        let n = (present + missing).max(1) as f64;
+        let f = f64::from(fill);
+        let m = (sum + missing as f64 * f) / n;
+        let variance = (m2 + present as f64 * (mean - m).powi(2) + missing as f64 * (f - m).powi(2)) / n;
+        normalization(&name, m, variance, (present + missing) as u64)
+    });
+    ColumnPrep {
+        name,
+        kind: ColumnKind::Numeric,
+        missing,
+        impute: Impute::Mean { value: fill },
+        layer,
+        missing_indicator: indicator && missing > 0,
+    }
+}
+
+/// Keras' `Normalization` layer of a column adapted to `mean` and `variance` over `count` cells.
+fn normalization(name: &str, mean: f64, variance: f64, count: u64) -> PrepLayer {
+    PrepLayer::Normalization {
+        config: NormalizationConfig {
+            name: format!("{name}_normalization"),
+            axis: -1,
+            invert: false,
+            mean: None,
+            variance: None,
+        },
+        variables: NormalizationVariables { mean: vec![mean as f32], variance: vec![variance as f32], count },
     }
 }
 

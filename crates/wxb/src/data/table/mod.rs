@@ -37,6 +37,7 @@ pub(super) mod read;
 use serde::{Deserialize, Serialize};
 
 pub use adapt::{ColumnPrep, Impute, adapt, input_names, transform};
+pub(in crate::data) use adapt::{numeric_prep, text_prep};
 pub use keras::{
     IntegerLookupConfig, NormalizationConfig, NormalizationVariables, OutputMode, PrepLayer, StringLookupConfig,
 };

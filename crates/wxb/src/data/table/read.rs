@@ -284,6 +284,41 @@ impl<'a> TableReader<'a> {
         Ok(Some(RawTable { columns }))
     }
 
+    /// Skips the next `rows` rows (their records checked, their cells not read).
+    pub(in crate::data) fn skip_rows(&mut self, rows: usize) -> Result<(), DataError> {
+        for _ in 0..rows {
+            if self.records.next()?.is_none() {
+                break;
+            }
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    /// Counts the rows left (their records checked, their cells not read).
+    pub(in crate::data) fn count_rows(&mut self) -> Result<usize, DataError> {
+        let mut n = 0;
+        while self.records.next()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The columns' kinds from now on (a streamed file's kinds, told from its first chunk).
+    pub(in crate::data) fn set_kinds(&mut self, kinds: &[ColumnKind]) {
+        self.kinds = kinds.iter().copied().map(Some).collect();
+    }
+
+    /// The target collector, to gather its cells chunk by chunk.
+    pub(in crate::data) fn target_mut(&mut self) -> Option<&mut Collector> {
+        self.target.as_mut().map(|(_, c)| c)
+    }
+
+    /// The target of the rows read since the last call, finished; the next rows start a new one.
+    pub(in crate::data) fn take_target(&mut self) -> Result<Option<Target>, DataError> {
+        self.target.as_mut().map(|(_, c)| std::mem::replace(c, c.fresh()).finish()).transpose()
+    }
+
     /// The target read so far, finished.
     pub(in crate::data) fn finish_target(self) -> Result<Option<Target>, DataError> {
         self.target.map(|(_, c)| c.finish()).transpose()

@@ -8,16 +8,16 @@
 //! The bias and a linear or ReLU activation are applied by the GEMM as it stores `y`.
 
 use super::geometry::{Geometry, Padding, TooLarge, axis};
-use super::im2col::{col2im, im2col};
+use super::split::{self, Grads, Parts, Upstream};
 use crate::activations::Activation;
 use crate::constraints::Constraint;
 use crate::error::WxbError;
 use crate::init::Initializer;
-use crate::layers::dense::{column_sums, fusion, relu_backward_from_output};
+use crate::layers::dense::fusion;
 use crate::layers::{Check, DataFormat, LayerPlan, Param, Rank, Scratch};
 use crate::regularizers::Regularizer;
 use crate::rng::WxbRng;
-use crate::tensor::{Fused, Mat, Tensor, Transpose, matmul_slices};
+use crate::tensor::{Fused, Mat, Tensor};
 
 /// A convolution's settings, Conv1D's (`rank` 1: height 1) or Conv2D's (`rank` 2).
 #[derive(Clone, Copy, Debug)]
@@ -179,17 +179,15 @@ pub(crate) struct ConvCore {
     pub weights: Vec<Param>,
 }
 
-/// What a forward pass leaves for the backward pass.
+/// What a forward pass leaves for the backward pass, and the parts' buffers.
 #[derive(Debug, Default)]
 struct ConvBuffers {
-    /// `im2col(x)`: `[B·P, K]`.
-    cols: Tensor,
     /// `z = cols·kernel + b`, kept only for activations the GEMM does not apply.
     z: Tensor,
     /// `∂L/∂z`.
     dz: Tensor,
-    /// `∂L/∂cols = dz·kernelᵀ`.
-    dcols: Tensor,
+    /// Each part's patches (see [`split`]).
+    parts: Parts,
 }
 
 impl ConvCore {
@@ -253,20 +251,17 @@ impl ConvCore {
         );
         let batch = x.rows();
         let buf = scratch.get::<ConvBuffers>();
-        buf.cols.resize(&[batch * g.positions(), g.patch()]);
-        im2col(g, x.data(), batch, buf.cols.data_mut());
-        let cols = Mat { data: buf.cols.data(), rows: batch * g.positions(), cols: g.patch() };
         let bias = self.bias().map(Tensor::data);
         let (z_dims, n) = self.dims(spec, batch, g.filters);
+        let k = self.kernel_matrix();
         match fusion(spec.activation) {
             Some(act) => {
                 y.resize(&z_dims[..n]);
-                matmul_slices(y.data_mut(), cols, Transpose::No, self.kernel_matrix(), Transpose::No, false, bias, act);
+                split::forward(g, x.data(), batch, k, bias, act, y.data_mut(), &mut buf.parts);
             }
             None => {
                 buf.z.resize(&z_dims[..n]);
-                let (k, z) = (self.kernel_matrix(), buf.z.data_mut());
-                matmul_slices(z, cols, Transpose::No, k, Transpose::No, false, bias, Fused::Identity);
+                split::forward(g, x.data(), batch, k, bias, Fused::Identity, buf.z.data_mut(), &mut buf.parts);
                 spec.activation.forward(&buf.z, y);
             }
         }
@@ -289,44 +284,42 @@ impl ConvCore {
     ) {
         let buf = s.get::<ConvBuffers>();
         match spec.activation {
-            Activation::Linear => return self.backprop(x, dy, dx, buf),
-            Activation::Relu => relu_backward_from_output(y, dy, &mut buf.dz),
-            other => other.backward(&buf.z, y, dy, &mut buf.dz),
+            Activation::Linear => self.backprop(x, Upstream::Logits(dy.data()), dx, buf),
+            Activation::Relu => {
+                assert_eq!(y.shape(), dy.shape(), "relu backward: output {:?} vs gradient {:?}", y.shape(), dy.shape());
+                self.backprop(x, Upstream::Relu { y: y.data(), dy: dy.data() }, dx, buf);
+            }
+            other => {
+                other.backward(&buf.z, y, dy, &mut buf.dz);
+                let dz = std::mem::take(&mut buf.dz);
+                self.backprop(x, Upstream::Logits(dz.data()), dx, buf);
+                buf.dz = dz;
+            }
         }
-        let dz = std::mem::take(&mut buf.dz);
-        self.backprop(x, &dz, dx, buf);
-        buf.dz = dz;
     }
 
     /// The backward pass from `dz = ∂L/∂z`.
     pub fn backward_from_logits(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>, s: &mut Scratch) {
-        self.backprop(x, dz, dx, s.get::<ConvBuffers>());
+        self.backprop(x, Upstream::Logits(dz.data()), dx, s.get::<ConvBuffers>());
     }
 
     /// `dkernel = colsᵀ·dz`, `db = Σ_rows dz`, `dx = col2im(dz·kernelᵀ)`.
-    fn backprop(&mut self, x: &Tensor, dz: &Tensor, dx: Option<&mut Tensor>, buf: &mut ConvBuffers) {
+    fn backprop(&mut self, x: &Tensor, up: Upstream<'_>, dx: Option<&mut Tensor>, buf: &mut ConvBuffers) {
         let g = self.geometry;
-        let rows = x.rows() * g.positions();
         assert_eq!(
-            (buf.cols.rows(), dz.len()),
-            (rows, rows * g.filters),
-            "convolution backward: input {:?} and gradient {:?} do not match the forward pass",
+            (x.cols(), up.len()),
+            (g.input_len(), x.rows() * g.positions() * g.filters),
+            "convolution backward: input {:?} and a gradient of {} values do not match the layer",
             x.shape(),
-            dz.shape()
+            up.len()
         );
-        let cols = Mat { data: buf.cols.data(), rows, cols: g.patch() };
-        let dzm = Mat { data: dz.data(), rows, cols: g.filters };
         let (kernel, bias) = self.weights.split_first_mut().expect("a built convolution");
-        matmul_slices(kernel.grad.data_mut(), cols, Transpose::Yes, dzm, Transpose::No, false, None, Fused::Identity);
-        if let Some(bias) = bias.first_mut() {
-            column_sums(dz.data(), g.filters, bias.grad.data_mut());
-        }
-        if let Some(dx) = dx {
-            buf.dcols.resize(&[rows, g.patch()]);
-            let k = Mat { data: kernel.value.data(), rows: g.patch(), cols: g.filters };
-            matmul_slices(buf.dcols.data_mut(), dzm, Transpose::No, k, Transpose::Yes, false, None, Fused::Identity);
+        let k = Mat { data: kernel.value.data(), rows: g.patch(), cols: g.filters };
+        let dx = dx.map(|dx| {
             dx.resize(x.shape());
-            col2im(&g, buf.dcols.data(), x.rows(), dx.data_mut());
-        }
+            dx.data_mut()
+        });
+        let grads = Grads { kernel: kernel.grad.data_mut(), bias: bias.first_mut().map(|b| b.grad.data_mut()) };
+        split::backward(&g, x.data(), x.rows(), up, k, grads, dx, &mut buf.parts);
     }
 }

@@ -9,6 +9,7 @@ mod engine;
 mod explain;
 mod geometry;
 mod im2col;
+mod split;
 
 pub(crate) use engine::{ConvCore, ConvSpec};
 pub use explain::ConvTrace;

@@ -104,10 +104,10 @@ impl PoolCore {
                 let o = (oy * g.output[1] + ox) * c;
                 let (rows, cols) = self.window(oy, ox);
                 let out = &mut ys[o..o + c];
-                let first = (rows.start * w + cols.start) * c;
-                out.copy_from_slice(&xs[first..first + c]);
                 match arg.as_deref_mut() {
                     None => {
+                        let first = (rows.start * w + cols.start) * c;
+                        out.copy_from_slice(&xs[first..first + c]);
                         for i in rows.clone() {
                             for j in cols.clone() {
                                 let at = (i * w + j) * c;
@@ -119,17 +119,16 @@ impl PoolCore {
                     }
                     Some(a) => {
                         let a = &mut a[o..o + c];
-                        a.iter_mut().enumerate().for_each(|(ch, v)| *v = (first + ch) as u32);
-                        for i in rows.clone() {
-                            for j in cols.clone() {
-                                let at = (i * w + j) * c;
-                                for (ch, (m, &v)) in out.iter_mut().zip(&xs[at..at + c]).enumerate() {
-                                    if v > *m {
-                                        *m = v;
-                                        a[ch] = (at + ch) as u32;
-                                    }
-                                }
-                            }
+                        let mut ch = 0;
+                        while ch + LANES <= c {
+                            let (m, i) = argmax_block::<LANES>(xs, (w, c), (rows.clone(), cols.clone()), ch);
+                            out[ch..ch + LANES].copy_from_slice(&m);
+                            a[ch..ch + LANES].copy_from_slice(&i);
+                            ch += LANES;
+                        }
+                        for ch in ch..c {
+                            let (m, i) = argmax_block::<1>(xs, (w, c), (rows.clone(), cols.clone()), ch);
+                            (out[ch], a[ch]) = (m[0], i[0]);
                         }
                     }
                 }
@@ -236,6 +235,38 @@ impl PoolCore {
             }
         }
     }
+}
+
+/// Channels whose maxima and argmaxima [`argmax_block`] keeps in registers at once.
+const LANES: usize = 16;
+
+/// The maxima of channels `ch..ch + L` over the window's cells `rows × cols` of a sample `xs` of
+/// width and channels `(w, c)`, with the index in `xs` of each one's first largest cell (a later
+/// cell wins only when strictly larger). Written with selects on local arrays so that it
+/// vectorizes: with a branch per value, max pooling's training pass took 12 % of the convnet's
+/// training step.
+#[inline(always)]
+fn argmax_block<const L: usize>(
+    xs: &[f32],
+    (w, c): (usize, usize),
+    (rows, cols): (std::ops::Range<usize>, std::ops::Range<usize>),
+    ch: usize,
+) -> ([f32; L], [u32; L]) {
+    let first = (rows.start * w + cols.start) * c + ch;
+    let mut m: [f32; L] = xs[first..first + L].try_into().expect("L values");
+    let mut arg: [u32; L] = std::array::from_fn(|l| (first + l) as u32);
+    for i in rows {
+        for j in cols.clone() {
+            let at = (i * w + j) * c + ch;
+            let v: &[f32; L] = xs[at..at + L].try_into().expect("L values");
+            for l in 0..L {
+                let larger = v[l] > m[l];
+                m[l] = if larger { v[l] } else { m[l] };
+                arg[l] = if larger { (at + l) as u32 } else { arg[l] };
+            }
+        }
+    }
+    (m, arg)
 }
 
 /// Below this many input values, one thread pools them all.

@@ -1,0 +1,335 @@
+//! The image operators (Conv, pooling, BatchNormalization) and those that move values (Flatten,
+//! Reshape, Transpose) as wxb layers, keeping track of the layout.
+
+use super::chain::{Chain, Layout, shown};
+use super::node::Node;
+use super::{Constants, Fail};
+use crate::layers::{
+    AveragePooling2DConfig, BatchNormalizationConfig, Conv2DConfig, DataFormat, FlattenConfig,
+    GlobalAveragePooling2DConfig, GlobalMaxPooling2DConfig, LayerConfig, MaxPooling2DConfig, Padding, PermuteConfig,
+    ReshapeConfig, ZeroPadding2DConfig,
+};
+use crate::tensor::Tensor;
+
+/// A window's geometry along the two image axes, from the node's attributes.
+struct Window {
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    dilations: [usize; 2],
+    /// `[[top, bottom], [left, right]]`.
+    pads: [[usize; 2]; 2],
+}
+
+fn pair(node: &Node<'_>, name: &str, default: [usize; 2]) -> Result<[usize; 2], Fail> {
+    match node.ints(name)? {
+        None => Ok(default),
+        Some(v) => match v.as_slice() {
+            &[a, b] if a >= 1 && b >= 1 && a <= 1 << 20 && b <= 1 << 20 => Ok([a as usize, b as usize]),
+            _ => Err(node.fail(format!("{name} {v:?}: expected two lengths ≥ 1 (a 2-D window)"))),
+        },
+    }
+}
+
+/// The padding TensorFlow's `same` (ONNX's `SAME_UPPER`) adds along an axis of `n`:
+/// `(before, after)`.
+fn same_pads(n: usize, k: usize, s: usize, d: usize) -> [usize; 2] {
+    let extent = (k - 1) * d + 1;
+    let out = n.div_ceil(s);
+    let total = ((out.max(1) - 1) * s + extent).saturating_sub(n);
+    [total / 2, total - total / 2]
+}
+
+impl Window {
+    fn read(node: &Node<'_>, image: [usize; 2], kernel: Option<[usize; 2]>) -> Result<Self, Fail> {
+        let kernel = match kernel {
+            Some(k) => pair(node, "kernel_shape", k)?,
+            None => pair(node, "kernel_shape", [0, 0])
+                .and_then(|k| if k[0] == 0 { Err(node.fail("has no kernel_shape")) } else { Ok(k) })?,
+        };
+        let strides = pair(node, "strides", [1, 1])?;
+        let dilations = pair(node, "dilations", [1, 1])?;
+        let same = |lower: bool| -> [[usize; 2]; 2] {
+            let mut p = [0, 1].map(|a| same_pads(image[a], kernel[a], strides[a], dilations[a]));
+            if lower {
+                p = p.map(|[b, a]| [a, b]);
+            }
+            p
+        };
+        let pads = match node.string("auto_pad", "NOTSET")?.as_str() {
+            "NOTSET" => match node.ints("pads")? {
+                None => [[0, 0], [0, 0]],
+                Some(p) => match p.as_slice() {
+                    &[t, l, b, r] if [t, l, b, r].iter().all(|&v| (0..=1 << 20).contains(&v)) => {
+                        [[t as usize, b as usize], [l as usize, r as usize]]
+                    }
+                    _ => return Err(node.fail(format!("pads {p:?}: expected four lengths ≥ 0 (a 2-D window)"))),
+                },
+            },
+            "VALID" => [[0, 0], [0, 0]],
+            "SAME_UPPER" => same(false),
+            "SAME_LOWER" => same(true),
+            other => return Err(node.fail(format!("auto_pad {other:?} is not an ONNX value"))),
+        };
+        Ok(Self { kernel, strides, dilations, pads })
+    }
+
+    /// `valid` or `same`, when the pads are exactly one of them.
+    fn padding(&self, image: [usize; 2]) -> Option<Padding> {
+        if self.pads == [[0, 0], [0, 0]] {
+            return Some(Padding::Valid);
+        }
+        let same = [0, 1].map(|a| same_pads(image[a], self.kernel[a], self.strides[a], self.dilations[a]));
+        (self.pads == same).then_some(Padding::Same)
+    }
+}
+
+/// The image's `[h, w]` once channels last.
+fn image(chain: &mut Chain, node: &Node<'_>) -> Result<[usize; 2], Fail> {
+    chain.to_channels_last(node.name(), &node.part)?;
+    Ok([chain.shape[0], chain.shape[1]])
+}
+
+/// `Conv` (2-D, one group) as Conv2D, with a ZeroPadding2D before it for pads other than `valid`
+/// and `same`.
+pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
+    let (w_shape, w) = node.floats(1, constants)?.ok_or_else(|| node.fail("has no weights W"))?;
+    let &[out, per_group, kh, kw] = w_shape.as_slice() else {
+        return Err(
+            node.fail(format!("W has shape {w_shape:?}: only 2-D convolutions [out, in/groups, kh, kw] are supported"))
+        );
+    };
+    let hw = image(chain, node)?;
+    let window = Window::read(node, hw, Some([kh, kw]))?;
+    if window.kernel != [kh, kw] {
+        return Err(node.fail(format!("kernel_shape {:?} disagrees with W's shape {w_shape:?}", window.kernel)));
+    }
+    let groups = node.int("group", 1)?;
+    if groups != 1 {
+        return Err(node.fail(format!("group {groups}: wxb's Conv2D has no grouped convolutions")));
+    }
+    if chain.shape[2] != per_group {
+        return Err(node.fail(format!("W has shape {w_shape:?} for an input of {} channels", chain.shape[2])));
+    }
+    let padding = match window.padding(hw) {
+        Some(p) => p,
+        None => {
+            let pad = ZeroPadding2DConfig { name: None, padding: window.pads, data_format: DataFormat::ChannelsLast };
+            chain.push(&format!("{}/pad", node.name()), pad.into(), Vec::new(), &node.part)?;
+            Padding::Valid
+        }
+    };
+    // [out, in/g, kh, kw] → [kh, kw, in/g, out].
+    let mut kernel = vec![0.0; w.len()];
+    for o in 0..out {
+        for i in 0..per_group {
+            for y in 0..kh {
+                for x in 0..kw {
+                    kernel[((y * kw + x) * per_group + i) * out + o] = w[((o * per_group + i) * kh + y) * kw + x];
+                }
+            }
+        }
+    }
+    let mut config = Conv2DConfig::new(out, [kh, kw]);
+    config.strides = window.strides;
+    config.dilation_rate = window.dilations;
+    config.padding = padding;
+    let mut weights = vec![Tensor::from_vec(&[kh, kw, per_group, out], kernel)];
+    match node.floats(2, constants)? {
+        None => config.use_bias = false,
+        Some((shape, b)) if b.len() == out => {
+            let _ = shape;
+            weights.push(Tensor::from_vec(&[out], b));
+        }
+        Some((shape, _)) => return Err(node.fail(format!("B has shape {shape:?}, expected [{out}]"))),
+    }
+    chain.push(node.name(), config.into(), weights, &node.part)?;
+    chain.open_bias = true;
+    Ok(())
+}
+
+/// `MaxPool` and `AveragePool` (2-D) as Keras' pooling layers.
+pub fn pool(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
+    let hw = image(chain, node)?;
+    let window = Window::read(node, hw, None)?;
+    if window.dilations != [1, 1] {
+        return Err(node.fail(format!("dilations {:?}: wxb's pooling has none", window.dilations)));
+    }
+    let max = node.proto.op_type == "MaxPool";
+    if node.int("storage_order", 0)? != 0 {
+        return Err(node.fail("storage_order 1 is not supported"));
+    }
+    let include_pad = !max && node.int("count_include_pad", 0)? != 0;
+    let mut padding = window.padding(hw);
+    if include_pad && padding == Some(Padding::Same) && window.pads != [[0, 0], [0, 0]] {
+        padding = None;
+    }
+    let padding = match padding {
+        Some(p) => p,
+        // Zeros counted in the mean are a ZeroPadding2D before a valid pooling.
+        None if include_pad => {
+            let pad = ZeroPadding2DConfig { name: None, padding: window.pads, data_format: DataFormat::ChannelsLast };
+            chain.push(&format!("{}/pad", node.name()), pad.into(), Vec::new(), &node.part)?;
+            Padding::Valid
+        }
+        None => {
+            return Err(node
+                .fail(format!("pads {:?}: wxb's pooling pads only as Keras' \"valid\" or \"same\" do", window.pads)));
+        }
+    };
+    if node.int("ceil_mode", 0)? != 0 {
+        let [h, w] = hw;
+        let fits = [(h, 0), (w, 1)].iter().all(|&(n, a)| {
+            let padded = n + window.pads[a][0] + window.pads[a][1];
+            padded < window.kernel[a] || (padded - window.kernel[a]) % window.strides[a] == 0
+        });
+        if !fits {
+            return Err(node.fail("ceil_mode 1 gives another output size than wxb's pooling (floor)"));
+        }
+    }
+    let config: LayerConfig = if max {
+        let mut c = MaxPooling2DConfig::new(window.kernel);
+        (c.strides, c.padding) = (Some(window.strides), padding);
+        c.into()
+    } else {
+        let mut c = AveragePooling2DConfig::new(window.kernel);
+        (c.strides, c.padding) = (Some(window.strides), padding);
+        c.into()
+    };
+    chain.push(node.name(), config, Vec::new(), &node.part)
+}
+
+/// `GlobalAveragePool`, `GlobalMaxPool`: `[c, h, w] → [c, 1, 1]` (channels last: `[1, 1, c]`).
+pub fn global_pool(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
+    image(chain, node)?;
+    let config: LayerConfig = if node.proto.op_type == "GlobalAveragePool" {
+        GlobalAveragePooling2DConfig { keepdims: true, ..Default::default() }.into()
+    } else {
+        GlobalMaxPooling2DConfig { keepdims: true, ..Default::default() }.into()
+    };
+    chain.push(node.name(), config, Vec::new(), &node.part)
+}
+
+/// `BatchNormalization` (inference) over the channels: of an image (channels last) or of
+/// `[batch, features]`.
+pub fn batch_norm(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
+    if node.int("training_mode", 0)? != 0 || node.proto.output.iter().skip(1).any(|o| !o.is_empty()) {
+        return Err(node.fail("training mode (running statistics as outputs): wxb imports inference graphs"));
+    }
+    if chain.layout == Layout::Plain && chain.shape.len() != 1 {
+        image(chain, node)?;
+    }
+    let c = *chain.shape.last().expect("a sample has an axis");
+    let mut weights = Vec::new();
+    for (i, name) in [(1, "scale"), (2, "B"), (3, "input_mean"), (4, "input_var")] {
+        let (shape, values) = node.floats(i, constants)?.ok_or_else(|| node.fail(format!("has no {name}")))?;
+        if values.len() != c {
+            return Err(node.fail(format!("{name} has shape {shape:?}, the input has {c} channels")));
+        }
+        weights.push(Tensor::from_vec(&[c], values));
+    }
+    let config = BatchNormalizationConfig { epsilon: node.float("epsilon", 1e-5)?, ..Default::default() };
+    chain.push(node.name(), config.into(), weights, &node.part)
+}
+
+/// `Flatten` (axis 1): an image goes back to ONNX's `c, h, w` order first (unless it is `1×1`,
+/// where the orders agree).
+pub fn flatten(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
+    if node.int("axis", 1)? != 1 {
+        return Err(node.fail("axis other than 1: wxb flattens each sample whole"));
+    }
+    if chain.layout == Layout::ChannelsLast && chain.shape[..2] != [1, 1] {
+        chain.to_plain(node.name(), &node.part)?;
+    }
+    chain.push(node.name(), FlattenConfig::default().into(), Vec::new(), &node.part)?;
+    chain.layout = Layout::Plain;
+    Ok(())
+}
+
+/// `Reshape` with a constant shape whose first entry keeps the batch (`0` or `-1`).
+pub fn reshape(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
+    let t = node.constant_input(1, constants)?.ok_or_else(|| node.fail("has no shape"))?;
+    let shape = crate::io::onnx::tensor::ints(t).map_err(|m| node.fail(format!("shape: {m}")))?;
+    chain.to_plain(node.name(), &node.part)?;
+    let input = chain.shape.clone();
+    let allow_zero = node.int("allowzero", 0)? != 0;
+    let Some((&first, rest)) = shape.split_first() else {
+        return Err(node.fail("an empty shape: wxb keeps the batch axis"));
+    };
+    let target: Option<Vec<i64>> = rest
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| match d {
+            0 if !allow_zero => input.get(i).map(|&v| v as i64),
+            -1 => Some(-1),
+            d if d > 0 => Some(d),
+            _ => None,
+        })
+        .collect();
+    let Some(mut target) = target else {
+        return Err(node.fail(format!("shape {shape:?}: wxb reshapes to positive lengths")));
+    };
+    match first {
+        0 if !allow_zero => {}
+        -1 if !target.contains(&-1) => {
+            // The batch is inferred: the rest must hold one sample exactly.
+            let n: i64 = input.iter().map(|&d| d as i64).product();
+            if target.iter().product::<i64>() != n {
+                return Err(node.fail(format!("shape {shape:?} for samples of [{}]", shown(&input))));
+            }
+        }
+        _ => return Err(node.fail(format!("shape {shape:?} fixes the batch axis: only 0 or -1 keep it"))),
+    }
+    if target.is_empty() {
+        target.push(1);
+    }
+    chain.push(node.name(), ReshapeConfig::new(&target).into(), Vec::new(), &node.part)
+}
+
+/// `Transpose` keeping the batch first: a change of layout only (no layer), or a Permute.
+pub fn transpose(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
+    let rank = chain.onnx_shape().len() + 1;
+    let perm = node.ints("perm")?.unwrap_or_else(|| (0..rank as i64).rev().collect());
+    let mut seen = vec![false; rank];
+    let valid = perm.len() == rank
+        && perm.iter().all(|&p| (0..rank as i64).contains(&p) && !std::mem::replace(&mut seen[p as usize], true));
+    if !valid || perm[0] != 0 {
+        return Err(node.fail(format!("perm {perm:?} for a rank-{rank} value: the batch axis must stay first")));
+    }
+    match (chain.layout, perm.as_slice()) {
+        (Layout::Plain, [0, 3, 1, 2]) => chain.layout = Layout::ChannelsLast,
+        (Layout::ChannelsLast, [0, 2, 3, 1]) => chain.layout = Layout::Plain,
+        _ => {
+            chain.to_plain(node.name(), &node.part)?;
+            let dims: Vec<usize> = perm[1..].iter().map(|&p| p as usize).collect();
+            chain.push(node.name(), PermuteConfig::new(&dims).into(), Vec::new(), &node.part)?;
+        }
+    }
+    Ok(())
+}
+
+/// `Pad` with zeros on the image's height and width only, as ZeroPadding2D.
+pub fn pad(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
+    if node.string("mode", "constant")? != "constant" {
+        return Err(node.fail("only mode \"constant\" (zeros) is supported"));
+    }
+    if let Some((_, value)) = node.floats(2, constants)?
+        && value.iter().any(|&v| v != 0.0)
+    {
+        return Err(node.fail(format!("constant_value {value:?}: wxb pads with zeros")));
+    }
+    if node.proto.input.get(3).is_some_and(|a| !a.is_empty()) {
+        return Err(node.fail("an axes input is not supported"));
+    }
+    let t = node.constant_input(1, constants)?.ok_or_else(|| node.fail("has no pads"))?;
+    let pads = crate::io::onnx::tensor::ints(t).map_err(|m| node.fail(format!("pads: {m}")))?;
+    let &[0, 0, t, l, 0, 0, b, r] = pads.as_slice() else {
+        return Err(node.fail(format!("pads {pads:?}: wxb pads an NCHW image's height and width only")));
+    };
+    if [t, l, b, r].iter().any(|&p| !(0..=1 << 20).contains(&p)) {
+        return Err(node.fail(format!("pads {pads:?}: expected lengths from 0 to 2^20")));
+    }
+    image(chain, node)?;
+    let padding = [[t as usize, b as usize], [l as usize, r as usize]];
+    let config = ZeroPadding2DConfig { name: None, padding, data_format: DataFormat::ChannelsLast };
+    chain.push(node.name(), config.into(), Vec::new(), &node.part)
+}

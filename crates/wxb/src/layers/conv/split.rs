@@ -1,0 +1,220 @@
+//! A convolution's passes over a batch split into parts of whole samples, each part walking its
+//! samples in chunks whose patches `im2col(x)` stay in the core's cache: the patches of a chunk are
+//! written, multiplied and forgotten before the next chunk, instead of a `[B·P, K]` matrix (17 MiB
+//! for the convnet's second layer at batch 128) written to memory, read back by the product, and
+//! read again by the backward pass. Each part holds its own buffers (no allocation once sized).
+//!
+//! Forward, chunk `c` of samples: `y_c = act(im2col(x_c)·K + b)`, parts run on the thread pool
+//! (rows are independent, so any split gives the same values). Backward: part `p` makes each
+//! chunk's `dz_c` (for ReLU `dy_c ⊙ [y_c > 0]`, in the cache), sums `dK_p = Σ_c im2col(x_c)ᵀ·dz_c`
+//! and `db_p = Σ_c Σ_rows dz_c`, and writes `dx_c = col2im(dz_c·Kᵀ)`; then `dK = dK_0 + dK_1 + …`
+//! and `db` likewise, in part order. The parts of the backward pass are [`BACKWARD_PARTS`]
+//! whatever the number of threads, so that the sums, and the trained weights, do not depend on it.
+
+use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
+
+use super::Geometry;
+use super::im2col::{col2im, im2col};
+use crate::parallel;
+use crate::tensor::{Fused, Mat, Tensor, Transpose, matmul_slices};
+
+/// Parts of a backward pass (at most the batch's samples): a fixed number, so that the weight
+/// gradient's additions happen in the same order on any number of threads.
+pub(super) const BACKWARD_PARTS: usize = 8;
+
+/// Patch values per chunk (256 KiB): a chunk's patches stay in L2 between `im2col` and the product.
+const CHUNK_VALUES: usize = 1 << 16;
+
+/// The buffers of each part.
+#[derive(Debug, Default)]
+pub(super) struct Parts(Vec<Mutex<PartBuffers>>);
+
+/// One part's patches, their gradient, a chunk's `dz`, and its shares of the weights' gradients.
+#[derive(Debug, Default)]
+struct PartBuffers {
+    cols: Tensor,
+    dcols: Tensor,
+    dz: Tensor,
+    dk: Tensor,
+    db: Tensor,
+}
+
+/// The gradient a backward pass starts from (`[B·P, f]` values).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Upstream<'a> {
+    /// `∂L/∂z` itself.
+    Logits(&'a [f32]),
+    /// ReLU's output `y` and `∂L/∂y`: `dz = dy ⊙ [y > 0]`, made chunk by chunk.
+    Relu { y: &'a [f32], dy: &'a [f32] },
+}
+
+impl Upstream<'_> {
+    /// The number of values.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Upstream::Logits(dz) => dz.len(),
+            Upstream::Relu { dy, .. } => dy.len(),
+        }
+    }
+}
+
+/// Where a backward pass writes the weights' gradients: `[K, f]` and, with a bias, `[f]`.
+#[derive(Debug)]
+pub(super) struct Grads<'a> {
+    pub kernel: &'a mut [f32],
+    pub bias: Option<&'a mut [f32]>,
+}
+
+impl Parts {
+    /// At least `n` parts' buffers.
+    fn ensure(&mut self, n: usize) {
+        while self.0.len() < n {
+            self.0.push(Mutex::default());
+        }
+    }
+}
+
+/// Samples per chunk for geometry `g`: the larger of a chunk's patches and its `dz` (a first layer
+/// has few patch values, 9 per position, and many filters) within [`CHUNK_VALUES`].
+fn chunk(g: &Geometry) -> usize {
+    (CHUNK_VALUES / (g.positions() * g.patch().max(g.filters)).max(1)).max(1)
+}
+
+/// `out = act(im2col(x)·k + bias)` for `batch` samples `x` (`out`: `[B·P, f]`).
+///
+/// # Panics
+/// If the sizes do not match `g` and `batch`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn forward(
+    g: &Geometry,
+    x: &[f32],
+    batch: usize,
+    k: Mat<'_>,
+    bias: Option<&[f32]>,
+    act: Fused,
+    out: &mut [f32],
+    parts: &mut Parts,
+) {
+    let (in_len, out_len) = (g.input_len(), g.positions() * g.filters);
+    assert_eq!((x.len(), out.len()), (batch * in_len, batch * out_len), "convolution: sizes for {batch} samples");
+    if batch == 0 {
+        return;
+    }
+    let n_parts = parallel::threads().min(batch);
+    parts.ensure(n_parts);
+    let (bufs, step) = (&parts.0, chunk(g));
+    parallel::for_each_range_mut(out, n_parts, out_len, &|p, r, out| {
+        let mut b = bufs[p].lock().unwrap_or_else(PoisonError::into_inner);
+        b.cols.resize(&[step * g.positions(), g.patch()]);
+        for (n0, n) in chunks(r.start / out_len..r.end / out_len, step) {
+            let rows = n * g.positions();
+            let cols = &mut b.cols.data_mut()[..rows * g.patch()];
+            im2col(g, &x[n0 * in_len..(n0 + n) * in_len], n, cols);
+            let a = Mat { data: cols, rows, cols: g.patch() };
+            let o = &mut out[n0 * out_len - r.start..][..n * out_len];
+            matmul_slices(o, a, Transpose::No, k, Transpose::No, false, bias, act);
+        }
+    });
+}
+
+/// `dk = im2col(x)ᵀ·dz`, `db = Σ_rows dz` and, when asked, `dx = col2im(dz·kᵀ)`, for `batch`
+/// samples.
+///
+/// # Panics
+/// If the sizes do not match `g` and `batch`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn backward(
+    g: &Geometry,
+    x: &[f32],
+    batch: usize,
+    up: Upstream<'_>,
+    k: Mat<'_>,
+    grads: Grads<'_>,
+    dx: Option<&mut [f32]>,
+    parts: &mut Parts,
+) {
+    let (in_len, out_len, patch, f) = (g.input_len(), g.positions() * g.filters, g.patch(), g.filters);
+    assert_eq!((x.len(), up.len()), (batch * in_len, batch * out_len), "convolution: sizes for {batch} samples");
+    if let Upstream::Relu { y, dy } = up {
+        assert_eq!(y.len(), dy.len(), "relu backward: an output of {} values for a gradient of {}", y.len(), dy.len());
+    }
+    assert_eq!(grads.kernel.len(), patch * f, "convolution: a kernel gradient of the wrong size");
+    let want_db = grads.bias.is_some();
+    let n_parts = BACKWARD_PARTS.min(batch);
+    parts.ensure(n_parts);
+    let (bufs, step) = (&parts.0, chunk(g));
+    let work = |p: usize, samples: Range<usize>, mut dx: Option<&mut [f32]>| {
+        let mut guard = bufs[p].lock().unwrap_or_else(PoisonError::into_inner);
+        let b = &mut *guard;
+        b.cols.resize(&[step * g.positions(), patch]);
+        b.dk.resize(&[patch, f]);
+        b.dk.data_mut().fill(0.0);
+        b.db.resize(&[f]);
+        b.db.data_mut().fill(0.0);
+        if dx.is_some() {
+            b.dcols.resize(&[step * g.positions(), patch]);
+        }
+        if matches!(up, Upstream::Relu { .. }) {
+            b.dz.resize(&[step * g.positions(), f]);
+        }
+        let first = samples.start;
+        for (i, (n0, n)) in chunks(samples, step).enumerate() {
+            let rows = n * g.positions();
+            let span = n0 * out_len..(n0 + n) * out_len;
+            let dz: &[f32] = match up {
+                Upstream::Logits(dz) => &dz[span],
+                Upstream::Relu { y, dy } => {
+                    let dz = &mut b.dz.data_mut()[..rows * f];
+                    for ((d, &g), &v) in dz.iter_mut().zip(&dy[span.clone()]).zip(&y[span]) {
+                        *d = if v > 0.0 { g } else { 0.0 };
+                    }
+                    dz
+                }
+            };
+            if want_db {
+                let db = b.db.data_mut();
+                for row in dz.chunks_exact(f) {
+                    db.iter_mut().zip(row).for_each(|(s, d)| *s += d);
+                }
+            }
+            let cols = &mut b.cols.data_mut()[..rows * patch];
+            im2col(g, &x[n0 * in_len..(n0 + n) * in_len], n, cols);
+            let a = Mat { data: cols, rows, cols: patch };
+            let d = Mat { data: dz, rows, cols: f };
+            matmul_slices(b.dk.data_mut(), a, Transpose::Yes, d, Transpose::No, i > 0, None, Fused::Identity);
+            if let Some(dx) = dx.as_deref_mut() {
+                let dcols = &mut b.dcols.data_mut()[..rows * patch];
+                matmul_slices(dcols, d, Transpose::No, k, Transpose::Yes, false, None, Fused::Identity);
+                col2im(g, dcols, n, &mut dx[(n0 - first) * in_len..][..n * in_len]);
+            }
+        }
+    };
+    match dx {
+        Some(dx) => {
+            assert_eq!(dx.len(), batch * in_len, "convolution: an input gradient of the wrong size");
+            parallel::for_each_range_mut(dx, n_parts, in_len, &|p, r, d| {
+                work(p, r.start / in_len..r.end / in_len, Some(d))
+            });
+        }
+        None => parallel::for_each_part(n_parts, &|p| work(p, parallel::range(batch, n_parts, 1, p), None)),
+    }
+    let Grads { kernel: dk, bias: mut db } = grads;
+    dk.fill(0.0);
+    if let Some(db) = db.as_deref_mut() {
+        assert_eq!(db.len(), f, "convolution: a bias gradient of the wrong size");
+        db.fill(0.0);
+    }
+    for part in &mut parts.0[..n_parts] {
+        let part = part.get_mut().unwrap_or_else(PoisonError::into_inner);
+        dk.iter_mut().zip(part.dk.data()).for_each(|(d, s)| *d += s);
+        if let Some(db) = db.as_deref_mut() {
+            db.iter_mut().zip(part.db.data()).for_each(|(d, s)| *d += s);
+        }
+    }
+}
+
+/// `(first sample, samples)` of each chunk of at most `step` samples of `samples`.
+fn chunks(samples: Range<usize>, step: usize) -> impl Iterator<Item = (usize, usize)> {
+    samples.clone().step_by(step).map(move |n0| (n0, step.min(samples.end - n0)))
+}
