@@ -9,7 +9,7 @@ fn default_train_uses_the_bundled_mnist_from_any_folder() {
     let d = tempdir();
     let p = d.path();
     // One epoch keeps the test short; everything else is the default run.
-    let out = ok(p, &["train", "--epochs", "1"]).stdout;
+    let out = ok(p, &["train", "--epochs", "1"]).said();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "Epoch 1/1");
     assert!(lines[1].starts_with("63/63 - "), "8,000 digits in batches of 128: {}", lines[1]);
