@@ -1,6 +1,6 @@
 //! `wxb explain`, `wxb train --trace` and `wxb demo linear`, run as a user runs them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn wxb(args: &[&str]) -> Output {
