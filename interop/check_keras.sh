@@ -50,8 +50,7 @@ import numpy as np, pandas as pd, keras
 raw = pd.read_csv("train.csv")
 x = raw[["a", "b", "c", "d"]].to_numpy("float32")
 wxb = pd.read_csv("wxb_pred.csv")
-probs = wxb[[c for c in wxb.columns if c.startswith("p(") or c.startswith("prob")]].to_numpy() if any(
-    c.startswith(("p(", "prob")) for c in wxb.columns) else wxb.select_dtypes("number").to_numpy()
+probs = wxb[[c for c in wxb.columns if c.startswith("p_")]].to_numpy()
 for name in ["model.keras", "model.h5"]:
     m = keras.saving.load_model(name)
     k = m.predict(x, verbose=0)
@@ -75,7 +74,7 @@ norm = keras.layers.Normalization(); norm.adapt(x)
 m = keras.Sequential([keras.Input((4,)), norm, keras.layers.Dense(8, activation="relu", name="hidden"),
     keras.layers.BatchNormalization(), keras.layers.Dropout(0.2), keras.layers.LayerNormalization(),
     keras.layers.Dense(2, activation="softmax", name="probs")])
-m.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 m.fit(x, y, epochs=3, verbose=0)
 m.save("keras_made.keras"); m.save("keras_made.h5")
 np.savetxt("keras_x.csv", x, delimiter=",", header="x0,x1,x2,x3", comments="", fmt="%.7g")
@@ -86,7 +85,7 @@ for f in keras_made.keras keras_made.h5; do
   "$PY" - "$f" <<'PYEOF'
 import sys, numpy as np, pandas as pd
 k = np.load("keras_pred.npy")
-w = pd.read_csv(f"wxb_{sys.argv[1]}.csv").select_dtypes("number").to_numpy()[:, -k.shape[1]:]
+w = pd.read_csv(f"wxb_{sys.argv[1]}.csv").filter(like="p_").to_numpy()
 print(f"{sys.argv[1]}: wxb predict vs Keras: max |difference| = {np.abs(w - k).max():.2e} on {len(k)} rows")
 PYEOF
 done

@@ -31,6 +31,8 @@ struct Step {
     expected: Vec<String>,
     /// The lines `[start, end)` of the file holding the expected output.
     span: (usize, usize),
+    /// The block's indentation (a block in a list item), removed from its lines.
+    indent: usize,
 }
 
 /// The commands of every ```` ```console ```` block.
@@ -40,19 +42,21 @@ fn steps(text: &str) -> Vec<Step> {
     let mut i = 0;
     while i < lines.len() {
         if lines[i].trim_start().starts_with("```console") {
+            let indent = lines[i].len() - lines[i].trim_start().len();
+            let dedent = |l: &str| -> String {
+                l.get(indent..).filter(|_| l[..indent].trim().is_empty()).unwrap_or(l).to_string()
+            };
+            let fence = |l: &str| l.trim_start().starts_with("```");
             i += 1;
-            while i < lines.len() && !lines[i].trim_start().starts_with("```") {
-                if let Some(command) = lines[i].strip_prefix("$ ") {
+            while i < lines.len() && !fence(lines[i]) {
+                if let Some(command) = dedent(lines[i]).strip_prefix("$ ") {
                     let start = i + 1;
                     let mut end = start;
-                    while end < lines.len()
-                        && !lines[end].starts_with("$ ")
-                        && !lines[end].trim_start().starts_with("```")
-                    {
+                    while end < lines.len() && !dedent(lines[end]).starts_with("$ ") && !fence(lines[end]) {
                         end += 1;
                     }
-                    let expected = lines[start..end].iter().map(|l| l.to_string()).collect();
-                    steps.push(Step { command: command.to_string(), expected, span: (start, end) });
+                    let expected = lines[start..end].iter().map(|l| dedent(l)).collect();
+                    steps.push(Step { command: command.to_string(), expected, span: (start, end), indent });
                     i = end;
                 } else {
                     i += 1;
@@ -134,8 +138,8 @@ fn same_lines(want: &[String], got: &[&str]) -> bool {
     }
 }
 
-/// Runs `command` in `dir` and returns what a terminal would show.
-fn run(dir: &Path, command: &str) -> String {
+/// Runs `command` in `dir` and returns what a terminal would show and the exit status.
+fn run(dir: &Path, command: &str) -> (String, i32) {
     let bin = Path::new(env!("CARGO_BIN_EXE_wxb")).parent().expect("the binary's folder").to_path_buf();
     let path = std::env::join_paths(
         std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
@@ -151,7 +155,8 @@ fn run(dir: &Path, command: &str) -> String {
         .env_remove("WXB_MEMORY_BUDGET")
         .output()
         .expect("sh runs");
-    String::from_utf8_lossy(&out.stdout).replace(&dir.display().to_string(), "[TMP]")
+    let shown = String::from_utf8_lossy(&out.stdout).replace(&dir.display().to_string(), "[TMP]");
+    (shown, out.status.code().unwrap_or(-1))
 }
 
 /// Runs the console blocks of one file; returns the mismatches (and rewrites the file with
@@ -168,8 +173,11 @@ fn check(file: &Path) -> Vec<String> {
     let mut failures = Vec::new();
     let steps = steps(&text);
     let mut replacements = Vec::new();
+    let mut status = 0;
     for step in &steps {
-        let got = run(dir.path(), &step.command);
+        // Each command runs in a shell of its own: `$?` is the previous command's status.
+        let (got, code) = run(dir.path(), &step.command.replace("$?", &status.to_string()));
+        status = code;
         let got: Vec<&str> = got.lines().collect();
         if !same_lines(&step.expected, &got) {
             failures.push(format!(
@@ -180,7 +188,10 @@ fn check(file: &Path) -> Vec<String> {
                 step.expected.join("\n"),
                 got.join("\n")
             ));
-            replacements.push((step.span, got.iter().map(|l| l.to_string()).collect::<Vec<_>>()));
+            let pad = " ".repeat(step.indent);
+            let shown: Vec<String> =
+                got.iter().map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") }).collect();
+            replacements.push((step.span, shown));
         }
     }
     if overwrite && !replacements.is_empty() {

@@ -64,7 +64,7 @@ fn non_numeric_cell_names_line_column_and_value() {
     fails(d.path(), &["predict", "--model", "model", "--data", "text.csv"], &["text.csv:3: column \"b\": \"five\""]);
     // A missing cell is no error: it is filled (with the training mean) and said.
     write(d.path(), "blank.csv", "a,b,c,species\n1,2,3,red\n4,,6,blue\n");
-    let out = ok(d.path(), &["train", "--data", "blank.csv", "--out", "blank", "--epochs", "1"]).stdout;
+    let out = ok(d.path(), &["train", "--data", "blank.csv", "--out", "blank", "--epochs", "1"]).said();
     assert!(out.contains("\nb       numeric  1 missing\n"), "{out}");
 }
 

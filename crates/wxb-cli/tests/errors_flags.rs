@@ -259,7 +259,7 @@ fn train_out_refuses_a_folder_that_is_not_a_wxb_model_and_an_unwritable_place_be
     write(p, "project/config.json", r#"{"name": "my project", "format": "not ours"}"#);
     std::fs::create_dir(p.join("notes")).unwrap();
     write(p, "notes/todo.txt", "keep me");
-    // Without --verbose 0: a run that trained would print its progress on stdout, which `fails` forbids.
+    // A run that trained would print its result on stdout, which `fails` forbids.
     let train = ["train", "--data", "train.csv", "--epochs", "1", "--layers", "4", "--out"];
     for folder in ["project", "notes", "./project/"] {
         let message = format!("--out {folder}: the folder exists and holds files that are not a wxb model");

@@ -67,11 +67,11 @@ fn a_spec_beginning_with_dense_gets_a_flatten_and_says_so() {
     let out =
         ok(p, &["train", "--data", "img", "--labels", "lab", "--spec", "mlp.json", "--epochs", "1", "--out", "m"]);
     assert!(
-        out.stdout.contains(
+        out.stderr.contains(
             "mlp.json: the samples are (4, 4, 1) arrays and the first layer is Dense: a Flatten layer was added before it"
         ),
         "{}",
-        out.stdout
+        out.stderr
     );
     let layers = &config(&p.join("m"))["model"]["config"]["layers"];
     assert_eq!(layers[0]["class_name"], json!("Flatten"));
@@ -139,7 +139,7 @@ fn a_spec_beginning_with_reshape_works_too() {
         json!([reshape, layer("Dense", json!({"units": 8, "activation": "relu"})), softmax(3)]).to_string(),
     );
     let out = ok(p, &[&TRAIN[..], &["--data", "img", "--labels", "lab", "--spec", "flat.json", "--out", "m"]].concat());
-    assert!(!out.stdout.contains("Flatten layer was added"), "used as written: {}", out.stdout);
+    assert!(!out.said().contains("Flatten layer was added"), "used as written: {}", out.said());
     let e = json(&ok(p, &["evaluate", "--model", "m", "--data", "img", "--labels", "lab", "--json"]).stdout);
     assert!(e["accuracy"].as_f64().unwrap() >= 0.9, "{e}");
 }

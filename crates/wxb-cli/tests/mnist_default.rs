@@ -9,18 +9,19 @@ fn default_train_uses_the_bundled_mnist_from_any_folder() {
     let d = tempdir();
     let p = d.path();
     // One epoch keeps the test short; everything else is the default run.
-    let out = ok(p, &["train", "--epochs", "1"]).stdout;
-    let lines: Vec<&str> = out.lines().collect();
+    let run = ok(p, &["train", "--epochs", "1"]);
+    // Progress and status on stderr, the result on stdout.
+    let (lines, out): (Vec<&str>, &str) = (run.stderr.lines().collect(), run.stdout.trim_end());
     assert_eq!(lines[0], "Epoch 1/1");
     assert!(lines[1].starts_with("63/63 - "), "8,000 digits in batches of 128: {}", lines[1]);
-    let accuracy: f64 = lines[2]
+    let accuracy: f64 = out
         .strip_prefix("Test accuracy: ")
         .and_then(|s| s.split(' ').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(lines[2].ends_with("on 2000 test digits"), "{}", lines[2]);
+    assert!(out.ends_with("on 2000 test digits"), "{out}");
     assert!(accuracy > 0.85, "one epoch of the 784-256-128-10 MLP: {accuracy}");
-    assert_eq!(lines[3], "Saved the model to wxb-model/ (config.json, model.safetensors, history.csv, training.png)");
+    assert_eq!(lines[2], "Saved the model to wxb-model/ (config.json, model.safetensors, history.csv, training.png)");
 
     let m = p.join("wxb-model");
     let mut names: Vec<String> =

@@ -65,7 +65,8 @@ fn an_exported_model_predicts_as_the_folder_it_came_from() {
     ok(p, &["export", "--model", "m", "--out", "m.onnx"]);
     ok(p, &["predict", "--model", "m", "--data", "t.csv", "--out", "folder.csv"]);
     ok(p, &["predict", "--model", "m.onnx", "--data", "t.csv", "--out", "onnx.csv"]);
-    let (folder, onnx) = (std::fs::read_to_string(p.join("folder.csv")).unwrap(), std::fs::read_to_string(p.join("onnx.csv")).unwrap());
+    let (folder, onnx) =
+        (std::fs::read_to_string(p.join("folder.csv")).unwrap(), std::fs::read_to_string(p.join("onnx.csv")).unwrap());
     assert_eq!(folder, onnx);
 }
 

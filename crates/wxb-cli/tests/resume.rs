@@ -77,7 +77,7 @@ fn resuming_on_the_bundled_mnist_continues_its_epochs() {
     let d = tempdir();
     let p = d.path();
     ok(p, &["train", "--epochs", "1", "--verbose", "0", "--layers", "16"]);
-    let out = ok(p, &["train", "--resume", "wxb-model", "--epochs", "2", "--out", "more"]).stdout;
+    let out = ok(p, &["train", "--resume", "wxb-model", "--epochs", "2", "--out", "more"]).said();
     assert!(out.starts_with("Epoch 2/2\n63/63 - "), "{out}");
     assert!(out.contains("Test accuracy: "), "{out}");
     assert_eq!(column(&p.join("more/history.csv"), "loss").len(), 2);

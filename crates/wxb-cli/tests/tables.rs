@@ -26,7 +26,7 @@ fn a_table_with_text_and_missing_cells_trains_predicts_evaluates_and_explains() 
     let d = tempdir();
     let p = d.path();
     write(p, "penguins.txt", TABLE);
-    let out = ok(p, &["train", "--data", "penguins.txt", "--target", "species", "--epochs", "3", "--out", "m"]).stdout;
+    let out = ok(p, &["train", "--data", "penguins.txt", "--target", "species", "--epochs", "3", "--out", "m"]).said();
     assert!(out.contains("classification: 3 classes from text column \"species\"\n"), "{out}");
     assert!(out.contains("island  text     1 missing  3 categories (Biscoe, Dream, Torgersen)\n"), "{out}");
     assert!(out.contains("bill    numeric  1 missing\n") && out.contains("mass    numeric  2 missing\n"), "{out}");
@@ -54,13 +54,13 @@ fn integer_targets_say_which_task_and_how_to_override_it() {
     let p = d.path();
     let rows: String = (0..40).map(|i| format!("{i},{}\n", i % 13)).collect();
     write(p, "r.csv", format!("x,rating\n{rows}"));
-    let out = ok(p, &["train", "--data", "r.csv", "--epochs", "1", "--out", "m"]).stdout;
+    let out = ok(p, &["train", "--data", "r.csv", "--epochs", "1", "--out", "m"]).said();
     assert!(out.contains("regression: column \"rating\" has 13 distinct numbers (--task classification to override)"));
-    let out = ok(p, &["train", "--data", "r.csv", "--epochs", "1", "--out", "m", "--task", "classification"]).stdout;
+    let out = ok(p, &["train", "--data", "r.csv", "--epochs", "1", "--out", "m", "--task", "classification"]).said();
     assert!(out.contains("classification: 13 classes from integer column \"rating\" (--task classification)"));
     let rows: String = (0..40).map(|i| format!("{i},{}\n", i % 4)).collect();
     write(p, "c.csv", format!("x,rating\n{rows}"));
-    let out = ok(p, &["train", "--data", "c.csv", "--epochs", "1", "--out", "m", "--no-standardize"]).stdout;
+    let out = ok(p, &["train", "--data", "c.csv", "--epochs", "1", "--out", "m", "--no-standardize"]).said();
     assert!(out.contains("classification: 4 classes from integer column \"rating\" (--task regression to override)"));
     let config = std::fs::read_to_string(p.join("m/config.json")).unwrap();
     assert!(!config.contains("Normalization"), "--no-standardize keeps the numbers");
@@ -74,12 +74,12 @@ fn missing_markers_delimiter_and_indicator_are_flags() {
     let args = ["train", "--data", "t.txt", "--epochs", "1", "--out", "m", "--delimiter", "|"];
     let e = fails(p, &args, &["t.txt:2: column \"b\": \"-\" is not a number"]);
     assert!(!e.contains("--missing-values"), "a single problem keeps its own message: {e}");
-    let out = ok(p, &[&args[..], &["--missing-values", "-", "--missing-indicator"]].concat()).stdout;
+    let out = ok(p, &[&args[..], &["--missing-values", "-", "--missing-indicator"]].concat()).said();
     assert!(out.contains("b       numeric  1 missing"), "{out}");
     let config = std::fs::read_to_string(p.join("m/config.json")).unwrap();
     assert!(config.contains(r#""b (missing)""#), "the indicator input is named");
     // Integer codes one-hot encoded on request.
-    let out = ok(p, &[&args[..], &["--missing-values", "-", "--categorical", "a"]].concat()).stdout;
+    let out = ok(p, &[&args[..], &["--missing-values", "-", "--categorical", "a"]].concat()).said();
     assert!(out.contains("a       text     0 missing  4 categories (1, 2, 3, 4)"), "{out}");
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.join("m/config.json")).unwrap()).unwrap();

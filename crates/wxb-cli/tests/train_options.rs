@@ -300,7 +300,7 @@ fn early_stopping_says_when_it_stopped_and_the_last_line_is_the_saved_model() {
         "--verbose",
         "2",
     ];
-    let out = ok(p, &args).stdout;
+    let out = ok(p, &args).said();
     let val_loss = column(&p.join("m/history.csv"), "val_loss");
     let n = val_loss.len();
     assert!(n < 200, "stopped early");

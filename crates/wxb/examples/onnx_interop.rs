@@ -25,7 +25,13 @@ fn inputs(n: usize, shape: &[usize], missing_every: Option<usize>) -> Tensor {
     Tensor::from_vec(&full, data)
 }
 
-fn write(dir: &Path, name: &str, model: Sequential, schema: Schema, x: &Tensor) -> Result<(), Box<dyn std::error::Error>> {
+fn write(
+    dir: &Path,
+    name: &str,
+    model: Sequential,
+    schema: Schema,
+    x: &Tensor,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut metadata = BTreeMap::new();
     schema.insert_into(&mut metadata);
     let loaded = LoadedModel { model, metadata };
@@ -55,7 +61,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     m.add(Dense::new(8).activation(Activation::Gelu));
     m.add(Dense::new(8).activation(Activation::Selu));
     m.add(Dense::new(3).activation(Activation::Softmax));
-    let mut schema = Schema::csv((0..4).map(|i| format!("f{i}")).collect(), Some(vec!["a".into(), "b".into(), "c".into()]));
+    let mut schema =
+        Schema::csv((0..4).map(|i| format!("f{i}")).collect(), Some(vec!["a".into(), "b".into(), "c".into()]));
     schema.scale = 0.5;
     schema.standardize = Some(Standardization { mean: vec![0.1, -0.2, 0.3, 0.0], std: vec![1.5, 0.5, 2.0, 1.0] });
     write(&dir, "mlp_standardized", m, schema, &inputs(6, &[4], None))?;
@@ -70,7 +77,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     m.add(AveragePooling2D::new([2, 2]).strides([1, 1]).padding(Padding::Same));
     m.add(Flatten::new());
     m.add(Dense::new(5).activation(Activation::Softmax));
-    let mut schema = Schema::csv((0..64).map(|i| format!("pixel[{},{}]", i / 8, i % 8)).collect(), Some((0..5).map(|c| c.to_string()).collect()));
+    let mut schema = Schema::csv(
+        (0..64).map(|i| format!("pixel[{},{}]", i / 8, i % 8)).collect(),
+        Some((0..5).map(|c| c.to_string()).collect()),
+    );
     schema.sample_shape = Some(vec![8, 8, 1]);
     schema.scale = 1.0 / 255.0;
     let images = Tensor::from_vec(&[3, 8, 8, 1], (0..192).map(|i| ((i * 37) % 256) as f32).collect());

@@ -103,16 +103,16 @@ fn layer_outputs_are_the_engines_activations() {
     let (mut m, x) = trained_mixed_model();
     let row = x.row(7).to_vec();
     let explainer = Explainer::new(&m, &row, &[]).unwrap();
+    let ours: Vec<Vec<f64>> = (0..7).map(|i| explainer.layer_output(i).unwrap().to_vec()).collect();
+    assert!(explainer.layer_output(7).is_none(), "past the last layer");
     m.forward(&Tensor::from_vec(&[1, 4], row.clone()), Mode::Infer);
-    for i in 0..7 {
-        let ours = explainer.layer_output(i).unwrap();
+    for (i, ours) in ours.iter().enumerate() {
         let engine = m.activation(i).data();
         assert_eq!(ours.len(), engine.len(), "layer {i}");
         for (a, &b) in ours.iter().zip(engine) {
             assert!((a - f64::from(b)).abs() < 1e-5 * (1.0 + a.abs()), "layer {i}: {a} vs {b}");
         }
     }
-    assert!(explainer.layer_output(7).is_none(), "past the last layer");
 }
 
 #[test]

@@ -85,27 +85,32 @@ fn linear(a: &LinearArgs) -> Result<()> {
     if (m - ls_m).abs() > 1e-3 || (b - ls_b).abs() > 1e-3 {
         println!("Not converged yet: more --epochs or a larger --lr bring the neuron to the least-squares line.");
     }
+    let coincide = (m - ls_m).abs() <= 1e-3 && (b - ls_b).abs() <= 1e-3;
+    let on_it = if coincide { " — on the least-squares line" } else { " — not yet on the least-squares line" };
     let lines = [
         Line {
             label: format!("least squares: y = {}·x + {}", num(ls_m), num(ls_b)),
             m: ls_m,
             b: ls_b,
             colour: RGBColor(255, 165, 0),
-            width: 8,
+            width: 10,
+            dashed: false,
         },
         Line {
-            label: format!("learned by Dense(1): y = {}·x + {}", num(m), num(b)),
+            label: format!("learned by Dense(1): y = {}·x + {}{on_it}", num(m), num(b)),
             m,
             b,
             colour: RGBColor(200, 30, 30),
-            width: 3,
+            width: 4,
+            dashed: false,
         },
         Line {
-            label: format!("true: y = {}·x + {}", num(a.m), num(a.b)),
+            label: format!("true: y = {}·x + {} (dashed; the noise moves the fit off it)", num(a.m), num(a.b)),
             m: a.m.into(),
             b: a.b.into(),
             colour: RGBColor(20, 60, 220),
             width: 2,
+            dashed: true,
         },
     ];
     let caption = format!("One neuron learns y = {}·x + {} from {} noisy points", a.m, a.b, a.n);

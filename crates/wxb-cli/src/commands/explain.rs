@@ -99,7 +99,8 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     }
     if let Some(path) = &args.draw {
         let truth = truth(args, &pre, row_index);
-        let sample = explain_draw::Drawing { row: row_index, file: &file, truth };
+        let ink = Some(explain_draw::ink(&x));
+        let sample = explain_draw::Drawing { row: row_index, file: &file, truth, ink };
         explain_draw::draw(&model, &explainer, &options, &pre, &sample, path)?;
         // Status, on standard error (standard output stays the text or one JSON document).
         eprintln!("Drew {}", path.display());

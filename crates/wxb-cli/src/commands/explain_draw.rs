@@ -62,6 +62,36 @@ pub struct Drawing<'a> {
     pub file: &'a str,
     /// Its true label, when the data has labels.
     pub truth: Option<String>,
+    /// Per input, whether any sample of the data has a non-zero value there ([`ink`]).
+    pub ink: Option<Vec<bool>>,
+}
+
+/// Per input, whether any sample has a non-zero value there: a first-layer weight whose input is
+/// 0 in every sample never receives a gradient (MNIST's border pixels).
+pub fn ink(x: &wxb::Tensor) -> Vec<bool> {
+    let mut ink = vec![false; x.cols()];
+    for r in 0..x.rows() {
+        for (seen, &v) in ink.iter_mut().zip(x.row(r)) {
+            *seen |= v != 0.0;
+        }
+    }
+    ink
+}
+
+/// `predicted "7" (p = 0.981), true label "7"`: the prediction and, when known, the truth.
+fn outcome(prediction: &wxb::explain::Prediction, truth: Option<&str>) -> String {
+    let said = match prediction {
+        wxb::explain::Prediction::Class { name, probability, .. } => {
+            format!("predicted {name:?} (p = {})", crate::formula::num(*probability))
+        }
+        wxb::explain::Prediction::Values { values } => {
+            format!("predicted {}", values.iter().map(|&v| crate::formula::num(v)).collect::<Vec<_>>().join(", "))
+        }
+    };
+    match truth {
+        Some(t) => format!("{said}, true label {t:?}"),
+        None => format!("{said} (the data has no label)"),
+    }
 }
 
 /// Draws the layer `--draw` draws (see [`drawn_layer`]) for the output the text and JSON show.
@@ -82,13 +112,21 @@ pub fn draw(
     let all = ExplainOptions { layers: LayerChoice::Only(l), neuron, top: 0, ..options.clone() };
     let e = explainer.explain(&all)?;
     match drawn {
-        Drawn::Dense => dense(model, l, &e, pre, sample.row, path),
+        Drawn::Dense => dense(model, l, &e, pre, sample, neuron, path),
         Drawn::Conv => convolution(model, l, explainer, &e, pre, sample, path),
     }
 }
 
 /// A Dense layer: images for image inputs, bars and a heat map otherwise.
-fn dense(model: &Sequential, l: usize, e: &Explanation, pre: &Schema, row: usize, path: &Path) -> Result<()> {
+fn dense(
+    model: &Sequential,
+    l: usize,
+    e: &Explanation,
+    pre: &Schema,
+    sample: &Drawing<'_>,
+    asked: NeuronChoice,
+    path: &Path,
+) -> Result<()> {
     let LayerStep::Dense { neurons, .. } = &e.layers[0].step else { bail!("layer {l} is not a Dense layer") };
     let n = &neurons[0];
     let mut x = vec![0.0; n.terms.len()];
@@ -98,8 +136,28 @@ fn dense(model: &Sequential, l: usize, e: &Explanation, pre: &Schema, row: usize
     }
     let layer = model.layers()[l].as_ref();
     let Some(kernel) = layer.param("kernel") else { bail!("layer {l} ({}) has no kernel", layer.name()) };
-    let sample =
-        NeuronSample { kernel: &kernel.value, layer: layer.name(), x: &x, row, neuron: n.neuron, summary: summary(n) };
+    let chosen = match asked {
+        NeuronChoice::Only(k) => format!("{}[{k}], as asked (--neuron {k})", layer.name()),
+        NeuronChoice::MatterMost => format!(
+            "{}[{}]: the neuron of layer {l} whose value weighs most in this prediction (--layer {l} --neuron K \
+             draws another)",
+            layer.name(),
+            n.neuron
+        ),
+    };
+    // Only the first layer's inputs are the data's: its never-inked inputs are known.
+    let first = model.layers().iter().position(|x| x.param("kernel").is_some()) == Some(l);
+    let sample = NeuronSample {
+        kernel: &kernel.value,
+        layer: layer.name(),
+        x: &x,
+        row: sample.row,
+        neuron: n.neuron,
+        summary: summary(n),
+        chosen,
+        outcome: outcome(&e.output.prediction, sample.truth.as_deref()),
+        ink: sample.ink.clone().filter(|ink| first && ink.len() == x.len()),
+    };
     match pre.image_shape.as_deref() {
         Some(&[rows, cols]) if rows * cols == x.len() => {
             let p = image_weights::ImageWeights { n: sample, shape: (rows, cols) };

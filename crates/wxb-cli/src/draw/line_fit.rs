@@ -1,5 +1,6 @@
 //! `wxb demo linear`'s picture: the noisy points, the true line `y = m·x + b` and the line the one
-//! neuron learned (with the least-squares line, which it should cover).
+//! neuron learned (with the least-squares line, which it should cover: the legend says so, and
+//! the lines are drawn wide under narrow, the last dashed, so that each stays visible).
 
 use std::path::Path;
 
@@ -20,6 +21,8 @@ pub struct Line {
     pub colour: RGBColor,
     /// Stroke width.
     pub width: u32,
+    /// Drawn in dashes (so that a line under it shows through).
+    pub dashed: bool,
 }
 
 /// Draws the points and the lines into `path`.
@@ -64,9 +67,12 @@ fn draw_into(xs: &[f32], ys: &[f32], lines: &[Line], caption: &str, path: &Path)
     for l in lines {
         let (colour, width) = (l.colour, l.width);
         let ends = vec![(x0 - px, l.m * (x0 - px) + l.b), (x1 + px, l.m * (x1 + px) + l.b)];
-        chart
-            .draw_series(LineSeries::new(ends, colour.stroke_width(width)))
-            .map_err(draw_err)?
+        let drawn = if l.dashed {
+            chart.draw_series(DashedLineSeries::new(ends, 14, 10, colour.stroke_width(width))).map_err(draw_err)?
+        } else {
+            chart.draw_series(LineSeries::new(ends, colour.stroke_width(width))).map_err(draw_err)?
+        };
+        drawn
             .label(l.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(width)));
     }

@@ -88,6 +88,14 @@ pub struct NeuronSample<'a> {
     pub neuron: usize,
     /// Its calculation in words, one line each (`x·w = …`, `z = …`).
     pub summary: Vec<String>,
+    /// Why this neuron is drawn (`--neuron`, or the one that matters most).
+    pub chosen: String,
+    /// The model's prediction for the sample and, when the data has it, the true label.
+    pub outcome: String,
+    /// Per input, whether any sample of the data has a non-zero value there: a weight whose input
+    /// is 0 in every sample never receives a gradient and keeps its random start value (`None`:
+    /// not known).
+    pub ink: Option<Vec<bool>>,
 }
 
 impl NeuronSample<'_> {

@@ -20,6 +20,14 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Everything the run printed: its progress and status (stderr), then its results (stdout),
+    /// for the checks of what `wxb train` says.
+    pub fn said(&self) -> String {
+        format!("{}{}", self.stderr, self.stdout)
+    }
+}
+
 /// Runs `wxb args…` in `dir`.
 pub fn run(dir: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_wxb"))

@@ -68,8 +68,9 @@ impl Sequential {
     /// process draws its own). With [`SingleProcess`] this is `fit`.
     ///
     /// # Errors
-    /// As `fit`, and [`WxbError::InvalidArgument`] when `batch_size` or the training samples are
-    /// fewer than the processes.
+    /// As `fit`; [`WxbError::InvalidArgument`] when `batch_size` or the training samples are
+    /// fewer than the processes; [`WxbError::ProcessesDisagree`] when, after training, a process's
+    /// weights differ bitwise from rank 0's (checked with one broadcast).
     pub fn fit_distributed(
         &mut self,
         x: &Tensor,

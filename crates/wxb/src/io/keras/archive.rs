@@ -27,7 +27,8 @@ impl<'a> Reader<'a> {
         if file.size() > limit {
             return Err(PartError::new(name, format!("{} bytes, over the limit of {limit}", file.size())));
         }
-        let mut out = Vec::with_capacity(file.size() as usize);
+        // The declared size is not trusted for the allocation (a forged header claims gigabytes).
+        let mut out = Vec::with_capacity(file.size().min(1 << 20) as usize);
         file.take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|e| PartError::new(name, format!("corrupt archive member ({e})")))?;

@@ -208,7 +208,7 @@ fn graph_input(graph: &proto::GraphProto, constants: &Constants) -> Result<(Stri
     let mut shape = Vec::new();
     for (axis, d) in dims.iter().enumerate().skip(1) {
         match d.dim_value {
-            Some(v) if v > 0 && v <= 1 << 31 => shape.push(v as usize),
+            Some(v) if (1..=1 << 31).contains(&v) => shape.push(v as usize),
             _ => {
                 return Err(Fail::new(&part, format!("axis {axis} has no fixed length: only the batch axis may vary")));
             }

@@ -12,11 +12,10 @@ use crate::tensor::Tensor;
 /// Adds the layers for `node`, which reads the current value `current` (and constants).
 pub fn convert(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Constants) -> Result<(), Fail> {
     let op = node.proto.op_type.as_str();
-    let act = |a: Activation| -> Result<Option<Activation>, Fail> { Ok(Some(a)) };
     let activation = match op {
-        "Relu" => act(Activation::Relu)?,
-        "LeakyRelu" => act(Activation::LeakyRelu { negative_slope: node.float("alpha", 0.01)? })?,
-        "Elu" => act(Activation::Elu { alpha: node.float("alpha", 1.0)? })?,
+        "Relu" => Some(Activation::Relu),
+        "LeakyRelu" => Some(Activation::LeakyRelu { negative_slope: node.float("alpha", 0.01)? }),
+        "Elu" => Some(Activation::Elu { alpha: node.float("alpha", 1.0)? }),
         "Selu" => {
             let (alpha, gamma) = (node.float("alpha", SELU_ALPHA)?, node.float("gamma", SELU_SCALE)?);
             if (alpha - SELU_ALPHA).abs() > 1e-6 || (gamma - SELU_SCALE).abs() > 1e-6 {
@@ -26,7 +25,7 @@ pub fn convert(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Co
             }
             Some(Activation::Selu)
         }
-        "Sigmoid" => act(Activation::Sigmoid)?,
+        "Sigmoid" => Some(Activation::Sigmoid),
         "HardSigmoid" => {
             let (alpha, beta) = (node.float("alpha", 0.2)?, node.float("beta", 0.5)?);
             if (alpha - 1.0 / 6.0).abs() > 1e-6 || (beta - 0.5).abs() > 1e-6 {
@@ -36,9 +35,9 @@ pub fn convert(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Co
             }
             Some(Activation::HardSigmoid)
         }
-        "Tanh" => act(Activation::Tanh)?,
-        "Softplus" => act(Activation::Softplus)?,
-        "Softsign" => act(Activation::Softsign)?,
+        "Tanh" => Some(Activation::Tanh),
+        "Softplus" => Some(Activation::Softplus),
+        "Softsign" => Some(Activation::Softsign),
         "Gelu" => match node.string("approximate", "none")?.as_str() {
             "none" => Some(Activation::Gelu),
             "tanh" => Some(Activation::GeluTanh),

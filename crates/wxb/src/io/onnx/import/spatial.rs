@@ -24,7 +24,7 @@ fn pair(node: &Node<'_>, name: &str, default: [usize; 2]) -> Result<[usize; 2], 
     match node.ints(name)? {
         None => Ok(default),
         Some(v) => match v.as_slice() {
-            &[a, b] if a >= 1 && b >= 1 && a <= 1 << 20 && b <= 1 << 20 => Ok([a as usize, b as usize]),
+            &[a, b] if (1..=1 << 20).contains(&a) && (1..=1 << 20).contains(&b) => Ok([a as usize, b as usize]),
             _ => Err(node.fail(format!("{name} {v:?}: expected two lengths ≥ 1 (a 2-D window)"))),
         },
     }
@@ -136,10 +136,7 @@ pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result
     let mut weights = vec![Tensor::from_vec(&[kh, kw, per_group, out], kernel)];
     match node.floats(2, constants)? {
         None => config.use_bias = false,
-        Some((shape, b)) if b.len() == out => {
-            let _ = shape;
-            weights.push(Tensor::from_vec(&[out], b));
-        }
+        Some((_, b)) if b.len() == out => weights.push(Tensor::from_vec(&[out], b)),
         Some((shape, _)) => return Err(node.fail(format!("B has shape {shape:?}, expected [{out}]"))),
     }
     chain.push(node.name(), config.into(), weights, &node.part)?;

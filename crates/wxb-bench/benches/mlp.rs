@@ -1,4 +1,4 @@
-//! The MNIST MLP end to end (`cargo bench -p wxb --bench mlp`): 784-256-128-10 (relu, relu,
+//! The MNIST MLP end to end (`cargo bench -p wxb-bench --bench mlp`): 784-256-128-10 (relu, relu,
 //! softmax), Adam, sparse categorical crossentropy. One training step (`train_on_batch`: forward,
 //! fused softmax-crossentropy gradient, backward, Adam, accuracy) at batch 128 and 32, and
 //! inference (`predict`) at batch 1 and 8192, with rayon's default thread count (all cores).

@@ -1,4 +1,4 @@
-//! The convolutions of Keras' "simple MNIST convnet" (`cargo bench -p wxb --bench conv`), at
+//! The convolutions of Keras' "simple MNIST convnet" (`cargo bench -p wxb-bench --bench conv`), at
 //! batch 128 and 32 on 1 and 2 threads: forward `y = relu(im2col(x)·K + b)`, backward-weights
 //! (`dK = colsᵀ·dz`, `db`: the backward pass without `dx`, as the first layer runs in training) and
 //! backward-input (`dx = col2im(dz·Kᵀ)`: a backward pass with `dx` less one without). Each figure

@@ -1,4 +1,4 @@
-//! The dense layer's GEMMs (`cargo bench -p wxb --bench dense`): forward `y = relu(x·W + b)` and
+//! The dense layer's GEMMs (`cargo bench -p wxb-bench --bench dense`): forward `y = relu(x·W + b)` and
 //! backward (`dW = xᵀ·dz`, `db`, `dx = dz·Wᵀ`) at the MNIST MLP's shapes and at 1024×1024×1024, on
 //! 1 and 2 threads. Throughput is in floating-point operations (an FMA counts two), so criterion's
 //! `Gelem/s` reads as GFLOP/s; a table at the end gives each as a share of the FMA-loop peak that

@@ -1,4 +1,4 @@
-//! CSV reading throughput on a numeric table (`cargo bench -p wxb --bench csv`): 50,000 rows of
+//! CSV reading throughput on a numeric table (`cargo bench -p wxb-bench --bench csv`): 50,000 rows of
 //! 16 features written like `{:.6}` floats and an integer class label, about 9 MB.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -1,4 +1,4 @@
-//! Loading the bundled MNIST-10k (`cargo bench -p wxb --bench mnist`): the four gzip-compressed IDX
+//! Loading the bundled MNIST-10k (`cargo bench -p wxb-bench --bench mnist`): the four gzip-compressed IDX
 //! files of `data/` read, decompressed and scaled to `[0, 1]` floats (10,000 images of 784 pixels).
 
 use std::path::Path;
