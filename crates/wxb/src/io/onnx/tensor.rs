@@ -48,14 +48,14 @@ pub fn floats(t: &TensorProto) -> Result<Vec<f32>, String> {
     not_external(t)?;
     let values: Vec<f32> = match t.data_type {
         proto::FLOAT if !t.raw_data.is_empty() => {
-            if t.raw_data.len() % 4 != 0 {
+            if !t.raw_data.len().is_multiple_of(4) {
                 return Err(format!("raw_data of {} bytes is not a whole number of f32 values", t.raw_data.len()));
             }
             t.raw_data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
         }
         proto::FLOAT => t.float_data.clone(),
         proto::DOUBLE if !t.raw_data.is_empty() => {
-            if t.raw_data.len() % 8 != 0 {
+            if !t.raw_data.len().is_multiple_of(8) {
                 return Err(format!("raw_data of {} bytes is not a whole number of f64 values", t.raw_data.len()));
             }
             t.raw_data.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32).collect()
@@ -72,14 +72,14 @@ pub fn ints(t: &TensorProto) -> Result<Vec<i64>, String> {
     not_external(t)?;
     let values: Vec<i64> = match t.data_type {
         proto::INT64 if !t.raw_data.is_empty() => {
-            if t.raw_data.len() % 8 != 0 {
+            if !t.raw_data.len().is_multiple_of(8) {
                 return Err(format!("raw_data of {} bytes is not a whole number of i64 values", t.raw_data.len()));
             }
             t.raw_data.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).collect()
         }
         proto::INT64 => t.int64_data.clone(),
         proto::INT32 if !t.raw_data.is_empty() => {
-            if t.raw_data.len() % 4 != 0 {
+            if !t.raw_data.len().is_multiple_of(4) {
                 return Err(format!("raw_data of {} bytes is not a whole number of i32 values", t.raw_data.len()));
             }
             t.raw_data.chunks_exact(4).map(|b| i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect()

@@ -113,7 +113,7 @@ impl Graph {
     }
 
     /// Makes the current image `NCHW` (a Transpose), for the image operators.
-    pub fn to_nchw(&mut self, name: &str) {
+    pub fn make_nchw(&mut self, name: &str) {
         if self.layout == Layout::Nchw {
             return;
         }
@@ -122,7 +122,7 @@ impl Graph {
     }
 
     /// Makes the current value wxb's layout again (a Transpose back to channels last).
-    pub fn to_wxb(&mut self, name: &str) {
+    pub fn make_wxb(&mut self, name: &str) {
         if self.layout == Layout::Wxb {
             return;
         }

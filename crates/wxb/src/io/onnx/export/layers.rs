@@ -45,7 +45,7 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
     let input = g.shape.clone();
     match &config {
         LayerConfig::Dense(c) => {
-            g.to_wxb(&name);
+            g.make_wxb(&name);
             let kernel = weight(layer, "kernel").expect("a built Dense has a kernel");
             let mut extra = vec![g.constant(&format!("{name}/kernel"), kernel)];
             if let Some(b) = weight(layer, "bias") {
@@ -58,7 +58,7 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
         LayerConfig::Dropout(_) | LayerConfig::SpatialDropout2D(_) => {}
         LayerConfig::BatchNormalization(c) => {
             if input.len() == 3 {
-                g.to_nchw(&name);
+                g.make_nchw(&name);
             } else if input.len() != 1 {
                 return Err(format!(
                     "BatchNormalization of samples {input:?}: only [features] and images are exported"
@@ -78,18 +78,18 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
             g.node("BatchNormalization", &name, &extra, vec![("epsilon", Attr::Float(c.epsilon))]);
         }
         LayerConfig::Flatten(_) => {
-            g.to_wxb(&name);
+            g.make_wxb(&name);
             g.node("Flatten", &name, &[], vec![("axis", Attr::Int(1))]);
         }
         LayerConfig::Reshape(_) => {
-            g.to_wxb(&name);
+            g.make_wxb(&name);
             let mut shape = vec![0i64];
             shape.extend(layer.output_shape().iter().map(|&d| d as i64));
             let shape = g.ints(&format!("{name}/shape"), &shape);
             g.node("Reshape", &name, &[shape], Vec::new());
         }
         LayerConfig::Permute(c) => {
-            g.to_wxb(&name);
+            g.make_wxb(&name);
             let mut perm = vec![0i64];
             perm.extend(c.dims.iter().map(|&d| d as i64));
             g.node("Transpose", &name, &[], vec![("perm", Attr::Ints(perm))]);
@@ -104,7 +104,7 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
             if c.groups != 1 {
                 return Err(format!("groups = {}: grouped convolutions are not exported", c.groups));
             }
-            g.to_nchw(&name);
+            g.make_nchw(&name);
             let kernel = weight(layer, "kernel").expect("a built Conv2D has a kernel");
             let &[kh, kw, per_group, out] = kernel.shape() else { unreachable!("a Conv2D kernel has rank 4") };
             // [kh, kw, in/g, out] → [out, in/g, kh, kw].
@@ -139,7 +139,7 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
         LayerConfig::GlobalAveragePooling2D(c) => global(g, &name, "GlobalAveragePool", c.keepdims),
         LayerConfig::GlobalMaxPooling2D(c) => global(g, &name, "GlobalMaxPool", c.keepdims),
         LayerConfig::ZeroPadding2D(c) => {
-            g.to_nchw(&name);
+            g.make_nchw(&name);
             let [[t, b], [l, r]] = c.padding.map(|p| p.map(|v| v as i64));
             let pads = g.ints(&format!("{name}/pads"), &[0, 0, t, l, 0, 0, b, r]);
             g.node("Pad", &name, &[pads], vec![("mode", Attr::Str("constant"))]);
@@ -151,7 +151,7 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
 }
 
 fn pool(g: &mut Graph, name: &str, op: &str, input: &[usize], k: [usize; 2], s: Option<[usize; 2]>, p: Padding) {
-    g.to_nchw(name);
+    g.make_nchw(name);
     let s = s.unwrap_or(k);
     let mut attrs = vec![
         ("kernel_shape", ints(k)),
@@ -166,7 +166,7 @@ fn pool(g: &mut Graph, name: &str, op: &str, input: &[usize], k: [usize; 2], s: 
 }
 
 fn global(g: &mut Graph, name: &str, op: &str, keepdims: bool) {
-    g.to_nchw(name);
+    g.make_nchw(name);
     g.node(op, name, &[], Vec::new());
     if !keepdims {
         g.node("Flatten", &format!("{name}/squeeze"), &[], vec![("axis", Attr::Int(1))]);
@@ -193,7 +193,7 @@ pub fn activation(g: &mut Graph, name: &str, activation: Activation) -> Result<(
         }
         Activation::Tanh => g.node("Tanh", &act, &[], Vec::new()),
         Activation::Softmax | Activation::LogSoftmax => {
-            g.to_wxb(name);
+            g.make_wxb(name);
             let op = if activation == Activation::Softmax { "Softmax" } else { "LogSoftmax" };
             g.node(op, &act, &[], vec![("axis", Attr::Int(-1))]);
         }

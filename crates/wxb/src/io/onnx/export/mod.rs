@@ -81,7 +81,7 @@ pub fn encode(loaded: &LoadedModel) -> Result<Vec<u8>, (String, String)> {
         layers::emit(&mut g, layer.as_ref())
             .map_err(|m| (format!("layer {:?} ({})", layer.name(), layer.class_name()), m))?;
     }
-    g.to_wxb("output");
+    g.make_wxb("output");
     // The last value is the graph's output, "output".
     g.node("Identity", "output", &[], Vec::new());
     g.nodes.last_mut().expect("the Identity").output = vec!["output".into()];

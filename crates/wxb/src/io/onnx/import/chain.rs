@@ -89,7 +89,7 @@ impl Chain {
 
     /// Makes the current value channels last (an `NCHW` image kept as ONNX has it gets a
     /// `Permute((2, 3, 1))` named `{name}/to_channels_last`).
-    pub fn to_channels_last(&mut self, name: &str, part: &str) -> Result<(), Fail> {
+    pub fn make_channels_last(&mut self, name: &str, part: &str) -> Result<(), Fail> {
         match (self.layout, self.shape.len()) {
             (Layout::ChannelsLast, _) => Ok(()),
             (Layout::Plain, 3) => {
@@ -107,7 +107,7 @@ impl Chain {
 
     /// Makes the wxb value hold the ONNX values in ONNX's order (a channels-last image gets a
     /// `Permute((3, 1, 2))` back to `[c, h, w]` named `{name}/to_channels_first`).
-    pub fn to_plain(&mut self, name: &str, part: &str) -> Result<(), Fail> {
+    pub fn make_plain(&mut self, name: &str, part: &str) -> Result<(), Fail> {
         if self.layout == Layout::Plain {
             return Ok(());
         }

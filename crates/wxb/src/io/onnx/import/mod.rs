@@ -125,7 +125,7 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
             format!("the output {output_name:?} is not the last node's output {current:?}: the graph is not a chain"),
         ));
     }
-    chain.to_plain("output", "graph output")?;
+    chain.make_plain("output", "graph output")?;
     check_output_shape(graph, &chain)?;
     let producer = format!("{} {}", model.producer_name, model.producer_version).trim().to_string();
     let model = build(graph, chain, &input_shape)?;
@@ -143,6 +143,9 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
     Ok(LoadedModel { model, metadata })
 }
 
+/// A recognized preprocessing: the schema, its node count, its output value, the prepared shape.
+type Prepared = (Schema, usize, String, Vec<usize>);
+
 /// The data schema wxb's writer keeps in `metadata_props` ([`PREPROCESSING_KEY`]), when the
 /// graph starts with exactly the preprocessing nodes it describes: the schema, the number of
 /// those nodes, the value they end with and the shape of one prepared sample.
@@ -152,7 +155,7 @@ fn preprocessing(
     input: &str,
     raw_shape: &[usize],
     constants: &Constants,
-) -> Result<Option<(Schema, usize, String, Vec<usize>)>, Fail> {
+) -> Result<Option<Prepared>, Fail> {
     let Some(entry) = model.metadata_props.iter().find(|e| e.key == PREPROCESSING_KEY) else { return Ok(None) };
     let part = format!("metadata_props {PREPROCESSING_KEY}");
     let value: serde_json::Value =

@@ -4,6 +4,9 @@ use super::{Constants, Fail};
 use crate::io::onnx::proto::{NodeProto, TensorProto, attribute_type};
 use crate::io::onnx::tensor;
 
+/// A constant's shape and values.
+pub type Floats = (Vec<usize>, Vec<f32>);
+
 /// A node and how messages name it: `node "/fc1/Gemm" (Gemm)`.
 pub struct Node<'a> {
     /// The node.
@@ -76,7 +79,7 @@ impl<'a> Node<'a> {
     }
 
     /// Input `i`'s values as floats: it must be a constant.
-    pub fn floats(&self, i: usize, constants: &Constants) -> Result<Option<(Vec<usize>, Vec<f32>)>, Fail> {
+    pub fn floats(&self, i: usize, constants: &Constants) -> Result<Option<Floats>, Fail> {
         let Some(t) = self.constant_input(i, constants)? else { return Ok(None) };
         let what = |m: String| self.fail(format!("input {i} ({:?}): {m}", self.proto.input[i]));
         Ok(Some((tensor::shape(t).map_err(what)?, tensor::floats(t).map_err(what)?)))

@@ -51,7 +51,7 @@ pub fn convert(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Co
                     node.fail(format!("axis {axis} of a rank-{rank} value: wxb applies softmax over the last axis"))
                 );
             }
-            chain.to_plain(node.name(), &node.part)?;
+            chain.make_plain(node.name(), &node.part)?;
             Some(if op == "Softmax" { Activation::Softmax } else { Activation::LogSoftmax })
         }
         _ => None,

@@ -85,7 +85,7 @@ impl Window {
 
 /// The image's `[h, w]` once channels last.
 fn image(chain: &mut Chain, node: &Node<'_>) -> Result<[usize; 2], Fail> {
-    chain.to_channels_last(node.name(), &node.part)?;
+    chain.make_channels_last(node.name(), &node.part)?;
     Ok([chain.shape[0], chain.shape[1]])
 }
 
@@ -235,7 +235,7 @@ pub fn flatten(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
         return Err(node.fail("axis other than 1: wxb flattens each sample whole"));
     }
     if chain.layout == Layout::ChannelsLast && chain.shape[..2] != [1, 1] {
-        chain.to_plain(node.name(), &node.part)?;
+        chain.make_plain(node.name(), &node.part)?;
     }
     chain.push(node.name(), FlattenConfig::default().into(), Vec::new(), &node.part)?;
     chain.layout = Layout::Plain;
@@ -246,7 +246,7 @@ pub fn flatten(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
 pub fn reshape(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
     let t = node.constant_input(1, constants)?.ok_or_else(|| node.fail("has no shape"))?;
     let shape = crate::io::onnx::tensor::ints(t).map_err(|m| node.fail(format!("shape: {m}")))?;
-    chain.to_plain(node.name(), &node.part)?;
+    chain.make_plain(node.name(), &node.part)?;
     let input = chain.shape.clone();
     let allow_zero = node.int("allowzero", 0)? != 0;
     let Some((&first, rest)) = shape.split_first() else {
@@ -296,7 +296,7 @@ pub fn transpose(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
         (Layout::Plain, [0, 3, 1, 2]) => chain.layout = Layout::ChannelsLast,
         (Layout::ChannelsLast, [0, 2, 3, 1]) => chain.layout = Layout::Plain,
         _ => {
-            chain.to_plain(node.name(), &node.part)?;
+            chain.make_plain(node.name(), &node.part)?;
             let dims: Vec<usize> = perm[1..].iter().map(|&p| p as usize).collect();
             chain.push(node.name(), PermuteConfig::new(&dims).into(), Vec::new(), &node.part)?;
         }
