@@ -140,7 +140,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut past = past;
     let history = match fitted {
         Ok(history) => history,
-        Err(WxbError::Diverged(d)) => return super::diverged(&mut model, &d, args, past, metadata),
+        Err(WxbError::Diverged(d)) => return super::diverged(&mut model, &d, args, past, metadata, true),
         Err(WxbError::BatchSource { message }) => {
             return Err(data.take_error().map_or_else(|| anyhow::anyhow!(message), dataset::error));
         }
@@ -157,7 +157,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         println!("{line}");
     }
     metadata.insert(TRAINING_KEY.to_string(), serde_json::to_value(&past)?);
-    super::save(&mut model, &args.out, &metadata, &past.history)?;
+    super::out_folder::save(&mut model, &args.out, &metadata, &past.history)?;
     if !quiet {
         println!(
             "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",
