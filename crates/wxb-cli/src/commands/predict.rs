@@ -38,7 +38,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if !args.json {
         write_header(&pre, outputs, &mut sink).with_context(|| sink.what())?;
     }
-    let data_name = data.map_or_else(|| Path::new(dataset::BUNDLED_TEST), |d| d);
+    let data_name = data.unwrap_or_else(|| Path::new(dataset::BUNDLED_TEST));
     if let Some(data) = data.filter(|d| dataset::is_csv(d).unwrap_or(false)) {
         // Streamed: rows read and prepared by the library, and predicted, a chunk at a time.
         let options = dataset::options(&args.data, None);

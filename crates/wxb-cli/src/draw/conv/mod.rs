@@ -19,6 +19,9 @@ use super::{Anchor, Area, label, short, title};
 use crate::plot::{draw_err, write_png_atomic};
 use panels::{CellGrid, TileGrid, grey_image, range};
 
+/// How a grid's values are coloured.
+type Shade = Box<dyn Fn(f64) -> RGBColor>;
+
 /// Tiles shown per grid, at most (the first filters).
 pub const MAX_TILES: usize = 64;
 const MARGIN: i32 = 30;
@@ -237,7 +240,7 @@ fn calculation(area: &Area<'_>, p: &ConvPicture<'_>, (x, y): (i32, i32), cell: i
     let grid_top = y + 50;
     let mut gx = x;
     let ops = ["⊙", "="];
-    let mut grids: Vec<(CellGrid<'_>, Box<dyn Fn(f64) -> RGBColor>)> = vec![
+    let mut grids: Vec<(CellGrid<'_>, Shade)> = vec![
         (
             CellGrid { caption: &captions[0], values: &patch, shape: (kh, kw), cell, numbers },
             Box::new(move |v| panels_grey(v, p_lo, p_hi)),

@@ -244,8 +244,9 @@ fn layer_config(class: &str, mut cfg: Map<String, Value>, part: &str, _index: us
         cfg.remove(*k);
     }
     for (key, expected) in MUST_BE {
-        if let Some(v) = cfg.remove(*key)
-            && v.to_string() != *expected
+        // The value as Keras writes it in JSON (`"valid"`, `false`, `1`), compared as text.
+        if let Some(v) = cfg.remove(*key).map(|v| v.to_string())
+            && v != *expected
         {
             return Err(PartError::new(part, format!("{key} = {v} is not supported (only {expected})")));
         }
