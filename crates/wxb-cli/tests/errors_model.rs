@@ -130,7 +130,7 @@ fn damaged_weights_files() {
         all_commands_fail(p, m, &[&format!("{m}/model.safetensors: corrupt weights file")]);
     }
     all_commands_fail(p, "missing", &["missing/model.safetensors: No such file"]);
-    all_commands_fail(p, "nowhere", &["nowhere/config.json: No such file"]);
+    all_commands_fail(p, "nowhere", &["nowhere: No such file"]);
 }
 
 #[test]

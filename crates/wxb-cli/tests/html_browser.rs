@@ -163,7 +163,10 @@ async fn the_page_in_chromium_shows_the_jsons_numbers() {
     // The first sample: click a neuron of the first hidden layer.
     let first_layer = data["samples"][0]["explanation"]["layers"][0]["step"]["neurons"][1]["neuron"].as_u64().unwrap();
     let node = format!("#net .node[data-layer='0'][data-index='{first_layer}']");
-    page.find_element(node.as_str()).await.expect("the neuron is drawn").click().await.unwrap();
+    // Click the neuron's circle (the centre of the node's box may fall between the circle and its
+    // labels, on no element of the node).
+    let circle = format!("{node} circle");
+    page.find_element(circle.as_str()).await.expect("the neuron is drawn").click().await.unwrap();
     let panel = eval(&page, READ_PANEL).await;
     assert_eq!((panel["layer"].as_u64(), panel["index"].as_u64()), (Some(0), Some(first_layer)), "{panel}");
     assert_panel_matches(&panel, &neuron_json(p, 0, 0, first_layer));

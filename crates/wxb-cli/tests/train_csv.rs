@@ -284,8 +284,9 @@ fn verbose_levels_print_as_keras() {
                 assert!(value.len() == 6 && value.parse::<f64>().is_ok(), "four decimals: {part}");
             }
         }
-        assert!(lines[6].starts_with("Saved model: epoch 3 - accuracy: "), "{}", lines[6]);
-        assert_eq!(lines[7], "Saved the model to m/ (config.json, model.safetensors, history.csv, training.png)");
+        // Standard error (progress, then the status line), then standard output (the result).
+        assert_eq!(lines[6], "Saved the model to m/ (config.json, model.safetensors, history.csv, training.png)");
+        assert!(lines[7].starts_with("Saved model: epoch 3 - accuracy: "), "{}", lines[7]);
     }
 }
 

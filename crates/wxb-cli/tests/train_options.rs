@@ -315,6 +315,9 @@ fn early_stopping_says_when_it_stopped_and_the_last_line_is_the_saved_model() {
             val_loss[best]
         )
     );
-    assert!(lines[k - 2].starts_with(&format!("Saved model: epoch {} - accuracy: ", best + 1)), "{}", lines[k - 2]);
-    assert!(lines[k - 2].ends_with(&format!(" - val_loss: {:.4}", val_loss[best])), "{}", lines[k - 2]);
+    // `said()` is standard error, then standard output: the status line "Saved the model to …" ends
+    // the first, the result ("Saved model: …", the saved model's figures) is the second.
+    assert!(lines[k - 2].starts_with("Saved the model to m/"), "{}", lines[k - 2]);
+    assert!(lines[k - 1].starts_with(&format!("Saved model: epoch {} - accuracy: ", best + 1)), "{}", lines[k - 1]);
+    assert!(lines[k - 1].ends_with(&format!(" - val_loss: {:.4}", val_loss[best])), "{}", lines[k - 1]);
 }
