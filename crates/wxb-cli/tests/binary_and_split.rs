@@ -52,7 +52,7 @@ fn the_default_split_is_stratified_and_remembered_and_the_last_rows_rule_is_warn
     );
     // The default: 6 rows of each class held out, no warning; the rule and seed are saved.
     let shuffled = ok(p, &[&common[..], &["--seed", "3", "--out", "shuffled"]].concat());
-    assert_eq!(shuffled.stderr, "", "every class is in the validation set");
+    assert!(!shuffled.stderr.contains("warning"), "every class is in the validation set: {}", shuffled.stderr);
     let training = &config(&p.join("shuffled"))["metadata"]["training"];
     assert_eq!(training["split_rule"], json!({"rule": "shuffled", "seed": 3, "stratified": true}));
     assert_eq!(config(&p.join("last"))["metadata"]["training"]["split_rule"], json!({"rule": "last"}));

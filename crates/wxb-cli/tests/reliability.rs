@@ -31,7 +31,8 @@ fn regression_csv(rows: usize) -> String {
 /// The error is one line, `error: …`, and nothing else is on standard error but the status line
 /// `Saved the model to …` when the model was saved before the error.
 fn one_line_error(o: &Output) -> String {
-    let e: String = stderr(o).lines().filter(|l| !l.starts_with("Saved the model to ")).map(|l| format!("{l}\n")).collect();
+    let e: String =
+        stderr(o).lines().filter(|l| !l.starts_with("Saved the model to ")).map(|l| format!("{l}\n")).collect();
     assert!(e.starts_with("error: ") && e.ends_with('\n') && e.matches('\n').count() == 1, "{e:?}");
     e
 }
