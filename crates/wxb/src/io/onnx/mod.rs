@@ -1,7 +1,7 @@
 //! ONNX models, both ways: [`read`] turns a graph made by `torch.onnx.export`, `tf2onnx` or
 //! Keras' `export(format="onnx")` — a chain of dense, convolution, pooling, normalization and
 //! activation nodes — into a [`Sequential`](crate::model::Sequential), node names kept as layer
-//! names; [`write`] turns a wxb model (with its data preprocessing) into an ONNX file any ONNX
+//! names; [`write()`] turns a wxb model (with its data preprocessing) into an ONNX file any ONNX
 //! runtime runs.
 //!
 //! The protobuf messages are `prost` structs written by hand for the subset of `onnx.proto` wxb

@@ -26,14 +26,14 @@ use crate::io::{LoadedModel, ModelIoError, atomic};
 use crate::tensor::Tensor;
 use graph::{Attr, Graph};
 
-/// The ai.onnx opset of the files [`write`] makes (Gelu needs 20).
+/// The ai.onnx opset of the files [`write()`] makes (Gelu needs 20).
 pub const EXPORT_OPSET: i64 = 21;
 
 /// The `metadata_props` key holding the model's data schema (JSON): the reader recognizes the
 /// preprocessing nodes it describes and gives the schema back.
 pub const PREPROCESSING_KEY: &str = "wxb.preprocessing";
 
-/// The nodes and constants preparing raw inputs as `schema` says (those [`write`] puts first),
+/// The nodes and constants preparing raw inputs as `schema` says (those [`write()`] puts first),
 /// reading `input` of samples `shape`: `(nodes, initializers, output value)`.
 ///
 /// # Errors
@@ -60,7 +60,7 @@ pub fn write(loaded: &LoadedModel, path: &Path) -> Result<(), ModelIoError> {
     atomic::write_atomic(path, &bytes).map_err(|source| ModelIoError::Io { path: path.to_path_buf(), source })
 }
 
-/// The ONNX file's bytes for `loaded` (as [`write`] writes them).
+/// The ONNX file's bytes for `loaded` (as [`write()`] writes them).
 ///
 /// # Errors
 /// `(part, message)`: what cannot be exported.
