@@ -80,14 +80,16 @@ fn two_processes_give_the_weights_of_one_and_agree_bit_for_bit() {
     let two = mpirun(p, 2, &[&TRAIN[..], &["--epochs", "4", "--out", "two", "--optimizer", "adam"]].concat());
     let (stdout, stderr) = (text(&two.stdout), text(&two.stderr));
     assert!(two.status.success(), "mpirun failed: {stdout}\n{stderr}");
+    // Status lines are on standard error, the result on standard output.
     assert!(
-        stdout.contains(
+        stderr.contains(
             "Trained on 2 processes (global batch 32); every process ended with rank 0's weights, bit for bit"
         ),
-        "{stdout}"
+        "{stderr}"
     );
-    // Only rank 0 prints: the schema line once, not twice.
-    assert_eq!(stdout.matches("classification: 3 classes").count(), 1, "{stdout}");
+    // Only rank 0 prints: the schema line once, not twice; the result once.
+    assert_eq!(stderr.matches("classification: 3 classes").count(), 1, "{stderr}");
+    assert_eq!(stdout.matches("Saved model: epoch 4").count(), 1, "{stdout}");
     assert_same_weights(&p.join("one"), &p.join("two"), 1e-5);
     // Metrics and validation reduced over the processes: the same history.
     let (h1, h2) = (p.join("one/history.csv"), p.join("two/history.csv"));
