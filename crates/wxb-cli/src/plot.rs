@@ -66,7 +66,9 @@ fn draw_training_curves(history: &History, title: &str, path: &Path) -> Result<(
         let finite = train.iter().chain(val).copied().filter(|v| v.is_finite());
         let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
         let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-        let pad = ((hi - lo) * 0.08).max(1e-6);
+        // A flat curve (one epoch, or a constant metric) gets a readable range around its value,
+        // not ten ticks that all print the same number.
+        let pad = if hi - lo > 1e-6 * hi.abs().max(1.0) { (hi - lo) * 0.08 } else { 0.05 * hi.abs().max(0.1) };
         let x_max = epochs.last().copied().unwrap_or(1.0).max(2.0);
         let mut chart = ChartBuilder::on(area)
             .caption(*key, (FONT, 22))
