@@ -38,6 +38,11 @@ impl Fusions {
         Self(fused)
     }
 
+    /// Whether any pair is fused.
+    pub(crate) fn any(&self) -> bool {
+        self.0.iter().any(Option::is_some)
+    }
+
     /// The fused pass starting at layer `i`.
     pub(crate) fn at(&self, i: usize) -> Option<&ConvPool> {
         self.0.get(i).and_then(Option::as_ref)

@@ -262,7 +262,10 @@ impl Sequential {
         &work.acts[n - 1]
     }
 
-    /// The output of layer `i` in the last pass of [`Sequential::forward`] or training.
+    /// The output of layer `i` in the last pass of [`Sequential::forward`] or training. A
+    /// training step runs a `Conv2D` (or `Conv1D`, linear or ReLU) and the `MaxPooling2D`
+    /// (`MaxPooling1D`) right after it as one pass that keeps only the pooled output: the
+    /// convolution's output is then the one of the last pass that computed it (empty if none did).
     ///
     /// # Panics
     /// If no such pass reached layer `i`.
