@@ -8,7 +8,9 @@
 //! (rows are independent, so any split gives the same values). Backward: part `p` makes each
 //! chunk's `dz_c` (for ReLU `dy_c ⊙ [y_c > 0]`, in the cache), sums `dK_p = Σ_c im2col(x_c)ᵀ·dz_c`
 //! and `db_p = Σ_c Σ_rows dz_c`, and writes `dx_c = col2im(dz_c·Kᵀ)`; then `dK = dK_0 + dK_1 + …`
-//! and `db` likewise, in part order. The parts of the backward pass are [`BACKWARD_PARTS`]
+//! and `db` likewise, in part order. With a max pooling after the convolution (`pooled.rs`), the
+//! forward pass pools each chunk's output from the cache ([`forward_pooled`]) and the backward
+//! pass makes each chunk's `dz` from the pooled gradient ([`Upstream::Pooled`]). The parts of the backward pass are [`BACKWARD_PARTS`]
 //! whatever the number of threads, so that the sums, and the trained weights, do not depend on it.
 
 use std::ops::Range;
@@ -320,7 +322,13 @@ fn chunk_dz_avx512(up: Upstream<'_>, at: (usize, usize), made: &mut [f32], given
 
 /// [`chunk_dz`] for any instruction set.
 #[inline(always)]
-fn chunk_dz_any(up: Upstream<'_>, (n0, out_len): (usize, usize), made: &mut [f32], given: &[f32], db: Option<&mut [f32]>) {
+fn chunk_dz_any(
+    up: Upstream<'_>,
+    (n0, out_len): (usize, usize),
+    made: &mut [f32],
+    given: &[f32],
+    db: Option<&mut [f32]>,
+) {
     let span = n0 * out_len..n0 * out_len + made.len();
     match up {
         Upstream::Logits(_) => {}
