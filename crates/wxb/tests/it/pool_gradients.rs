@@ -107,3 +107,55 @@ fn checker_rejects_a_wrong_gradient() {
     let x = distinct(&mut WxbRng::new(5), &[2, 6, 6, 2]);
     check_all(vec![("average 3x3 same", Box::new(AveragePooling2D::new([3, 3]).padding(Padding::Same)))], &x, 1.02);
 }
+
+/// Weights after two epochs (a partial last batch) of a model with convolutions followed by max
+/// poolings, which a training step fuses (`model/fusion.rs`), on `threads` threads; with
+/// `unfused`, an identity `Activation` layer between each pair keeps the layers apart (same
+/// values, same layer names, so the same initial weights and dropout masks). Also returns the
+/// first layer's output length after training: a fused step does not keep it.
+fn trained_with_pooling(threads: usize, unfused: bool) -> (Vec<Tensor>, usize) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        let n = 150;
+        let x = Tensor::from_vec(&[n, 14, 14, 1], (0..n * 196).map(|i| ((i * 7919 % 1009) as f32) / 1009.0 - 0.3).collect());
+        let y = Tensor::from_vec(&[n, 1], (0..n).map(|i| (i * 31 % 10) as f32).collect());
+        let mut m = Sequential::new(&[14, 14, 1]).seed(3);
+        let gap = |m: &mut Sequential| {
+            if unfused {
+                m.add(ActivationLayer::new(Activation::Linear));
+            }
+        };
+        // First layer (no input gradient), ReLU, non-overlapping windows.
+        m.add(Conv2D::new(8, [3, 3]).activation(Activation::Relu));
+        gap(&mut m);
+        m.add(MaxPooling2D::new([2, 2]));
+        // Inner layer (input gradient), linear, overlapping windows with padding.
+        m.add(Conv2D::new(6, [2, 2]).padding(Padding::Same));
+        gap(&mut m);
+        m.add(MaxPooling2D::new([3, 3]).strides([2, 2]).padding(Padding::Same));
+        m.add(Reshape::new(&[9, 6]));
+        m.add(Conv1D::new(4, [3]).activation(Activation::Relu).without_bias());
+        gap(&mut m);
+        m.add(MaxPooling1D::new([2]));
+        m.add(Flatten::new());
+        m.add(Dropout::new(0.25));
+        m.add(Dense::new(10).activation(Activation::Softmax));
+        m.compile(Optimizer::adam(), Loss::SPARSE_CATEGORICAL_CROSSENTROPY, &[Metric::Accuracy]);
+        let options = FitOptions { epochs: 2, batch_size: 64, ..FitOptions::default() };
+        m.fit(&x, &y, &options, &mut []).unwrap();
+        (m.get_weights(), m.activation(0).len())
+    })
+}
+
+#[test]
+fn fused_convolution_and_pooling_train_to_the_unfused_weights_bit_for_bit() {
+    for threads in [1, 2] {
+        let ((fused, kept), (unfused, kept_unfused)) =
+            (trained_with_pooling(threads, false), trained_with_pooling(threads, true));
+        assert_eq!((kept, kept_unfused), (0, 150 % 64 * 12 * 12 * 8), "the fused pass skips the first output");
+        assert_eq!(fused.len(), unfused.len());
+        for (i, (a, b)) in fused.iter().zip(&unfused).enumerate() {
+            assert_eq!(a, b, "{threads} threads, weight {i}: fused and unfused differ by up to {}", a.max_abs_diff(b));
+        }
+    }
+}

@@ -43,7 +43,7 @@ impl PoolCore {
     }
 
     /// Output values per sample.
-    fn output_len(&self) -> usize {
+    pub(crate) fn output_len(&self) -> usize {
         self.geometry.positions() * self.geometry.filters
     }
 
@@ -96,7 +96,7 @@ impl PoolCore {
 
     /// One sample's maxima and (when `arg` is given) the index of each one's first largest cell:
     /// a later cell replaces the max only when strictly larger.
-    fn max_sample(&self, xs: &[f32], ys: &mut [f32], mut arg: Option<&mut [u32]>) {
+    pub(crate) fn max_sample(&self, xs: &[f32], ys: &mut [f32], mut arg: Option<&mut [u32]>) {
         let g = &self.geometry;
         let (c, w) = (g.input[2], g.input[1]);
         for oy in 0..g.output[0] {
