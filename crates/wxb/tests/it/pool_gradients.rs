@@ -117,7 +117,10 @@ fn trained_with_pooling(threads: usize, unfused: bool) -> (Vec<Tensor>, usize) {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
         let n = 150;
-        let x = Tensor::from_vec(&[n, 14, 14, 1], (0..n * 196).map(|i| ((i * 7919 % 1009) as f32) / 1009.0 - 0.3).collect());
+        let x = Tensor::from_vec(
+            &[n, 14, 14, 1],
+            (0..n * 196).map(|i| ((i * 7919 % 1009) as f32) / 1009.0 - 0.3).collect(),
+        );
         let y = Tensor::from_vec(&[n, 1], (0..n).map(|i| (i * 31 % 10) as f32).collect());
         let mut m = Sequential::new(&[14, 14, 1]).seed(3);
         let gap = |m: &mut Sequential| {

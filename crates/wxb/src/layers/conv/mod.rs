@@ -16,8 +16,8 @@ mod split;
 pub(crate) use engine::{ConvCore, ConvSpec};
 pub use explain::ConvTrace;
 pub(crate) use geometry::axis;
-pub(crate) use pooled::ConvPool;
 pub use geometry::{Geometry, Padding};
+pub(crate) use pooled::ConvPool;
 
 use serde::{Deserialize, Deserializer};
 

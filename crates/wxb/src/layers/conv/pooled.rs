@@ -84,7 +84,16 @@ impl ConvPool {
         buf.argmax.resize(y.len(), 0);
         let bias = weights.get(1).map(|b| b.value.data());
         let (k, act) = (self.kernel(weights), self.act);
-        split::forward_pooled(g, x.data(), batch, (k, bias, act), &self.pool, y.data_mut(), &mut buf.argmax, &mut buf.parts);
+        split::forward_pooled(
+            g,
+            x.data(),
+            batch,
+            (k, bias, act),
+            &self.pool,
+            y.data_mut(),
+            &mut buf.argmax,
+            &mut buf.parts,
+        );
     }
 
     /// The backward pass of both layers from the pooled output `y` and its gradient `dy`: the
