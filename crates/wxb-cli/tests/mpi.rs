@@ -210,3 +210,18 @@ fn a_killed_rank_ends_the_job_with_a_message_and_the_checkpoint_intact() {
     let more = (epochs + 1).to_string();
     ok(p, &["train", "--data", "d.csv", "--resume", "m/checkpoints/last", "--epochs", &more, "--out", "resumed"]);
 }
+
+/// The `mpirun` commands of the README and docs/distributed.md (their ```` ```console mpi ````
+/// blocks) print what the docs show.
+#[test]
+fn the_documented_mpi_commands_print_what_the_docs_show() {
+    use common::doc_blocks::{check, root, steps};
+    let files = [root().join("README.md"), root().join("docs/distributed.md")];
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(!steps(&text, Some("mpi")).is_empty(), "{} shows an mpirun command", f.display());
+    }
+    let envs = [("OMPI_MCA_btl_vader_single_copy_mechanism", "none"), ("OMPI_MCA_rmaps_base_oversubscribe", "1")];
+    let failures: Vec<String> = files.iter().flat_map(|f| check(f, Some("mpi"), &envs)).collect();
+    assert!(failures.is_empty(), "{} documented command(s) drifted:\n\n{}", failures.len(), failures.join("\n\n"));
+}

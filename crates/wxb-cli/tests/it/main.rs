@@ -17,6 +17,7 @@ mod explain;
 mod explain_conv_draw;
 mod explain_html;
 mod images;
+mod imported_tables;
 mod keras_files;
 mod library_predict;
 mod limits;

@@ -1,5 +1,5 @@
 //! Issue 12's acceptance test: a real table as people have it — the Palmer penguins
-//! (`fixtures/tables/penguins.csv`, see its LICENSE note): text features (`island`, `sex`), 19
+//! (`examples/data/penguins.csv`, see its LICENSE note): text features (`island`, `sex`), 19
 //! missing cells (`NA`), the target `species` in the first column and rows sorted by species —
 //! trained with no preprocessing flags, reaching what Keras reaches with the usual preprocessing
 //! (mean imputation, one-hot, z-score; MLP 64-32, Adam). Keras' figure comes from
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 
 fn table() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tables/penguins.csv")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/penguins.csv")
 }
 
 /// The last row's value of `column` in a model folder's `history.csv`.
