@@ -11,7 +11,7 @@
 #    predictions (`TrainedModel::predict`, what `wxb predict` computes); onnxruntime runs each
 #    file on the same raw inputs (a table: its raw CSV columns, one input each).
 # 2. The fixtures of crates/wxb/tests/fixtures/onnx (torch.onnx.export, and onnxruntime's outputs
-#    recorded by make.py) are checked by `cargo test --test onnx_import`.
+#    recorded by make.py) are checked by `cargo test -p wxb --test it onnx_import::`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d)"

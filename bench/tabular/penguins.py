@@ -1,6 +1,6 @@
 """Keras' figure for issue 12's tabular test: the Palmer penguins table, preprocessed the usual way.
 
-The table (`crates/wxb-cli/tests/fixtures/tables/penguins.csv`, see its LICENSE note) has text
+The table (`examples/data/penguins.csv`, see its LICENSE note) has text
 features (`island`, `sex`), 19 missing cells (`NA`: 11 in `sex`, 2 in each of four numeric
 columns), the target `species` in the first column and rows sorted by species. For each seed:
 
@@ -14,7 +14,7 @@ columns), the target `species` in the first column and rows sorted by species. F
 
 `wxb train --data penguins.csv --target species --validation-split 0.2 --epochs 30` does the
 same with no preprocessing flags (its defaults: shuffled stratified split, imputation, one-hot,
-standardization), so `crates/wxb-cli/tests/tabular_penguins.rs` compares its validation accuracy
+standardization), so `crates/wxb-cli/tests/it/tabular_penguins.rs` compares its validation accuracy
 with this script's mean.
 
 Run from the repository root with a virtual environment that has keras==3.15.1,
@@ -34,7 +34,7 @@ import keras  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TABLE = os.path.join(HERE, "../../crates/wxb-cli/tests/fixtures/tables/penguins.csv")
+TABLE = os.path.join(HERE, "../../examples/data/penguins.csv")
 OUT = os.path.join(HERE, "../../crates/wxb-cli/tests/fixtures/tables/penguins_keras.json")
 TARGET = "species"
 EPOCHS = 30

@@ -91,6 +91,31 @@ pub fn load_for_model(args: &DataArgs, schema: &Schema, targets: Targets) -> Res
     })
 }
 
+/// For a model file that names no inputs (Keras, ONNX: `x0, x1, …`), the schema of `--data`'s
+/// columns taken in order as its inputs ([`data::bind_positional`]), said on standard error;
+/// any other model's schema as it is.
+pub fn bind(args: &DataArgs, schema: Schema, model: &Path, targets: Targets) -> Result<Schema> {
+    let Some(path) = &args.data else { return Ok(schema) };
+    let Some(bound) = data::bind_positional(path, &schema, &options(args, None), targets).map_err(error)? else {
+        return Ok(schema);
+    };
+    let b = &bound.schema;
+    let n = b.feature_names.len();
+    let target = b.target.as_ref().map(|t| format!(", the target {t:?}")).unwrap_or_default();
+    let classes = match (&b.class_names, bound.classes_from_labels) {
+        (Some(c), true) => format!("; its labels {} are the outputs 0–{} (sorted)", c.join(", "), c.len() - 1),
+        _ => String::new(),
+    };
+    eprintln!(
+        "{} names no inputs: {}'s columns {} are its inputs x0–x{}, in order{target}{classes}",
+        model.display(),
+        path.display(),
+        b.feature_names.join(", "),
+        n - 1
+    );
+    Ok(bound.schema)
+}
+
 /// A data error in the command line's words: the flag that accepts non-finite values is named.
 pub fn error(e: DataError) -> anyhow::Error {
     match e {

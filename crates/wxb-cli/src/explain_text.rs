@@ -38,7 +38,11 @@ pub fn render(e: &Explanation, sample: &Sample<'_>) -> String {
     let _ = writeln!(s, "{}", prediction_line(&e.output.prediction));
     let most = "the neurons that matter most for it (the predicted output; below it, the neurons with the largest |xᵢ·wᵢ| in the neurons shown above)";
     let shown = match sample.asked {
-        (Some(l), Some(k)) => format!("layer {l}, neuron (or value) {k}, as asked"),
+        (Some(l), Some(k)) => match e.layers.iter().find(|t| t.index == l) {
+            Some(t) if t.class_name == "Dense" => format!("layer {l} ({}), neuron {k}, as asked", t.name),
+            Some(t) => format!("layer {l} ({}), the output asked for (number {k} of its outputs, flattened)", t.name),
+            None => format!("layer {l}, output {k}, as asked"),
+        },
         (Some(l), None) => format!("layer {l}: {most}"),
         _ => most.to_string(),
     };

@@ -21,7 +21,7 @@
 //! The library never prints: progress reaches the caller through [`train::Callback`]s.
 //!
 //! `ARCHITECTURE.md` at the repository's root maps the modules: each imports only from those
-//! below it (`tests/architecture.rs` checks it).
+//! below it (`tests/it/architecture.rs` checks it).
 
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 

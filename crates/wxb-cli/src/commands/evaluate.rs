@@ -1,7 +1,8 @@
 //! `wxb evaluate`: the loss and metrics of a saved model on a data file.
 
 use anyhow::{Context, Result, bail};
-use wxb::data::Targets;
+use wxb::data::{Targets, Task};
+use wxb::prelude::{Loss, Metric, Optimizer};
 
 use crate::cli::EvaluateArgs;
 use crate::dataset;
@@ -13,10 +14,24 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         bail!("--batch-size 0: a batch needs at least one sample");
     }
     let loaded = super::load_trained(&args.model)?;
-    let pre = loaded.schema;
-    let model = loaded.model;
+    let pre = dataset::bind(&args.data, loaded.schema, &args.model, Targets::Required)?;
+    let mut model = loaded.model;
     if model.compiled().is_none() {
-        bail!("{}: the model was saved without a loss: it cannot be evaluated", args.model.display());
+        // An ONNX file (or an uncompiled Keras one) keeps no loss: the one `wxb train` would
+        // choose for this output, said.
+        let outputs: usize = model.output_shape().iter().product();
+        let (loss, metrics) = match pre.task {
+            Task::Classification if outputs == 1 => (Loss::BINARY_CROSSENTROPY, vec![Metric::Accuracy]),
+            Task::Classification => (Loss::SPARSE_CATEGORICAL_CROSSENTROPY, vec![Metric::Accuracy]),
+            _ => (Loss::MeanSquaredError, vec![Metric::MeanAbsoluteError]),
+        };
+        eprintln!(
+            "{} keeps no loss: evaluating with {} and {}, as wxb train would compile it",
+            args.model.display(),
+            loss.name(),
+            metrics.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
+        );
+        model.compile(Optimizer::adam(), loss, &metrics);
     }
     let (x, y) = dataset::load_for_model(&args.data, &pre, Targets::Required)?;
     let x = x.with_sample_shape(model.input_shape());

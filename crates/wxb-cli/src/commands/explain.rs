@@ -28,7 +28,7 @@ struct Document<'a> {
 /// Runs `wxb explain`.
 pub fn run(args: &ExplainArgs) -> Result<()> {
     let loaded = super::load_trained(&args.model)?;
-    let pre = loaded.schema;
+    let pre = dataset::bind(&args.data, loaded.schema, &args.model, Targets::Ignored)?;
     let model = loaded.model;
     let file = args.data.data.as_deref().map_or_else(|| dataset::BUNDLED_TEST.to_string(), |p| p.display().to_string());
     let per_layer = args.per_layer.unwrap_or(if args.html.is_some() { 6 } else { 3 });

@@ -13,6 +13,6 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     };
     let mut loaded = super::open_model(&args.model)?;
     io::save_as(&mut loaded, &args.out, format, OptimizerState::Include)?;
-    println!("wrote {} ({format})", args.out.display());
+    eprintln!("Wrote {} as {format}", args.out.display());
     Ok(())
 }

@@ -32,7 +32,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         bail!("--batch-size 0: need at least one sample per batch");
     }
     let outputs: usize = trained.model.output_shape().iter().product();
-    let pre = trained.schema.clone();
+    let pre = dataset::bind(&args.data, trained.schema.clone(), &args.model, Targets::Ignored)?;
     let mut sink = Sink::new(args.out.as_deref())?;
     let format = if args.json { Format::JsonLines } else { Format::Csv };
     if !args.json {

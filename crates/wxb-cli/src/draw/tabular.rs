@@ -57,7 +57,7 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     let width = heat_x + cols as i32 * cell + 110;
     let body = (bars.len().max(rows) as i32) * ROW_H;
     let bar_h = (rows as i32 * ROW_H).clamp(120, 360);
-    let height = (120 + body + 30 + 22 * (p.n.summary.len() as i32 + 2)).max(90 + 14 + bar_h + 30);
+    let height = (120 + body + 30 + 22 * (p.n.summary.len() as i32 + 3)).max(90 + 14 + bar_h + 30);
     let root = super::png(path, (width as u32, height as u32));
     root.fill(&WHITE).map_err(draw_err)?;
     // Bars.
@@ -91,7 +91,13 @@ fn draw_into(p: &Tabular<'_>, path: &Path) -> Result<()> {
     let bottom = top + bars.len() as i32 * ROW_H;
     fill(&root, (zero, top - 6), (zero + 1, bottom + 6), BLACK)?;
     label(&root, "xᵢ·wᵢ", (zero, bottom + 16), 13, Anchor::Centre)?;
-    let lines = [p.n.outcome.clone(), p.n.chosen.clone()].into_iter().chain(p.n.summary.iter().cloned());
+    // Why this neuron, and the flag that draws another, on two lines (the left panel is narrow).
+    let (reason, flag) =
+        p.n.chosen
+            .split_once(" (")
+            .map_or((p.n.chosen.clone(), String::new()), |(r, f)| (r.to_string(), format!("({f}")));
+    let lines =
+        [p.n.outcome.clone(), reason, flag].into_iter().filter(|l| !l.is_empty()).chain(p.n.summary.iter().cloned());
     for (i, line) in lines.enumerate() {
         label(&root, &line, (40, bottom + 44 + 22 * i as i32), 14, Anchor::Left)?;
     }

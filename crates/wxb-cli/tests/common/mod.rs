@@ -9,6 +9,8 @@ use std::process::Command;
 
 pub use tempfile::TempDir;
 
+pub mod doc_blocks;
+
 /// What a run of `wxb` did.
 #[derive(Debug)]
 pub struct Run {

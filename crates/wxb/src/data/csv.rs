@@ -53,6 +53,16 @@ pub struct Table {
     pub target: Option<Target>,
 }
 
+/// The header's column names (trimmed) of a CSV file, its delimiter `delimiter` or told from
+/// the header line.
+///
+/// # Errors
+/// [`DataError::EmptyFile`] without a header; the readers' errors.
+pub fn header(path: &Path, delimiter: Option<u8>) -> Result<Vec<String>, DataError> {
+    let options = CsvOptions { delimiter, ..CsvOptions::default() };
+    Ok(Records::open(Input::open(path)?.into_raw(), path, &options)?.names)
+}
+
 /// Reads a CSV file (or a pipe; gzip-compressed when its name ends in `.gz` or its bytes say so).
 pub fn read(path: &Path, options: &CsvOptions) -> Result<Table, DataError> {
     read_input(Input::open(path)?, options)

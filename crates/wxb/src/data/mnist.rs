@@ -96,6 +96,7 @@ pub fn schema() -> Schema {
         class_names: Some((0..CLASSES).map(|d| d.to_string()).collect()),
         columns: None,
         missing_values: None,
+        positional: false,
     }
 }
 

@@ -55,6 +55,7 @@ pub mod mnist;
 pub mod npy;
 pub mod npz;
 mod number;
+mod positional;
 mod raw;
 mod schema;
 mod schema_error;
@@ -73,6 +74,7 @@ pub use load::{
     load_with_labels, open_for_model, open_prepared, read_table_for_model,
 };
 pub use number::NonFinite;
+pub use positional::{Bound, bind_positional};
 pub use raw::{AdaptOptions, PreparedReader, RawDataset, RawFeatures, Standardize};
 pub use schema::{InputFormat, Schema, Standardization, pixel_names};
 pub use task::{AUTO_MAX_CLASSES, AUTO_MAX_INTEGER_CLASSES, ClassCount, MAX_CLASSES, Task};

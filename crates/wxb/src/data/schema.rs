@@ -106,6 +106,10 @@ pub struct Schema {
     /// The cells a table was read with as missing, used again for new data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_values: Option<MissingValues>,
+    /// The model came without input names (a Keras or ONNX file: inputs `x0, x1, …`): a table's
+    /// columns are its inputs in order ([`super::bind_positional`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub positional: bool,
 }
 
 impl Schema {
@@ -128,6 +132,7 @@ impl Schema {
             class_names,
             columns: None,
             missing_values: None,
+            positional: false,
         }
     }
 
@@ -349,6 +354,7 @@ mod tests {
             class_names: None,
             columns: None,
             missing_values: None,
+            positional: false,
         };
         let mut y = x.clone();
         schema.prepare(&mut y);

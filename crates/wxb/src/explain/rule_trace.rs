@@ -4,7 +4,7 @@
 //! [`replay`] runs the rule's own code ([`RuleMath::trace_step`](crate::optim::RuleMath::trace_step),
 //! the arithmetic of the engine's update written once in the rule's file) on a single weight, with a
 //! recorder that keeps each equation: its new value and new slots are the engine's bit for bit
-//! (`tests/explain.rs` checks that against real training for every rule). `w` is the weight
+//! (`tests/it/explain.rs` checks that against real training for every rule). `w` is the weight
 //! before the step (the replay applies the decoupled weight decay first, when the optimizer has
 //! one) and `g` the gradient the rule receives (after the regularizer's term and clipping).
 

@@ -77,6 +77,7 @@ pub fn plain_schema(model: &Sequential) -> Schema {
     let classes = if outputs == 1 { 2 } else { outputs };
     let class_names = classifies.then(|| (0..classes).map(|c| c.to_string()).collect());
     let mut schema = Schema::csv(names, class_names);
+    schema.positional = model.input_shape().len() == 1;
     if model.input_shape().len() > 1 {
         schema.sample_shape = Some(model.input_shape().to_vec());
     }

@@ -55,6 +55,7 @@ mod zero_padding2d;
 
 pub use activation::{ActivationConfig, ActivationLayer};
 pub use batch_normalization::{BatchNormalization, BatchNormalizationConfig};
+pub(crate) use conv::ConvPool;
 pub use conv::{ConvTrace, Geometry, Padding};
 pub use conv1d::{Conv1D, Conv1DConfig};
 pub use conv2d::{Conv2D, Conv2DConfig};

@@ -13,7 +13,7 @@
 //! stably, as Keras' TensorFlow backend does: see [`Loss::fuses_with`].
 //!
 //! Golden values: `tests/fixtures/keras/losses.py` (Keras 3.15.1, TensorFlow 2.21) writes
-//! `tests/fixtures/losses.json`, which `tests/losses.rs` checks to 1e-6.
+//! `tests/fixtures/losses.json`, which `tests/it/losses.rs` checks to 1e-6.
 
 mod batch;
 mod cosine;

@@ -19,7 +19,7 @@
 //! semantics of Keras' `update_state(..., sample_weight)`.
 //!
 //! Golden values: `tests/fixtures/keras/metrics.py` (Keras 3.15.1, TensorFlow 2.21) writes
-//! `tests/fixtures/metrics.json`, which `tests/metrics.rs` checks to 1e-6.
+//! `tests/fixtures/metrics.json`, which `tests/it/metrics.rs` checks to 1e-6.
 
 mod accuracy;
 mod auc;

@@ -2,9 +2,10 @@
 //! check failed, the search for where the first non-finite value appeared (see
 //! [`Divergence`](crate::error::Divergence)).
 
-use super::Sequential;
+use super::{Sequential, Workspace};
 use crate::error::WxbError;
 use crate::error::{Divergence, KeptWeights, NonFiniteIn};
+use crate::layers::Mode;
 use crate::logs::History;
 use crate::tensor::{Tensor, all_finite};
 
@@ -110,8 +111,18 @@ impl Sequential {
         if !all_finite(y.data()) {
             return (NonFiniteIn::Targets, None, None);
         }
-        if let Some(i) = (0..self.layers.len()).find(|&i| self.work.acts.get(i).is_some_and(|a| !all_finite(a.data())))
-        {
+        let rerun;
+        let acts = if self.fusions.as_ref().is_some_and(|f| f.any()) {
+            // A fused step did not keep its pairs' inner outputs: the layers again, one by one
+            // (the same values: the weights are those of the step).
+            let mut work = Workspace::default();
+            self.forward_with(x, Mode::Train, &mut work);
+            rerun = work.acts;
+            &rerun
+        } else {
+            &self.work.acts
+        };
+        if let Some(i) = (0..self.layers.len()).find(|&i| acts.get(i).is_some_and(|a| !all_finite(a.data()))) {
             return (NonFiniteIn::Output, named(i), None);
         }
         if !loss.is_finite() {

@@ -2,6 +2,7 @@
 
 mod build;
 pub(crate) mod check;
+mod fusion;
 pub(crate) mod guard;
 mod memory;
 mod names;
@@ -66,6 +67,8 @@ pub struct Sequential {
     trainable: trainable::TrainableList,
     /// The layers' names, for naming the next one (rebuilt after [`Sequential::layers_mut`]).
     names: Option<names::LayerNames>,
+    /// The layer pairs a training step fuses (planned again after a change to the layers).
+    fusions: Option<fusion::Fusions>,
     /// The most bytes training, evaluation or prediction may allocate (see [`MemoryPlan`]).
     memory_budget: u64,
 }
@@ -85,6 +88,7 @@ impl Sequential {
             predict_work: Mutex::default(),
             trainable: trainable::TrainableList::default(),
             names: Some(names::LayerNames::default()),
+            fusions: None,
             memory_budget: default_memory_budget(),
         }
     }
@@ -137,6 +141,7 @@ impl Sequential {
         let shape = self.output_shape();
         layer.build(&shape, self.seed);
         self.layers.push(layer);
+        self.fusions = None;
     }
 
     /// Kept for Keras familiarity: layers are built (their weights drawn) as they are added, so
@@ -152,6 +157,7 @@ impl Sequential {
     pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer>] {
         // A layer may be renamed through it: the names are read again at the next `add`.
         self.names = None;
+        self.fusions = None;
         &mut self.layers
     }
 
@@ -256,7 +262,10 @@ impl Sequential {
         &work.acts[n - 1]
     }
 
-    /// The output of layer `i` in the last pass of [`Sequential::forward`] or training.
+    /// The output of layer `i` in the last pass of [`Sequential::forward`] or training. A
+    /// training step runs a `Conv2D` (or `Conv1D`, linear or ReLU) and the `MaxPooling2D`
+    /// (`MaxPooling1D`) right after it as one pass that keeps only the pooled output: the
+    /// convolution's output is then the one of the last pass that computed it (empty if none did).
     ///
     /// # Panics
     /// If no such pass reached layer `i`.

@@ -62,7 +62,7 @@ impl Sequential {
             self.zero_grads();
             0.0
         } else {
-            self.forward(x, Mode::Train);
+            self.forward_train(x);
             self.backward_step(x, y, sample_weight)
         };
         let guarded = guard == OnDivergence::Stop;
@@ -120,21 +120,21 @@ impl Sequential {
             activation.backward(z, &work.acts[last], dy, dz);
             work.grads[last].data_mut().iter_mut().zip(dz.data()).for_each(|(g, d)| *g += d);
         }
-        for i in (0..n).rev() {
-            let (lower, upper) = work.grads.split_at_mut(i);
+        let mut i = n;
+        while i > 0 {
+            i -= 1;
+            let work = &mut self.work;
             if let Some(r) = self.layers[i].activity_regularizer()
                 && !(i == last && fused)
             {
-                r.add_activity_gradient(&work.acts[i], &mut upper[0]);
+                r.add_activity_gradient(&work.acts[i], &mut work.grads[i]);
             }
-            let dy = &upper[0];
-            let dx = lower.last_mut();
-            let input = if i == 0 { x } else { &work.acts[i - 1] };
-            let scratch = &mut work.scratch[i];
             if i == last && fused {
-                self.layers[i].backward_from_logits(input, dy, dx, scratch);
+                let (lower, upper) = work.grads.split_at_mut(i);
+                let input = if i == 0 { x } else { &work.acts[i - 1] };
+                self.layers[i].backward_from_logits(input, &upper[0], lower.last_mut(), &mut work.scratch[i]);
             } else {
-                self.layers[i].backward(input, &work.acts[i], dy, dx, scratch);
+                i = self.backward_layer(i, x);
             }
         }
         value

@@ -257,11 +257,11 @@ impl ConvCore {
         match fusion(spec.activation) {
             Some(act) => {
                 y.resize(&z_dims[..n]);
-                split::forward(g, x.data(), batch, k, bias, act, y.data_mut(), &mut buf.parts);
+                split::forward(g, x.data(), batch, (k, bias, act), y.data_mut(), &mut buf.parts);
             }
             None => {
                 buf.z.resize(&z_dims[..n]);
-                split::forward(g, x.data(), batch, k, bias, Fused::Identity, buf.z.data_mut(), &mut buf.parts);
+                split::forward(g, x.data(), batch, (k, bias, Fused::Identity), buf.z.data_mut(), &mut buf.parts);
                 spec.activation.forward(&buf.z, y);
             }
         }
@@ -307,11 +307,11 @@ impl ConvCore {
     fn backprop(&mut self, x: &Tensor, up: Upstream<'_>, dx: Option<&mut Tensor>, buf: &mut ConvBuffers) {
         let g = self.geometry;
         assert_eq!(
-            (x.cols(), up.len()),
+            (x.cols(), up.len(g.positions() * g.filters)),
             (g.input_len(), x.rows() * g.positions() * g.filters),
             "convolution backward: input {:?} and a gradient of {} values do not match the layer",
             x.shape(),
-            up.len()
+            up.len(g.positions() * g.filters)
         );
         let (kernel, bias) = self.weights.split_first_mut().expect("a built convolution");
         let k = Mat { data: kernel.value.data(), rows: g.patch(), cols: g.filters };

@@ -1,6 +1,7 @@
 //! What Conv1D and Conv2D share: the [`Geometry`] of a convolution (output sizes, padding),
 //! `im2col`/`col2im`, the engine (`y = activation(im2col(x)·K + b)` on wxb's GEMM, and its
-//! backward pass) and the `explain` trace ([`ConvTrace`]). Conv1D is a Conv2D of height 1.
+//! backward pass), the fused training pass of a convolution and its following max pooling
+//! ([`ConvPool`]) and the `explain` trace ([`ConvTrace`]). Conv1D is a Conv2D of height 1.
 //!
 //! Each kind's file (`layers/conv1d.rs`, `layers/conv2d.rs`) holds its Keras configuration and
 //! maps it to the shared settings; `conv_layer!` writes its [`Layer`](super::Layer) methods.
@@ -9,12 +10,14 @@ mod engine;
 mod explain;
 mod geometry;
 mod im2col;
+mod pooled;
 mod split;
 
 pub(crate) use engine::{ConvCore, ConvSpec};
 pub use explain::ConvTrace;
 pub(crate) use geometry::axis;
 pub use geometry::{Geometry, Padding};
+pub(crate) use pooled::ConvPool;
 
 use serde::{Deserialize, Deserializer};
 

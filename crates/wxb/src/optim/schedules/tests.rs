@@ -1,5 +1,5 @@
 //! Hand-computed values and serialisation of the schedules (Keras' golden values are in
-//! `tests/optimizers.rs`).
+//! `tests/it/optimizers.rs`).
 
 use super::*;
 
