@@ -107,13 +107,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     m.add(GlobalAveragePooling1D::new());
     m.add(LayerNormalization::new());
     m.add(Dense::new(3).activation(Activation::Softmax));
-    let mut schema = Schema::csv((0..30).map(|i| format!("x{i}")).collect(), Some(vec!["u".into(), "v".into(), "w".into()]));
+    let mut schema =
+        Schema::csv((0..30).map(|i| format!("x{i}")).collect(), Some(vec!["u".into(), "v".into(), "w".into()]));
     schema.sample_shape = Some(vec![10, 3]);
     write(&dir, "sequence_conv1d", m, schema, &inputs(4, &[10, 3], None))?;
 
     // Tables with missing cells: mean imputation, Keras Normalization, missing indicators; a
     // text column (StringLookup) and a categorical column of integers (IntegerLookup).
-    let train = "a,city,b,rooms,label\n1.5,paris,,3,x\n2.5,oslo,4,2,y\n,paris,6,3,x\n0.5,,2,1,y\n3,rome,1,2,x\n2,oslo,3,,y\n";
+    let train =
+        "a,city,b,rooms,label\n1.5,paris,,3,x\n2.5,oslo,4,2,y\n,paris,6,3,x\n0.5,,2,1,y\n3,rome,1,2,x\n2,oslo,3,,y\n";
     let test = "a,city,b,rooms,label\n1,paris,2,3,x\n,lima,,2,y\n0.5,,1,7,x\n2,rome,,,y\n4,oslo,0,1,x\n";
     table(&dir, "table_missing", "a,b,c,label\n1.5,,3,x\n2.5,4,,y\n,6,1,x\n0.5,2,2,y\n3,1,0,x\n", None, &[])?;
     table(&dir, "table_lookups", train, Some(test), &["rooms".into()])?;
@@ -123,7 +125,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// A table model adapted on `train` (`categorical` columns as IntegerLookup), its predictions on
 /// the raw rows of `test` (default: `train`), written with the raw columns as `check_onnx.sh`
 /// feeds them.
-fn table(dir: &Path, name: &str, train: &str, test: Option<&str>, categorical: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+fn table(
+    dir: &Path,
+    name: &str,
+    train: &str,
+    test: Option<&str>,
+    categorical: &[String],
+) -> Result<(), Box<dyn std::error::Error>> {
     let (train_csv, test_csv) = (dir.join(format!("{name}.train.csv")), dir.join(format!("{name}.test.csv")));
     std::fs::write(&train_csv, train)?;
     std::fs::write(&test_csv, test.unwrap_or(train))?;
@@ -145,17 +153,32 @@ fn table(dir: &Path, name: &str, train: &str, test: Option<&str>, categorical: &
     let text = test.unwrap_or(train);
     let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
     let cells: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    let columns: Vec<_> = trained.schema.columns.iter().flatten().map(|c| {
-        let j = header.iter().position(|h| *h == c.name).expect("a training column");
-        let values: Vec<serde_json::Value> = cells.iter().map(|r| match c.kind {
-            ColumnKind::Numeric => r[j].parse::<f64>().map_or(serde_json::Value::Null, serde_json::Value::from),
-            _ => serde_json::Value::from(r[j]),
-        }).collect();
-        let kind = if c.kind == ColumnKind::Numeric { "float" } else { "string" };
-        serde_json::json!({ "name": c.name, "type": kind, "values": values })
-    }).collect();
+    let columns: Vec<_> = trained
+        .schema
+        .columns
+        .iter()
+        .flatten()
+        .map(|c| {
+            let j = header.iter().position(|h| *h == c.name).expect("a training column");
+            let values: Vec<serde_json::Value> = cells
+                .iter()
+                .map(|r| match c.kind {
+                    ColumnKind::Numeric => r[j].parse::<f64>().map_or(serde_json::Value::Null, serde_json::Value::from),
+                    _ => serde_json::Value::from(r[j]),
+                })
+                .collect();
+            let kind = if c.kind == ColumnKind::Numeric { "float" } else { "string" };
+            serde_json::json!({ "name": c.name, "type": kind, "values": values })
+        })
+        .collect();
     let json = serde_json::json!({ "columns": columns, "output_shape": y.shape(), "output": y.data() });
     std::fs::write(dir.join(format!("{name}.json")), json.to_string())?;
-    println!("{name}: {} layers, {} raw columns, {} rows, output {:?}", trained.model.layers().len(), columns.len(), cells.len(), y.shape());
+    println!(
+        "{name}: {} layers, {} raw columns, {} rows, output {:?}",
+        trained.model.layers().len(),
+        columns.len(),
+        cells.len(),
+        y.shape()
+    );
     Ok(())
 }

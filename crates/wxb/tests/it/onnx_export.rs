@@ -193,6 +193,7 @@ fn a_table_with_text_and_categorical_columns_round_trips_with_its_lookups() {
     let test = dir.path().join("test.csv");
     std::fs::write(&test, "a,city,rooms,label\n1,paris,3,x\n,lima,2,y\n0.5,,7,x\n2,rome,,y\n").unwrap();
     let read = |t: &TrainedModel| t.read_data(&test, None, &LoadOptions::default(), Targets::Ignored).unwrap().0;
-    let (p, q) = (before.predict_prepared(&read(&before), 2).unwrap(), after.predict_prepared(&read(&after), 2).unwrap());
+    let (p, q) =
+        (before.predict_prepared(&read(&before), 2).unwrap(), after.predict_prepared(&read(&after), 2).unwrap());
     assert_eq!(p.outputs, q.outputs);
 }

@@ -291,7 +291,10 @@ fn thousands_of_mutated_fixtures_are_read_or_refused_without_a_panic() {
             let at = (next() as usize) % data.len();
             match k % 4 {
                 0 => data[at] ^= 1 << (next() % 8),
-                1 => data[at..].iter_mut().take(1 + (next() % 8) as usize).for_each(|b| *b = if k % 8 == 1 { 0 } else { 0xff }),
+                1 => data[at..]
+                    .iter_mut()
+                    .take(1 + (next() % 8) as usize)
+                    .for_each(|b| *b = if k % 8 == 1 { 0 } else { 0xff }),
                 2 => data.truncate(at),
                 _ => data.insert(at, data[at]),
             }

@@ -152,7 +152,9 @@ fn attribute(name: &str, value: Attr) -> AttributeProto {
         Attr::Float(f) => (a.r#type, a.f) = (attribute_type::FLOAT, f),
         Attr::Ints(v) => (a.r#type, a.ints) = (attribute_type::INTS, v),
         Attr::Str(s) => (a.r#type, a.s) = (attribute_type::STRING, s.as_bytes().to_vec()),
-        Attr::Strings(v) => (a.r#type, a.strings) = (attribute_type::STRINGS, v.into_iter().map(String::into_bytes).collect()),
+        Attr::Strings(v) => {
+            (a.r#type, a.strings) = (attribute_type::STRINGS, v.into_iter().map(String::into_bytes).collect())
+        }
     }
     a
 }

@@ -52,9 +52,10 @@ pub fn table(g: &mut Graph, columns: &[ColumnPrep]) -> Result<(), String> {
                 }
                 (v, is_nan)
             }
-            (Impute::MostFrequent { value }, Some(PrepLayer::StringLookup { .. } | PrepLayer::IntegerLookup { .. })) => {
-                lookup(g, c, &p, x, value.as_deref())
-            }
+            (
+                Impute::MostFrequent { value },
+                Some(PrepLayer::StringLookup { .. } | PrepLayer::IntegerLookup { .. }),
+            ) => lookup(g, c, &p, x, value.as_deref()),
             _ => return Err(format!("column {:?}: its imputation and preprocessing disagree", c.name)),
         };
         parts.push(value);
@@ -96,7 +97,8 @@ fn lookup(g: &mut Graph, c: &ColumnPrep, p: &str, x: String, fill: Option<&str>)
     g.nodes.last_mut().expect("the LabelEncoder").domain = ML_DOMAIN.into();
     let depth = g.ints(&format!("{p}/depth"), &[width as i64]);
     let values = g.constant(&format!("{p}/off_on"), &Tensor::from_vec(&[2], vec![0.0, 1.0]));
-    let hot = g.node_reading("OneHot", &format!("{p}/one_hot"), vec![slot, depth, values], vec![("axis", Attr::Int(-1))]);
+    let hot =
+        g.node_reading("OneHot", &format!("{p}/one_hot"), vec![slot, depth, values], vec![("axis", Attr::Int(-1))]);
     let axes = g.ints(&format!("{p}/axes"), &[1]);
     (g.node_reading("Squeeze", &format!("{p}/squeeze"), vec![hot, axes], Vec::new()), missing)
 }

@@ -24,7 +24,12 @@ enum Broadcast {
 /// How the constant input of `node` broadcasts over the current value; `channels_last` may
 /// insert a Permute to bring an NCHW image's channels last (false when the constant must merge
 /// into the layer before it).
-fn broadcast(chain: &mut Chain, node: &Node<'_>, constants: &Constants, channels_last: bool) -> Result<Broadcast, Fail> {
+fn broadcast(
+    chain: &mut Chain,
+    node: &Node<'_>,
+    constants: &Constants,
+    channels_last: bool,
+) -> Result<Broadcast, Fail> {
     let i = constant_side(node, constants)?;
     let (shape, values) = node.floats(i, constants)?.ok_or_else(|| node.fail("has no constant input"))?;
     if values.len() == 1 && shape.len() <= chain.onnx_shape().len() + 1 {
@@ -188,7 +193,13 @@ fn merge_scale(chain: &mut Chain, scaled: &Broadcast) -> bool {
 }
 
 /// `γ·(x − mean) + β` per channel as a BatchNormalization of variance 1 and ε 0.
-fn per_channel(chain: &mut Chain, node: &Node<'_>, gamma: Vec<f32>, beta: Vec<f32>, mean: Vec<f32>) -> Result<(), Fail> {
+fn per_channel(
+    chain: &mut Chain,
+    node: &Node<'_>,
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    mean: Vec<f32>,
+) -> Result<(), Fail> {
     let c = gamma.len();
     let weights = vec![
         Tensor::from_vec(&[c], gamma),

@@ -19,7 +19,11 @@ pub struct Fused {
 
 /// The next node after `nodes[from]` that is not a `Constant` (whose values go into
 /// `constants`), with its index.
-fn next<'a>(nodes: &'a [NodeProto], from: usize, constants: &mut Constants) -> Result<Option<(usize, &'a NodeProto)>, Fail> {
+fn next<'a>(
+    nodes: &'a [NodeProto],
+    from: usize,
+    constants: &mut Constants,
+) -> Result<Option<(usize, &'a NodeProto)>, Fail> {
     for (i, proto) in nodes.iter().enumerate().skip(from + 1) {
         if proto.op_type != "Constant" {
             return Ok(Some((i, proto)));

@@ -202,7 +202,11 @@ fn schema_of(model: &ModelProto) -> Result<Option<Schema>, Fail> {
 
 /// A table's graph inputs, which must be the schema's columns as wxb writes them: the first
 /// column's name and the raw shape `[columns]`.
-fn table_inputs(graph: &proto::GraphProto, schema: &Schema, constants: &Constants) -> Result<(String, Vec<usize>), Fail> {
+fn table_inputs(
+    graph: &proto::GraphProto,
+    schema: &Schema,
+    constants: &Constants,
+) -> Result<(String, Vec<usize>), Fail> {
     let columns = schema.columns.as_deref().unwrap_or_default();
     let expected = export::graph_inputs(Some(schema), &[]);
     let inputs: Vec<_> = graph.input.iter().filter(|i| !constants.contains_key(&i.name)).cloned().collect();
@@ -210,7 +214,10 @@ fn table_inputs(graph: &proto::GraphProto, schema: &Schema, constants: &Constant
         let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
         return Err(Fail::new(
             "graph inputs",
-            format!("{names:?}: the schema's table needs one [batch, 1] input per column, {:?}", schema.source_columns()),
+            format!(
+                "{names:?}: the schema's table needs one [batch, 1] input per column, {:?}",
+                schema.source_columns()
+            ),
         ));
     }
     Ok((columns.first().map(|c| c.name.clone()).unwrap_or_default(), vec![columns.len()]))

@@ -3,8 +3,8 @@
 
 use super::chain::{Chain, Layout, shown};
 use super::node::Node;
-use super::{affine, axes, spatial};
 use super::{Constants, Fail};
+use super::{affine, axes, spatial};
 use crate::activations::{Activation, SELU_ALPHA, SELU_SCALE};
 use crate::layers::{ActivationConfig, DenseConfig, DropoutConfig, LayerNormalizationConfig};
 use crate::tensor::Tensor;

@@ -48,7 +48,12 @@ pub fn is_shape_node(
     }
     SHAPE_OPS.contains(&op)
         && node.proto.input.iter().any(|i| shapes.contains_key(i))
-        && node.proto.input.iter().filter(|i| !i.is_empty()).all(|i| shapes.contains_key(i) || constants.contains_key(i))
+        && node
+            .proto
+            .input
+            .iter()
+            .filter(|i| !i.is_empty())
+            .all(|i| shapes.contains_key(i) || constants.contains_key(i))
 }
 
 /// Evaluates a node [`is_shape_node`] accepted, storing its output in `shapes`.
@@ -59,7 +64,8 @@ pub fn evaluate(
     known: &HashMap<String, Vec<usize>>,
 ) -> Result<(), Fail> {
     let input = |i: usize| -> Result<ShapeValue, Fail> {
-        let name = node.proto.input.get(i).filter(|n| !n.is_empty()).ok_or_else(|| node.fail(format!("has no input {i}")))?;
+        let name =
+            node.proto.input.get(i).filter(|n| !n.is_empty()).ok_or_else(|| node.fail(format!("has no input {i}")))?;
         if let Some(v) = shapes.get(name) {
             return Ok(v.clone());
         }
@@ -102,7 +108,9 @@ pub fn evaluate(
                 .dims
                 .iter()
                 .map(|d| match *d {
-                    Dim::Known(i) => index(i, data.len()).map(|i| data[i]).ok_or_else(|| node.fail(format!("index {i} out of range"))),
+                    Dim::Known(i) => index(i, data.len())
+                        .map(|i| data[i])
+                        .ok_or_else(|| node.fail(format!("index {i} out of range"))),
                     Dim::Batch => Err(node.fail("an index that depends on the batch size")),
                 })
                 .collect();
@@ -113,7 +121,9 @@ pub fn evaluate(
             let (starts, ends) = (ints(1)?, ints(2)?);
             let axes = if node.proto.input.get(3).is_some_and(|n| !n.is_empty()) { ints(3)? } else { vec![0] };
             let steps = if node.proto.input.get(4).is_some_and(|n| !n.is_empty()) { ints(4)? } else { vec![1] };
-            let ([start], [end], [0 | -1], [1]) = (starts.as_slice(), ends.as_slice(), axes.as_slice(), steps.as_slice()) else {
+            let ([start], [end], [0 | -1], [1]) =
+                (starts.as_slice(), ends.as_slice(), axes.as_slice(), steps.as_slice())
+            else {
                 return Err(node.fail("slices a shape other than along its one axis with step 1"));
             };
             ShapeValue { scalar: false, dims: clamp_range(*start, *end, data.len()).map(|i| data[i]).collect() }

@@ -19,10 +19,9 @@ fn image(chain: &mut Chain, node: &Node<'_>, spatial: usize) -> Result<[usize; 2
     let rank = chain.onnx_shape().len();
     if rank != spatial + 1 {
         let what = if spatial == 1 { "a sequence [batch, c, steps]" } else { "an NCHW image" };
-        return Err(node.fail(format!(
-            "needs {what}, the value before it is of shape [batch, {}]",
-            shown(&chain.onnx_shape())
-        )));
+        return Err(
+            node.fail(format!("needs {what}, the value before it is of shape [batch, {}]", shown(&chain.onnx_shape())))
+        );
     }
     chain.make_channels_last(node.name(), &node.part)?;
     Ok(if spatial == 1 { [1, chain.shape[0]] } else { [chain.shape[0], chain.shape[1]] })

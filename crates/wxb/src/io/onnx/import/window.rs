@@ -67,10 +67,9 @@ impl Window {
                 }
                 (Some(p), 1) if p.len() == 2 && p.iter().all(ok) => [[0, 0], [p[0] as usize, p[1] as usize]],
                 (Some(p), _) => {
-                    return Err(node.fail(format!(
-                        "pads {p:?}: expected {} lengths ≥ 0 (a {spatial}-D window)",
-                        2 * spatial
-                    )));
+                    return Err(
+                        node.fail(format!("pads {p:?}: expected {} lengths ≥ 0 (a {spatial}-D window)", 2 * spatial))
+                    );
                 }
             },
             "VALID" => [[0, 0], [0, 0]],
