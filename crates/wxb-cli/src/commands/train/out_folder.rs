@@ -141,6 +141,8 @@ pub fn save(
     let png = dir.join("training.png");
     crate::plot::training_curves(history, title, &png).map_err(|e| {
         let cause = e.chain().last().map(ToString::to_string).unwrap_or_default();
-        anyhow::anyhow!("the model is saved in {}, but {} could not be drawn: {cause}", out.display(), png.display())
+        // A folder is named with its slash, as "Saved the model to m/" does.
+        let saved = if is_keras(out) { out.display().to_string() } else { format!("{}/", out.display()) };
+        anyhow::anyhow!("the model is saved in {saved}, but {} could not be drawn: {cause}", png.display())
     })
 }
