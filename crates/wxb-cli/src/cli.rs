@@ -388,4 +388,7 @@ pub struct LinearArgs {
     /// Where to draw the points and the lines (a .png file).
     #[arg(long, value_name = "FILE.png", default_value = "wxb-demo-linear.png", value_parser = parse_png)]
     pub out: PathBuf,
+    /// Print the result as one JSON object (the data, the true, least-squares and learned lines).
+    #[arg(long)]
+    pub json: bool,
 }

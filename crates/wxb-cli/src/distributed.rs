@@ -82,7 +82,9 @@ impl Job {
 mod mpi_job {
     use std::cell::RefCell;
 
+    use mpi::Count;
     use mpi::collective::SystemOperation;
+    use mpi::datatype::PartitionMut;
     use mpi::environment::Universe;
     use mpi::topology::SimpleCommunicator;
     use mpi::traits::{Communicator, CommunicatorCollectives, Root};
@@ -134,6 +136,34 @@ mod mpi_job {
         }
         fn broadcast(&self, values: &mut [f32]) {
             self.world.process_at_rank(0).broadcast_into(values);
+        }
+        fn all_gather_bytes(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
+            let size = self.size();
+            let own = Count::try_from(bytes.len()).expect("a message under 2 GiB");
+            let mut counts: Vec<Count> = vec![0; size];
+            self.world.all_gather_into(&own, &mut counts[..]);
+            let displs: Vec<Count> = counts
+                .iter()
+                .scan(0, |at, &c| {
+                    let start = *at;
+                    *at += c;
+                    Some(start)
+                })
+                .collect();
+            let total = counts.iter().map(|&c| usize::try_from(c).expect("counts are not negative")).sum();
+            let mut all = vec![0u8; total];
+            {
+                let mut parts = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+                self.world.all_gather_varcount_into(bytes, &mut parts);
+            }
+            counts
+                .iter()
+                .zip(&displs)
+                .map(|(&c, &d)| {
+                    let (start, len) = (d as usize, c as usize);
+                    all[start..start + len].to_vec()
+                })
+                .collect()
         }
     }
 }

@@ -225,3 +225,132 @@ fn the_documented_mpi_commands_print_what_the_docs_show() {
     let failures: Vec<String> = files.iter().flat_map(|f| check(f, Some("mpi"), &envs)).collect();
     assert!(failures.is_empty(), "{} documented command(s) drifted:\n\n{}", failures.len(), failures.join("\n\n"));
 }
+
+/// `rows` rows of [`blobs`]: numbers (`a` with missing cells), a text column `size`, the label.
+fn table_csv(rows: usize) -> String {
+    let mut s = String::from("a,b,c,size,species\n");
+    for (i, (x, label)) in blobs(rows, 11).into_iter().enumerate() {
+        let a = if i % 11 == 4 { String::new() } else { format!("{:.4}", x[0]) };
+        let size = ["small", "large", "medium", "small", "large"][i % 5];
+        s.push_str(&format!("{a},{:.4},{:.4},{size},{label}\n", x[1], x[2]));
+    }
+    s
+}
+
+#[test]
+fn a_streamed_csv_trains_on_two_processes_each_reading_its_shard() {
+    // 603 rows: the first ⌊603·0.8⌋ = 482 trained on, the last 121 held out (Keras' rule on the
+    // whole file, though they all fall in rank 1's shard).
+    let dir = dir_with("d.csv", table_csv(603));
+    let p = dir.path();
+    let epochs = 6;
+    let e = epochs.to_string();
+    let args = [
+        "train",
+        "--data",
+        "d.csv",
+        "--target",
+        "species",
+        "--stream",
+        "--layers",
+        "16",
+        "--batch-size",
+        "32",
+        "--seed",
+        "5",
+        "--validation-split",
+        "0.2",
+        "--standardize",
+        "--epochs",
+        &e,
+    ];
+    ok(p, &[&args[..], &["--out", "one"]].concat());
+    let two = mpirun(p, 2, &[&args[..], &["--out", "two"]].concat());
+    let (stdout, stderr) = (text(&two.stdout), text(&two.stderr));
+    assert!(two.status.success(), "mpirun failed: {stdout}\n{stderr}");
+    assert!(
+        stdout.contains("on 2 processes, each reading its shard: 482 training rows, 121 validation rows"),
+        "{stdout}"
+    );
+    // Every process checked that it ended with rank 0's weights, bit for bit.
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("Trained on 2 processes (global batch 32), each streaming its shard of d.csv"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.ends_with("every process ended with rank 0's weights, bit for bit (checked)"), "{line}");
+    // The preprocessing adapted on both shards' surveys is the one-process preprocessing, exactly.
+    let (c1, c2) = (config(&p.join("one")), config(&p.join("two")));
+    let pre = |c: &serde_json::Value| c["metadata"]["preprocessing"].clone();
+    assert!(pre(&c1)["columns"].as_array().is_some_and(|c| c.len() == 4), "{}", pre(&c1));
+    assert_eq!(pre(&c1), pre(&c2));
+    // Each process read only its shard: the survey of its training rows, then every epoch its
+    // training and validation rows; together, what one process reads.
+    let read: Vec<usize> = line
+        .split("rows read per process ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .map(|r| r.split(", ").map(|n| n.parse().expect("a count")).collect())
+        .unwrap_or_else(|| panic!("{line}"));
+    let total = 482 + epochs * 603;
+    assert_eq!(read.iter().sum::<usize>(), total, "{read:?}");
+    assert!(read.iter().all(|&r| r * 10 > total * 4 && r * 10 < total * 6), "{read:?} of {total}");
+    // Both converge alike (other shuffles: not the same weights).
+    let (h1, h2) = (p.join("one/history.csv"), p.join("two/history.csv"));
+    for key in ["accuracy", "val_accuracy"] {
+        let (a1, a2) = (column(&h1, key), column(&h2, key));
+        assert_eq!(a2.len(), epochs, "{key}");
+        let (l1, l2) = (a1[epochs - 1], a2[epochs - 1]);
+        assert!(l1 > 0.9 && l2 > 0.9 && (l1 - l2).abs() < 0.05, "{key}: {a1:?} vs {a2:?}");
+    }
+}
+
+#[test]
+fn a_streamed_run_resumes_on_another_number_of_processes() {
+    let dir = dir_with("d.csv", table_csv(300));
+    let p = dir.path();
+    let base =
+        ["train", "--data", "d.csv", "--target", "species", "--stream", "--layers", "8", "--validation-split", "0.2"];
+    ok(p, &[&base[..], &["--epochs", "2", "--out", "first", "--checkpoint"]].concat());
+    let more = mpirun(
+        p,
+        2,
+        &[
+            "train",
+            "--data",
+            "d.csv",
+            "--stream",
+            "--resume",
+            "first/checkpoints/last",
+            "--epochs",
+            "4",
+            "--out",
+            "more",
+            "--checkpoint",
+        ],
+    );
+    let (stdout, stderr) = (text(&more.stdout), text(&more.stderr));
+    assert!(more.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("on 2 processes, each reading its shard: 240 training rows, 60 validation rows"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("every process ended with rank 0's weights, bit for bit (checked)"), "{stderr}");
+    assert_eq!(column(&p.join("more/history.csv"), "val_loss").len(), 4);
+    // And back to one process.
+    ok(
+        p,
+        &[
+            "train",
+            "--data",
+            "d.csv",
+            "--stream",
+            "--resume",
+            "more/checkpoints/last",
+            "--epochs",
+            "5",
+            "--out",
+            "back",
+        ],
+    );
+    assert_eq!(column(&p.join("back/history.csv"), "val_accuracy").len(), 5);
+}

@@ -206,9 +206,87 @@ fn streamed_flags_it_cannot_honour_are_refused_in_one_line() {
     write_table(&d.path().join("t.csv"), 50);
     let r = run(d.path(), &["train", "--data", "t.csv", "--stream", "--class-weight", "balanced"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("--class-weight is not available with streamed data"), "{}", r.stderr);
+    assert!(r.stderr.contains("--class-weight balanced is not available with streamed data"), "{}", r.stderr);
     let r =
         run(d.path(), &["train", "--data", "t.csv", "--stream", "--validation-split", "0.2", "--split", "shuffled"]);
     assert!(r.stderr.contains("holds out the last rows"), "{}", r.stderr);
     assert!(!d.path().join("wxb-model").exists());
+}
+
+#[test]
+fn class_weights_by_name_weigh_streamed_rows_as_loaded_ones() {
+    let d = tempdir();
+    write_table(&d.path().join("t.csv"), 300);
+    // The shuffle buffer covers the file: the batches of a loaded run, so the same model.
+    let base = [
+        "train",
+        "--data",
+        "t.csv",
+        "--layers",
+        "8",
+        "--epochs",
+        "2",
+        "--seed",
+        "3",
+        "--verbose",
+        "0",
+        "--class-weight",
+        "hi=3,lo=0.5",
+    ];
+    ok(d.path(), &[&base[..], &["--stream", "--out", "s"]].concat());
+    ok(d.path(), &[&base[..], &["--out", "loaded"]].concat());
+    ok(
+        d.path(),
+        &["train", "--data", "t.csv", "--layers", "8", "--epochs", "2", "--seed", "3", "--stream", "--out", "u"],
+    );
+    let (s, l, u) = (weights(&d.path().join("s")), weights(&d.path().join("loaded")), weights(&d.path().join("u")));
+    let most = |a: &[(String, Vec<f32>)], b: &[(String, Vec<f32>)]| {
+        a.iter().zip(b).flat_map(|((_, w), (_, v))| w.iter().zip(v).map(|(x, y)| (x - y).abs())).fold(0.0f32, f32::max)
+    };
+    assert!(most(&s, &l) <= 1e-5, "streamed and loaded differ by {}", most(&s, &l));
+    // And the weights change the model.
+    assert!(most(&s, &u) > 1e-3, "class weights changed nothing");
+}
+
+#[test]
+fn a_streamed_run_resumes_from_its_checkpoint_at_an_epoch_boundary() {
+    let d = tempdir();
+    write_table(&d.path().join("t.csv"), 300);
+    let base = [
+        "train",
+        "--data",
+        "t.csv",
+        "--stream",
+        "--layers",
+        "8",
+        "--seed",
+        "4",
+        "--validation-split",
+        "0.2",
+        "--verbose",
+        "0",
+    ];
+    ok(d.path(), &[&base[..], &["--epochs", "4", "--out", "straight"]].concat());
+    ok(d.path(), &[&base[..], &["--epochs", "2", "--out", "first", "--checkpoint"]].concat());
+    let r = ok(
+        d.path(),
+        &[
+            "train",
+            "--data",
+            "t.csv",
+            "--stream",
+            "--resume",
+            "first/checkpoints/last",
+            "--epochs",
+            "4",
+            "--out",
+            "more",
+        ],
+    );
+    assert!(r.stdout.contains("240 training rows, 60 validation rows"), "{}", r.stdout);
+    // The same shuffles (seeded by epoch), the saved optimizer state: the straight run's model.
+    let (straight, more) = (weights(&d.path().join("straight")), weights(&d.path().join("more")));
+    assert_eq!(straight, more);
+    let history = std::fs::read_to_string(d.path().join("more/history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 5, "{history}");
 }

@@ -19,6 +19,17 @@ pub trait Collective {
     fn allreduce_sum_f64(&self, values: &mut [f64]);
     /// Replaces `values` on every rank by rank 0's (`MPI_Bcast` from rank 0).
     fn broadcast(&self, values: &mut [f32]);
+    /// Every rank's `bytes`, in rank order, on every rank (`MPI_Allgatherv`; the ranks' byte
+    /// counts may differ): how the shards of a streamed file exchange their surveys.
+    fn all_gather_bytes(&self, bytes: &[u8]) -> Vec<Vec<u8>>;
+}
+
+/// Every rank's `count`, in rank order (one [`Collective::allreduce_sum_f64`]; exact below 2⁵³).
+pub fn all_gather_counts(collective: &dyn Collective, count: usize) -> Vec<usize> {
+    let mut counts = vec![0.0f64; collective.size()];
+    counts[collective.rank()] = count as f64;
+    collective.allreduce_sum_f64(&mut counts);
+    counts.into_iter().map(|c| c as usize).collect()
 }
 
 /// One process alone: rank 0 of 1; every operation leaves its values as they are.
@@ -35,6 +46,9 @@ impl Collective for SingleProcess {
     fn allreduce_sum(&self, _values: &mut [f32]) {}
     fn allreduce_sum_f64(&self, _values: &mut [f64]) {}
     fn broadcast(&self, _values: &mut [f32]) {}
+    fn all_gather_bytes(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        vec![bytes.to_vec()]
+    }
 }
 
 /// The rows of a global batch of `len` samples that rank `rank` of `size` takes: the
@@ -77,5 +91,7 @@ mod tests {
         c.broadcast(&mut v);
         c.allreduce_sum_f64(&mut d);
         assert_eq!((c.rank(), c.size(), v, d), (0, 1, [1.0, -2.5], [3.0]));
+        assert_eq!(c.all_gather_bytes(b"survey"), vec![b"survey".to_vec()]);
+        assert_eq!(all_gather_counts(&c, 42), vec![42]);
     }
 }

@@ -191,7 +191,7 @@ impl Sequential {
 }
 
 /// Refuses a data-parallel run in which a process could have no sample at all.
-fn check_processes(batch_size: usize, samples: usize, size: usize) -> Result<(), WxbError> {
+pub(super) fn check_processes(batch_size: usize, samples: usize, size: usize) -> Result<(), WxbError> {
     let (name, value) = if batch_size < size { ("batch_size", batch_size) } else { ("samples", samples) };
     if value < size {
         return Err(WxbError::InvalidArgument {
@@ -204,7 +204,7 @@ fn check_processes(batch_size: usize, samples: usize, size: usize) -> Result<(),
 }
 
 /// Gives every process rank 0's weights (all of them, trainable or not).
-fn broadcast_weights(model: &mut Sequential, collective: &dyn Collective) -> Result<(), WxbError> {
+pub(super) fn broadcast_weights(model: &mut Sequential, collective: &dyn Collective) -> Result<(), WxbError> {
     let mut weights = model.get_weights();
     let mut flat: Vec<f32> = weights.iter().flat_map(|w| w.data().iter().copied()).collect();
     collective.broadcast(&mut flat);
@@ -219,7 +219,7 @@ fn broadcast_weights(model: &mut Sequential, collective: &dyn Collective) -> Res
 
 /// Checks that every process ends with rank 0's weights, bit for bit (one broadcast and one
 /// allreduce of the count of differing values).
-fn check_identical(model: &Sequential, collective: &dyn Collective) -> Result<(), WxbError> {
+pub(super) fn check_identical(model: &Sequential, collective: &dyn Collective) -> Result<(), WxbError> {
     let own: Vec<f32> = model.get_weights().iter().flat_map(|w| w.data().iter().copied()).collect();
     let mut first = own.clone();
     collective.broadcast(&mut first);
@@ -232,7 +232,7 @@ fn check_identical(model: &Sequential, collective: &dyn Collective) -> Result<()
 }
 
 /// Sums every metric's running state over the processes (in one allreduce).
-fn reduce_metrics(metrics: &mut [MetricState], collective: &dyn Collective) {
+pub(super) fn reduce_metrics(metrics: &mut [MetricState], collective: &dyn Collective) {
     let mut sums: Vec<f64> = metrics.iter_mut().flat_map(|m| m.sums_mut().map(|v| *v).collect::<Vec<_>>()).collect();
     collective.allreduce_sum_f64(&mut sums);
     let mut it = sums.into_iter();

@@ -20,7 +20,8 @@
 //! in a first pass over the labels.
 //!
 //! **Validation split** of streamed data: Keras' rule, the **last** `floor(n·split)` rows held
-//! out (`n` counted in pass 1), per shard when sharded. A validation file is streamed the same way.
+//! out (`n` counted in pass 1): per shard when a shard is opened alone, over the whole CSV file
+//! with [`StreamedData::open_across`]. A validation file is streamed the same way.
 //!
 //! **Memory**: a pass holds one chunk of raw cells and its prepared tensor
 //! ([`BatchSource::buffer_bytes`] says how much), whatever the file's size; the vocabularies and
@@ -31,8 +32,11 @@
 //! the header; lines never span a record, so each line is one row and belongs to one shard; a
 //! gzip file cannot be split), an array's rows `[n·r/size, n·(r+1)/size)`. Each rank's
 //! [`StreamedData::survey`] covers its shard; merge them ([`Survey::merge`]) so that every rank
-//! adapts the same preprocessing ([`StreamedData::from_survey`]).
+//! adapts the same preprocessing ([`StreamedData::from_survey`]). [`StreamedData::open_across`]
+//! does all this over a [`Collective`](crate::train::Collective) (MPI's processes), and
+//! [`StreamedData::for_schema_across`] reads a shard for a resumed model.
 
+mod across;
 mod csv;
 mod npy;
 mod survey;
@@ -40,6 +44,7 @@ mod survey;
 use std::path::{Path, PathBuf};
 
 pub use survey::Survey;
+use survey::{Kinds, survey_shard};
 
 use self::csv::CsvPass;
 use self::npy::NpyPass;
@@ -169,6 +174,8 @@ pub struct StreamedData {
     raw_columns: usize,
     loss: Option<Loss>,
     error: Option<DataError>,
+    /// Rows parsed from the file so far: the survey's and every pass's.
+    read: u64,
 }
 
 impl std::fmt::Debug for StreamedData {
@@ -209,30 +216,17 @@ impl StreamedData {
 
     /// The first pass over a CSV file's shard: counts its rows (with a validation split) and
     /// gathers the statistics of its training rows. Merge the shards' surveys before
-    /// [`StreamedData::from_survey`].
+    /// [`StreamedData::from_survey`] (or let [`StreamedData::open_across`] do it).
     ///
     /// # Errors
     /// The readers' errors, for the rows read.
     pub fn survey(path: &Path, options: &StreamOptions) -> Result<Survey, DataError> {
         let own = if options.validation_split > 0.0 { Some(csv::count_rows(path, options)?) } else { None };
-        let limit = match own {
-            Some(n) => training_rows(n, options.validation_split, path)?,
-            None => usize::MAX,
+        let rows = match own {
+            Some(n) => (training_rows(n, options.validation_split, path)?, n),
+            None => (usize::MAX, 0),
         };
-        let mut pass = CsvPass::open(path, options, None, options.load.task)?;
-        let chunk = options.chunk_rows.max(1);
-        let reader = pass.reader();
-        let first = reader.next_rows(chunk.min(limit))?.unwrap_or_default();
-        let target = reader.target_mut().map(|t| t.column_name().to_string());
-        let mut survey = Survey::new(path, &first, target);
-        reader.set_kinds(&survey.kinds);
-        survey.add(&first, reader.target_mut());
-        while survey.rows < limit {
-            let Some(t) = reader.next_rows(chunk.min(limit - survey.rows))? else { break };
-            survey.add(&t, reader.target_mut());
-        }
-        survey.own = (survey.rows, own.map_or(0, |n| n - survey.rows));
-        Ok(survey)
+        survey_shard(path, options, rows, Kinds::FirstChunk(&mut |_| Ok(())))
     }
 
     /// The data whose preprocessing is adapted on `survey` (one shard's, or every shard's merged),
@@ -258,6 +252,7 @@ impl StreamedData {
             remaining: 0,
             loss: None,
             error: None,
+            read: training as u64,
         })
     }
 
@@ -291,6 +286,7 @@ impl StreamedData {
             remaining: 0,
             loss: None,
             error: None,
+            read: 0,
         })
     }
 
@@ -308,6 +304,7 @@ impl StreamedData {
             raw_columns,
             loss: None,
             error: None,
+            read: 0,
         }
     }
 
@@ -329,6 +326,16 @@ impl StreamedData {
     /// The schema: task, classes, each column's adapted preprocessing.
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// The rows this process has parsed from its files so far: the survey's (a CSV file's
+    /// training rows of its shard) and every pass's, a validation file's included; with
+    /// [`Shard`]s, only the shard's rows.
+    pub fn rows_read(&self) -> u64 {
+        match &self.validation {
+            Validation::File(v) => self.read + v.rows_read(),
+            _ => self.read,
+        }
     }
 
     /// The error of the last failed read, typed (the [`WxbError::BatchSource`] carries its text).
@@ -420,6 +427,7 @@ impl BatchSource for StreamedData {
             Pass::Other => Ok(0),
         };
         let n = got.map_err(|e| self.fail(e))?;
+        self.read += n as u64;
         if let Some(loss) = self.loss
             && n > 0
         {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::StreamOptions;
+use super::csv::CsvPass;
 use crate::data::labels::LabelSummary;
 use crate::data::raw::{AdaptOptions, Standardize};
 use crate::data::schema::Schema;
@@ -123,16 +125,27 @@ pub struct Survey {
 impl Survey {
     pub(super) fn new(path: &Path, first: &RawTable, target: Option<String>) -> Self {
         let kinds: Vec<ColumnKind> = first.columns.iter().map(table::RawColumn::kind).collect();
+        let names: Vec<String> = first.columns.iter().map(|c| c.name.clone()).collect();
+        Self::with_columns(path, &names, &kinds, target)
+    }
+
+    /// An empty survey of the columns `names` of `kinds`.
+    pub(super) fn with_columns(path: &Path, names: &[String], kinds: &[ColumnKind], target: Option<String>) -> Self {
         Self {
             path: path.to_path_buf(),
-            names: first.columns.iter().map(|c| c.name.clone()).collect(),
+            names: names.to_vec(),
             columns: kinds.iter().map(|&k| ColumnStats::new(k)).collect(),
-            kinds,
+            kinds: kinds.to_vec(),
             target,
             labels: LabelSummary::default(),
             rows: 0,
             own: (0, 0),
         }
+    }
+
+    /// The columns surveyed and their kinds.
+    pub(super) fn columns(&self) -> (&[String], &[ColumnKind]) {
+        (self.names.as_slice(), self.kinds.as_slice())
     }
 
     /// Adds a chunk of training rows.
@@ -204,4 +217,48 @@ impl Survey {
         schema.columns = Some(columns);
         Ok(schema)
     }
+}
+
+/// How a survey decides its columns' kinds.
+pub(super) enum Kinds<'a> {
+    /// From the shard's first chunk (the in-memory rule), then shown to the closure (rank 0 of a
+    /// distributed run sends them to the other ranks).
+    FirstChunk(&'a mut dyn FnMut(&Survey) -> Result<(), DataError>),
+    /// Rank 0's columns and kinds.
+    Given(&'a [String], &'a [ColumnKind]),
+}
+
+/// Surveys the first `training` rows of a CSV shard (`usize::MAX`: all) of `own` rows (0: not
+/// counted; the validation rows are those after the training rows).
+pub(super) fn survey_shard(
+    path: &Path,
+    options: &StreamOptions,
+    (training, own): (usize, usize),
+    kinds: Kinds<'_>,
+) -> Result<Survey, DataError> {
+    let given = match &kinds {
+        Kinds::Given(_, k) => Some(*k),
+        Kinds::FirstChunk(_) => None,
+    };
+    let mut pass = CsvPass::open(path, options, given, options.load.task)?;
+    let chunk = options.chunk_rows.max(1);
+    let reader = pass.reader();
+    let first = reader.next_rows(chunk.min(training))?.unwrap_or_default();
+    let target = reader.target_mut().map(|t| t.column_name().to_string());
+    let mut survey = match kinds {
+        Kinds::Given(names, kinds) => Survey::with_columns(path, names, kinds, target),
+        Kinds::FirstChunk(tell) => {
+            let survey = Survey::new(path, &first, target);
+            tell(&survey)?;
+            survey
+        }
+    };
+    reader.set_kinds(&survey.kinds);
+    survey.add(&first, reader.target_mut());
+    while survey.rows < training {
+        let Some(t) = reader.next_rows(chunk.min(training - survey.rows))? else { break };
+        survey.add(&t, reader.target_mut());
+    }
+    survey.own = (survey.rows, own.saturating_sub(survey.rows));
+    Ok(survey)
 }
