@@ -69,8 +69,8 @@ pub(super) fn check_target(out: &Path, leads: bool) -> Result<()> {
             }
         }
         other => bail!(
-            "--out {}: `wxb train` saves a wxb folder or a .keras file; make a {other} file of the saved model \
-             with `wxb export`",
+            "--out {}: `wxb train` saves a wxb folder or a .keras file; `wxb export` makes the {other} file \
+             from the saved model",
             out.display()
         ),
     }

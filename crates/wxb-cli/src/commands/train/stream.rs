@@ -170,7 +170,7 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     if let Some(p) = plateau.as_mut() {
         callbacks.push(p);
     }
-    job.say_when_stopped(&args.out, args.checkpoint);
+    job.say_when_stopped(&super::out_folder::side_dir(&args.out), args.checkpoint);
     let fitted = model.fit_source_distributed(&mut data, &fit, buffer, &mut callbacks, collective);
     drop(callbacks);
     let mut past = past;

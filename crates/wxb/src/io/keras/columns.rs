@@ -211,7 +211,7 @@ fn column_layer(
         return Ok(ColumnLayer::Normalization { layer: name, constants });
     }
     let mode = get("output_mode");
-    if mode != Value::from("one_hot") {
+    if mode != "one_hot" {
         return Err(format!("output_mode {mode} is not supported (one_hot, as wxb prepares text columns)"));
     }
     for (k, want) in [("num_oov_indices", Value::from(1)), ("mask_token", Value::Null), ("sparse", Value::Bool(false))]

@@ -4,12 +4,13 @@
 //!
 //! Reading: Sequential models and Functional models that are one chain, with every layer kind wxb
 //! has; a leading `Normalization` layer becomes the model's input standardization (its data
-//! [`Schema`](crate::data::Schema)); the compile settings and, when the file holds it, the optimizer's state. The
+//! [`Schema`]); the compile settings and, when the file holds it, the optimizer's state. The
 //! layers keep the file's names. Every part is checked before it is used: a damaged archive or
 //! HDF5 file, weights whose shapes disagree with the configuration, an unsupported layer are one
 //! [`ModelIoError::Part`] naming the file and the part.
 //!
-//! Writing ([`write_keras`], [`write_h5`]): see `export.rs`.
+//! Writing ([`write_keras`], [`write_h5`], [`save_keras`]): see `export/`. Structured-data models
+//! (one input per table column): `columns.rs`.
 
 mod archive;
 mod columns;
