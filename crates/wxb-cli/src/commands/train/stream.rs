@@ -81,7 +81,7 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     // statistics, a resumed one's is the saved one.
     let mut data = match &resumed {
         Some((_, pre, past)) => {
-            if past.validation_split > 0.0 && past.split_rule == Some(SplitRule::Shuffled) {
+            if past.validation_split > 0.0 && matches!(past.split_rule, Some(SplitRule::Shuffled { .. })) {
                 bail!(
                     "--resume: the model was trained holding out shuffled rows; {why} holds out the last rows: resume \
                      without --stream",
