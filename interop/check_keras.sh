@@ -11,6 +11,11 @@
 #    keeps training the .keras file (its optimizer state included) for one epoch.
 # 2. Keras makes a model (Normalization, Dense, BatchNormalization, Dropout, LayerNormalization),
 #    saves .keras and .h5; `wxb predict` on both is compared with Keras' predictions.
+# 3. wxb trains a table with a text column (StringLookup), an integer-coded category
+#    (IntegerLookup) and numbers (Normalization) straight into a .keras file (`--out
+#    table.keras`), resumes it (`--resume table.keras --out resumed.keras`); Keras loads both (one
+#    named input per column), predicts the raw CSV columns read with pandas and is compared with
+#    `wxb predict`, then keeps training (its optimizer state included).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d)"
@@ -90,3 +95,46 @@ print(f"{sys.argv[1]}: wxb predict vs Keras: max |difference| = {np.abs(w - k).m
 PYEOF
 done
 "$WXB" summary --model keras_made.keras
+
+"$PY" - <<'PYEOF'
+import numpy as np
+rng = np.random.default_rng(4)
+n = 240
+island = rng.choice(["Biscoe", "Dream", "Torgersen"], size=n)
+year = rng.choice([2007, 2008, 2009], size=n)
+bill = rng.normal(44, 5, size=n)
+mass = rng.normal(4200, 700, size=n)
+score = (island == "Dream") * 2.0 + (bill - 44) / 3 + (mass - 4200) / 500 + (year == 2009)
+species = np.where(score > 1.5, "Gentoo", np.where(score > 0, "Chinstrap", "Adelie"))
+with open("table.csv", "w") as f:
+    f.write("island,bill,year,mass,species\n")
+    for r in zip(island, bill, year, mass, species):
+        f.write(f"{r[0]},{r[1]:.1f},{r[2]},{r[3]:.0f},{r[4]}\n")
+    f.write("Anvers,45.0,2010,4100,Adelie\n")   # an island and a year never seen in training
+PYEOF
+"$WXB" train --data table.csv --target species --categorical year --layers 8 --epochs 4 --verbose 0 \
+  --out table.keras >/dev/null
+"$WXB" train --data table.csv --target species --resume table.keras --epochs 6 --verbose 0 \
+  --out resumed.keras >/dev/null
+for f in table.keras resumed.keras; do
+  "$WXB" predict --model "$f" --data table.csv --target species --out "wxb_$f.csv"
+  "$PY" - "$f" <<'PYEOF'
+import sys, numpy as np, pandas as pd, keras, tensorflow as tf
+name = sys.argv[1]
+raw = pd.read_csv("table.csv")
+m = keras.saving.load_model(name)
+cols = {"island": tf.constant(raw[["island"]].to_numpy().astype(str)),
+        "bill": raw[["bill"]].to_numpy("float32"), "year": raw[["year"]].to_numpy("int64"),
+        "mass": raw[["mass"]].to_numpy("float32")}
+k = m.predict(cols, verbose=0)
+w = pd.read_csv(f"wxb_{name}.csv").filter(like="p_").to_numpy()
+kinds = ", ".join(f"{l.name} ({type(l).__name__})" for l in m.layers if not isinstance(l, keras.layers.InputLayer))
+print(f"{name}: Keras loads it: inputs {sorted(m.input.keys())}; {kinds}; "
+      f"max |Keras − wxb predict| = {np.abs(k - w).max():.2e} on {len(raw)} raw rows (text included)")
+before = int(m.optimizer.iterations.numpy())
+y = raw["species"].map({"Adelie": 0, "Chinstrap": 1, "Gentoo": 2}).to_numpy()
+h = m.fit(cols, y, epochs=1, batch_size=32, verbose=0)
+print(f"{name}: Keras keeps training: optimizer steps {before} -> {int(m.optimizer.iterations.numpy())}, "
+      f"loss {h.history['loss'][-1]:.4f}")
+PYEOF
+done

@@ -199,13 +199,15 @@ pub struct TrainArgs {
     pub standardize: bool,
     #[command(flatten)]
     pub table: crate::table_options::TableArgs,
-    /// Where to save the model.
-    #[arg(long, value_name = "DIR", default_value = "wxb-model")]
+    /// Where to save the model: a folder, or FILE.keras (a Keras 3 file with the optimizer's
+    /// state; history.csv, training.png and checkpoints/ then go in FILE-training/).
+    #[arg(long, value_name = "DIR|FILE.keras", default_value = "wxb-model")]
     pub out: PathBuf,
-    /// Save the best and the last model after every epoch under DIR/checkpoints/.
+    /// Save the best and the last model after every epoch under DIR/checkpoints/ (wxb folders).
     #[arg(long)]
     pub checkpoint: bool,
-    /// Continue training a model saved with its optimizer state (a checkpoint or an --out folder).
+    /// Continue training a model saved with its optimizer state (a checkpoint, an --out folder, or
+    /// a Keras .keras/.h5 file).
     #[arg(long, value_name = "DIR", conflicts_with_all = [
         "spec", "layers", "activation", "dropout", "batch_norm", "optimizer", "lr", "clipnorm", "loss",
         "metrics", "standardize", "task", "seed", "no_standardize", "missing_values", "missing_indicator",
@@ -386,4 +388,7 @@ pub struct LinearArgs {
     /// Where to draw the points and the lines (a .png file).
     #[arg(long, value_name = "FILE.png", default_value = "wxb-demo-linear.png", value_parser = parse_png)]
     pub out: PathBuf,
+    /// Print the result as one JSON object (the data, the true, least-squares and learned lines).
+    #[arg(long)]
+    pub json: bool,
 }

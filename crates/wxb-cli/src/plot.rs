@@ -47,16 +47,34 @@ pub fn training_curves(history: &History, title: &str, path: &Path) -> Result<()
     write_png_atomic(path, |tmp| draw_training_curves(history, title, tmp))
 }
 
+/// The title in lines that fit `width` pixels, broken between its ` — ` parts (bold 17 px
+/// DejaVu Sans is at most about 11 px a character).
+fn title_lines(title: &str, width: u32) -> Vec<String> {
+    let fits = |s: &str| s.chars().count() * 11 + 40 <= width as usize;
+    let mut lines: Vec<String> = Vec::new();
+    for part in title.split(" — ") {
+        match lines.last_mut() {
+            Some(last) if fits(&format!("{last} — {part}")) => *last = format!("{last} — {part}"),
+            _ => lines.push(part.to_string()),
+        }
+    }
+    lines
+}
+
 fn draw_training_curves(history: &History, title: &str, path: &Path) -> Result<()> {
     init_fonts();
     let panels: Vec<&str> = history.keys().filter(|k| !k.starts_with("val_") && *k != "learning_rate").collect();
     let panels: Vec<&str> = std::iter::once("loss").chain(panels.into_iter().filter(|k| *k != "loss")).collect();
-    let (w, h, head) = (520u32, 380u32, 40u32);
+    let (w, h) = (520u32, 380u32);
     let width = w * panels.len().max(1) as u32;
+    let lines = title_lines(title, width);
+    let head = 16 + 24 * lines.len() as u32;
     let root = crate::draw::png(path, (width, h + head));
     root.fill(&WHITE).map_err(draw_err)?;
     let (top, root) = root.split_vertically(head);
-    crate::draw::title(&top, title, (width as i32 / 2, head as i32 / 2 + 4), 17)?;
+    for (i, line) in lines.iter().enumerate() {
+        crate::draw::title(&top, line, (width as i32 / 2, 20 + 24 * i as i32), 17)?;
+    }
     let areas = root.split_evenly((1, panels.len().max(1)));
     let epochs: Vec<f64> = history.epochs.iter().map(|&e| (e + 1) as f64).collect();
     for (area, key) in areas.iter().zip(&panels) {

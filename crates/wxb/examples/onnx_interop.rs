@@ -1,13 +1,15 @@
 //! Writes wxb models as ONNX files for `interop/check_onnx.sh`, which runs them in onnxruntime:
 //! for each model, `NAME.onnx` and `NAME.json` with raw inputs (as `wxb predict` takes them:
-//! unscaled, NaN where a table cell is missing) and wxb's own predictions on them.
+//! unscaled; a table's raw CSV columns, one input each, null or `""` where a cell is missing) and
+//! wxb's own predictions on them.
 //!
 //! Run: `cargo run --example onnx_interop -- OUT_DIR`
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use wxb::data::{AdaptOptions, LoadOptions, Schema, Standardization, load_raw};
+use wxb::data::table::ColumnKind;
+use wxb::data::{AdaptOptions, LoadOptions, Schema, Standardization, Targets, load_raw};
 use wxb::io::{LoadedModel, TrainedModel, onnx};
 use wxb::prelude::*;
 
@@ -95,15 +97,88 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     schema.sample_shape = Some(vec![6, 6, 3]);
     write(&dir, "gap_regression", m, schema, &inputs(4, &[6, 6, 3], None))?;
 
-    // A table with missing cells: mean imputation, Keras Normalization, missing indicators.
-    let csv = dir.join("table.csv");
-    std::fs::write(&csv, "a,b,c,label\n1.5,,3,x\n2.5,4,,y\n,6,1,x\n0.5,2,2,y\n3,1,0,x\n")?;
-    let raw = load_raw(&csv, None, &LoadOptions::default())?;
+    // A sequence model: Conv1D (causal and same), LayerNormalization, 1-D pooling.
+    let mut m = Sequential::new(&[10, 3]).seed(5);
+    m.add(Conv1D::new(4, [3]).padding(Padding::Causal).activation(Activation::Relu));
+    m.add(LayerNormalization::new());
+    m.add(MaxPooling1D::new([2]));
+    m.add(Conv1D::new(5, [2]).padding(Padding::Same).dilation_rate([2]));
+    m.add(AveragePooling1D::new([2]).padding(Padding::Same));
+    m.add(GlobalAveragePooling1D::new());
+    m.add(LayerNormalization::new());
+    m.add(Dense::new(3).activation(Activation::Softmax));
+    let mut schema =
+        Schema::csv((0..30).map(|i| format!("x{i}")).collect(), Some(vec!["u".into(), "v".into(), "w".into()]));
+    schema.sample_shape = Some(vec![10, 3]);
+    write(&dir, "sequence_conv1d", m, schema, &inputs(4, &[10, 3], None))?;
+
+    // Tables with missing cells: mean imputation, Keras Normalization, missing indicators; a
+    // text column (StringLookup) and a categorical column of integers (IntegerLookup).
+    let train =
+        "a,city,b,rooms,label\n1.5,paris,,3,x\n2.5,oslo,4,2,y\n,paris,6,3,x\n0.5,,2,1,y\n3,rome,1,2,x\n2,oslo,3,,y\n";
+    let test = "a,city,b,rooms,label\n1,paris,2,3,x\n,lima,,2,y\n0.5,,1,7,x\n2,rome,,,y\n4,oslo,0,1,x\n";
+    table(&dir, "table_missing", "a,b,c,label\n1.5,,3,x\n2.5,4,,y\n,6,1,x\n0.5,2,2,y\n3,1,0,x\n", None, &[])?;
+    table(&dir, "table_lookups", train, Some(test), &["rooms".into()])?;
+    Ok(())
+}
+
+/// A table model adapted on `train` (`categorical` columns as IntegerLookup), its predictions on
+/// the raw rows of `test` (default: `train`), written with the raw columns as `check_onnx.sh`
+/// feeds them.
+fn table(
+    dir: &Path,
+    name: &str,
+    train: &str,
+    test: Option<&str>,
+    categorical: &[String],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (train_csv, test_csv) = (dir.join(format!("{name}.train.csv")), dir.join(format!("{name}.test.csv")));
+    std::fs::write(&train_csv, train)?;
+    std::fs::write(&test_csv, test.unwrap_or(train))?;
+    let options = LoadOptions { categorical: categorical.to_vec(), ..LoadOptions::default() };
+    let raw = load_raw(&train_csv, None, &options)?;
     let rows: Vec<usize> = (0..raw.rows()).collect();
     let data = raw.adapt(&rows, &AdaptOptions { missing_indicator: true, ..AdaptOptions::default() });
     let mut m = Sequential::new(&[data.schema.feature_names.len()]).seed(4);
     m.add(Dense::new(6).activation(Activation::Softplus));
     m.add(Dense::new(2).activation(Activation::Softmax));
-    write(&dir, "table_missing", m, data.schema, &inputs(5, &[3], Some(4)))?;
+    let mut metadata = BTreeMap::new();
+    data.schema.insert_into(&mut metadata);
+    let loaded = LoadedModel { model: m, metadata };
+    onnx::write(&loaded, &dir.join(format!("{name}.onnx")))?;
+    let trained = TrainedModel::new(loaded)?;
+    let (x, _) = trained.read_data(&test_csv, None, &LoadOptions::default(), Targets::Ignored)?;
+    let y = trained.predict_prepared(&x, 32)?.outputs;
+    // The raw columns: the test file's cells by header.
+    let text = test.unwrap_or(train);
+    let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
+    let cells: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let columns: Vec<_> = trained
+        .schema
+        .columns
+        .iter()
+        .flatten()
+        .map(|c| {
+            let j = header.iter().position(|h| *h == c.name).expect("a training column");
+            let values: Vec<serde_json::Value> = cells
+                .iter()
+                .map(|r| match c.kind {
+                    ColumnKind::Numeric => r[j].parse::<f64>().map_or(serde_json::Value::Null, serde_json::Value::from),
+                    _ => serde_json::Value::from(r[j]),
+                })
+                .collect();
+            let kind = if c.kind == ColumnKind::Numeric { "float" } else { "string" };
+            serde_json::json!({ "name": c.name, "type": kind, "values": values })
+        })
+        .collect();
+    let json = serde_json::json!({ "columns": columns, "output_shape": y.shape(), "output": y.data() });
+    std::fs::write(dir.join(format!("{name}.json")), json.to_string())?;
+    println!(
+        "{name}: {} layers, {} raw columns, {} rows, output {:?}",
+        trained.model.layers().len(),
+        columns.len(),
+        cells.len(),
+        y.shape()
+    );
     Ok(())
 }

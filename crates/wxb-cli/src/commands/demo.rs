@@ -22,6 +22,41 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     }
 }
 
+/// The text result: the data, the model, and the three lines side by side.
+fn print_table(a: &LinearArgs, w0: f32, loss: f64, (ls_m, ls_b): (f64, f64), (m, b): (f64, f64)) {
+    println!(
+        "Data: y = {}·x + {} + {}·ε, ε ~ N(0, 1), {} points with x in [−2, 2) (seed {}).",
+        a.m, a.b, a.noise, a.n, a.seed
+    );
+    println!(
+        "Model: one neuron, Dense(1): ŷ = x·w + b, i.e. the line ŷ = m·x + b with m = w (started at {}, Glorot uniform) and b = 0.",
+        num(w0)
+    );
+    println!(
+        "Training: SGD, lr {}, full batch, {} epochs, mean squared error; final loss {}.",
+        a.lr,
+        a.epochs,
+        num(loss)
+    );
+    println!();
+    println!("                   {:>12} {:>12}", "m", "b");
+    println!("true line          {:>12} {:>12}", num(a.m), num(a.b));
+    println!(
+        "least squares      {:>12} {:>12}   (closed form: m = cov(x, y)/var(x), b = ȳ − m·x̄)",
+        num(ls_m),
+        num(ls_b)
+    );
+    println!("learned (neuron)   {:>12} {:>12}", num(m), num(b));
+    println!(
+        "|learned − l.sq.|  {:>12} {:>12}",
+        format!("{:.1e}", (m - ls_m).abs()),
+        format!("{:.1e}", (b - ls_b).abs())
+    );
+    if (m - ls_m).abs() > 1e-3 || (b - ls_b).abs() > 1e-3 {
+        println!("Not converged yet: more --epochs or a larger --lr bring the neuron to the least-squares line.");
+    }
+}
+
 fn linear(a: &LinearArgs) -> Result<()> {
     if !(a.m.is_finite() && a.b.is_finite()) {
         bail!("--m {} --b {}: the line needs finite numbers", a.m, a.b);
@@ -54,36 +89,18 @@ fn linear(a: &LinearArgs) -> Result<()> {
     let w = model.get_weights();
     let (m, b) = (f64::from(w[0].data()[0]), f64::from(w[1].data()[0]));
     let loss = history.last("loss").unwrap_or(f64::NAN);
-    println!(
-        "Data: y = {}·x + {} + {}·ε, ε ~ N(0, 1), {} points with x in [−2, 2) (seed {}).",
-        a.m, a.b, a.noise, a.n, a.seed
-    );
-    println!(
-        "Model: one neuron, Dense(1): ŷ = x·w + b, i.e. the line ŷ = m·x + b with m = w (started at {}, Glorot uniform) and b = 0.",
-        num(w0)
-    );
-    println!(
-        "Training: SGD, lr {}, full batch, {} epochs, mean squared error; final loss {}.",
-        a.lr,
-        a.epochs,
-        num(loss)
-    );
-    println!();
-    println!("                   {:>12} {:>12}", "m", "b");
-    println!("true line          {:>12} {:>12}", num(a.m), num(a.b));
-    println!(
-        "least squares      {:>12} {:>12}   (closed form: m = cov(x, y)/var(x), b = ȳ − m·x̄)",
-        num(ls_m),
-        num(ls_b)
-    );
-    println!("learned (neuron)   {:>12} {:>12}", num(m), num(b));
-    println!(
-        "|learned − l.sq.|  {:>12} {:>12}",
-        format!("{:.1e}", (m - ls_m).abs()),
-        format!("{:.1e}", (b - ls_b).abs())
-    );
-    if (m - ls_m).abs() > 1e-3 || (b - ls_b).abs() > 1e-3 {
-        println!("Not converged yet: more --epochs or a larger --lr bring the neuron to the least-squares line.");
+    if a.json {
+        let line = |m: f64, b: f64| serde_json::json!({"m": m, "b": b});
+        let v = serde_json::json!({
+            "data": {"m": a.m, "b": a.b, "noise": a.noise, "n": a.n, "seed": a.seed},
+            "training": {"optimizer": "sgd", "learning_rate": a.lr, "epochs": a.epochs, "initial_w": w0, "final_loss": loss},
+            "true": line(a.m.into(), a.b.into()),
+            "least_squares": line(ls_m, ls_b),
+            "learned": line(m, b),
+        });
+        println!("{v}");
+    } else {
+        print_table(a, w0, loss, (ls_m, ls_b), (m, b));
     }
     let coincide = (m - ls_m).abs() <= 1e-3 && (b - ls_b).abs() <= 1e-3;
     let on_it = if coincide { " — on the least-squares line" } else { " — not yet on the least-squares line" };

@@ -14,5 +14,13 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let mut loaded = super::open_model(&args.model)?;
     io::save_as(&mut loaded, &args.out, format, OptimizerState::Include)?;
     eprintln!("Wrote {} as {format}", args.out.display());
+    let trained = loaded.model.optimizer().is_some_and(|o| o.iterations() > 0);
+    if format == ModelFormat::KerasH5 && trained {
+        // Status (stderr): the legacy format, in Keras too, has no place for it.
+        eprintln!(
+            "note: {} keeps no optimizer state (Keras' legacy .h5 format); a .keras file keeps it",
+            args.out.display()
+        );
+    }
     Ok(())
 }

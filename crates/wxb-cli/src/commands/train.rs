@@ -50,12 +50,8 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     if args.resume.is_some() {
         args.options.check_resume()?;
     }
-    if args.out.exists() && !args.out.is_dir() {
-        bail!("--out {}: a file of that name exists; the model is a folder", args.out.display());
-    }
-    if leads {
-        out_folder::check_out(&args.out)?;
-    }
+    out_folder::check_target(&args.out, leads)?;
+    let side = out_folder::side_dir(&args.out);
     if !bundled && stream::chosen(args)? {
         return stream::run(args, job);
     }
@@ -114,7 +110,7 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     let mut progress = Progress::new(if leads { args.verbose } else { Verbosity::Silent });
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
-    let mut checkpoint = Checkpoint::new(&args.out, monitor, metadata.clone(), past.clone());
+    let mut checkpoint = Checkpoint::new(&side, monitor, metadata.clone(), past.clone());
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
@@ -122,7 +118,7 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
         .trace
         .as_deref()
         .filter(|_| leads)
-        .map(|spec| crate::trace::Trace::new(spec, &model, &args.out))
+        .map(|spec| crate::trace::Trace::new(spec, &model, &side))
         .transpose()?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut progress];
     if let Some(t) = trace.as_mut() {
@@ -147,7 +143,7 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     if let (Some(line), false) = (report::binary_head(&pre, &model), quiet || args.resume.is_some()) {
         eprintln!("{line}");
     }
-    job.say_when_stopped(&args.out, args.checkpoint);
+    job.say_when_stopped(&side, args.checkpoint);
     let fitted = model.fit_distributed(&x, &y, &options, &mut callbacks, job.collective());
     drop(callbacks);
     if let Some(t) = &trace {
@@ -189,11 +185,9 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     out_folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
     results.print(args.json);
     // Status, whatever the verbosity: where the files are.
-    eprintln!("Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)", args.out.display());
+    eprintln!("{}", out_folder::saved_line(&args.out));
     if let Some(e) = checkpoint.error {
-        return Err(
-            e.context(format!("the model is saved, but a checkpoint under {} could not be", args.out.display()))
-        );
+        return Err(e.context(format!("the model is saved, but a checkpoint under {} could not be", side.display())));
     }
     Ok(())
 }
@@ -223,7 +217,7 @@ fn diverged(
                 let title = results::title(args, model, args.data.data.is_none(), None);
                 out_folder::save(model, &args.out, &metadata, &past.history, &title)?;
             }
-            format!("saved the last good model (before this batch) to {}/", args.out.display())
+            format!("saved the last good model (before this batch) to {}", out_folder::shown(&args.out))
         }
         _ => "the weights were damaged by this step and were not saved: resume from a checkpoint".to_string(),
     };

@@ -51,7 +51,9 @@ fn glyph_pixels(text: &str, size: f32, style: BackendFontStyle) -> Vec<(i32, i32
         let glyph = id.with_scale_and_position(size, ab_glyph::point(pen, 0.0));
         if let Some(outline) = font.outline_glyph(glyph) {
             let bounds = outline.px_bounds();
-            let (x0, y0) = (bounds.min.x as i32, (size / 2.0 + bounds.min.y) as i32);
+            // floor, not `as` (which truncates toward zero): a glyph whose top lies just above the
+            // baseline offset and one just below would land a pixel apart ("u" beside "n").
+            let (x0, y0) = (bounds.min.x.floor() as i32, (size / 2.0 + bounds.min.y).floor() as i32);
             outline.draw(|x, y, coverage| pixels.push((x0 + x as i32, y0 + y as i32, coverage)));
         }
         pen += font.h_advance(id);

@@ -61,6 +61,13 @@ fn every_result_has_json() {
     assert_eq!(rows.len(), 30);
     let total: f64 = ["p_blue", "p_green", "p_red"].iter().map(|k| rows[0][*k].as_f64().unwrap()).sum();
     assert!((total - 1.0).abs() < 1e-5 && rows[0]["prediction"].is_string(), "{}", rows[0]);
+    // demo linear: the three lines as numbers; the learned one is the least-squares one.
+    let d = json(&ok(p, &["demo", "linear", "--epochs", "300", "--json", "--out", "l.png"]).stdout);
+    assert_eq!(d["true"], serde_json::json!({"m": 3.0, "b": 2.0}), "{d}");
+    for k in ["m", "b"] {
+        let (learned, ls) = (d["learned"][k].as_f64().unwrap(), d["least_squares"][k].as_f64().unwrap());
+        assert!((learned - ls).abs() < 1e-4, "{k}: {learned} vs {ls}");
+    }
 }
 
 #[test]

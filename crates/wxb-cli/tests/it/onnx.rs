@@ -79,3 +79,27 @@ fn an_onnx_graph_that_is_not_a_chain_is_refused_in_one_line_with_status_2() {
     assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("bad_residual.onnx") && r.stderr.contains("node \"/Add\" (Add)"), "{}", r.stderr);
 }
+
+#[test]
+fn a_table_with_text_categories_and_missing_cells_exports_with_its_lookups() {
+    let d = TempDir::new().unwrap();
+    let p = d.path();
+    let mut csv = String::from("a,shade,rooms,kind\n");
+    for i in 0..60 {
+        let a = if i % 7 == 3 { String::new() } else { format!("{}", (i * 37 % 23) as f32 / 4.0) };
+        let shade = ["red", "blue", "", "green"][i % 4];
+        let rooms = if i % 9 == 4 { String::new() } else { (1 + i % 3).to_string() };
+        let kind = if (i * 37 % 23) as f32 / 4.0 + (i % 3) as f32 > 3.0 { "up" } else { "down" };
+        csv += &format!("{a},{shade},{rooms},{kind}\n");
+    }
+    std::fs::write(p.join("t.csv"), csv).unwrap();
+    let train = ["train", "--data", "t.csv", "--layers", "8", "--epochs", "2", "--verbose", "0", "--out", "m"];
+    ok(p, &[&train[..], &["--categorical", "rooms", "--missing-indicator"]].concat());
+    ok(p, &["export", "--model", "m", "--out", "m.onnx"]);
+    std::fs::write(p.join("new.csv"), "a,shade,rooms\n1.5,red,2\n,purple,9\n3,,\n0.25,green,1\n").unwrap();
+    ok(p, &["predict", "--model", "m", "--data", "new.csv", "--out", "folder.csv"]);
+    ok(p, &["predict", "--model", "m.onnx", "--data", "new.csv", "--out", "onnx.csv"]);
+    let (folder, onnx) =
+        (std::fs::read_to_string(p.join("folder.csv")).unwrap(), std::fs::read_to_string(p.join("onnx.csv")).unwrap());
+    assert_eq!(folder, onnx);
+}

@@ -28,7 +28,10 @@ fn last_in_history(model: &Path, column: &str) -> f64 {
 #[test]
 fn penguins_with_no_preprocessing_flags_reach_keras() {
     let keras: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(table().with_file_name("penguins_keras.json")).expect("the Keras figure"),
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tables/penguins_keras.json"),
+        )
+        .expect("the Keras figure"),
     )
     .expect("JSON");
     let keras_mean = keras["mean"].as_f64().expect("mean");

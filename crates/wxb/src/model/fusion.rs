@@ -76,7 +76,7 @@ impl Sequential {
     /// The backward pass of the layer or fused pair that ends at layer `i`, from `grads[i]`;
     /// returns the first layer it covered.
     pub(crate) fn backward_layer(&mut self, i: usize, x: &Tensor) -> usize {
-        let start = match i.checked_sub(1).and_then(|j| self.fusions.as_ref()?.at(j).map(|p| (j, p))) {
+        match i.checked_sub(1).and_then(|j| self.fusions.as_ref()?.at(j).map(|p| (j, p))) {
             Some((j, pair)) => {
                 let Workspace { acts, grads, scratch, .. } = &mut self.work;
                 let (lower, upper) = grads.split_at_mut(j);
@@ -92,7 +92,6 @@ impl Sequential {
                 self.layers[i].backward(input, &acts[i], &upper[0], lower.last_mut(), &mut scratch[i]);
                 i
             }
-        };
-        start
+        }
     }
 }

@@ -134,11 +134,66 @@ fn the_file_has_a_dynamic_batch_axis_and_the_export_opset() {
 #[test]
 fn a_layer_without_an_onnx_form_is_refused_and_nothing_is_written() {
     let mut m = Sequential::new(&[4]).seed(6);
-    m.add(Dense::new(3));
-    m.add(LayerNormalization::new().named("ln"));
+    m.add(Dense::new(3).activation(Activation::TanhShrink).named("shrink"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no.onnx");
     let e = onnx::write(&LoadedModel { model: m, metadata: BTreeMap::new() }, &path).unwrap_err().to_string();
-    assert!(e.contains("no.onnx") && e.contains("layer \"ln\" (LayerNormalization)"), "{e}");
+    assert!(e.contains("no.onnx") && e.contains("layer \"shrink\" (Dense)"), "{e}");
     assert!(!path.exists());
+}
+
+#[test]
+fn conv1d_layer_normalization_and_1d_pooling_round_trip() {
+    let mut m = Sequential::new(&[10, 3]).seed(7);
+    m.add(Conv1D::new(4, [3]).padding(Padding::Causal).activation(Activation::Relu).named("causal"));
+    m.add(LayerNormalization::new().named("ln"));
+    m.add(MaxPooling1D::new([2]));
+    m.add(Conv1D::new(5, [2]).padding(Padding::Same).dilation_rate([2]).strides([1]));
+    m.add(AveragePooling1D::new([2]).padding(Padding::Same));
+    m.add(Conv1D::new(2, [2]).strides([2]));
+    m.add(GlobalMaxPooling1D::new());
+    m.add(LayerNormalization::new());
+    m.add(Dense::new(3).activation(Activation::Softmax));
+    let (before, after) = round_trip(perturbed(m), BTreeMap::new());
+    assert_eq!(after.model.input_shape(), [10, 3]);
+    assert_same_predictions(&before.model, &after.model, &sample(4, &[10, 3]));
+    let classes: Vec<&str> = after.model.layers().iter().map(|l| l.class_name()).collect();
+    // The Transposes around each 1-D operator are layout changes only: no Permute comes back.
+    assert!(!classes.contains(&"Permute"), "{classes:?}");
+    assert_eq!(classes.iter().filter(|c| **c == "Conv1D").count(), 3, "{classes:?}");
+    assert_eq!(classes.iter().filter(|c| **c == "LayerNormalization").count(), 2, "{classes:?}");
+    let names: Vec<&str> = after.model.layers().iter().map(|l| l.name()).collect();
+    assert!(names.contains(&"causal") && names.contains(&"ln"), "{names:?}");
+}
+
+#[test]
+fn a_table_with_text_and_categorical_columns_round_trips_with_its_lookups() {
+    use wxb::data::{AdaptOptions, LoadOptions, Targets, load_raw};
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.csv");
+    std::fs::write(&train, "a,city,rooms,label\n1.5,paris,3,x\n2.5,oslo,2,y\n,paris,3,x\n0.5,,1,y\n3,rome,,x\n")
+        .unwrap();
+    let options = LoadOptions { categorical: vec!["rooms".into()], ..LoadOptions::default() };
+    let raw = load_raw(&train, None, &options).unwrap();
+    let data = raw.adapt(&[0, 1, 2, 3, 4], &AdaptOptions { missing_indicator: true, ..AdaptOptions::default() });
+    let mut m = Sequential::new(&[data.schema.feature_names.len()]).seed(8);
+    m.add(Dense::new(4).activation(Activation::Tanh));
+    m.add(Dense::new(2).activation(Activation::Softmax));
+    let mut metadata = BTreeMap::new();
+    data.schema.insert_into(&mut metadata);
+    let (before, after) = round_trip(perturbed(m), metadata);
+    let file = onnx::proto::ModelProto::decode(onnx::encode(&before).unwrap().as_slice()).unwrap();
+    let graph = file.graph.as_ref().unwrap();
+    let inputs: Vec<&str> = graph.input.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(inputs, ["a", "city", "rooms"]);
+    assert!(graph.node.iter().any(|n| n.op_type == "LabelEncoder" && n.domain == "ai.onnx.ml"));
+    assert!(file.opset_import.iter().any(|o| o.domain == "ai.onnx.ml"));
+    let (before, after) = (TrainedModel::new(before).unwrap(), TrainedModel::new(after).unwrap());
+    assert_eq!(after.schema, before.schema);
+    let test = dir.path().join("test.csv");
+    std::fs::write(&test, "a,city,rooms,label\n1,paris,3,x\n,lima,2,y\n0.5,,7,x\n2,rome,,y\n").unwrap();
+    let read = |t: &TrainedModel| t.read_data(&test, None, &LoadOptions::default(), Targets::Ignored).unwrap().0;
+    let (p, q) =
+        (before.predict_prepared(&read(&before), 2).unwrap(), after.predict_prepared(&read(&after), 2).unwrap());
+    assert_eq!(p.outputs, q.outputs);
 }

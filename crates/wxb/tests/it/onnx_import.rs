@@ -107,6 +107,65 @@ fn a_tf2onnx_shaped_graph_with_transposes_matmul_add_and_auto_pad_predicts_as_on
     assert_eq!(loaded.model.input_shape(), [6, 6, 2]);
 }
 
+/// The layers' class names, in order.
+fn classes(loaded: &wxb::io::LoadedModel) -> Vec<String> {
+    loaded.model.layers().iter().map(|l| l.class_name().to_string()).collect()
+}
+
+// The tf_*/keras_* fixtures come from real converters: `tests/fixtures/onnx/make_tf.py` wrote them
+// with tf2onnx 1.17 (`tf2onnx.convert.from_keras`) and Keras 3.15's `model.export(format="onnx")`
+// on TensorFlow 2.21 (keras_*) and on torch 2.15 (keras_torch_*, `--torch`), and recorded
+// onnxruntime 1.32's outputs.
+
+#[test]
+fn tf2onnx_and_keras_export_dense_models_predict_as_onnxruntime() {
+    for name in ["tf_dense", "keras_dense"] {
+        let loaded = matches_onnxruntime(name);
+        assert_eq!(loaded.model.input_shape(), [8], "{name}");
+        let classes = classes(&loaded);
+        // BatchNormalization folded into Mul + Add by the converter: one BatchNormalization layer.
+        assert_eq!(classes.iter().filter(|c| *c == "BatchNormalization").count(), 1, "{name}: {classes:?}");
+        // hard_sigmoid written as Add 3 → Clip(0, 6) → Mul 1/6: relu6 and a Rescaling.
+        assert_eq!(classes.iter().filter(|c| *c == "Rescaling").count(), 1, "{name}: {classes:?}");
+        assert_eq!(classes.iter().filter(|c| *c == "Dense").count(), 10, "{name}: {classes:?}");
+        let names = layer_names(&loaded);
+        assert!(names[0].ends_with("dense_1/MatMul (Dense)"), "{name}: {names:?}");
+    }
+}
+
+#[test]
+fn tf2onnx_and_keras_export_convnets_predict_as_onnxruntime() {
+    for name in ["tf_conv", "keras_conv", "tf_gap", "keras_gap"] {
+        let loaded = matches_onnxruntime(name);
+        let names = layer_names(&loaded);
+        // A channels-last input: the converters' Transposes become no layer.
+        assert!(!names.iter().any(|n| n.contains("Permute")), "{name}: {names:?}");
+        assert!(names.iter().any(|n| n.ends_with("(Conv2D)")), "{name}: {names:?}");
+    }
+    // Flatten as Shape → Gather → Cast → Slice → Concat → Cast → Reshape: evaluated, one layer.
+    let loaded = matches_onnxruntime("tf_conv");
+    assert_eq!(loaded.model.input_shape(), [8, 8, 2]);
+    assert!(layer_names(&loaded).contains(&"conv_1/flatten_1/Reshape (Reshape)".to_string()));
+    // GlobalAveragePooling2D as ReduceMean (tf2onnx, opset 18) or GlobalAveragePool + Squeeze.
+    assert!(classes(&matches_onnxruntime("tf_gap")).contains(&"GlobalAveragePooling2D".to_string()));
+    let keras_gap = classes(&matches_onnxruntime("keras_gap"));
+    assert!(keras_gap.contains(&"GlobalAveragePooling2D".to_string()) && keras_gap.contains(&"Flatten".to_string()));
+}
+
+#[test]
+fn keras_export_on_the_torch_backend_predicts_as_onnxruntime() {
+    let dense = matches_onnxruntime("keras_torch_dense");
+    let classes = classes(&dense);
+    // Casts to FLOAT are no layers; BatchNormalization written Sub → Mul → Add is one layer;
+    // softsign written Abs → Add 1 → Div is one activation.
+    assert_eq!(classes.iter().filter(|c| *c == "BatchNormalization").count(), 1, "{classes:?}");
+    assert_eq!(classes.iter().filter(|c| *c == "Dense").count(), 10, "{classes:?}");
+    assert!(layer_names(&dense).contains(&"/Abs (Activation)".to_string()));
+    let conv = matches_onnxruntime("keras_torch_conv");
+    assert_eq!(conv.model.input_shape(), [8, 8, 2]);
+    assert!(!layer_names(&conv).iter().any(|n| n.contains("Permute")));
+}
+
 fn refused(path: &Path) -> String {
     let e = onnx::read(path).expect_err("must be refused").to_string();
     assert!(!e.contains('\n'), "one line: {e}");
@@ -204,4 +263,51 @@ fn opsets_outside_13_to_23_are_refused() {
     let (_dir, path) = edited(|m| m.opset_import[0].version = 9);
     let e = refused(&path);
     assert!(e.contains("opset_import: ai.onnx opset 9, wxb reads opsets 13 to 23"), "{e}");
+}
+
+/// The fuzz target `fuzz/fuzz_targets/onnx.rs` run over mutations of every fixture (its seeds):
+/// 320 per file (over 5,000 inputs) — bytes flipped, runs of bytes overwritten with 0 or 0xff, cut short, a byte
+/// duplicated — each read without a panic; one that still loads predicts and exports.
+#[test]
+fn thousands_of_mutated_fixtures_are_read_or_refused_without_a_panic() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
+    files.sort();
+    let (mut loaded, mut total) = (0, 0);
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        for k in 0..320 {
+            let mut data = bytes.clone();
+            let at = (next() as usize) % data.len();
+            match k % 4 {
+                0 => data[at] ^= 1 << (next() % 8),
+                1 => data[at..]
+                    .iter_mut()
+                    .take(1 + (next() % 8) as usize)
+                    .for_each(|b| *b = if k % 8 == 1 { 0 } else { 0xff }),
+                2 => data.truncate(at),
+                _ => data.insert(at, data[at]),
+            }
+            total += 1;
+            if let Ok(model) = onnx::read_bytes(Path::new("mutated.onnx"), &data) {
+                loaded += 1;
+                if model.model.input_shape().iter().product::<usize>() <= 1 << 16 {
+                    let x = Tensor::zeros(&[[2].as_slice(), model.model.input_shape()].concat());
+                    let _ = model.model.predict(&x, 2);
+                }
+                let _ = onnx::encode(&model);
+            }
+        }
+    }
+    assert!(total >= 5000 && loaded > 0, "{loaded} of {total} mutated files loaded");
 }

@@ -87,8 +87,22 @@ pub fn title(args: &TrainArgs, model: &Sequential, bundled: bool, test: Option<&
     let shape = if dense.len() + layers.iter().filter(|l| is_plumbing(l.class_name())).count() == layers.len() {
         format!("Dense {}", dense.join("-"))
     } else {
-        let kinds: Vec<&str> = layers.iter().map(|l| l.class_name()).filter(|k| !is_plumbing(k)).collect();
-        format!("{} layers ({})", kinds.len(), dedup(&kinds).join(", "))
+        // The layers with weights or a computation of their own, in order (with their units or
+        // filters), when they are few; else their count and kinds.
+        let named: Vec<String> = layers
+            .iter()
+            .filter(|l| !is_plumbing(l.class_name()))
+            .map(|l| match l.class_name() {
+                k @ ("Dense" | "Conv2D" | "Conv1D") => format!("{k} {}", l.output_shape().last().copied().unwrap_or(0)),
+                k => k.to_string(),
+            })
+            .collect();
+        if named.len() <= 6 {
+            named.join(", ")
+        } else {
+            let kinds: Vec<&str> = layers.iter().map(|l| l.class_name()).filter(|k| !is_plumbing(k)).collect();
+            format!("{} layers ({})", kinds.len(), dedup(&kinds).join(", "))
+        }
     };
     let optimizer = match &args.resume {
         Some(dir) => format!("resumed from {}", dir.display()),

@@ -154,7 +154,8 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     let mut progress = Progress::new(if leads { args.verbose } else { Verbosity::Silent });
     let mut metadata = BTreeMap::new();
     pre.insert_into(&mut metadata);
-    let mut checkpoint = Checkpoint::new(&args.out, monitor, metadata.clone(), past.clone());
+    let mut checkpoint =
+        Checkpoint::new(&super::out_folder::side_dir(&args.out), monitor, metadata.clone(), past.clone());
     let mut early = args
         .early_stopping
         .map(|p| EarlyStopping::new().monitor(monitor).patience(p).final_weights(FinalWeights::Best));
@@ -210,15 +211,13 @@ pub fn run(args: &TrainArgs, job: &Job) -> Result<()> {
     let title = super::results::title(args, &model, false, None);
     super::out_folder::save(&mut model, &args.out, &metadata, &past.history, &title)?;
     if !quiet {
-        println!(
-            "Saved the model to {}/ (config.json, model.safetensors, history.csv, training.png)",
-            args.out.display()
-        );
+        println!("{}", super::out_folder::saved_line(&args.out));
     }
     if let Some(e) = checkpoint.error {
-        return Err(
-            e.context(format!("the model is saved, but a checkpoint under {} could not be", args.out.display()))
-        );
+        return Err(e.context(format!(
+            "the model is saved, but a checkpoint under {} could not be",
+            super::out_folder::side_dir(&args.out).display()
+        )));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::PartError;
+use super::columns::{self, Column};
 use crate::io::CompileConfig;
 use crate::layers::LayerConfig;
 use crate::losses::Loss;
@@ -22,6 +23,8 @@ pub(super) struct KerasModel {
     pub layers: Vec<Piece>,
     /// The compile settings, when the file has them.
     pub compile: Option<CompileConfig>,
+    /// A structured-data model's columns (one input each): `input_shape` is then their width.
+    pub columns: Option<Vec<Column>>,
 }
 
 /// One Keras layer.
@@ -89,9 +92,17 @@ pub(super) fn read_model(config: &Value, compile: Option<&Value>) -> Result<Kera
     let name = body.get("name").and_then(Value::as_str).unwrap_or("model").to_string();
     let layers =
         body.get("layers").and_then(Value::as_array).ok_or_else(|| PartError::new("config", "no \"layers\" list"))?;
+    let mut structured = None;
     match class {
         "Sequential" => {}
-        "Functional" | "Model" => check_chain(body, layers)?,
+        "Functional" | "Model" => {
+            structured = columns::read(layers, inbound_names)?;
+            if structured.is_none() {
+                check_chain(body, layers)?;
+            } else {
+                check_output(body, structured.as_ref().and_then(|s| s.chain.last().copied()))?;
+            }
+        }
         other => {
             return Err(PartError::new(
                 "config",
@@ -101,7 +112,15 @@ pub(super) fn read_model(config: &Value, compile: Option<&Value>) -> Result<Kera
     }
     let mut input_shape = None;
     let mut pieces = Vec::new();
-    for (i, layer) in layers.iter().enumerate() {
+    let (chain, columns): (Vec<&Value>, _) = match structured {
+        Some(s) => {
+            // The width is known once the vocabularies are (see `assemble`).
+            input_shape = Some(vec![0]);
+            (s.chain, Some(s.columns))
+        }
+        None => (layers.iter().collect(), None),
+    };
+    for (i, layer) in chain.into_iter().enumerate() {
         let class = layer.get("class_name").and_then(Value::as_str).unwrap_or("");
         let cfg = layer.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
         let lname = cfg.get("name").and_then(Value::as_str).unwrap_or("").to_string();
@@ -132,7 +151,7 @@ pub(super) fn read_model(config: &Value, compile: Option<&Value>) -> Result<Kera
     }
     let input_shape = input_shape.ok_or_else(|| PartError::new("config", "the model's input shape is not given"))?;
     let compile = compile.map(read_compile).transpose()?;
-    Ok(KerasModel { name, input_shape, layers: pieces, compile })
+    Ok(KerasModel { name, input_shape, layers: pieces, compile, columns })
 }
 
 /// Whether a `Normalization`'s `axis` keeps every axis of a sample of rank `rank` (`Some(true)`)
@@ -170,8 +189,14 @@ fn check_chain(body: &Map<String, Value>, layers: &[Value]) -> Result<(), PartEr
         }
         previous = Some(name);
     }
+    check_output(body, layers.last())
+}
+
+/// The model's output must be its last layer.
+fn check_output(body: &Map<String, Value>, last: Option<&Value>) -> Result<(), PartError> {
     let outputs = body.get("output_layers").map(|o| o.to_string()).unwrap_or_default();
-    if let Some(last) = previous
+    let last = last.and_then(|l| l.get("config")).and_then(|c| c.get("name")).and_then(Value::as_str);
+    if let Some(last) = last
         && !outputs.contains(&format!("\"{last}\""))
     {
         return Err(PartError::new("config", format!("the model's output {outputs} is not its last layer {last:?}")));

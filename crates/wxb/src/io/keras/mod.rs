@@ -12,6 +12,7 @@
 //! Writing ([`write_keras`], [`write_h5`]): see `export.rs`.
 
 mod archive;
+mod columns;
 mod config;
 mod export;
 mod h5;
@@ -21,12 +22,14 @@ mod weights;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use export::{to_h5_bytes, to_keras_bytes, write_h5, write_keras};
+pub use export::{save_keras, to_h5_bytes, to_keras_bytes, write_h5, write_keras};
 
 use super::{LoadedModel, ModelIoError, plain_schema};
-use crate::data::Standardization;
+use crate::data::{Schema, Standardization};
+use crate::layers::LayerConfig;
 use crate::model::Sequential;
 use crate::optim::Optimizer;
+use columns::ColumnLayer;
 use config::{KerasModel, Piece};
 use h5::H5;
 
@@ -86,9 +89,53 @@ fn read_keras_bytes(bytes: &[u8]) -> Result<LoadedModel, PartError> {
         serde_json::from_slice(&config).map_err(|e| PartError::new("config.json", format!("invalid JSON ({e})")))?;
     let weights = zip.member("model.weights.h5", super::MAX_MODEL_FILE_BYTES)?;
     let compile = config.get("compile_config").filter(|c| !c.is_null());
-    let keras = config::read_model(&config, compile).map_err(|e| in_member("config.json", e))?;
+    let mut keras = config::read_model(&config, compile).map_err(|e| in_member("config.json", e))?;
+    for column in keras.columns.iter_mut().flatten() {
+        if let ColumnLayer::Lookup { prep, from_assets: true, key } = &mut column.layer {
+            let member = format!("assets/{key}/vocabulary.txt");
+            let text = zip.member(&member, MAX_CONFIG_BYTES)?;
+            let text = String::from_utf8(text).map_err(|_| PartError::new(&member, "not UTF-8 text"))?;
+            columns::set_vocabulary(prep, &text).map_err(|e| PartError::new(&member, e))?;
+        }
+    }
     let h5 = H5::parse(weights, "model.weights.h5")?;
-    assemble(keras, &h5, weights::Layout::Keras3)
+    // What wxb wrote about the model (its data schema, its training): Keras leaves it out when it
+    // saves the model again, so it is never older than the model.
+    let wxb = zip
+        .member("metadata.json", MAX_CONFIG_BYTES)
+        .ok()
+        .and_then(|about| serde_json::from_slice::<serde_json::Value>(&about).ok())
+        .and_then(|mut about| about.get_mut(export::WXB_METADATA_KEY).map(serde_json::Value::take))
+        .and_then(|wxb| serde_json::from_value::<BTreeMap<String, serde_json::Value>>(wxb).ok());
+    if let Some(wxb) = &wxb {
+        without_exported_scaling(&mut keras, wxb);
+    }
+    let mut loaded = assemble(keras, &h5, weights::Layout::Keras3)?;
+    if let Some(wxb) = wxb
+        && Schema::from_metadata(&wxb).is_ok_and(|s| fits(&s, &loaded.model))
+    {
+        loaded.metadata.extend(wxb);
+    }
+    Ok(loaded)
+}
+
+/// Drops the leading `Rescaling` that `wxb export` wrote for the scale of the schema it kept in
+/// `metadata.json` (the schema scales the inputs itself).
+fn without_exported_scaling(keras: &mut KerasModel, wxb: &BTreeMap<String, serde_json::Value>) {
+    let Ok(schema) = Schema::from_metadata(wxb) else { return };
+    if schema.scale != 1.0
+        && schema.feature_names.len() == keras.input_shape.iter().product::<usize>()
+        && let Some(Piece::Layer(LayerConfig::Rescaling(r))) = keras.layers.first()
+        && r.scale == schema.scale
+        && r.offset == 0.0
+    {
+        keras.layers.remove(0);
+    }
+}
+
+/// Whether a schema kept in `metadata.json` describes the model's inputs.
+fn fits(schema: &Schema, model: &Sequential) -> bool {
+    schema.feature_names.len() == model.input_shape().iter().product::<usize>()
 }
 
 /// Reads a legacy Keras `.h5` file: the `model_config` and `training_config` attributes, the
@@ -126,7 +173,7 @@ fn in_member(member: &str, e: PartError) -> PartError {
 
 /// Builds the model from the configuration, loads the weights (and the optimizer's state) and
 /// makes the data schema (with the standardization of a leading `Normalization`).
-fn assemble(keras: KerasModel, h5: &H5, layout: weights::Layout) -> Result<LoadedModel, PartError> {
+fn assemble(mut keras: KerasModel, h5: &H5, layout: weights::Layout) -> Result<LoadedModel, PartError> {
     let configs: Vec<_> = keras
         .layers
         .iter()
@@ -138,6 +185,14 @@ fn assemble(keras: KerasModel, h5: &H5, layout: weights::Layout) -> Result<Loade
     // Keras stores every weight as an uncompressed float32: a configuration claiming more
     // weights than the file can hold is refused before anything of that size is allocated.
     let budget = (h5.size() / 4) as u64;
+    let columns = match keras.columns {
+        Some(columns) => {
+            let prep = columns::to_prep(columns, |layer| weights::column_statistics(h5, layout, layer))?;
+            keras.input_shape = vec![prep.iter().map(crate::data::table::ColumnPrep::width).sum()];
+            Some(prep)
+        }
+        None => None,
+    };
     let mut model = Sequential::from_configs(&keras.input_shape, 0, &configs, budget)
         .map_err(|e| PartError::new("model", format!("cannot be built: {e}")))?
         .named(&keras.name);
@@ -157,6 +212,12 @@ fn assemble(keras: KerasModel, h5: &H5, layout: weights::Layout) -> Result<Loade
     let mut schema = plain_schema(&model);
     if let Some((mean, variance)) = loaded.normalization {
         schema.standardize = Some(standardization(&mean, &variance, schema.feature_names.len()));
+    }
+    if let Some(columns) = columns {
+        // The inputs are named: the CSV's columns are taken by name.
+        schema.feature_names = crate::data::table::input_names(&columns);
+        schema.columns = Some(columns);
+        schema.positional = false;
     }
     let mut metadata = BTreeMap::new();
     schema.insert_into(&mut metadata);

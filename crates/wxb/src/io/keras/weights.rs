@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::PartError;
 use super::config::Piece;
 use super::h5::H5;
+use crate::data::table::NormalizationVariables;
 use crate::model::Sequential;
 use crate::optim::OptimizerState;
 use crate::tensor::Tensor;
@@ -125,6 +126,26 @@ pub(super) fn load(h5: &H5, layout: Layout, pieces: &[Piece], model: &mut Sequen
     Ok(Loaded { normalization })
 }
 
+/// The statistics of a table column's `Normalization` layer `name` (mean and variance of shape
+/// `(1,)`, and the count when saved).
+pub(super) fn column_statistics(h5: &H5, layout: Layout, name: &str) -> Result<NormalizationVariables, PartError> {
+    let variables = layer_variables(h5, layout)?;
+    let paths = variables.get(name).map(Vec::as_slice).unwrap_or_default();
+    let [mean, variance, rest @ ..] = paths else {
+        return Err(PartError::new(
+            h5.part(&format!("layer {name:?}")),
+            "the Normalization layer's mean and variance are missing (not adapted)",
+        ));
+    };
+    let mean = h5.tensor(mean, &[1], "the Normalization's mean")?.data().to_vec();
+    let variance = h5.tensor(variance, &[1], "the Normalization's variance")?.data().to_vec();
+    let count = match rest.first() {
+        Some(c) => u64::try_from(h5.scalar_i64(c)?).unwrap_or(0),
+        None => 0,
+    };
+    Ok(NormalizationVariables { mean, variance, count })
+}
+
 /// The optimizer's saved state, in Keras' `optimizer.variables` order: the step count, the
 /// learning rate (when constant), then each trainable variable's slots ([`Optimizer::state`]'s
 /// order); `None` when the file holds none.
@@ -150,12 +171,8 @@ pub(super) fn optimizer_state(
     }
     let config = optimizer.config();
     let rule = config.rule.math();
-    if !rule.scalars().is_empty() {
-        return Err(PartError::new(
-            h5.part(&paths[0]),
-            format!("the saved state of {} is not read by wxb (its scalar state)", config.rule.class_name()),
-        ));
-    }
+    // Built after the slots (Nadam's `u_product`), so last in `optimizer.variables`.
+    let scalars = rule.scalars();
     let trainable: Vec<Vec<usize>> =
         model.params().filter(|(_, _, p)| p.trainable).map(|(_, _, p)| p.value.shape().to_vec()).collect();
     let mut slots = Vec::new();
@@ -167,7 +184,7 @@ pub(super) fn optimizer_state(
         }
     }
     let constant_lr = usize::from(matches!(config.learning_rate, crate::optim::LearningRate::Constant(_)));
-    let expected = 1 + constant_lr + slots.len();
+    let expected = 1 + constant_lr + slots.len() + scalars.len();
     if paths.len() != expected {
         return Err(PartError::new(
             h5.part(paths[0].rsplit_once('/').map_or("optimizer", |(g, _)| g)),
@@ -184,10 +201,16 @@ pub(super) fn optimizer_state(
         .ok()
         .filter(|&n| n <= crate::io::check::MAX_ITERATIONS)
         .ok_or_else(|| PartError::new(h5.part(&paths[0]), format!("step count {iterations} is out of range")))?;
+    let first_scalar = 1 + constant_lr + slots.len();
     let mut tensors: Vec<(String, Tensor)> = Vec::with_capacity(slots.len());
-    for (path, (key, shape)) in paths[1 + constant_lr..].iter().zip(slots) {
+    for (path, (key, shape)) in paths[1 + constant_lr..first_scalar].iter().zip(slots) {
         let what = format!("the optimizer slot {key}");
         tensors.push((key, h5.tensor(path, &shape, &what)?));
     }
-    Ok(Some(OptimizerState { iterations, tensors, scalars: Vec::new() }))
+    let mut values = Vec::with_capacity(scalars.len());
+    for (path, (name, _)) in paths[first_scalar..].iter().zip(&scalars) {
+        let value = h5.tensor(path, &[], &format!("the optimizer's {name}"))?.data()[0];
+        values.push(((*name).to_string(), value));
+    }
+    Ok(Some(OptimizerState { iterations, tensors, scalars: values }))
 }

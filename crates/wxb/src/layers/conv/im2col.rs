@@ -33,28 +33,55 @@ pub(crate) fn im2col(g: &Geometry, x: &[f32], batch: usize, cols: &mut [f32]) {
 /// The patches of consecutive rows from row `start` (sample `start / P`, position `start % P`),
 /// walking the positions without a division per row. When every tap of every patch lies inside
 /// the input (no padding, undilated rows: each kernel row one contiguous run), each kernel row is
-/// copied directly.
+/// copied directly, by a loop made for its length when short (a first layer's 3 values: a
+/// dispatch on the length per copy took most of conv1's im2col).
 fn fill_rows(g: &Geometry, x: &[f32], start: usize, out: &mut [f32]) {
-    let ([oh, ow], [sh, sw], [kh, kw]) = (g.output, g.strides, g.kernel);
-    let (c, w, dh) = (g.input[2], g.input[1], g.dilation[0]);
+    let ([oh, ow], [sh, kh], kw) = (g.output, [g.strides[0], g.kernel[0]], g.kernel[1]);
     let inside = g.pad == [0, 0]
         && g.dilation[1] == 1
         && oh > 0
         && ow > 0
-        && (oh - 1) * sh + (kh - 1) * dh < g.input[0]
-        && (ow - 1) * sw + kw <= w;
-    let span = kw * c;
+        && (oh - 1) * sh + (kh - 1) * g.dilation[0] < g.input[0]
+        && (ow - 1) * g.strides[1] + kw <= g.input[1];
+    if !inside {
+        return fill_positions::<false, 0>(g, x, start, out);
+    }
+    match kw * g.input[2] {
+        1 => fill_positions::<true, 1>(g, x, start, out),
+        2 => fill_positions::<true, 2>(g, x, start, out),
+        3 => fill_positions::<true, 3>(g, x, start, out),
+        4 => fill_positions::<true, 4>(g, x, start, out),
+        5 => fill_positions::<true, 5>(g, x, start, out),
+        6 => fill_positions::<true, 6>(g, x, start, out),
+        7 => fill_positions::<true, 7>(g, x, start, out),
+        8 => fill_positions::<true, 8>(g, x, start, out),
+        _ => fill_positions::<true, 0>(g, x, start, out),
+    }
+}
+
+/// [`fill_rows`]'s walk: `INSIDE` when every tap lies inside the input, then `SPAN` the kernel
+/// row's length (0: not known at compile time).
+#[inline(always)]
+fn fill_positions<const INSIDE: bool, const SPAN: usize>(g: &Geometry, x: &[f32], start: usize, out: &mut [f32]) {
+    let ([oh, ow], [sh, sw]) = (g.output, g.strides);
+    let (c, w, dh) = (g.input[2], g.input[1], g.dilation[0]);
+    let span = if SPAN == 0 { g.kernel[1] * c } else { SPAN };
     let (mut n, pos) = (start / g.positions().max(1), start % g.positions().max(1));
     let (mut oy, mut ox) = (pos / ow.max(1), pos % ow.max(1));
     for patch in out.chunks_exact_mut(g.patch().max(1)) {
         let sample = &x[n * g.input_len()..(n + 1) * g.input_len()];
-        if inside {
+        if !INSIDE {
+            fill_patch(g, sample, (oy, ox), patch);
+        } else {
             for (ky, dst) in patch.chunks_exact_mut(span.max(1)).enumerate() {
                 let at = ((oy * sh + ky * dh) * w + ox * sw) * c;
-                copy(dst, &sample[at..at + span]);
+                if SPAN == 0 {
+                    dst.copy_from_slice(&sample[at..at + span]);
+                } else {
+                    let d: &mut [f32; SPAN] = dst.try_into().expect("SPAN values");
+                    *d = sample[at..at + SPAN].try_into().expect("SPAN values");
+                }
             }
-        } else {
-            fill_patch(g, sample, (oy, ox), patch);
         }
         ox += 1;
         if ox == ow {

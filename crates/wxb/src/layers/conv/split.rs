@@ -8,7 +8,9 @@
 //! (rows are independent, so any split gives the same values). Backward: part `p` makes each
 //! chunk's `dz_c` (for ReLU `dy_c ⊙ [y_c > 0]`, in the cache), sums `dK_p = Σ_c im2col(x_c)ᵀ·dz_c`
 //! and `db_p = Σ_c Σ_rows dz_c`, and writes `dx_c = col2im(dz_c·Kᵀ)`; then `dK = dK_0 + dK_1 + …`
-//! and `db` likewise, in part order. The parts of the backward pass are [`BACKWARD_PARTS`]
+//! and `db` likewise, in part order. With a max pooling after the convolution (`pooled.rs`), the
+//! forward pass pools each chunk's output from the cache ([`forward_pooled`]) and the backward
+//! pass makes each chunk's `dz` from the pooled gradient ([`Upstream::Pooled`]). The parts of the backward pass are [`BACKWARD_PARTS`]
 //! whatever the number of threads, so that the sums, and the trained weights, do not depend on it.
 
 use std::ops::Range;
@@ -250,36 +252,19 @@ pub(super) fn backward(
         let first = samples.start;
         for (i, (n0, n)) in chunks(samples, step).enumerate() {
             let rows = n * g.positions();
-            let span = n0 * out_len..(n0 + n) * out_len;
+            let db = want_db.then(|| b.db.data_mut());
             let dz: &[f32] = match up {
-                Upstream::Logits(dz) => &dz[span],
-                Upstream::Relu { y, dy } => {
-                    let dz = &mut b.dz.data_mut()[..rows * f];
-                    for ((d, &g), &v) in dz.iter_mut().zip(&dy[span.clone()]).zip(&y[span]) {
-                        *d = if v > 0.0 { g } else { 0.0 };
-                    }
+                Upstream::Logits(dz) => {
+                    let dz = &dz[n0 * out_len..(n0 + n) * out_len];
+                    chunk_dz(up, (n0, out_len), &mut [], dz, db);
                     dz
                 }
-                Upstream::Pooled(p) => {
+                _ => {
                     let dz = &mut b.dz.data_mut()[..rows * f];
-                    dz.fill(0.0);
-                    for (s, d) in dz.chunks_exact_mut(out_len).enumerate() {
-                        let o = (n0 + s) * p.len..(n0 + s + 1) * p.len;
-                        for ((&g, &v), &a) in p.dy[o.clone()].iter().zip(&p.y[o.clone()]).zip(&p.argmax[o]) {
-                            if !p.relu || v > 0.0 {
-                                d[a as usize] += g;
-                            }
-                        }
-                    }
+                    chunk_dz(up, (n0, out_len), dz, &[], db);
                     dz
                 }
             };
-            if want_db {
-                let db = b.db.data_mut();
-                for row in dz.chunks_exact(f) {
-                    db.iter_mut().zip(row).for_each(|(s, d)| *s += d);
-                }
-            }
             let cols = &mut b.cols.data_mut()[..rows * patch];
             im2col(g, &x[n0 * in_len..(n0 + n) * in_len], n, cols);
             let a = Mat { data: cols, rows, cols: patch };
@@ -312,6 +297,63 @@ pub(super) fn backward(
         dk.iter_mut().zip(part.dk.data()).for_each(|(d, s)| *d += s);
         if let Some(db) = db.as_deref_mut() {
             db.iter_mut().zip(part.db.data()).for_each(|(d, s)| *d += s);
+        }
+    }
+}
+
+/// One chunk's `dz` from the upstream gradient (into `made`, for a ReLU or pooled upstream; a
+/// logits upstream is `given`, the chunk's slice) and, with `db`, its rows' sums added to `db`:
+/// the chunk starts at sample `n0`, of `out_len` output values each. Compiled for AVX-512 when
+/// the CPU has it (the selects and sums on whole vectors).
+fn chunk_dz(up: Upstream<'_>, at: (usize, usize), made: &mut [f32], given: &[f32], db: Option<&mut [f32]>) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::tensor::has_avx512() {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { chunk_dz_avx512(up, at, made, given, db) };
+    }
+    chunk_dz_any(up, at, made, given, db);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn chunk_dz_avx512(up: Upstream<'_>, at: (usize, usize), made: &mut [f32], given: &[f32], db: Option<&mut [f32]>) {
+    chunk_dz_any(up, at, made, given, db);
+}
+
+/// [`chunk_dz`] for any instruction set.
+#[inline(always)]
+fn chunk_dz_any(
+    up: Upstream<'_>,
+    (n0, out_len): (usize, usize),
+    made: &mut [f32],
+    given: &[f32],
+    db: Option<&mut [f32]>,
+) {
+    let span = n0 * out_len..n0 * out_len + made.len();
+    match up {
+        Upstream::Logits(_) => {}
+        Upstream::Relu { y, dy } => {
+            for ((d, &g), &v) in made.iter_mut().zip(&dy[span.clone()]).zip(&y[span]) {
+                *d = if v > 0.0 { g } else { 0.0 };
+            }
+        }
+        Upstream::Pooled(p) => {
+            made.fill(0.0);
+            for (s, d) in made.chunks_exact_mut(out_len).enumerate() {
+                let o = (n0 + s) * p.len..(n0 + s + 1) * p.len;
+                // Without a branch (half the ReLU masks go each way: a mispredicted branch per
+                // value cost more than the scatter). Adding +0.0 leaves every sum as it is: a sum
+                // from +0.0 is never −0.0.
+                for ((&g, &v), &a) in p.dy[o.clone()].iter().zip(&p.y[o.clone()]).zip(&p.argmax[o]) {
+                    d[a as usize] += if !p.relu || v > 0.0 { g } else { 0.0 };
+                }
+            }
+        }
+    }
+    if let Some(db) = db {
+        let dz = if matches!(up, Upstream::Logits(_)) { given } else { made };
+        for row in dz.chunks_exact(db.len().max(1)) {
+            db.iter_mut().zip(row).for_each(|(s, d)| *s += d);
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum Attr {
     Ints(Vec<i64>),
     /// A string.
     Str(&'static str),
+    /// Strings.
+    Strings(Vec<String>),
 }
 
 /// The nodes and initializers written so far, and the value the next node reads.
@@ -71,6 +73,18 @@ impl Graph {
     pub fn scalar(&mut self, name: &str, value: f32) -> String {
         let name = self.fresh(name);
         self.initializers.push(tensor::floats_proto(&name, &[], &[value]));
+        name
+    }
+
+    /// A scalar STRING constant.
+    pub fn string(&mut self, name: &str, value: &str) -> String {
+        let name = self.fresh(name);
+        self.initializers.push(TensorProto {
+            name: name.clone(),
+            data_type: crate::io::onnx::proto::STRING,
+            string_data: vec![value.as_bytes().to_vec()],
+            ..TensorProto::default()
+        });
         name
     }
 
@@ -138,6 +152,9 @@ fn attribute(name: &str, value: Attr) -> AttributeProto {
         Attr::Float(f) => (a.r#type, a.f) = (attribute_type::FLOAT, f),
         Attr::Ints(v) => (a.r#type, a.ints) = (attribute_type::INTS, v),
         Attr::Str(s) => (a.r#type, a.s) = (attribute_type::STRING, s.as_bytes().to_vec()),
+        Attr::Strings(v) => {
+            (a.r#type, a.strings) = (attribute_type::STRINGS, v.into_iter().map(String::into_bytes).collect())
+        }
     }
     a
 }

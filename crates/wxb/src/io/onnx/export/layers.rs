@@ -11,12 +11,12 @@ use crate::tensor::Tensor;
 /// Why a layer cannot be written.
 pub type Refusal = String;
 
-fn weight<'a>(layer: &'a dyn Layer, name: &str) -> Option<&'a Tensor> {
+pub(super) fn weight<'a>(layer: &'a dyn Layer, name: &str) -> Option<&'a Tensor> {
     layer.param(name).map(|p| &p.value)
 }
 
 /// The padding TensorFlow's `same` adds along an axis of `n`: `(before, after)`.
-fn same_pads(n: usize, k: usize, s: usize, d: usize) -> [i64; 2] {
+pub(super) fn same_pads(n: usize, k: usize, s: usize, d: usize) -> [i64; 2] {
     let extent = (k - 1) * d + 1;
     let out = n.div_ceil(s);
     let total = ((out.max(1) - 1) * s + extent).saturating_sub(n);
@@ -43,6 +43,11 @@ pub fn emit(g: &mut Graph, layer: &dyn Layer) -> Result<(), Refusal> {
     let name = layer.name().to_string();
     let config = layer.config();
     let input = g.shape.clone();
+    if let Some(done) = super::sequence::emit(g, layer, &input) {
+        done?;
+        g.shape = layer.output_shape();
+        return Ok(());
+    }
     match &config {
         LayerConfig::Dense(c) => {
             g.make_wxb(&name);

@@ -1,18 +1,21 @@
-//! Writing a wxb model as an ONNX file: ai.onnx opset [`EXPORT_OPSET`], IR version 10, the input
-//! `input` `[batch, …]` and the output `output` `[batch, …]` with a dynamic batch axis, and the
-//! model's data preprocessing first, so that the file takes the same raw inputs as `wxb predict`:
+//! Writing a wxb model as an ONNX file: ai.onnx opset [`EXPORT_OPSET`] (and `ai.onnx.ml` 3 for
+//! a table's lookups), IR version 10, the input `input` `[batch, …]` and the output `output`
+//! `[batch, …]` with a dynamic batch axis, and the model's data preprocessing first, so that the
+//! file takes the same raw inputs as `wxb predict`:
 //! - arrays and images: `Mul` by the input scale (1/255 for byte images), then `Sub` the mean and
 //!   `Div` by the deviation of the saved standardization;
-//! - a numeric table: missing cells (NaN) filled with the training mean (`IsNaN`, `Where`), Keras
-//!   Normalization as `Sub`/`Div`, the missing indicators (`Cast(IsNaN)`) put after their columns
-//!   (`Concat`, `Gather`). A table with text or categorical columns (StringLookup,
-//!   IntegerLookup) is refused: their lookups are not exported.
+//! - a table: one input per raw column instead of `input` (FLOAT, NaN where missing; STRING for
+//!   text and categorical columns, `""` where missing), each prepared as wxb does (imputation,
+//!   Keras Normalization, StringLookup/IntegerLookup one-hot through `ai.onnx.ml` LabelEncoder,
+//!   missing indicators) and concatenated in wxb's feature order (see `table.rs`).
 //!
 //! The class names and feature names go into the model's `metadata_props` (`wxb.class_names`,
 //! `wxb.feature_names`, JSON), and the whole schema under [`PREPROCESSING_KEY`].
 
 mod graph;
 mod layers;
+mod sequence;
+mod table;
 
 use std::path::Path;
 
@@ -21,10 +24,9 @@ use prost::Message;
 use super::proto::{self, Dimension, ModelProto, OperatorSetIdProto, TensorShapeProto, TensorTypeProto};
 use super::proto::{GraphProto, StringStringEntryProto, TypeProto, ValueInfoProto};
 use crate::data::Schema;
-use crate::data::table::{Impute, PrepLayer};
 use crate::io::{LoadedModel, ModelIoError, atomic};
 use crate::tensor::Tensor;
-use graph::{Attr, Graph};
+use graph::Graph;
 
 /// The ai.onnx opset of the files [`write()`] makes (Gelu needs 20).
 pub const EXPORT_OPSET: i64 = 21;
@@ -95,17 +97,22 @@ pub fn encode(loaded: &LoadedModel) -> Result<Vec<u8>, (String, String)> {
             metadata_props.push(entry("wxb.class_names", json(classes)));
         }
     }
+    let uses_ml = g.nodes.iter().any(|n| n.domain == table::ML_DOMAIN);
     let graph = GraphProto {
         node: g.nodes,
         name: model.name().to_string(),
         initializer: g.initializers,
-        input: vec![value_info("input", &raw_shape)],
-        output: vec![value_info("output", &model.output_shape())],
+        input: graph_inputs(schema.as_ref(), &raw_shape),
+        output: vec![value_info("output", proto::FLOAT, &model.output_shape())],
         ..GraphProto::default()
     };
     let file = ModelProto {
         ir_version: 10,
-        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: EXPORT_OPSET }],
+        opset_import: [(String::new(), EXPORT_OPSET), (table::ML_DOMAIN.to_string(), table::ML_OPSET)]
+            .into_iter()
+            .take(if uses_ml { 2 } else { 1 })
+            .map(|(domain, version)| OperatorSetIdProto { domain, version })
+            .collect(),
         producer_name: "wxb".into(),
         producer_version: env!("CARGO_PKG_VERSION").into(),
         graph: Some(graph),
@@ -119,11 +126,20 @@ fn entry(key: &str, value: String) -> StringStringEntryProto {
     StringStringEntryProto { key: key.into(), value }
 }
 
-/// `name: FLOAT [batch, shape…]`.
-fn value_info(name: &str, shape: &[usize]) -> ValueInfoProto {
+/// The graph's inputs: `input` `[batch, shape…]`, or for a table one `[batch, 1]` per column
+/// (FLOAT or STRING), named after it.
+pub(in crate::io::onnx) fn graph_inputs(schema: Option<&Schema>, shape: &[usize]) -> Vec<ValueInfoProto> {
+    match schema.and_then(|s| s.columns.as_ref()) {
+        Some(columns) => columns.iter().map(|c| value_info(&c.name, table::input_type(c), &[1])).collect(),
+        None => vec![value_info("input", proto::FLOAT, shape)],
+    }
+}
+
+/// `name: elem_type [batch, shape…]`.
+fn value_info(name: &str, elem_type: i32, shape: &[usize]) -> ValueInfoProto {
     let mut dim = vec![Dimension { dim_value: None, dim_param: Some("batch".into()) }];
     dim.extend(shape.iter().map(|&d| Dimension { dim_value: Some(d as i64), dim_param: None }));
-    let tensor_type = TensorTypeProto { elem_type: proto::FLOAT, shape: Some(TensorShapeProto { dim }) };
+    let tensor_type = TensorTypeProto { elem_type, shape: Some(TensorShapeProto { dim }) };
     ValueInfoProto {
         name: name.into(),
         r#type: Some(TypeProto { tensor_type: Some(tensor_type), ..TypeProto::default() }),
@@ -134,7 +150,7 @@ fn value_info(name: &str, shape: &[usize]) -> ValueInfoProto {
 /// The schema's preparation of raw inputs ([`Schema::prepare`]) as nodes.
 fn preprocessing(g: &mut Graph, schema: &Schema, input_shape: &[usize]) -> Result<(), String> {
     if let Some(columns) = &schema.columns {
-        return table(g, columns);
+        return table::table(g, columns);
     }
     if schema.scale != 1.0 {
         let scale = g.scalar("preprocessing/scale", schema.scale);
@@ -149,51 +165,6 @@ fn preprocessing(g: &mut Graph, schema: &Schema, input_shape: &[usize]) -> Resul
         let std = g.constant("preprocessing/std", &Tensor::from_vec(input_shape, s.std.clone()));
         g.node("Sub", "preprocessing/center", &[mean], Vec::new());
         g.node("Div", "preprocessing/scale_to_unit_variance", &[std], Vec::new());
-    }
-    Ok(())
-}
-
-/// A numeric table's preparation: fill, normalize, missing indicators.
-fn table(g: &mut Graph, columns: &[crate::data::table::ColumnPrep]) -> Result<(), String> {
-    let k = columns.len();
-    let (mut fill, mut mean, mut div) = (Vec::new(), Vec::new(), Vec::new());
-    for c in columns {
-        let Impute::Mean { value } = c.impute else {
-            return Err(format!("column {:?} is text: StringLookup is not exported to ONNX", c.name));
-        };
-        fill.push(value);
-        match &c.layer {
-            None => (mean.push(0.0), div.push(1.0)),
-            Some(PrepLayer::Normalization { variables, .. }) => {
-                let d = variables.variance[0].sqrt().max(crate::data::table::NormalizationVariables::EPSILON);
-                (mean.push(variables.mean[0]), div.push(d))
-            }
-            Some(_) => {
-                return Err(format!("column {:?} is categorical: IntegerLookup is not exported to ONNX", c.name));
-            }
-        };
-    }
-    let x = g.current.clone();
-    let is_nan = g.node_reading("IsNaN", "preprocessing/is_missing", vec![x.clone()], Vec::new());
-    let fill = g.constant("preprocessing/fill", &Tensor::from_vec(&[k], fill));
-    g.current = g.node_reading("Where", "preprocessing/impute", vec![is_nan.clone(), fill, x], Vec::new());
-    let mean = g.constant("preprocessing/mean", &Tensor::from_vec(&[k], mean));
-    let div = g.constant("preprocessing/deviation", &Tensor::from_vec(&[k], div));
-    g.node("Sub", "preprocessing/center", &[mean], Vec::new());
-    g.node("Div", "preprocessing/normalize", &[div], Vec::new());
-    if columns.iter().any(|c| c.missing_indicator) {
-        let flag = g.node_reading("Cast", "preprocessing/missing_indicator", vec![is_nan], vec![("to", Attr::Int(1))]);
-        let values = g.current.clone();
-        g.current = g.node_reading("Concat", "preprocessing/concat", vec![values, flag], vec![("axis", Attr::Int(1))]);
-        let mut order = Vec::new();
-        for (j, c) in columns.iter().enumerate() {
-            order.push(j as i64);
-            if c.missing_indicator {
-                order.push((k + j) as i64);
-            }
-        }
-        let order = g.ints("preprocessing/order", &order);
-        g.node("Gather", "preprocessing/order", &[order], vec![("axis", Attr::Int(1))]);
     }
     Ok(())
 }

@@ -13,7 +13,8 @@ pub enum Layout {
     /// The same values in the same order (`[features]`, or any sample the model keeps as ONNX
     /// does).
     Plain,
-    /// ONNX holds an `NCHW` image `[c, h, w]`, wxb the same image channels last, `[h, w, c]`.
+    /// ONNX holds an `NCHW` image `[c, h, w]`, wxb the same image channels last, `[h, w, c]` (or
+    /// a sequence: ONNX `[c, steps]`, wxb `[steps, c]`).
     ChannelsLast,
 }
 
@@ -30,8 +31,9 @@ pub struct Chain {
     pub shape: Vec<usize>,
     /// How it relates to the ONNX value.
     pub layout: Layout,
-    /// Whether the last layer is a Dense or Conv2D whose output is the current value, so that an
-    /// `Add` of a constant can become its bias.
+    /// Whether the last layer is a Dense or Conv2D (or a Rescaling or BatchNormalization made of
+    /// a `Mul`/`Add`) whose output is the current value, so that an `Add` of a constant can become
+    /// its bias (offset, β).
     pub open_bias: bool,
     used: HashSet<String>,
 }
@@ -54,6 +56,7 @@ impl Chain {
     pub fn onnx_shape(&self) -> Vec<usize> {
         match (self.layout, self.shape.as_slice()) {
             (Layout::ChannelsLast, &[h, w, c]) => vec![c, h, w],
+            (Layout::ChannelsLast, &[steps, c]) => vec![c, steps],
             _ => self.shape.clone(),
         }
     }
@@ -87,20 +90,30 @@ impl Chain {
         Ok(())
     }
 
+    /// Whether every spatial axis of a channels-last value has length 1 (so that ONNX's order and
+    /// wxb's agree).
+    pub fn spatial_is_one(&self) -> bool {
+        self.shape[..self.shape.len() - 1].iter().all(|&d| d == 1)
+    }
+
     /// Makes the current value channels last (an `NCHW` image kept as ONNX has it gets a
-    /// `Permute((2, 3, 1))` named `{name}/to_channels_last`).
+    /// `Permute((2, 3, 1))` named `{name}/to_channels_last`, a `[c, steps]` sequence a
+    /// `Permute((2, 1))`).
     pub fn make_channels_last(&mut self, name: &str, part: &str) -> Result<(), Fail> {
         match (self.layout, self.shape.len()) {
             (Layout::ChannelsLast, _) => Ok(()),
-            (Layout::Plain, 3) => {
-                let config = PermuteConfig::new(&[2, 3, 1]);
+            (Layout::Plain, rank @ (2 | 3)) => {
+                let config = PermuteConfig::new(if rank == 3 { &[2, 3, 1] } else { &[2, 1] });
                 self.push(&format!("{name}/to_channels_last"), config.into(), Vec::new(), part)?;
                 self.layout = Layout::ChannelsLast;
                 Ok(())
             }
             _ => Err(Fail::new(
                 part,
-                format!("needs an NCHW image, the value before it is of shape [batch, {}]", shown(&self.onnx_shape())),
+                format!(
+                    "needs an NCHW image or a [c, steps] sequence, the value before it is of shape [batch, {}]",
+                    shown(&self.onnx_shape())
+                ),
             )),
         }
     }
@@ -111,7 +124,8 @@ impl Chain {
         if self.layout == Layout::Plain {
             return Ok(());
         }
-        self.push(&format!("{name}/to_channels_first"), PermuteConfig::new(&[3, 1, 2]).into(), Vec::new(), part)?;
+        let dims: &[usize] = if self.shape.len() == 3 { &[3, 1, 2] } else { &[2, 1] };
+        self.push(&format!("{name}/to_channels_first"), PermuteConfig::new(dims).into(), Vec::new(), part)?;
         self.layout = Layout::Plain;
         Ok(())
     }

@@ -10,10 +10,15 @@
 //! channels-last input, `(0, 2, 3, 1)` back) becomes no layer at all; any other becomes a
 //! `Permute`. Conv kernels `[out, in/groups, kh, kw]` become Keras' `[kh, kw, in/groups, out]`.
 
+mod affine;
+mod axes;
 mod chain;
+mod fuse;
 mod node;
 mod ops;
+mod shape;
 mod spatial;
+mod window;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -24,6 +29,7 @@ use super::proto::{self, ModelProto, TensorProto};
 use super::{MAX_FILE_BYTES, OPSETS, PREPROCESSING_KEY, export};
 use crate::data::Schema;
 use crate::io::{LoadedModel, ModelIoError};
+use crate::layers::ActivationConfig;
 use crate::model::{MAX_PARAMS, Sequential};
 use chain::{Chain, shown};
 use node::Node;
@@ -78,14 +84,29 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
     let opset = check_opsets(&model)?;
     let graph = model.graph.as_ref().ok_or_else(|| Fail::new("graph", "the model has no graph"))?;
     let mut constants: Constants = graph.initializer.iter().map(|t| (t.name.clone(), t.clone())).collect();
-    let (input_name, raw_shape) = graph_input(graph, &constants)?;
-    let prepared = preprocessing(&model, graph, &input_name, &raw_shape, &constants)?;
+    let schema = schema_of(&model)?;
+    let (input_name, raw_shape) = match &schema {
+        Some(schema) if schema.columns.is_some() => table_inputs(graph, schema, &constants)?,
+        _ => graph_input(graph, &constants)?,
+    };
+    let prepared = match schema {
+        Some(schema) => Some(preprocessing(schema, graph, &input_name, &raw_shape, &constants)?),
+        None => None,
+    };
     let (skip, mut current, input_shape) = match &prepared {
         Some((_, skip, current, shape)) => (*skip, current.clone(), shape.clone()),
         None => (0, input_name.clone(), raw_shape),
     };
     let mut chain = Chain::new(input_shape.clone());
+    // The ONNX sample shape of each value of the chain so far (for `Shape` nodes), and the
+    // shapes computed from them.
+    let mut known = HashMap::from([(current.clone(), chain.onnx_shape())]);
+    let mut shapes = shape::ShapeValues::new();
+    let mut fused_until = 0;
     for (index, proto) in graph.node.iter().enumerate().skip(skip) {
+        if index < fused_until {
+            continue;
+        }
         let node = Node::new(proto, index);
         if !proto.domain.is_empty() && proto.domain != "ai.onnx" {
             return Err(node.fail(format!("operator domain {:?} is not supported (only ai.onnx)", proto.domain)));
@@ -97,6 +118,27 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
         }
         if matches!(proto.op_type.as_str(), "If" | "Loop" | "Scan" | "SequenceMap") {
             return Err(node.fail("control flow is not supported: wxb imports a chain of layers"));
+        }
+        if let [only] = proto.input.as_slice()
+            && proto.op_type == "Identity"
+            && let Some(value) = constants.get(only).cloned()
+        {
+            constants.insert(proto.output.first().cloned().unwrap_or_default(), value);
+            continue;
+        }
+        if let Some(fused) = fuse::softsign(&graph.node, index, &current, &mut constants)? {
+            chain.push(node.name(), ActivationConfig::new(fused.activation).into(), Vec::new(), &node.part)?;
+            (fused_until, current) = (index + fused.len, fused.output);
+            known.insert(current.clone(), chain.onnx_shape());
+            continue;
+        }
+        if shape::is_shape_node(&node, &constants, &shapes, &known) {
+            shape::evaluate(&node, &constants, &mut shapes, &known)?;
+            continue;
+        }
+        if let Some(computed) = proto.input.get(1).filter(|_| proto.op_type == "Reshape").and_then(|i| shapes.get(i)) {
+            let target = shape::as_reshape_target(&node, computed, &proto.input[1])?;
+            constants.insert(proto.input[1].clone(), target);
         }
         let dynamic: Vec<&String> =
             proto.input.iter().filter(|i| !i.is_empty() && !constants.contains_key(*i)).collect();
@@ -114,6 +156,7 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
         let output = output.ok_or_else(|| node.fail("has no output"))?;
         ops::convert(&mut chain, &node, &current, &constants)?;
         current = output.clone();
+        known.insert(current.clone(), chain.onnx_shape());
     }
     let output_name = match graph.output.as_slice() {
         [one] => one.name.clone(),
@@ -146,22 +189,50 @@ fn decode(bytes: &[u8]) -> Result<LoadedModel, Fail> {
 /// A recognized preprocessing: the schema, its node count, its output value, the prepared shape.
 type Prepared = (Schema, usize, String, Vec<usize>);
 
-/// The data schema wxb's writer keeps in `metadata_props` ([`PREPROCESSING_KEY`]), when the
-/// graph starts with exactly the preprocessing nodes it describes: the schema, the number of
-/// those nodes, the value they end with and the shape of one prepared sample.
-fn preprocessing(
-    model: &ModelProto,
-    graph: &proto::GraphProto,
-    input: &str,
-    raw_shape: &[usize],
-    constants: &Constants,
-) -> Result<Option<Prepared>, Fail> {
+/// The data schema wxb's writer keeps in `metadata_props` ([`PREPROCESSING_KEY`]), if any.
+fn schema_of(model: &ModelProto) -> Result<Option<Schema>, Fail> {
     let Some(entry) = model.metadata_props.iter().find(|e| e.key == PREPROCESSING_KEY) else { return Ok(None) };
     let part = format!("metadata_props {PREPROCESSING_KEY}");
     let value: serde_json::Value =
         serde_json::from_str(&entry.value).map_err(|e| Fail::new(&part, format!("not JSON: {e}")))?;
-    let schema = Schema::from_metadata(&BTreeMap::from([(Schema::METADATA_KEY.to_string(), value)]))
-        .map_err(|e| Fail::new(&part, e.to_string()))?;
+    Schema::from_metadata(&BTreeMap::from([(Schema::METADATA_KEY.to_string(), value)]))
+        .map(Some)
+        .map_err(|e| Fail::new(&part, e.to_string()))
+}
+
+/// A table's graph inputs, which must be the schema's columns as wxb writes them: the first
+/// column's name and the raw shape `[columns]`.
+fn table_inputs(
+    graph: &proto::GraphProto,
+    schema: &Schema,
+    constants: &Constants,
+) -> Result<(String, Vec<usize>), Fail> {
+    let columns = schema.columns.as_deref().unwrap_or_default();
+    let expected = export::graph_inputs(Some(schema), &[]);
+    let inputs: Vec<_> = graph.input.iter().filter(|i| !constants.contains_key(&i.name)).cloned().collect();
+    if inputs != expected {
+        let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+        return Err(Fail::new(
+            "graph inputs",
+            format!(
+                "{names:?}: the schema's table needs one [batch, 1] input per column, {:?}",
+                schema.source_columns()
+            ),
+        ));
+    }
+    Ok((columns.first().map(|c| c.name.clone()).unwrap_or_default(), vec![columns.len()]))
+}
+
+/// When the graph starts with exactly the preprocessing nodes `schema` describes: the schema,
+/// the number of those nodes, the value they end with and the shape of one prepared sample.
+fn preprocessing(
+    schema: Schema,
+    graph: &proto::GraphProto,
+    input: &str,
+    raw_shape: &[usize],
+    constants: &Constants,
+) -> Result<Prepared, Fail> {
+    let part = format!("metadata_props {PREPROCESSING_KEY}");
     let (nodes, initializers, output) =
         export::preprocessing_nodes(input, &schema, raw_shape).map_err(|m| Fail::new(&part, m))?;
     let same = graph.node.len() >= nodes.len()
@@ -171,7 +242,7 @@ fn preprocessing(
         return Err(Fail::new(&part, "the graph does not start with the preprocessing nodes it describes"));
     }
     let shape = if schema.columns.is_some() { vec![schema.feature_names.len()] } else { raw_shape.to_vec() };
-    Ok(Some((schema, nodes.len(), output, shape)))
+    Ok((schema, nodes.len(), output, shape))
 }
 
 /// The default domain's opset, which must be one of [`OPSETS`].

@@ -3,10 +3,10 @@
 
 use super::chain::{Chain, Layout, shown};
 use super::node::Node;
-use super::spatial;
 use super::{Constants, Fail};
+use super::{affine, axes, spatial};
 use crate::activations::{Activation, SELU_ALPHA, SELU_SCALE};
-use crate::layers::{ActivationConfig, DenseConfig, DropoutConfig, LayerConfig};
+use crate::layers::{ActivationConfig, DenseConfig, DropoutConfig, LayerNormalizationConfig};
 use crate::tensor::Tensor;
 
 /// Adds the layers for `node`, which reads the current value `current` (and constants).
@@ -62,14 +62,23 @@ pub fn convert(chain: &mut Chain, node: &Node<'_>, current: &str, constants: &Co
     }
     match op {
         "Identity" => Ok(()),
+        "Cast" => match node.int("to", 0)? {
+            1 => Ok(()),
+            to => Err(node.fail(format!("casts the values to type #{to}: wxb models compute in FLOAT"))),
+        },
         "Dropout" => dropout(chain, node, constants),
         "Gemm" => gemm(chain, node, current, constants),
         "MatMul" => matmul(chain, node, current, constants),
-        "Add" => add(chain, node, constants),
+        "Add" | "Sub" => affine::add(chain, node, constants),
+        "Mul" | "Div" => affine::mul(chain, node, constants),
+        "Clip" => affine::clip(chain, node, constants),
+        "Squeeze" | "Unsqueeze" => axes::squeeze(chain, node, constants),
+        "ReduceMean" | "ReduceMax" => axes::reduce(chain, node, constants),
         "Conv" => spatial::conv(chain, node, constants),
         "MaxPool" | "AveragePool" => spatial::pool(chain, node),
         "GlobalAveragePool" | "GlobalMaxPool" => spatial::global_pool(chain, node),
         "BatchNormalization" => spatial::batch_norm(chain, node, constants),
+        "LayerNormalization" => layer_norm(chain, node, constants),
         "Flatten" => spatial::flatten(chain, node),
         "Reshape" => spatial::reshape(chain, node, constants),
         "Transpose" => spatial::transpose(chain, node),
@@ -178,31 +187,24 @@ fn per_output(node: &Node<'_>, shape: &[usize], values: &[f32], n: usize, what: 
     Ok(if values.len() == 1 { vec![values[0]; n] } else { values.to_vec() })
 }
 
-/// `Add` of a constant right after a Dense or Conv2D layer: its bias.
-fn add(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
-    let constant = (0..2).find(|&i| node.proto.input.get(i).is_some_and(|n| constants.contains_key(n)));
-    let (Some(i), true) = (constant, chain.open_bias) else {
-        return Err(node.fail("an Add that is not the bias of the Gemm, MatMul or Conv before it is not supported"));
-    };
-    let (shape, values) = node.floats(i, constants)?.ok_or_else(|| node.fail("has no constant input"))?;
-    let n = *chain.shape.last().expect("a dense or conv output");
-    let values = per_output(node, &shape, &values, n, "the added constant")?;
-    let (Some(config), Some(weights)) = (chain.configs.last_mut(), chain.weights.last_mut()) else {
-        unreachable!("open_bias is set after a layer")
-    };
-    let use_bias = match config {
-        LayerConfig::Dense(c) => &mut c.use_bias,
-        LayerConfig::Conv2D(c) => &mut c.use_bias,
-        _ => unreachable!("open_bias is set after Dense and Conv2D only"),
-    };
-    if *use_bias {
-        let bias = weights.last_mut().expect("a bias");
-        for (b, v) in bias.data_mut().iter_mut().zip(values) {
-            *b += v;
-        }
-    } else {
-        *use_bias = true;
-        weights.push(Tensor::from_vec(&[n], values));
+/// `LayerNormalization` over the last axis (opset 17) as Keras' LayerNormalization.
+fn layer_norm(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
+    if node.proto.output.iter().skip(1).any(|o| !o.is_empty()) {
+        return Err(node.fail("outputs its mean and inverse deviation: wxb imports inference graphs"));
     }
-    Ok(())
+    chain.make_plain(node.name(), &node.part)?;
+    let rank = chain.shape.len() as i64 + 1;
+    let axis = node.int("axis", -1)?;
+    if axis != -1 && axis != rank - 1 {
+        return Err(node.fail(format!("axis {axis} of a rank-{rank} value: wxb normalizes the last axis")));
+    }
+    let n = *chain.shape.last().expect("a sample has an axis");
+    let (shape, gamma) = node.floats(1, constants)?.ok_or_else(|| node.fail("has no Scale"))?;
+    let mut weights = vec![Tensor::from_vec(&[n], per_output(node, &shape, &gamma, n, "Scale")?)];
+    if let Some((shape, beta)) = node.floats(2, constants)? {
+        weights.push(Tensor::from_vec(&[n], per_output(node, &shape, &beta, n, "B")?));
+    }
+    let mut config = LayerNormalizationConfig { epsilon: node.float("epsilon", 1e-5)?, ..Default::default() };
+    config.center = weights.len() == 2;
+    chain.push(node.name(), config.into(), weights, &node.part)
 }

@@ -1,121 +1,70 @@
-//! The image operators (Conv, pooling, BatchNormalization) and those that move values (Flatten,
-//! Reshape, Transpose) as wxb layers, keeping track of the layout.
+//! The image and sequence operators (Conv, pooling, BatchNormalization) and those that move
+//! values (Flatten, Reshape, Transpose, Pad) as wxb layers, keeping track of the layout.
 
 use super::chain::{Chain, Layout, shown};
 use super::node::Node;
+use super::window::Window;
 use super::{Constants, Fail};
 use crate::layers::{
-    AveragePooling2DConfig, BatchNormalizationConfig, Conv2DConfig, DataFormat, FlattenConfig,
-    GlobalAveragePooling2DConfig, GlobalMaxPooling2DConfig, LayerConfig, MaxPooling2DConfig, Padding, PermuteConfig,
+    AveragePooling1DConfig, AveragePooling2DConfig, BatchNormalizationConfig, Conv1DConfig, Conv2DConfig, DataFormat,
+    FlattenConfig, GlobalAveragePooling1DConfig, GlobalAveragePooling2DConfig, GlobalMaxPooling1DConfig,
+    GlobalMaxPooling2DConfig, LayerConfig, MaxPooling1DConfig, MaxPooling2DConfig, Padding, PermuteConfig,
     ReshapeConfig, ZeroPadding2DConfig,
 };
 use crate::tensor::Tensor;
 
-/// A window's geometry along the two image axes, from the node's attributes.
-struct Window {
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    dilations: [usize; 2],
-    /// `[[top, bottom], [left, right]]`.
-    pads: [[usize; 2]; 2],
-}
-
-fn pair(node: &Node<'_>, name: &str, default: [usize; 2]) -> Result<[usize; 2], Fail> {
-    match node.ints(name)? {
-        None => Ok(default),
-        Some(v) => match v.as_slice() {
-            &[a, b] if (1..=1 << 20).contains(&a) && (1..=1 << 20).contains(&b) => Ok([a as usize, b as usize]),
-            _ => Err(node.fail(format!("{name} {v:?}: expected two lengths ≥ 1 (a 2-D window)"))),
-        },
+/// The image's `[h, w]` once channels last (a sequence's `[1, steps]`) and its number of
+/// spatial axes; `spatial` is what the node needs (1 or 2).
+fn image(chain: &mut Chain, node: &Node<'_>, spatial: usize) -> Result<[usize; 2], Fail> {
+    let rank = chain.onnx_shape().len();
+    if rank != spatial + 1 {
+        let what = if spatial == 1 { "a sequence [batch, c, steps]" } else { "an NCHW image" };
+        return Err(
+            node.fail(format!("needs {what}, the value before it is of shape [batch, {}]", shown(&chain.onnx_shape())))
+        );
     }
-}
-
-/// The padding TensorFlow's `same` (ONNX's `SAME_UPPER`) adds along an axis of `n`:
-/// `(before, after)`.
-fn same_pads(n: usize, k: usize, s: usize, d: usize) -> [usize; 2] {
-    let extent = (k - 1) * d + 1;
-    let out = n.div_ceil(s);
-    let total = ((out.max(1) - 1) * s + extent).saturating_sub(n);
-    [total / 2, total - total / 2]
-}
-
-impl Window {
-    fn read(node: &Node<'_>, image: [usize; 2], kernel: Option<[usize; 2]>) -> Result<Self, Fail> {
-        let kernel = match kernel {
-            Some(k) => pair(node, "kernel_shape", k)?,
-            None => pair(node, "kernel_shape", [0, 0])
-                .and_then(|k| if k[0] == 0 { Err(node.fail("has no kernel_shape")) } else { Ok(k) })?,
-        };
-        let strides = pair(node, "strides", [1, 1])?;
-        let dilations = pair(node, "dilations", [1, 1])?;
-        let same = |lower: bool| -> [[usize; 2]; 2] {
-            let mut p = [0, 1].map(|a| same_pads(image[a], kernel[a], strides[a], dilations[a]));
-            if lower {
-                p = p.map(|[b, a]| [a, b]);
-            }
-            p
-        };
-        let pads = match node.string("auto_pad", "NOTSET")?.as_str() {
-            "NOTSET" => match node.ints("pads")? {
-                None => [[0, 0], [0, 0]],
-                Some(p) => match p.as_slice() {
-                    &[t, l, b, r] if [t, l, b, r].iter().all(|&v| (0..=1 << 20).contains(&v)) => {
-                        [[t as usize, b as usize], [l as usize, r as usize]]
-                    }
-                    _ => return Err(node.fail(format!("pads {p:?}: expected four lengths ≥ 0 (a 2-D window)"))),
-                },
-            },
-            "VALID" => [[0, 0], [0, 0]],
-            "SAME_UPPER" => same(false),
-            "SAME_LOWER" => same(true),
-            other => return Err(node.fail(format!("auto_pad {other:?} is not an ONNX value"))),
-        };
-        Ok(Self { kernel, strides, dilations, pads })
-    }
-
-    /// `valid` or `same`, when the pads are exactly one of them.
-    fn padding(&self, image: [usize; 2]) -> Option<Padding> {
-        if self.pads == [[0, 0], [0, 0]] {
-            return Some(Padding::Valid);
-        }
-        let same = [0, 1].map(|a| same_pads(image[a], self.kernel[a], self.strides[a], self.dilations[a]));
-        (self.pads == same).then_some(Padding::Same)
-    }
-}
-
-/// The image's `[h, w]` once channels last.
-fn image(chain: &mut Chain, node: &Node<'_>) -> Result<[usize; 2], Fail> {
     chain.make_channels_last(node.name(), &node.part)?;
-    Ok([chain.shape[0], chain.shape[1]])
+    Ok(if spatial == 1 { [1, chain.shape[0]] } else { [chain.shape[0], chain.shape[1]] })
 }
 
-/// `Conv` (2-D, one group) as Conv2D, with a ZeroPadding2D before it for pads other than `valid`
-/// and `same`.
+/// `Conv` with one group as Conv2D (a ZeroPadding2D before it for pads other than `valid` and
+/// `same`) or, with 1-D weights, as Conv1D (`valid`, `same` or `causal`).
 pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<(), Fail> {
     let (w_shape, w) = node.floats(1, constants)?.ok_or_else(|| node.fail("has no weights W"))?;
-    let &[out, per_group, kh, kw] = w_shape.as_slice() else {
-        return Err(
-            node.fail(format!("W has shape {w_shape:?}: only 2-D convolutions [out, in/groups, kh, kw] are supported"))
-        );
+    let (out, per_group, kh, kw, spatial) = match *w_shape.as_slice() {
+        [out, per_group, kh, kw] => (out, per_group, kh, kw, 2),
+        [out, per_group, k] => (out, per_group, 1, k, 1),
+        _ => {
+            return Err(node.fail(format!(
+                "W has shape {w_shape:?}: only 1-D and 2-D convolutions [out, in/groups, k…] are supported"
+            )));
+        }
     };
-    let hw = image(chain, node)?;
-    let window = Window::read(node, hw, Some([kh, kw]))?;
+    let hw = image(chain, node, spatial)?;
+    let window = Window::read(node, hw, spatial, Some([kh, kw]))?;
     if window.kernel != [kh, kw] {
         return Err(node.fail(format!("kernel_shape {:?} disagrees with W's shape {w_shape:?}", window.kernel)));
     }
     let groups = node.int("group", 1)?;
     if groups != 1 {
-        return Err(node.fail(format!("group {groups}: wxb's Conv2D has no grouped convolutions")));
+        return Err(node.fail(format!("group {groups}: wxb's convolutions have no groups here")));
     }
-    if chain.shape[2] != per_group {
-        return Err(node.fail(format!("W has shape {w_shape:?} for an input of {} channels", chain.shape[2])));
+    let channels = *chain.shape.last().expect("a sample has an axis");
+    if channels != per_group {
+        return Err(node.fail(format!("W has shape {w_shape:?} for an input of {channels} channels")));
     }
-    let padding = match window.padding(hw) {
-        Some(p) => p,
-        None => {
+    let padding = match (window.padding(hw), spatial) {
+        (Some(Padding::Causal), 2) | (None, 2) => {
             let pad = ZeroPadding2DConfig { name: None, padding: window.pads, data_format: DataFormat::ChannelsLast };
             chain.push(&format!("{}/pad", node.name()), pad.into(), Vec::new(), &node.part)?;
             Padding::Valid
+        }
+        (Some(p), _) => p,
+        (None, _) => {
+            return Err(node.fail(format!(
+                "pads {:?}: wxb's Conv1D pads only as Keras' \"valid\", \"same\" or \"causal\" do",
+                window.pads[1]
+            )));
         }
     };
     // [out, in/g, kh, kw] → [kh, kw, in/g, out].
@@ -129,25 +78,32 @@ pub fn conv(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result
             }
         }
     }
-    let mut config = Conv2DConfig::new(out, [kh, kw]);
-    config.strides = window.strides;
-    config.dilation_rate = window.dilations;
-    config.padding = padding;
-    let mut weights = vec![Tensor::from_vec(&[kh, kw, per_group, out], kernel)];
-    match node.floats(2, constants)? {
-        None => config.use_bias = false,
-        Some((_, b)) if b.len() == out => weights.push(Tensor::from_vec(&[out], b)),
+    let bias = match node.floats(2, constants)? {
+        None => None,
+        Some((_, b)) if b.len() == out => Some(Tensor::from_vec(&[out], b)),
         Some((shape, _)) => return Err(node.fail(format!("B has shape {shape:?}, expected [{out}]"))),
-    }
-    chain.push(node.name(), config.into(), weights, &node.part)?;
+    };
+    let (config, kernel): (LayerConfig, Tensor) = if spatial == 2 {
+        let mut c = Conv2DConfig::new(out, [kh, kw]);
+        (c.strides, c.dilation_rate, c.padding, c.use_bias) =
+            (window.strides, window.dilations, padding, bias.is_some());
+        (c.into(), Tensor::from_vec(&[kh, kw, per_group, out], kernel))
+    } else {
+        let mut c = Conv1DConfig::new(out, [kw]);
+        (c.strides, c.dilation_rate, c.padding, c.use_bias) =
+            ([window.strides[1]], [window.dilations[1]], padding, bias.is_some());
+        (c.into(), Tensor::from_vec(&[kw, per_group, out], kernel))
+    };
+    chain.push(node.name(), config, std::iter::once(kernel).chain(bias).collect(), &node.part)?;
     chain.open_bias = true;
     Ok(())
 }
 
-/// `MaxPool` and `AveragePool` (2-D) as Keras' pooling layers.
+/// `MaxPool` and `AveragePool` (1-D or 2-D) as Keras' pooling layers.
 pub fn pool(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
-    let hw = image(chain, node)?;
-    let window = Window::read(node, hw, None)?;
+    let spatial = chain.onnx_shape().len().saturating_sub(1);
+    let hw = image(chain, node, if spatial == 1 { 1 } else { 2 })?;
+    let window = Window::read(node, hw, spatial, None)?;
     if window.dilations != [1, 1] {
         return Err(node.fail(format!("dilations {:?}: wxb's pooling has none", window.dilations)));
     }
@@ -156,14 +112,14 @@ pub fn pool(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
         return Err(node.fail("storage_order 1 is not supported"));
     }
     let include_pad = !max && node.int("count_include_pad", 0)? != 0;
-    let mut padding = window.padding(hw);
+    let mut padding = window.padding(hw).filter(|&p| p != Padding::Causal);
     if include_pad && padding == Some(Padding::Same) && window.pads != [[0, 0], [0, 0]] {
         padding = None;
     }
     let padding = match padding {
         Some(p) => p,
         // Zeros counted in the mean are a ZeroPadding2D before a valid pooling.
-        None if include_pad => {
+        None if include_pad && spatial == 2 => {
             let pad = ZeroPadding2DConfig { name: None, padding: window.pads, data_format: DataFormat::ChannelsLast };
             chain.push(&format!("{}/pad", node.name()), pad.into(), Vec::new(), &node.part)?;
             Padding::Valid
@@ -174,34 +130,44 @@ pub fn pool(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
         }
     };
     if node.int("ceil_mode", 0)? != 0 {
-        let [h, w] = hw;
-        let fits = [(h, 0), (w, 1)].iter().all(|&(n, a)| {
-            let padded = n + window.pads[a][0] + window.pads[a][1];
+        let fits = [0, 1].iter().all(|&a| {
+            let padded = hw[a] + window.pads[a][0] + window.pads[a][1];
             padded < window.kernel[a] || (padded - window.kernel[a]) % window.strides[a] == 0
         });
         if !fits {
             return Err(node.fail("ceil_mode 1 gives another output size than wxb's pooling (floor)"));
         }
     }
-    let config: LayerConfig = if max {
-        let mut c = MaxPooling2DConfig::new(window.kernel);
-        (c.strides, c.padding) = (Some(window.strides), padding);
-        c.into()
-    } else {
-        let mut c = AveragePooling2DConfig::new(window.kernel);
-        (c.strides, c.padding) = (Some(window.strides), padding);
-        c.into()
+    let (k, s) = (window.kernel, window.strides);
+    let config: LayerConfig = match (max, spatial) {
+        (true, 2) => MaxPooling2DConfig { strides: Some(s), padding, ..MaxPooling2DConfig::new(k) }.into(),
+        (false, 2) => AveragePooling2DConfig { strides: Some(s), padding, ..AveragePooling2DConfig::new(k) }.into(),
+        (true, _) => MaxPooling1DConfig { strides: Some([s[1]]), padding, ..MaxPooling1DConfig::new([k[1]]) }.into(),
+        (false, _) => {
+            AveragePooling1DConfig { strides: Some([s[1]]), padding, ..AveragePooling1DConfig::new([k[1]]) }.into()
+        }
     };
     chain.push(node.name(), config, Vec::new(), &node.part)
 }
 
-/// `GlobalAveragePool`, `GlobalMaxPool`: `[c, h, w] → [c, 1, 1]` (channels last: `[1, 1, c]`).
+/// `GlobalAveragePool`, `GlobalMaxPool`: `[c, h, w] → [c, 1, 1]` (channels last: `[1, 1, c]`), or
+/// a sequence's `[c, steps] → [c, 1]`.
 pub fn global_pool(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
-    image(chain, node)?;
-    let config: LayerConfig = if node.proto.op_type == "GlobalAveragePool" {
-        GlobalAveragePooling2DConfig { keepdims: true, ..Default::default() }.into()
+    let average = node.proto.op_type == "GlobalAveragePool";
+    let config: LayerConfig = if chain.onnx_shape().len() == 2 {
+        image(chain, node, 1)?;
+        if average {
+            GlobalAveragePooling1DConfig { keepdims: true, ..Default::default() }.into()
+        } else {
+            GlobalMaxPooling1DConfig { keepdims: true, ..Default::default() }.into()
+        }
     } else {
-        GlobalMaxPooling2DConfig { keepdims: true, ..Default::default() }.into()
+        image(chain, node, 2)?;
+        if average {
+            GlobalAveragePooling2DConfig { keepdims: true, ..Default::default() }.into()
+        } else {
+            GlobalMaxPooling2DConfig { keepdims: true, ..Default::default() }.into()
+        }
     };
     chain.push(node.name(), config, Vec::new(), &node.part)
 }
@@ -213,7 +179,7 @@ pub fn batch_norm(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> 
         return Err(node.fail("training mode (running statistics as outputs): wxb imports inference graphs"));
     }
     if chain.layout == Layout::Plain && chain.shape.len() != 1 {
-        image(chain, node)?;
+        chain.make_channels_last(node.name(), &node.part)?;
     }
     let c = *chain.shape.last().expect("a sample has an axis");
     let mut weights = Vec::new();
@@ -234,7 +200,7 @@ pub fn flatten(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
     if node.int("axis", 1)? != 1 {
         return Err(node.fail("axis other than 1: wxb flattens each sample whole"));
     }
-    if chain.layout == Layout::ChannelsLast && chain.shape[..2] != [1, 1] {
+    if chain.layout == Layout::ChannelsLast && !chain.spatial_is_one() {
         chain.make_plain(node.name(), &node.part)?;
     }
     chain.push(node.name(), FlattenConfig::default().into(), Vec::new(), &node.part)?;
@@ -293,8 +259,8 @@ pub fn transpose(chain: &mut Chain, node: &Node<'_>) -> Result<(), Fail> {
         return Err(node.fail(format!("perm {perm:?} for a rank-{rank} value: the batch axis must stay first")));
     }
     match (chain.layout, perm.as_slice()) {
-        (Layout::Plain, [0, 3, 1, 2]) => chain.layout = Layout::ChannelsLast,
-        (Layout::ChannelsLast, [0, 2, 3, 1]) => chain.layout = Layout::Plain,
+        (Layout::Plain, [0, 3, 1, 2] | [0, 2, 1]) => chain.layout = Layout::ChannelsLast,
+        (Layout::ChannelsLast, [0, 2, 3, 1] | [0, 2, 1]) => chain.layout = Layout::Plain,
         _ => {
             chain.make_plain(node.name(), &node.part)?;
             let dims: Vec<usize> = perm[1..].iter().map(|&p| p as usize).collect();
@@ -325,7 +291,7 @@ pub fn pad(chain: &mut Chain, node: &Node<'_>, constants: &Constants) -> Result<
     if [t, l, b, r].iter().any(|&p| !(0..=1 << 20).contains(&p)) {
         return Err(node.fail(format!("pads {pads:?}: expected lengths from 0 to 2^20")));
     }
-    image(chain, node)?;
+    image(chain, node, 2)?;
     let padding = [[t as usize, b as usize], [l as usize, r as usize]];
     let config = ZeroPadding2DConfig { name: None, padding, data_format: DataFormat::ChannelsLast };
     chain.push(node.name(), config.into(), Vec::new(), &node.part)
